@@ -1,0 +1,66 @@
+// Logging. A Logger is owned by main and passed by reference (no global logger). On the data
+// path use RateLimitedLog, which lets a few lines per interval through and counts the rest.
+#pragma once
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "hal/base/time.h"
+
+namespace xflowd::hal::base {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+const char* LogLevelName(LogLevel level);
+
+class Logger {
+ public:
+  using Sink = std::function<void(LogLevel, const std::string&)>;
+  // Writes "xflowd[level]: message\n" to stderr.
+  Logger() = default;
+  explicit Logger(Sink sink) : sink_(std::move(sink)) {}
+
+  void set_min_level(LogLevel level) { min_level_ = level; }
+  LogLevel min_level() const { return min_level_; }
+  bool Enabled(LogLevel level) const { return level >= min_level_; }
+
+  void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void LogV(LogLevel level, const char* fmt, va_list ap);
+
+  // A logger that discards everything (tests, benchmarks).
+  static Logger Null() {
+    Logger l([](LogLevel, const std::string&) {});
+    l.set_min_level(LogLevel::kError);
+    return l;
+  }
+
+ private:
+  Sink sink_;
+  LogLevel min_level_ = LogLevel::kInfo;
+};
+
+// At most `burst` lines per `interval`; the lines dropped are counted and reported with the
+// next line that gets through ("... (N similar messages suppressed)").
+class RateLimitedLog {
+ public:
+  RateLimitedLog(Logger& logger, Duration interval = seconds(10), uint32_t burst = 5)
+      : logger_(logger), interval_(interval), burst_(burst) {}
+
+  void Log(MonoTime now, LogLevel level, const char* fmt, ...)
+      __attribute__((format(printf, 4, 5)));
+  uint64_t suppressed_total() const { return suppressed_total_; }
+
+ private:
+  Logger& logger_;
+  Duration interval_;
+  uint32_t burst_;
+  MonoTime window_start_;
+  bool started_ = false;
+  uint32_t in_window_ = 0;
+  uint64_t suppressed_pending_ = 0;
+  uint64_t suppressed_total_ = 0;
+};
+
+}  // namespace xflowd::hal::base

@@ -1,0 +1,78 @@
+// Agent: owns the receivers, samplers and pollers, routes each PacketSample to the sampler of
+// its data source, and runs the 1-second tick (samplers, then pollers, then receivers flush).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/sflow/poller.h"
+#include "agent/sflow/receiver.h"
+#include "agent/sflow/sampler.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/prng.h"
+#include "hal/packet_sample.h"
+
+namespace xflowd::agent::sflow {
+
+struct AgentConfig {
+  hal::base::IpAddress agent_address;  // must be set (v4 or v6)
+  uint32_t sub_agent_id = 0;
+};
+
+struct AgentStats {
+  uint64_t samples_in = 0;           // PacketSamples received
+  uint64_t no_sampler = 0;           // samples for a port/direction with no sampler: dropped
+};
+
+class Agent final : public hal::PacketSampleSink {
+ public:
+  Agent(const AgentConfig& config, const hal::base::Clock& clock, hal::base::Prng& prng,
+        hal::base::Logger& logger);
+  ~Agent() override;
+
+  // Transports are not owned and must outlive the agent.
+  Receiver& AddReceiver(const ReceiverConfig& config,
+                        std::vector<exporter::Transport*> transports);
+  // Replaces any sampler already on ifindex/direction. `control` may be null.
+  Sampler& AddSampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig& config,
+                      Receiver& receiver, hal::SamplingControl* control);
+  Poller& AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
+                    hal::CounterSource& counters);
+  // Removes the port's samplers and poller (port deleted).
+  void RemovePort(uint32_t ifindex);
+
+  // Data plane.
+  void OnSample(const hal::PacketSample& sample) override;
+  // Call once a second: samplers, pollers, then receivers flush what is pending.
+  void Tick();
+  // Sends whatever is pending now (shutdown).
+  void Flush();
+
+  Sampler* FindSampler(uint32_t ifindex, hal::Direction direction);
+  Poller* FindPoller(uint32_t ifindex);
+  const std::vector<std::unique_ptr<Receiver>>& receivers() const { return receivers_; }
+  const std::vector<std::unique_ptr<Sampler>>& samplers() const { return samplers_; }
+  const std::vector<std::unique_ptr<Poller>>& pollers() const { return pollers_; }
+  const AgentStats& stats() const { return stats_; }
+  hal::base::MonoTime boot_time() const { return boot_; }
+
+ private:
+  static uint64_t Key(uint32_t ifindex, hal::Direction d) {
+    return (uint64_t{ifindex} << 1) | static_cast<uint64_t>(d);
+  }
+  AgentConfig config_;
+  const hal::base::Clock& clock_;
+  hal::base::Prng& prng_;
+  hal::base::Logger& logger_;
+  hal::base::MonoTime boot_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::vector<std::unique_ptr<Sampler>> samplers_;
+  std::vector<std::unique_ptr<Poller>> pollers_;
+  std::unordered_map<uint64_t, Sampler*> sampler_index_;  // lookups never allocate
+  AgentStats stats_;
+};
+
+}  // namespace xflowd::agent::sflow

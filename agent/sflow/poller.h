@@ -1,0 +1,50 @@
+// Poller: periodic counter samples for one data source, with its own sequence number. The
+// first countdown is random in [1, interval] so ports do not all poll in the same second.
+#pragma once
+
+#include <cstdint>
+
+#include "agent/sflow/receiver.h"
+#include "hal/base/prng.h"
+#include "hal/counter_source.h"
+#include "hal/port_inventory.h"
+
+namespace xflowd::agent::sflow {
+
+struct PollerConfig {
+  uint32_t interval_s = 20;  // 0 disables
+  bool expanded = false;     // force 0:4; also used if ifindex >= 2^24
+  bool port_name = true;     // add the port name record 0:1005
+};
+
+struct PollerStats {
+  uint64_t samples = 0;
+  uint64_t read_errors = 0;  // CounterSource failed: no sample that interval
+};
+
+class Poller {
+ public:
+  Poller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
+         hal::CounterSource& counters, hal::base::Prng& prng);
+
+  // Once a second. Sends a counter sample when the countdown reaches zero.
+  void Tick(hal::base::MonoTime now);
+  // Port properties changed (speed, status, name).
+  void UpdatePort(const hal::PortInfo& port) { port_ = port; }
+
+  uint32_t ifindex() const { return port_.ifindex; }
+  uint32_t countdown() const { return countdown_; }
+  uint32_t sequence() const { return sequence_; }
+  const PollerStats& stats() const { return stats_; }
+
+ private:
+  hal::PortInfo port_;
+  PollerConfig config_;
+  Receiver& receiver_;
+  hal::CounterSource& counters_;
+  uint32_t countdown_;
+  uint32_t sequence_ = 0;
+  PollerStats stats_;
+};
+
+}  // namespace xflowd::agent::sflow

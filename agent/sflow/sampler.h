@@ -1,0 +1,83 @@
+// Sampler: 1-in-N packet sampling for one data source (ifindex + direction), as in the sFlow v5
+// spec: sample pool, drops, and its own flow-sample sequence number.
+//
+// Software input (PacketSample::sampling_rate == 1): the sampler itself picks packets, with
+// skips drawn uniformly from [1, 2N-1] (mean N) from the agent's seeded PRNG.
+// Hardware input (rate R > 1, already sampled): drops = gaps in the source's sequence numbers;
+// pool grows by R x (1 + gap). If the export budget forced a rate above R, the sampler
+// sub-samples by k = N / R (skips in [1, 2k-1]) and reports N.
+//
+// Export budget: at most max_samples_per_s samples in a tick interval; over it, the rate
+// doubles (datagrams say so in sampling_rate) and SamplingControl is asked for the new rate
+// when the hardware samples.
+#pragma once
+
+#include <cstdint>
+
+#include "agent/sflow/receiver.h"
+#include "hal/base/prng.h"
+#include "hal/packet_sample.h"
+#include "hal/sampling_control.h"
+
+namespace xflowd::agent::sflow {
+
+struct SamplerConfig {
+  uint32_t sampling_rate = 1000;   // 1-in-N; 0 disables
+  uint32_t header_bytes = 128;     // bytes of each sampled header exported
+  uint32_t max_samples_per_s = 0;  // export budget; 0 = unlimited
+  bool expanded = false;           // force expanded (0:3) samples; also used if ifindex >= 2^24
+  bool timestamp_record = false;   // add the extended timestamp record 0:1043
+};
+
+struct SamplerStats {
+  uint64_t samples = 0;          // flow samples exported
+  uint64_t source_drops = 0;     // lost between source and agent (sequence gaps)
+  uint64_t backoffs = 0;         // times the budget doubled the rate
+  uint64_t header_errors = 0;    // headers the packet parser rejected (still exported)
+};
+
+class Sampler {
+ public:
+  // `control` may be null (software source, or nothing to program). Not owned.
+  Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig& config,
+          Receiver& receiver, hal::base::Prng& prng, const hal::base::Clock& clock,
+          hal::SamplingControl* control);
+
+  // Data plane: one packet (software) or one hardware sample.
+  void OnSample(const hal::PacketSample& sample);
+  // Once a second: applies the export budget.
+  void Tick(hal::base::MonoTime now);
+
+  uint32_t ifindex() const { return ifindex_; }
+  hal::Direction direction() const { return direction_; }
+  uint32_t sampling_rate() const { return rate_; }  // the rate samples are reported at now
+  uint32_t sample_pool() const { return pool_; }
+  uint32_t drops() const { return drops_; }
+  uint32_t sequence() const { return sequence_; }
+  const SamplerStats& stats() const { return stats_; }
+  Receiver& receiver() { return receiver_; }
+
+ private:
+  void Export(const hal::PacketSample& sample);
+  uint32_t NextSkip(uint32_t n);
+
+  uint32_t ifindex_;
+  hal::Direction direction_;
+  SamplerConfig config_;
+  Receiver& receiver_;
+  hal::base::Prng& prng_;
+  const hal::base::Clock& clock_;
+  hal::SamplingControl* control_;
+
+  uint32_t rate_;                  // N reported in flow samples
+  uint32_t skip_ = 0;              // packets (or hw samples) to let pass before the next
+  uint32_t pool_ = 0;              // sFlow sample_pool (wraps, as the spec allows)
+  uint32_t drops_ = 0;             // sFlow drops
+  uint32_t sequence_ = 0;          // last flow sample sequence number sent
+  uint32_t in_this_tick_ = 0;      // samples exported since the last tick
+  bool have_source_seq_ = false;
+  uint32_t last_source_seq_ = 0;
+  SamplerStats stats_;
+};
+
+}  // namespace xflowd::agent::sflow

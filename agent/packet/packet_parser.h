@@ -21,12 +21,14 @@ enum class ParseError : uint8_t {
   kTruncatedL2,           // fewer than 14 bytes, or a tag/label cut off
   kNotIp,                 // ethertype is not IPv4/IPv6 (ARP, LLDP...): L2 fields valid
   kTooManyTags,           // more than kMaxVlanTags VLAN tags or kMaxMplsLabels labels
-  kTruncatedL3,           // IP header cut off
-  kBadIpVersion,          // version nibble does not match the ethertype
+  kTruncatedL3,           // IP header (incl. IPv6 extension headers) cut off, or no byte after
+                          // the MPLS bottom of stack
+  kBadIpVersion,          // version nibble does not match the ethertype (kRawIp: not 4 or 6)
   kBadIpHeaderLength,     // IPv4 IHL < 5, or header longer than total length
   kExtensionHeaderLimit,  // more than kMaxIpv6ExtHeaders IPv6 extension headers (or a loop)
   kTruncatedL4,           // L4 header cut off (L3 fields valid)
 };
+// Stable snake_case name ("truncated_l4") for stats and logs; a static string.
 const char* ParseErrorName(ParseError e);
 
 constexpr int kMaxVlanTags = 2;
@@ -46,11 +48,21 @@ enum TcpFlag : uint16_t {
   kTcpNs = 0x100,
 };
 
+// On any error, the fields whose bytes were present are filled in (a cut IPv4 header still
+// gives its TOS, TTL, ...); `error` says how far they can be trusted. Which errors occur where:
+// - kTooManyTags: the first kMaxVlanTags tags / kMaxMplsLabels labels are kept, and ethertype
+//   is the TPID of the tag that did not fit.
+// - kTruncatedL3 inside the IPv6 extension header chain: src/dst/tos/ttl are valid, protocol is
+//   the type of the header that was cut off.
+// - kTruncatedL4: the fixed L4 header (TCP 20, UDP 8, SCTP 12, ICMP 8, ICMPv6 4 bytes) is not
+//   all there; ports (has_ports) or type/code (has_icmp) are still filled in if present.
+// L4 is read only up to the end of the IP packet per its length field (when nonzero), so
+// Ethernet padding is never taken for an L4 header.
 struct ParsedPacket {
   ParseError error = ParseError::kNone;
 
   // L2 (LinkType::kEthernet only)
-  bool has_ethernet = false;
+  bool has_ethernet = false;  // both MACs and the ethertype present (MACs may be filled anyway)
   uint8_t dst_mac[6] = {};
   uint8_t src_mac[6] = {};
   uint16_t ethertype = 0;  // the ethertype after VLAN tags (and before MPLS: 0x8847/0x8848)
@@ -77,17 +89,19 @@ struct ParsedPacket {
   bool more_fragments = false;
 
   // L4 (only for the first fragment)
-  uint16_t l4_offset = 0;
+  uint16_t l4_offset = 0;  // set for any protocol when L4 starts; 0 for later fragments
   bool has_ports = false;  // TCP/UDP/SCTP ports filled in
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   uint16_t tcp_flags = 0;  // TcpFlag bits
-  bool has_icmp = false;
+  bool has_icmp = false;   // ICMP over IPv4 (protocol 1) or ICMPv6 over IPv6 (protocol 58)
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
 };
 
-// Parses `frame`. Always fills `out` with whatever is present; returns out->error.
+// Parses `frame`. Resets `out`, then fills it with whatever is present; returns out->error.
+// Keeps no reference to `frame`. IPv6 protocol 59 (no next header), ESP and unknown protocols
+// end the parse with kNone.
 ParseError ParsePacket(hal::base::ByteView frame, LinkType link, ParsedPacket* out);
 
 }  // namespace xflowd::agent::packet

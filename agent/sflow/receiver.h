@@ -19,7 +19,8 @@ namespace wire = ::xflowd::exporter::sflow;
 
 struct ReceiverConfig {
   std::string name = "default";
-  size_t max_datagram_bytes = wire::kDefaultMaxDatagramBytes;  // 200..9000
+  // 200..9000, validated by the config layer; the Receiver clamps anything else into range.
+  size_t max_datagram_bytes = wire::kDefaultMaxDatagramBytes;
 };
 
 struct ReceiverStats {
@@ -54,12 +55,15 @@ class Receiver {
   template <typename Sample>
   void AddSample(const Sample& sample, uint64_t* counter);
 
-  ReceiverConfig config_;
+  static ReceiverConfig Clamped(const ReceiverConfig& config);
+
+  ReceiverConfig config_;  // max_datagram_bytes already clamped
   const hal::base::Clock& clock_;
   hal::base::MonoTime boot_;
   std::vector<exporter::Transport*> transports_;
   std::unique_ptr<uint8_t[]> buffer_;
   wire::DatagramBuilder builder_;
+  size_t sample_room_;     // bytes for samples in an empty datagram (max - header)
   uint32_t sequence_ = 0;  // of the last datagram sent; the first one is 1
   ReceiverStats stats_;
 };

@@ -34,6 +34,7 @@ struct SamplerStats {
   uint64_t source_drops = 0;     // lost between source and agent (sequence gaps)
   uint64_t backoffs = 0;         // times the budget doubled the rate
   uint64_t header_errors = 0;    // headers the packet parser rejected (still exported)
+  uint64_t control_errors = 0;   // SamplingControl refused a backoff rate (rate_ doubled anyway)
 };
 
 class Sampler {
@@ -58,8 +59,10 @@ class Sampler {
   Receiver& receiver() { return receiver_; }
 
  private:
-  void Export(const hal::PacketSample& sample);
+  void Export(const hal::PacketSample& sample, uint32_t reported_rate);
   uint32_t NextSkip(uint32_t n);
+  // Counts one packet against a 1-in-n countdown; true when this one is sampled.
+  bool Take(uint32_t n);
 
   uint32_t ifindex_;
   hal::Direction direction_;
@@ -77,6 +80,7 @@ class Sampler {
   uint32_t in_this_tick_ = 0;      // samples exported since the last tick
   bool have_source_seq_ = false;
   uint32_t last_source_seq_ = 0;
+  bool hardware_input_ = false;    // last sample arrived already sampled (rate > 1)
   SamplerStats stats_;
 };
 

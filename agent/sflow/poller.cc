@@ -1,0 +1,94 @@
+#include "agent/sflow/poller.h"
+
+namespace xflowd::agent::sflow {
+namespace {
+
+constexpr uint32_t kCompactIndexLimit = 1u << 24;
+constexpr size_t kMaxPortNameBytes = 255;  // sFlow port name record: string<255>
+
+// The 32-bit MIB packet counters (ifInUcastPkts, ...) are the low 32 bits of the 64-bit
+// ones; "unknown" stays unknown (all ones) rather than being truncated.
+uint32_t Mib32(uint64_t v) {
+  return v == hal::PortCounters::kUnknown64 ? wire::kUnknown32 : static_cast<uint32_t>(v);
+}
+
+}  // namespace
+
+Poller::Poller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
+               hal::CounterSource& counters, hal::base::Prng& prng)
+    : port_(port),
+      config_(config),
+      receiver_(receiver),
+      counters_(counters),
+      countdown_(config.interval_s == 0 ? 0 : prng.Uniform(1, config.interval_s)) {}
+
+void Poller::Tick(hal::base::MonoTime /*now*/) {
+  if (config_.interval_s == 0 || countdown_ == 0) return;
+  if (--countdown_ > 0) return;
+  countdown_ = config_.interval_s;
+
+  hal::base::Result<hal::PortCounters> read = counters_.ReadCounters(port_.ifindex);
+  if (!read.ok()) {
+    ++stats_.read_errors;
+    return;
+  }
+  const hal::PortCounters& c = *read;
+
+  wire::GenericInterfaceCounters gen;
+  gen.if_index = port_.ifindex;
+  gen.if_type = port_.if_type;
+  gen.if_speed = port_.speed_bps;
+  gen.if_direction = port_.duplex;
+  gen.if_status = (port_.admin_up ? 1u : 0u) | (port_.oper_up ? 2u : 0u);
+  gen.in_octets = c.in_octets;  // kUnknown64 is already the sFlow "unknown" value
+  gen.in_ucast_pkts = Mib32(c.in_ucast_pkts);
+  gen.in_multicast_pkts = Mib32(c.in_multicast_pkts);
+  gen.in_broadcast_pkts = Mib32(c.in_broadcast_pkts);
+  gen.in_discards = Mib32(c.in_discards);
+  gen.in_errors = Mib32(c.in_errors);
+  gen.in_unknown_protos = Mib32(c.in_unknown_protos);
+  gen.out_octets = c.out_octets;
+  gen.out_ucast_pkts = Mib32(c.out_ucast_pkts);
+  gen.out_multicast_pkts = Mib32(c.out_multicast_pkts);
+  gen.out_broadcast_pkts = Mib32(c.out_broadcast_pkts);
+  gen.out_discards = Mib32(c.out_discards);
+  gen.out_errors = Mib32(c.out_errors);
+  gen.promiscuous_mode = port_.promiscuous ? 1 : 0;
+
+  wire::CounterRecord records[3] = {gen, wire::EthernetInterfaceCounters{}, wire::PortName{}};
+  uint32_t record_count = 1;
+  if (c.has_ethernet) {
+    wire::EthernetInterfaceCounters eth;
+    eth.alignment_errors = c.dot3_alignment_errors;
+    eth.fcs_errors = c.dot3_fcs_errors;
+    eth.single_collision_frames = c.dot3_single_collision_frames;
+    eth.multiple_collision_frames = c.dot3_multiple_collision_frames;
+    eth.sqe_test_errors = c.dot3_sqe_test_errors;
+    eth.deferred_transmissions = c.dot3_deferred_transmissions;
+    eth.late_collisions = c.dot3_late_collisions;
+    eth.excessive_collisions = c.dot3_excessive_collisions;
+    eth.internal_mac_transmit_errors = c.dot3_internal_mac_transmit_errors;
+    eth.carrier_sense_errors = c.dot3_carrier_sense_errors;
+    eth.frame_too_longs = c.dot3_frame_too_longs;
+    eth.internal_mac_receive_errors = c.dot3_internal_mac_receive_errors;
+    eth.symbol_errors = c.dot3_symbol_errors;
+    records[record_count++] = eth;
+  }
+  if (config_.port_name && !port_.name.empty()) {
+    wire::PortName name;
+    name.name = hal::base::ByteView(port_.name).Subview(0, kMaxPortNameBytes);
+    records[record_count++] = name;
+  }
+
+  wire::CounterSample cs;
+  cs.expanded = config_.expanded || port_.ifindex >= kCompactIndexLimit;
+  cs.sequence = ++sequence_;
+  cs.source = wire::DataSource{0, port_.ifindex};
+  cs.records = records;
+  cs.record_count = record_count;
+
+  ++stats_.samples;
+  receiver_.Add(cs);
+}
+
+}  // namespace xflowd::agent::sflow

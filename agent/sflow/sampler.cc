@@ -1,0 +1,150 @@
+#include "agent/sflow/sampler.h"
+
+#include "agent/packet/packet_parser.h"
+
+namespace xflowd::agent::sflow {
+namespace {
+
+constexpr uint32_t kCompactIndexLimit = 1u << 24;
+// A forward jump in the source's sequence larger than this is not a gap but a restart (or a
+// reordering backwards, which wraps to a huge value): resync without counting drops.
+constexpr uint32_t kMaxPlausibleGap = 1u << 24;
+
+}  // namespace
+
+Sampler::Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig& config,
+                 Receiver& receiver, hal::base::Prng& prng, const hal::base::Clock& clock,
+                 hal::SamplingControl* control)
+    : ifindex_(ifindex),
+      direction_(direction),
+      config_(config),
+      receiver_(receiver),
+      prng_(prng),
+      clock_(clock),
+      control_(control),
+      rate_(config.sampling_rate) {}
+
+uint32_t Sampler::NextSkip(uint32_t n) {
+  if (n <= 1) return 1;
+  const uint32_t hi = n >= 0x80000000u ? 0xFFFFFFFFu : 2 * n - 1;
+  return prng_.Uniform(1, hi);
+}
+
+bool Sampler::Take(uint32_t n) {
+  if (skip_ == 0) skip_ = NextSkip(n);  // first packet, or countdown not started
+  if (--skip_ > 0) return false;
+  skip_ = NextSkip(n);
+  return true;
+}
+
+void Sampler::OnSample(const hal::PacketSample& sample) {
+  if (rate_ == 0) return;  // disabled
+
+  if (sample.sampling_rate <= 1) {
+    hardware_input_ = false;
+    ++pool_;
+    if (Take(rate_)) Export(sample, rate_);
+    return;
+  }
+
+  hardware_input_ = true;
+  const uint32_t hw_rate = sample.sampling_rate;
+  uint32_t gap = 0;
+  if (sample.has_source_sequence) {
+    if (have_source_seq_) {
+      const uint32_t d = sample.source_sequence - last_source_seq_ - 1;  // wraps by design
+      if (d < kMaxPlausibleGap) gap = d;
+    }
+    have_source_seq_ = true;
+    last_source_seq_ = sample.source_sequence;
+  }
+  drops_ += gap;
+  stats_.source_drops += gap;
+  // Every packet the hardware looked at, including those behind the lost samples. 32-bit
+  // arithmetic wraps, as the sFlow counter does.
+  pool_ += hw_rate * (1 + gap);
+
+  if (rate_ <= hw_rate) {
+    skip_ = 0;
+    Export(sample, hw_rate);
+    return;
+  }
+  // The budget pushed our rate above what the hardware samples at: take 1 in k of its
+  // samples. Report k x R, the rate these samples were really taken at (== rate_ when the
+  // hardware applied an earlier rate_ / 2^j, the usual case).
+  const uint32_t k = rate_ / hw_rate;
+  if (Take(k)) Export(sample, k * hw_rate);
+}
+
+void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
+  namespace pkt = ::xflowd::agent::packet;
+
+  wire::ExtendedSwitch sw;
+  pkt::ParsedPacket parsed;
+  const pkt::ParseError err = pkt::ParsePacket(sample.header, pkt::LinkType::kEthernet, &parsed);
+  if (err != pkt::ParseError::kNone && err != pkt::ParseError::kNotIp) ++stats_.header_errors;
+  if (sample.vlan_valid) {
+    sw.src_vlan = sample.vlan_tci & 0x0FFFu;
+    sw.src_priority = sample.vlan_tci >> 13;
+  } else if (parsed.vlan_count > 0) {
+    sw.src_vlan = parsed.vlan_id[0];
+    sw.src_priority = parsed.vlan_pcp[0];
+  }
+  // We do not know the egress tagging; same VLAN is what bridged traffic does.
+  sw.dst_vlan = sw.src_vlan;
+  sw.dst_priority = sw.src_priority;
+
+  wire::SampledHeader hdr;
+  hdr.protocol = wire::kHeaderEthernet;
+  hdr.frame_length = sample.frame_length;
+  hdr.stripped = sample.stripped;
+  hdr.header = sample.header.Subview(0, config_.header_bytes);
+
+  wire::FlowRecord records[3] = {hdr, sw, wire::ExtendedTimestamp{}};
+  uint32_t record_count = 2;
+  if (config_.timestamp_record) {
+    records[2] = wire::ExtendedTimestamp{static_cast<uint64_t>(clock_.WallNow().ns())};
+    record_count = 3;
+  }
+
+  wire::FlowSample fs;
+  fs.expanded = config_.expanded || ifindex_ >= kCompactIndexLimit ||
+                sample.input_ifindex >= kCompactIndexLimit ||
+                sample.output_ifindex >= kCompactIndexLimit;
+  fs.sequence = ++sequence_;
+  fs.source = wire::DataSource{0, ifindex_};
+  fs.sampling_rate = reported_rate;
+  fs.sample_pool = pool_;
+  fs.drops = drops_;
+  fs.input = wire::Interface{0, sample.input_ifindex};
+  fs.output = wire::Interface{0, sample.output_ifindex};
+  fs.records = records;
+  fs.record_count = record_count;
+
+  ++stats_.samples;
+  ++in_this_tick_;
+  receiver_.Add(fs);
+}
+
+void Sampler::Tick(hal::base::MonoTime /*now*/) {
+  const uint32_t exported = in_this_tick_;
+  in_this_tick_ = 0;
+  if (rate_ == 0 || config_.max_samples_per_s == 0 || exported <= config_.max_samples_per_s) {
+    return;
+  }
+  const uint32_t wanted = rate_ >= 0x80000000u ? 0xFFFFFFFFu : rate_ * 2;
+  ++stats_.backoffs;
+  rate_ = wanted;
+  if (control_ != nullptr && hardware_input_) {
+    hal::base::Result<uint32_t> applied =
+        control_->SetSamplingRate(ifindex_, direction_, wanted, config_.header_bytes);
+    if (applied.ok() && *applied > 0) {
+      rate_ = *applied;
+    } else {
+      // Keep the doubled rate: the sampler sub-samples what the hardware still sends.
+      ++stats_.control_errors;
+    }
+  }
+}
+
+}  // namespace xflowd::agent::sflow

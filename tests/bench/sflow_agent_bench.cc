@@ -1,0 +1,119 @@
+// Samples/s through the agent's data path on one core: Agent::OnSample -> Sampler (hardware
+// input, rate 1-in-N already applied) -> Receiver -> sFlow encoder -> a Transport that drops
+// the datagram. And software sampling, where the sampler sees every packet.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <vector>
+
+#include "agent/sflow/agent.h"
+#include "exporter/transport.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/prng.h"
+
+namespace xflowd {
+namespace {
+
+using hal::base::ByteView;
+
+class NullTransport final : public exporter::Transport {
+ public:
+  bool Send(ByteView d) override {
+    ++stats_.datagrams_sent;
+    stats_.bytes_sent += d.size();
+    benchmark::DoNotOptimize(d.data());
+    return true;
+  }
+  const exporter::TransportStats& stats() const override { return stats_; }
+  std::string Describe() const override { return "null"; }
+
+ private:
+  exporter::TransportStats stats_;
+};
+
+// A 128-byte TCP/IPv4 frame with an 802.1Q tag.
+std::vector<uint8_t> Frame() {
+  std::vector<uint8_t> f(128, 0);
+  const uint8_t eth[] = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x81, 0x00, 0x00, 0x64,
+                         0x08, 0x00};
+  std::memcpy(f.data(), eth, sizeof(eth));
+  uint8_t* ip = f.data() + sizeof(eth);
+  ip[0] = 0x45;
+  ip[2] = 0x05;
+  ip[3] = 0xdc;  // total length 1500
+  ip[8] = 64;
+  ip[9] = 6;
+  const uint8_t src[] = {192, 0, 2, 1}, dst[] = {198, 51, 100, 7};
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  ip[20] = 0x1f;
+  ip[21] = 0x90;
+  ip[22] = 0xc3;
+  ip[23] = 0x50;
+  ip[32] = 0x50;
+  ip[33] = 0x10;
+  return f;
+}
+
+struct Fixture {
+  hal::base::ManualClock clock;
+  hal::base::Prng prng{1};
+  hal::base::Logger logger = hal::base::Logger::Null();
+  NullTransport transport;
+  agent::sflow::Agent agent;
+  std::vector<uint8_t> frame = Frame();
+
+  explicit Fixture(uint32_t ports, uint32_t rate)
+      : agent(agent::sflow::AgentConfig{*hal::base::IpAddress::Parse("192.0.2.254"), 0}, clock,
+              prng, logger) {
+    auto& rx = agent.AddReceiver(agent::sflow::ReceiverConfig{}, {&transport});
+    agent::sflow::SamplerConfig sc;
+    sc.sampling_rate = rate;
+    for (uint32_t p = 1; p <= ports; ++p) {
+      agent.AddSampler(p, hal::Direction::kIngress, sc, rx, nullptr);
+    }
+  }
+};
+
+void BM_HardwareSamples(benchmark::State& state) {
+  const uint32_t ports = 48;
+  Fixture fx(ports, 10000);
+  hal::PacketSample s;
+  s.frame_length = 1518;
+  s.sampling_rate = 10000;
+  s.has_source_sequence = true;
+  s.header = ByteView(fx.frame.data(), fx.frame.size());
+  std::vector<uint32_t> seq(ports + 1, 0);
+  uint32_t port = 1;
+  for (auto _ : state) {
+    s.input_ifindex = port;
+    s.output_ifindex = (port % ports) + 1;
+    s.source_sequence = ++seq[port];
+    fx.agent.OnSample(s);
+    if (++port > ports) port = 1;
+  }
+  fx.agent.Flush();
+  state.SetItemsProcessed(state.iterations());
+  state.counters["datagrams"] = static_cast<double>(fx.transport.stats().datagrams_sent);
+}
+BENCHMARK(BM_HardwareSamples);
+
+// Every packet goes through the sampler; 1 in 256 becomes a sample.
+void BM_SoftwarePackets(benchmark::State& state) {
+  Fixture fx(1, 256);
+  hal::PacketSample s;
+  s.input_ifindex = 1;
+  s.frame_length = 1518;
+  s.sampling_rate = 1;
+  s.header = ByteView(fx.frame.data(), fx.frame.size());
+  for (auto _ : state) fx.agent.OnSample(s);
+  fx.agent.Flush();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SoftwarePackets);
+
+}  // namespace
+}  // namespace xflowd
+
+BENCHMARK_MAIN();

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The full test suite: unit, golden, scenario (release and ASan+UBSan builds), interop with real
+# decoders (tshark, sfacctd, sfcapd) in a network namespace (root), and the fuzz targets.
+# Usage: toolchain/test.sh [--quick]   (--quick: release build, no sanitizers, no fuzzing)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+"$root/toolchain/deps.sh"
+t0=$(date +%s)
+step() { echo; echo "=== $* ($(( $(date +%s) - t0 )) s)"; }
+
+step "release build (-Werror)"
+"$root/toolchain/build.sh" release
+step "unit, golden and scenario tests (release)"
+ctest --test-dir "$root/build/release" -L 'unit|golden|scenario' --output-on-failure -j "$(nproc)"
+
+if [ $quick -eq 0 ]; then
+  step "ASan+UBSan build"
+  "$root/toolchain/build.sh" asan
+  step "unit and golden tests (ASan+UBSan)"
+  ctest --test-dir "$root/build/asan" -L 'unit|golden' --output-on-failure -j "$(nproc)"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  step "interop tests (real decoders, network namespace)"
+  ctest --test-dir "$root/build/release" -L interop --output-on-failure
+else
+  echo "interop tests skipped: they need root (network namespaces)"
+fi
+
+if [ $quick -eq 0 ]; then
+  step "fuzz targets (${XFLOWD_FUZZ_SECONDS:-60} s each)"
+  bash "$root/tests/fuzz/run_fuzzers.sh" "${XFLOWD_FUZZ_SECONDS:-60}"
+fi
+step "all tests passed"

@@ -29,7 +29,7 @@ struct PacketSample {
   // 802.1Q tag delivered out of band (AF_PACKET strips it from the bytes); only if vlan_valid.
   bool vlan_valid = false;
   uint16_t vlan_tci = 0;
-  MonoTime timestamp;  // when the source saw the packet (monotonic)
+  base::MonoTime timestamp;  // when the source saw the packet (monotonic)
   // Leading bytes of the frame, starting at the Ethernet header. Valid only during the call.
   base::ByteView header;
 };

@@ -23,8 +23,8 @@ struct AgentConfig {
 };
 
 struct AgentStats {
-  uint64_t samples_in = 0;           // PacketSamples received
-  uint64_t no_sampler = 0;           // samples for a port/direction with no sampler: dropped
+  uint64_t samples_in = 0;  // PacketSamples received
+  uint64_t no_sampler = 0;  // samples for a port/direction with no sampler: dropped
 };
 
 class Agent final : public hal::PacketSampleSink {
@@ -34,8 +34,7 @@ class Agent final : public hal::PacketSampleSink {
   ~Agent() override;
 
   // Transports are not owned and must outlive the agent.
-  Receiver& AddReceiver(const ReceiverConfig& config,
-                        std::vector<exporter::Transport*> transports);
+  Receiver& AddReceiver(const ReceiverConfig& config, std::vector<exporter::Transport*> transports);
   // Replaces any sampler already on ifindex/direction. `control` may be null.
   Sampler& AddSampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig& config,
                       Receiver& receiver, hal::SamplingControl* control);
@@ -73,6 +72,10 @@ class Agent final : public hal::PacketSampleSink {
   std::vector<std::unique_ptr<Poller>> pollers_;
   std::unordered_map<uint64_t, Sampler*> sampler_index_;  // lookups never allocate
   AgentStats stats_;
+  // Phase of the next poller's first poll, as a fraction of its interval in 32-bit fixed
+  // point; advanced by the golden ratio so any number of pollers spread evenly.
+  uint32_t poller_phase_;
+  hal::base::RateLimitedLog data_log_;  // the only logging on the sample path
 };
 
 }  // namespace xflowd::agent::sflow

@@ -22,6 +22,13 @@ Poller::Poller(const hal::PortInfo& port, const PollerConfig& config, Receiver& 
       counters_(counters),
       countdown_(config.interval_s == 0 ? 0 : prng.Uniform(1, config.interval_s)) {}
 
+void Poller::set_countdown(uint32_t ticks) {
+  if (config_.interval_s == 0) return;
+  if (ticks < 1) ticks = 1;
+  if (ticks > config_.interval_s) ticks = config_.interval_s;
+  countdown_ = ticks;
+}
+
 void Poller::Tick(hal::base::MonoTime /*now*/) {
   if (config_.interval_s == 0 || countdown_ == 0) return;
   if (--countdown_ > 0) return;

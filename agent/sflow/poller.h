@@ -31,6 +31,9 @@ class Poller {
   void Tick(hal::base::MonoTime now);
   // Port properties changed (speed, status, name).
   void UpdatePort(const hal::PortInfo& port) { port_ = port; }
+  // Ticks until the next poll, clamped to [1, interval]. The Agent uses it to spread the
+  // first polls of all its pollers evenly (no-op when polling is disabled).
+  void set_countdown(uint32_t ticks);
 
   uint32_t ifindex() const { return port_.ifindex; }
   uint32_t countdown() const { return countdown_; }

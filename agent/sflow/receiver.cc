@@ -6,8 +6,10 @@ namespace xflowd::agent::sflow {
 
 ReceiverConfig Receiver::Clamped(const ReceiverConfig& config) {
   ReceiverConfig c = config;
-  if (c.max_datagram_bytes < wire::kMinDatagramBytes) c.max_datagram_bytes = wire::kMinDatagramBytes;
-  if (c.max_datagram_bytes > wire::kMaxDatagramBytes) c.max_datagram_bytes = wire::kMaxDatagramBytes;
+  if (c.max_datagram_bytes < wire::kMinDatagramBytes)
+    c.max_datagram_bytes = wire::kMinDatagramBytes;
+  if (c.max_datagram_bytes > wire::kMaxDatagramBytes)
+    c.max_datagram_bytes = wire::kMaxDatagramBytes;
   return c;
 }
 

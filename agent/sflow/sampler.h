@@ -4,8 +4,9 @@
 // Software input (PacketSample::sampling_rate == 1): the sampler itself picks packets, with
 // skips drawn uniformly from [1, 2N-1] (mean N) from the agent's seeded PRNG.
 // Hardware input (rate R > 1, already sampled): drops = gaps in the source's sequence numbers;
-// pool grows by R x (1 + gap). If the export budget forced a rate above R, the sampler
-// sub-samples by k = N / R (skips in [1, 2k-1]) and reports N.
+// pool grows by R x (1 + gap). If the export budget forced a rate N above R, the sampler
+// sub-samples by k = N / R (integer; skips in [1, 2k-1]) and reports k x R, the rate those
+// samples were really taken at (== N when N is a multiple of R, the usual case).
 //
 // Export budget: at most max_samples_per_s samples in a tick interval; over it, the rate
 // doubles (datagrams say so in sampling_rate) and SamplingControl is asked for the new rate
@@ -30,11 +31,11 @@ struct SamplerConfig {
 };
 
 struct SamplerStats {
-  uint64_t samples = 0;          // flow samples exported
-  uint64_t source_drops = 0;     // lost between source and agent (sequence gaps)
-  uint64_t backoffs = 0;         // times the budget doubled the rate
-  uint64_t header_errors = 0;    // headers the packet parser rejected (still exported)
-  uint64_t control_errors = 0;   // SamplingControl refused a backoff rate (rate_ doubled anyway)
+  uint64_t samples = 0;         // flow samples exported
+  uint64_t source_drops = 0;    // lost between source and agent (sequence gaps)
+  uint64_t backoffs = 0;        // times the budget doubled the rate
+  uint64_t header_errors = 0;   // headers the packet parser rejected (still exported)
+  uint64_t control_errors = 0;  // SamplingControl refused a backoff rate (rate_ doubled anyway)
 };
 
 class Sampler {
@@ -51,7 +52,8 @@ class Sampler {
 
   uint32_t ifindex() const { return ifindex_; }
   hal::Direction direction() const { return direction_; }
-  uint32_t sampling_rate() const { return rate_; }  // the rate samples are reported at now
+  // N, after any backoff. Hardware samples taken at R >= N are reported at R.
+  uint32_t sampling_rate() const { return rate_; }
   uint32_t sample_pool() const { return pool_; }
   uint32_t drops() const { return drops_; }
   uint32_t sequence() const { return sequence_; }
@@ -72,15 +74,15 @@ class Sampler {
   const hal::base::Clock& clock_;
   hal::SamplingControl* control_;
 
-  uint32_t rate_;                  // N reported in flow samples
-  uint32_t skip_ = 0;              // packets (or hw samples) to let pass before the next
-  uint32_t pool_ = 0;              // sFlow sample_pool (wraps, as the spec allows)
-  uint32_t drops_ = 0;             // sFlow drops
-  uint32_t sequence_ = 0;          // last flow sample sequence number sent
-  uint32_t in_this_tick_ = 0;      // samples exported since the last tick
+  uint32_t rate_;              // N: the configured rate, doubled by each backoff
+  uint32_t skip_ = 0;          // packets (or hw samples) to let pass before the next
+  uint32_t pool_ = 0;          // sFlow sample_pool (wraps, as the spec allows)
+  uint32_t drops_ = 0;         // sFlow drops
+  uint32_t sequence_ = 0;      // last flow sample sequence number sent
+  uint32_t in_this_tick_ = 0;  // samples exported since the last tick
   bool have_source_seq_ = false;
   uint32_t last_source_seq_ = 0;
-  bool hardware_input_ = false;    // last sample arrived already sampled (rate > 1)
+  bool hardware_input_ = false;  // last sample arrived already sampled (rate > 1)
   SamplerStats stats_;
 };
 

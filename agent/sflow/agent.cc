@@ -1,0 +1,114 @@
+#include "agent/sflow/agent.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace xflowd::agent::sflow {
+
+Agent::Agent(const AgentConfig& config, const hal::base::Clock& clock, hal::base::Prng& prng,
+             hal::base::Logger& logger)
+    : config_(config),
+      clock_(clock),
+      prng_(prng),
+      logger_(logger),
+      boot_(clock.Now()),
+      poller_phase_(prng.Next32()),
+      data_log_(logger_) {}
+
+Agent::~Agent() = default;
+
+Receiver& Agent::AddReceiver(const ReceiverConfig& config,
+                             std::vector<exporter::Transport*> transports) {
+  receivers_.push_back(std::make_unique<Receiver>(
+      config, config_.agent_address, config_.sub_agent_id, clock_, boot_, std::move(transports)));
+  return *receivers_.back();
+}
+
+Sampler& Agent::AddSampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig& config,
+                           Receiver& receiver, hal::SamplingControl* control) {
+  auto sampler =
+      std::make_unique<Sampler>(ifindex, direction, config, receiver, prng_, clock_, control);
+  Sampler* raw = sampler.get();
+  auto it = std::find_if(samplers_.begin(), samplers_.end(), [&](const auto& s) {
+    return s->ifindex() == ifindex && s->direction() == direction;
+  });
+  if (it != samplers_.end()) {
+    *it = std::move(sampler);
+  } else {
+    samplers_.push_back(std::move(sampler));
+  }
+  sampler_index_[Key(ifindex, direction)] = raw;
+  return *raw;
+}
+
+Poller& Agent::AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
+                         hal::CounterSource& counters) {
+  auto poller = std::make_unique<Poller>(port, config, receiver, counters, prng_);
+  Poller* raw = poller.get();
+  // Independent uniform first countdowns bunch up (48 pollers over 20 s put 5 or more in one
+  // second, twice the mean, for about 9 seeds in 10). A random start plus golden-ratio steps
+  // keeps each countdown uniform in [1, interval] yet spreads the set nearly evenly.
+  constexpr uint32_t kGoldenRatio32 = 0x9E3779B9u;  // 2^32 / phi
+  raw->set_countdown(1 +
+                     static_cast<uint32_t>((uint64_t{poller_phase_} * config.interval_s) >> 32));
+  poller_phase_ += kGoldenRatio32;
+  auto it = std::find_if(pollers_.begin(), pollers_.end(),
+                         [&](const auto& p) { return p->ifindex() == port.ifindex; });
+  if (it != pollers_.end()) {
+    *it = std::move(poller);
+  } else {
+    pollers_.push_back(std::move(poller));
+  }
+  return *raw;
+}
+
+void Agent::RemovePort(uint32_t ifindex) {
+  sampler_index_.erase(Key(ifindex, hal::Direction::kIngress));
+  sampler_index_.erase(Key(ifindex, hal::Direction::kEgress));
+  samplers_.erase(std::remove_if(samplers_.begin(), samplers_.end(),
+                                 [&](const auto& s) { return s->ifindex() == ifindex; }),
+                  samplers_.end());
+  pollers_.erase(std::remove_if(pollers_.begin(), pollers_.end(),
+                                [&](const auto& p) { return p->ifindex() == ifindex; }),
+                 pollers_.end());
+}
+
+void Agent::OnSample(const hal::PacketSample& sample) {
+  ++stats_.samples_in;
+  const uint32_t ifindex =
+      sample.direction == hal::Direction::kIngress ? sample.input_ifindex : sample.output_ifindex;
+  auto it = sampler_index_.find(Key(ifindex, sample.direction));
+  if (it == sampler_index_.end()) {
+    ++stats_.no_sampler;
+    // Normal for a moment while ports come and go; debug only.
+    data_log_.Log(clock_.Now(), hal::base::LogLevel::kDebug, "sflow: no sampler for ifindex %u %s",
+                  ifindex, sample.direction == hal::Direction::kIngress ? "ingress" : "egress");
+    return;
+  }
+  it->second->OnSample(sample);
+}
+
+void Agent::Tick() {
+  const hal::base::MonoTime now = clock_.Now();
+  for (auto& s : samplers_) s->Tick(now);
+  for (auto& p : pollers_) p->Tick(now);
+  for (auto& r : receivers_) r->Flush();
+}
+
+void Agent::Flush() {
+  for (auto& r : receivers_) r->Flush();
+}
+
+Sampler* Agent::FindSampler(uint32_t ifindex, hal::Direction direction) {
+  auto it = sampler_index_.find(Key(ifindex, direction));
+  return it == sampler_index_.end() ? nullptr : it->second;
+}
+
+Poller* Agent::FindPoller(uint32_t ifindex) {
+  for (auto& p : pollers_) {
+    if (p->ifindex() == ifindex) return p.get();
+  }
+  return nullptr;
+}
+
+}  // namespace xflowd::agent::sflow

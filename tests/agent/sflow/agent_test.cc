@@ -1,0 +1,415 @@
+#include "agent/sflow/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exporter/capture_transport.h"
+#include "hal/base/byte_view.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/prng.h"
+#include "hal/base/status.h"
+#include "hal/counter_source.h"
+#include "hal/packet_sample.h"
+#include "hal/port_inventory.h"
+#include "hal/sampling_control.h"
+
+namespace xflowd::agent::sflow {
+namespace {
+
+using exporter::CaptureTransport;
+using hal::Direction;
+using hal::PacketSample;
+using hal::PortCounters;
+using hal::base::ByteReader;
+using hal::base::ByteView;
+using hal::base::IpAddress;
+using hal::base::ManualClock;
+using hal::base::MonoTime;
+using hal::base::Prng;
+
+// Test-local XDR reader: just enough of sFlow v5 to check what the agent sent.
+struct XRecord {
+  uint32_t tag = 0;
+  std::vector<uint8_t> body;
+};
+struct XSample {
+  uint32_t tag = 0;  // 1 flow, 2 counter, 3 flow expanded, 4 counter expanded
+  uint32_t sequence = 0;
+  uint32_t source_type = 0;
+  uint32_t source_index = 0;
+  uint32_t rate = 0, pool = 0, drops = 0;      // flow samples only
+  uint32_t input_format = 0, input_value = 0;  // flow samples only
+  uint32_t output_format = 0, output_value = 0;
+  std::vector<XRecord> records;
+  const XRecord* Find(uint32_t record_tag) const {
+    for (const XRecord& r : records) {
+      if (r.tag == record_tag) return &r;
+    }
+    return nullptr;
+  }
+};
+struct XDatagram {
+  size_t size = 0;
+  uint32_t version = 0, address_type = 0, sub_agent = 0, sequence = 0, uptime_ms = 0;
+  std::vector<XSample> samples;
+};
+
+bool ReadRecords(ByteReader& r, std::vector<XRecord>* out) {
+  const uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    XRecord rec;
+    rec.tag = r.U32();
+    const uint32_t len = r.U32();
+    ByteView body = r.Bytes(len);
+    rec.body.assign(body.begin(), body.end());
+    out->push_back(std::move(rec));
+  }
+  return r.ok();
+}
+
+// Parses a whole datagram; false if anything is malformed or bytes are left over.
+bool ReadDatagram(const std::vector<uint8_t>& bytes, XDatagram* d) {
+  ByteReader r(ByteView(bytes.data(), bytes.size()));
+  d->size = bytes.size();
+  d->version = r.U32();
+  d->address_type = r.U32();
+  r.Skip(d->address_type == 2 ? 16 : 4);
+  d->sub_agent = r.U32();
+  d->sequence = r.U32();
+  d->uptime_ms = r.U32();
+  const uint32_t count = r.U32();
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    XSample s;
+    s.tag = r.U32();
+    const uint32_t len = r.U32();
+    ByteReader b(r.Bytes(len));
+    s.sequence = b.U32();
+    const bool expanded = s.tag == 3 || s.tag == 4;
+    if (expanded) {
+      s.source_type = b.U32();
+      s.source_index = b.U32();
+    } else {
+      const uint32_t id = b.U32();
+      s.source_type = id >> 24;
+      s.source_index = id & 0xFFFFFF;
+    }
+    if (s.tag == 1 || s.tag == 3) {
+      s.rate = b.U32();
+      s.pool = b.U32();
+      s.drops = b.U32();
+      if (expanded) {
+        s.input_format = b.U32();
+        s.input_value = b.U32();
+        s.output_format = b.U32();
+        s.output_value = b.U32();
+      } else {
+        const uint32_t in = b.U32();
+        const uint32_t out = b.U32();
+        s.input_format = in >> 30;
+        s.input_value = in & 0x3FFFFFFF;
+        s.output_format = out >> 30;
+        s.output_value = out & 0x3FFFFFFF;
+      }
+    } else if (s.tag != 2 && s.tag != 4) {
+      return false;
+    }
+    if (!ReadRecords(b, &s.records) || b.remaining() != 0) return false;
+    d->samples.push_back(std::move(s));
+  }
+  return r.ok() && r.remaining() == 0;
+}
+
+std::vector<XDatagram> ReadAll(const exporter::CaptureTransport& t) {
+  std::vector<XDatagram> out;
+  for (const auto& bytes : t.datagrams()) {
+    XDatagram d;
+    EXPECT_TRUE(ReadDatagram(bytes, &d)) << "malformed datagram " << out.size();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Fakes that write what happened, in order, into one shared event log.
+using EventLog = std::vector<std::string>;
+
+class LoggingCounterSource final : public hal::CounterSource {
+ public:
+  explicit LoggingCounterSource(EventLog* log) : log_(log) {}
+  hal::base::Result<PortCounters> ReadCounters(uint32_t ifindex) override {
+    if (log_) log_->push_back("read " + std::to_string(ifindex));
+    return PortCounters{};
+  }
+
+ private:
+  EventLog* log_;
+};
+
+class LoggingSamplingControl final : public hal::SamplingControl {
+ public:
+  explicit LoggingSamplingControl(EventLog* log) : log_(log) {}
+  hal::base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, Direction, uint32_t rate,
+                                              uint32_t) override {
+    log_->push_back("set " + std::to_string(ifindex) + " " + std::to_string(rate));
+    return rate;
+  }
+
+ private:
+  EventLog* log_;
+};
+
+class LoggingTransport final : public exporter::Transport {
+ public:
+  explicit LoggingTransport(EventLog* log) : log_(log) {}
+  bool Send(ByteView d) override {
+    log_->push_back("send " + std::to_string(d.size()));
+    return true;
+  }
+  const exporter::TransportStats& stats() const override { return stats_; }
+  std::string Describe() const override { return "log"; }
+
+ private:
+  EventLog* log_;
+  exporter::TransportStats stats_;
+};
+
+const uint8_t kFrame[64] = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x06};  // ARP
+
+PacketSample Sample(uint32_t in, uint32_t out, Direction dir, uint32_t rate = 1, uint32_t seq = 0) {
+  PacketSample p;
+  p.input_ifindex = in;
+  p.output_ifindex = out;
+  p.direction = dir;
+  p.frame_length = 64;
+  p.sampling_rate = rate;
+  p.source_sequence = seq;
+  p.has_source_sequence = rate > 1;
+  p.header = ByteView(kFrame, sizeof(kFrame));
+  return p;
+}
+
+hal::PortInfo Port(uint32_t ifindex) {
+  hal::PortInfo p;
+  p.ifindex = ifindex;
+  p.name = "eth" + std::to_string(ifindex);
+  return p;
+}
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : agent_(Config(), clock_, prng_, logger_) {}
+  static AgentConfig Config() {
+    AgentConfig c;
+    c.agent_address = IpAddress::V4(0xC0000201);
+    c.sub_agent_id = 9;
+    return c;
+  }
+  SamplerConfig EveryPacket() {
+    SamplerConfig c;
+    c.sampling_rate = 1;
+    return c;
+  }
+  std::vector<XSample> Samples() {
+    std::vector<XSample> out;
+    for (XDatagram& d : ReadAll(t_)) {
+      for (XSample& s : d.samples) out.push_back(std::move(s));
+    }
+    t_.Clear();
+    return out;
+  }
+
+  ManualClock clock_{MonoTime::FromSeconds(5000)};
+  Prng prng_{2026};
+  hal::base::Logger logger_ = hal::base::Logger::Null();
+  CaptureTransport t_;
+  LoggingCounterSource counters_{nullptr};
+  Agent agent_;
+};
+
+TEST_F(AgentTest, RoutesByPortAndDirection) {
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  agent_.AddSampler(1, Direction::kIngress, EveryPacket(), r, nullptr);
+  agent_.AddSampler(2, Direction::kEgress, EveryPacket(), r, nullptr);
+
+  agent_.OnSample(Sample(1, 2, Direction::kIngress));  // ingress sampler on 1
+  agent_.OnSample(Sample(1, 2, Direction::kEgress));   // egress sampler on 2
+  agent_.OnSample(Sample(2, 1, Direction::kIngress));  // no ingress sampler on 2
+  agent_.OnSample(Sample(2, 1, Direction::kEgress));   // no egress sampler on 1
+  agent_.OnSample(Sample(0, 0, Direction::kIngress));  // unknown port
+
+  EXPECT_EQ(agent_.stats().samples_in, 5u);
+  EXPECT_EQ(agent_.stats().no_sampler, 3u);
+  EXPECT_EQ(agent_.FindSampler(1, Direction::kIngress)->stats().samples, 1u);
+  EXPECT_EQ(agent_.FindSampler(2, Direction::kEgress)->stats().samples, 1u);
+  EXPECT_EQ(agent_.FindSampler(1, Direction::kEgress), nullptr);
+
+  agent_.Flush();
+  const auto samples = Samples();
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].source_index, 1u);
+  EXPECT_EQ(samples[1].source_index, 2u);
+  EXPECT_EQ(samples[1].input_value, 1u);
+  EXPECT_EQ(samples[1].output_value, 2u);
+}
+
+TEST_F(AgentTest, TickRunsSamplersThenPollersThenFlushes) {
+  EventLog log;
+  LoggingTransport transport(&log);
+  LoggingSamplingControl control(&log);
+  LoggingCounterSource counters(&log);
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&transport});
+  SamplerConfig sc;
+  sc.sampling_rate = 64;
+  sc.max_samples_per_s = 1;
+  agent_.AddSampler(3, Direction::kIngress, sc, r, &control);
+  PollerConfig pc;
+  pc.interval_s = 1;
+  agent_.AddPoller(Port(3), pc, r, counters);
+
+  agent_.OnSample(Sample(3, 0, Direction::kIngress, 64, 1));
+  agent_.OnSample(Sample(3, 0, Direction::kIngress, 64, 2));
+  EXPECT_TRUE(log.empty());  // nothing is sent from the sample path while there is room
+  agent_.Tick();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0], "set 3 128");           // sampler backoff
+  EXPECT_EQ(log[1], "read 3");              // poller
+  EXPECT_EQ(log[2].rfind("send ", 0), 0u);  // then one datagram with all of it
+  agent_.Tick();
+  EXPECT_EQ(log.size(), 5u);  // read + send: no backoff, nothing sampled since
+}
+
+TEST_F(AgentTest, OneDatagramPerTickWithFlowAndCounterSamples) {
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  agent_.AddSampler(4, Direction::kIngress, EveryPacket(), r, nullptr);
+  PollerConfig pc;
+  pc.interval_s = 1;
+  agent_.AddPoller(Port(4), pc, r, counters_);
+  for (int i = 0; i < 3; ++i) agent_.OnSample(Sample(4, 0, Direction::kIngress));
+  clock_.Advance(hal::base::seconds(1));
+  agent_.Tick();
+
+  const auto datagrams = ReadAll(t_);
+  ASSERT_EQ(datagrams.size(), 1u);
+  EXPECT_EQ(datagrams[0].sequence, 1u);
+  EXPECT_EQ(datagrams[0].sub_agent, 9u);
+  EXPECT_EQ(datagrams[0].uptime_ms, 1000u);  // since the agent was built
+  ASSERT_EQ(datagrams[0].samples.size(), 4u);
+  EXPECT_EQ(datagrams[0].samples[0].tag, 1u);
+  EXPECT_EQ(datagrams[0].samples[2].sequence, 3u);
+  EXPECT_EQ(datagrams[0].samples[3].tag, 2u);
+  EXPECT_EQ(datagrams[0].samples[3].sequence, 1u);
+}
+
+TEST_F(AgentTest, PollerFirstSamplesAreSpreadOverTheInterval) {
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  constexpr uint32_t kPollers = 48;
+  constexpr uint32_t kInterval = 20;
+  PollerConfig pc;
+  pc.interval_s = kInterval;
+  for (uint32_t i = 1; i <= kPollers; ++i) agent_.AddPoller(Port(i), pc, r, counters_);
+
+  const double mean = static_cast<double>(kPollers) / kInterval;
+  std::vector<uint32_t> first_round;
+  std::vector<uint32_t> seen(kPollers + 1, 0);
+  for (uint32_t tick = 1; tick <= 2 * kInterval; ++tick) {
+    clock_.Advance(hal::base::seconds(1));
+    agent_.Tick();
+    const auto samples = Samples();
+    EXPECT_LE(samples.size(), 2 * mean) << "second " << tick;
+    if (tick <= kInterval) {
+      first_round.push_back(static_cast<uint32_t>(samples.size()));
+    } else {
+      // Steady state: the same ports poll in the same second of every interval.
+      EXPECT_EQ(samples.size(), first_round[tick - kInterval - 1]) << "second " << tick;
+    }
+    for (const XSample& s : samples) ++seen[s.source_index];
+  }
+  for (uint32_t i = 1; i <= kPollers; ++i) EXPECT_EQ(seen[i], 2u) << "port " << i;
+  for (const auto& p : agent_.pollers()) {
+    EXPECT_GE(p->countdown(), 1u);
+    EXPECT_LE(p->countdown(), kInterval);
+  }
+}
+
+TEST_F(AgentTest, RemovePortStopsItsSamplesAndPolls) {
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  agent_.AddSampler(5, Direction::kIngress, EveryPacket(), r, nullptr);
+  agent_.AddSampler(5, Direction::kEgress, EveryPacket(), r, nullptr);
+  agent_.AddSampler(6, Direction::kIngress, EveryPacket(), r, nullptr);
+  PollerConfig pc;
+  pc.interval_s = 1;
+  agent_.AddPoller(Port(5), pc, r, counters_);
+  agent_.AddPoller(Port(6), pc, r, counters_);
+
+  agent_.RemovePort(5);
+  EXPECT_EQ(agent_.FindSampler(5, Direction::kIngress), nullptr);
+  EXPECT_EQ(agent_.FindSampler(5, Direction::kEgress), nullptr);
+  EXPECT_EQ(agent_.FindPoller(5), nullptr);
+  EXPECT_NE(agent_.FindSampler(6, Direction::kIngress), nullptr);
+  EXPECT_NE(agent_.FindPoller(6), nullptr);
+  EXPECT_EQ(agent_.samplers().size(), 1u);
+  EXPECT_EQ(agent_.pollers().size(), 1u);
+
+  agent_.OnSample(Sample(5, 6, Direction::kIngress));
+  agent_.OnSample(Sample(6, 5, Direction::kEgress));
+  agent_.OnSample(Sample(6, 5, Direction::kIngress));
+  EXPECT_EQ(agent_.stats().no_sampler, 2u);
+  agent_.Tick();
+  const auto samples = Samples();
+  ASSERT_EQ(samples.size(), 2u);  // port 6's flow sample and its counter sample
+  for (const XSample& s : samples) EXPECT_EQ(s.source_index, 6u);
+}
+
+TEST_F(AgentTest, AddSamplerAndPollerReplaceTheExistingOnes) {
+  Receiver& r = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  Sampler& a = agent_.AddSampler(7, Direction::kIngress, EveryPacket(), r, nullptr);
+  agent_.OnSample(Sample(7, 0, Direction::kIngress));
+  EXPECT_EQ(a.sequence(), 1u);
+  SamplerConfig sc = EveryPacket();
+  sc.sampling_rate = 2;
+  Sampler& b = agent_.AddSampler(7, Direction::kIngress, sc, r, nullptr);
+  EXPECT_EQ(agent_.samplers().size(), 1u);
+  EXPECT_EQ(agent_.FindSampler(7, Direction::kIngress), &b);
+  EXPECT_EQ(b.sampling_rate(), 2u);
+  EXPECT_EQ(b.sequence(), 0u);  // a new data source instance starts over
+
+  PollerConfig pc;
+  pc.interval_s = 10;
+  agent_.AddPoller(Port(7), pc, r, counters_);
+  pc.interval_s = 1;
+  Poller& p = agent_.AddPoller(Port(7), pc, r, counters_);
+  EXPECT_EQ(agent_.pollers().size(), 1u);
+  EXPECT_EQ(agent_.FindPoller(7), &p);
+  EXPECT_EQ(p.countdown(), 1u);
+}
+
+TEST_F(AgentTest, FlushSendsPendingAndEveryReceiverKeepsItsOwnSequence) {
+  CaptureTransport other;
+  Receiver& r1 = agent_.AddReceiver(ReceiverConfig{}, {&t_});
+  ReceiverConfig second;
+  second.name = "second";
+  Receiver& r2 = agent_.AddReceiver(second, {&other});
+  agent_.AddSampler(1, Direction::kIngress, EveryPacket(), r1, nullptr);
+  agent_.AddSampler(2, Direction::kIngress, EveryPacket(), r2, nullptr);
+  agent_.OnSample(Sample(1, 0, Direction::kIngress));
+  agent_.Flush();
+  agent_.OnSample(Sample(1, 0, Direction::kIngress));
+  agent_.OnSample(Sample(2, 0, Direction::kIngress));
+  agent_.Flush();
+  agent_.Flush();  // nothing pending: nothing sent
+  EXPECT_EQ(t_.datagrams().size(), 2u);
+  ASSERT_EQ(other.datagrams().size(), 1u);
+  XDatagram d;
+  ASSERT_TRUE(ReadDatagram(other.datagrams()[0], &d));
+  EXPECT_EQ(d.sequence, 1u);
+  EXPECT_EQ(agent_.receivers().size(), 2u);
+  EXPECT_EQ(r1.next_sequence(), 3u);
+  EXPECT_EQ(r2.next_sequence(), 2u);
+}
+
+}  // namespace
+}  // namespace xflowd::agent::sflow

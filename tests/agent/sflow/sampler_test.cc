@@ -1,0 +1,536 @@
+#include "agent/sflow/sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "agent/sflow/receiver.h"
+#include "exporter/capture_transport.h"
+#include "hal/base/byte_view.h"
+#include "hal/base/clock.h"
+#include "hal/base/prng.h"
+#include "hal/base/status.h"
+#include "hal/packet_sample.h"
+#include "hal/sampling_control.h"
+
+namespace xflowd::agent::sflow {
+namespace {
+
+using exporter::CaptureTransport;
+using hal::Direction;
+using hal::PacketSample;
+using hal::base::ByteReader;
+using hal::base::ByteView;
+using hal::base::IpAddress;
+using hal::base::ManualClock;
+using hal::base::MonoTime;
+using hal::base::Prng;
+
+// Test-local XDR reader: just enough of sFlow v5 to check what the agent sent.
+struct XRecord {
+  uint32_t tag = 0;
+  std::vector<uint8_t> body;
+};
+struct XSample {
+  uint32_t tag = 0;  // 1 flow, 2 counter, 3 flow expanded, 4 counter expanded
+  uint32_t sequence = 0;
+  uint32_t source_type = 0;
+  uint32_t source_index = 0;
+  uint32_t rate = 0, pool = 0, drops = 0;      // flow samples only
+  uint32_t input_format = 0, input_value = 0;  // flow samples only
+  uint32_t output_format = 0, output_value = 0;
+  std::vector<XRecord> records;
+  const XRecord* Find(uint32_t record_tag) const {
+    for (const XRecord& r : records) {
+      if (r.tag == record_tag) return &r;
+    }
+    return nullptr;
+  }
+};
+struct XDatagram {
+  size_t size = 0;
+  uint32_t version = 0, address_type = 0, sub_agent = 0, sequence = 0, uptime_ms = 0;
+  std::vector<XSample> samples;
+};
+
+bool ReadRecords(ByteReader& r, std::vector<XRecord>* out) {
+  const uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    XRecord rec;
+    rec.tag = r.U32();
+    const uint32_t len = r.U32();
+    ByteView body = r.Bytes(len);
+    rec.body.assign(body.begin(), body.end());
+    out->push_back(std::move(rec));
+  }
+  return r.ok();
+}
+
+// Parses a whole datagram; false if anything is malformed or bytes are left over.
+bool ReadDatagram(const std::vector<uint8_t>& bytes, XDatagram* d) {
+  ByteReader r(ByteView(bytes.data(), bytes.size()));
+  d->size = bytes.size();
+  d->version = r.U32();
+  d->address_type = r.U32();
+  r.Skip(d->address_type == 2 ? 16 : 4);
+  d->sub_agent = r.U32();
+  d->sequence = r.U32();
+  d->uptime_ms = r.U32();
+  const uint32_t count = r.U32();
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    XSample s;
+    s.tag = r.U32();
+    const uint32_t len = r.U32();
+    ByteReader b(r.Bytes(len));
+    s.sequence = b.U32();
+    const bool expanded = s.tag == 3 || s.tag == 4;
+    if (expanded) {
+      s.source_type = b.U32();
+      s.source_index = b.U32();
+    } else {
+      const uint32_t id = b.U32();
+      s.source_type = id >> 24;
+      s.source_index = id & 0xFFFFFF;
+    }
+    if (s.tag == 1 || s.tag == 3) {
+      s.rate = b.U32();
+      s.pool = b.U32();
+      s.drops = b.U32();
+      if (expanded) {
+        s.input_format = b.U32();
+        s.input_value = b.U32();
+        s.output_format = b.U32();
+        s.output_value = b.U32();
+      } else {
+        const uint32_t in = b.U32();
+        const uint32_t out = b.U32();
+        s.input_format = in >> 30;
+        s.input_value = in & 0x3FFFFFFF;
+        s.output_format = out >> 30;
+        s.output_value = out & 0x3FFFFFFF;
+      }
+    } else if (s.tag != 2 && s.tag != 4) {
+      return false;
+    }
+    if (!ReadRecords(b, &s.records) || b.remaining() != 0) return false;
+    d->samples.push_back(std::move(s));
+  }
+  return r.ok() && r.remaining() == 0;
+}
+
+std::vector<XDatagram> ReadAll(const exporter::CaptureTransport& t) {
+  std::vector<XDatagram> out;
+  for (const auto& bytes : t.datagrams()) {
+    XDatagram d;
+    EXPECT_TRUE(ReadDatagram(bytes, &d)) << "malformed datagram " << out.size();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Records the calls; answers with `round` applied (e.g. to a power of two), or an error.
+class FakeSamplingControl final : public hal::SamplingControl {
+ public:
+  struct Call {
+    uint32_t ifindex;
+    Direction direction;
+    uint32_t rate;
+    uint32_t header_bytes;
+  };
+  hal::base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, Direction direction, uint32_t rate,
+                                              uint32_t header_bytes) override {
+    calls.push_back({ifindex, direction, rate, header_bytes});
+    if (fail) return hal::base::UnavailableError("netlink: device busy");
+    if (!power_of_two) return rate;
+    uint32_t p = 1;
+    while (p < rate) p <<= 1;
+    return p;
+  }
+  std::vector<Call> calls;
+  bool fail = false;
+  bool power_of_two = false;
+};
+
+// Ethernet + optional 802.1Q tag + IPv4 + UDP, padded to `size` bytes.
+std::vector<uint8_t> MakeFrame(size_t size, bool tagged, uint16_t vlan = 0, uint8_t pcp = 0) {
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02};
+  if (tagged) {
+    const uint16_t tci = static_cast<uint16_t>((pcp << 13) | vlan);
+    f.insert(f.end(), {0x81, 0x00, static_cast<uint8_t>(tci >> 8), static_cast<uint8_t>(tci)});
+  }
+  f.insert(f.end(), {0x08, 0x00});
+  const uint16_t ip_len = static_cast<uint16_t>(size - f.size());
+  f.insert(f.end(), {0x45,
+                     0,
+                     static_cast<uint8_t>(ip_len >> 8),
+                     static_cast<uint8_t>(ip_len),
+                     0,
+                     0,
+                     0,
+                     0,
+                     64,
+                     17,
+                     0,
+                     0,
+                     10,
+                     0,
+                     0,
+                     1,
+                     10,
+                     0,
+                     0,
+                     2});
+  f.insert(f.end(), {0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0});
+  f.resize(size, 0xAB);
+  return f;
+}
+
+class SamplerTest : public ::testing::Test {
+ protected:
+  SamplerTest() {
+    ReceiverConfig rc;
+    rc.max_datagram_bytes = 9000;
+    receiver_ = std::make_unique<Receiver>(rc, IpAddress::V4(0x0A000001), 0, clock_, MonoTime(),
+                                           std::vector<exporter::Transport*>{&t_});
+    frame_ = MakeFrame(200, false);
+  }
+
+  PacketSample Packet(uint32_t rate = 1) const {
+    PacketSample p;
+    p.input_ifindex = 5;
+    p.output_ifindex = 9;
+    p.direction = Direction::kIngress;
+    p.frame_length = static_cast<uint32_t>(frame_.size()) + 4;
+    p.stripped = 4;
+    p.sampling_rate = rate;
+    p.header = ByteView(frame_.data(), frame_.size());
+    return p;
+  }
+  PacketSample Hw(uint32_t rate, uint32_t seq) const {
+    PacketSample p = Packet(rate);
+    p.has_source_sequence = true;
+    p.source_sequence = seq;
+    return p;
+  }
+  std::vector<XSample> FlushAndRead() {
+    receiver_->Flush();
+    std::vector<XSample> out;
+    for (XDatagram& d : ReadAll(t_)) {
+      for (XSample& s : d.samples) out.push_back(std::move(s));
+    }
+    t_.Clear();
+    return out;
+  }
+
+  ManualClock clock_{MonoTime::FromSeconds(100)};
+  Prng prng_{42};
+  CaptureTransport t_;
+  std::unique_ptr<Receiver> receiver_;
+  std::vector<uint8_t> frame_;
+};
+
+TEST_F(SamplerTest, SoftwareSamplingCountWithinBinomialInterval) {
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  constexpr uint32_t kPackets = 1000000;
+  const PacketSample p = Packet();
+  for (uint32_t i = 0; i < kPackets; ++i) s.OnSample(p);
+  const auto samples = FlushAndRead();
+
+  const double mean = kPackets / 100.0;
+  const double sd = std::sqrt(mean * (1.0 - 1.0 / 100));
+  EXPECT_GE(samples.size(), mean - 3.3 * sd);
+  EXPECT_LE(samples.size(), mean + 3.3 * sd);
+  EXPECT_EQ(s.stats().samples, samples.size());
+  EXPECT_EQ(s.sample_pool(), kPackets);
+  EXPECT_EQ(s.drops(), 0u);
+  EXPECT_EQ(s.sequence(), samples.size());
+
+  // Each sample reports the pool at the time; consecutive pools differ by one skip, and
+  // skips are in [1, 2N-1].
+  uint32_t last_pool = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    EXPECT_EQ(samples[i].sequence, i + 1);
+    EXPECT_EQ(samples[i].rate, 100u);
+    const uint32_t skip = samples[i].pool - last_pool;
+    ASSERT_GE(skip, 1u);
+    ASSERT_LE(skip, 199u);
+    last_pool = samples[i].pool;
+  }
+}
+
+TEST_F(SamplerTest, SoftwareSamplingIsReproducibleForASeed) {
+  auto run = [&](uint64_t seed) {
+    Prng prng(seed);
+    CaptureTransport t;
+    Receiver r(ReceiverConfig{}, IpAddress::V4(0x0A000001), 0, clock_, MonoTime(), {&t});
+    SamplerConfig config;
+    config.sampling_rate = 10;
+    Sampler s(5, Direction::kIngress, config, r, prng, clock_, nullptr);
+    for (int i = 0; i < 10000; ++i) s.OnSample(Packet());
+    r.Flush();
+    return t.datagrams();
+  };
+  EXPECT_EQ(run(7), run(7));
+  EXPECT_NE(run(7), run(8));
+}
+
+TEST_F(SamplerTest, RateOneSamplesEveryPacket) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  for (int i = 0; i < 10; ++i) s.OnSample(Packet());
+  EXPECT_EQ(FlushAndRead().size(), 10u);
+}
+
+TEST_F(SamplerTest, ZeroRateDisables) {
+  SamplerConfig config;
+  config.sampling_rate = 0;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  for (int i = 0; i < 100; ++i) s.OnSample(Packet());
+  for (int i = 0; i < 10; ++i) s.OnSample(Hw(256, i));
+  EXPECT_TRUE(FlushAndRead().empty());
+  EXPECT_EQ(s.sample_pool(), 0u);
+}
+
+TEST_F(SamplerTest, HardwareSequenceGapsAreDropsAndGrowThePool) {
+  SamplerConfig config;
+  config.sampling_rate = 256;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  // 10, 11, (12, 13 lost) 14, 15, (16..19 lost) 20
+  const uint32_t seqs[] = {10, 11, 14, 15, 20};
+  const uint32_t gaps[] = {0, 0, 2, 0, 4};
+  uint32_t pool = 0, drops = 0;
+  std::vector<uint32_t> want_pool, want_drops;
+  for (size_t i = 0; i < 5; ++i) {
+    s.OnSample(Hw(256, seqs[i]));
+    pool += 256 * (1 + gaps[i]);
+    drops += gaps[i];
+    want_pool.push_back(pool);
+    want_drops.push_back(drops);
+  }
+  EXPECT_EQ(s.drops(), 6u);
+  EXPECT_EQ(s.stats().source_drops, 6u);
+  EXPECT_EQ(s.sample_pool(), 256u * 11);
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 5u);  // every hardware sample is exported at rate <= R
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(samples[i].rate, 256u);
+    EXPECT_EQ(samples[i].pool, want_pool[i]);
+    EXPECT_EQ(samples[i].drops, want_drops[i]);
+    EXPECT_EQ(samples[i].sequence, i + 1);
+  }
+}
+
+TEST_F(SamplerTest, HardwareSequenceWrapsAndResyncsAfterARestart) {
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  s.OnSample(Hw(100, 0xFFFFFFFE));
+  s.OnSample(Hw(100, 0xFFFFFFFF));
+  s.OnSample(Hw(100, 0));  // wrap: no gap
+  EXPECT_EQ(s.drops(), 0u);
+  s.OnSample(Hw(100, 2));  // 1 lost across nothing special
+  EXPECT_EQ(s.drops(), 1u);
+  s.OnSample(Hw(100, 2));  // duplicate / backwards: not 4 billion drops
+  s.OnSample(Hw(100, 1));
+  EXPECT_EQ(s.drops(), 1u);
+  s.OnSample(Hw(100, 3));  // resynced on 1: one lost
+  EXPECT_EQ(s.drops(), 2u);
+  EXPECT_EQ(s.sample_pool(), 100u * (7 + 2));
+  PacketSample no_seq = Packet(100);  // a source without sequence numbers: never drops
+  s.OnSample(no_seq);
+  EXPECT_EQ(s.drops(), 2u);
+  EXPECT_EQ(s.sample_pool(), 100u * 10);
+}
+
+TEST_F(SamplerTest, ExportsHeaderSwitchAndTimestampRecords) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  config.header_bytes = 64;
+  config.timestamp_record = true;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  frame_ = MakeFrame(300, true, 100, 5);  // tag in the bytes
+  s.OnSample(Packet());
+  frame_ = MakeFrame(300, false);
+  PacketSample oob = Packet();  // tag delivered out of band (AF_PACKET)
+  oob.vlan_valid = true;
+  oob.vlan_tci = (3 << 13) | 0x1234;
+  s.OnSample(oob);
+  s.OnSample(Packet());  // untagged
+
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 3u);
+  const XSample& a = samples[0];
+  EXPECT_EQ(a.tag, 1u);
+  EXPECT_EQ(a.source_type, 0u);
+  EXPECT_EQ(a.source_index, 5u);
+  EXPECT_EQ(a.input_format, 0u);
+  EXPECT_EQ(a.input_value, 5u);
+  EXPECT_EQ(a.output_value, 9u);
+  ASSERT_EQ(a.records.size(), 3u);
+  EXPECT_EQ(a.records[0].tag, 1u);
+  EXPECT_EQ(a.records[1].tag, 1001u);
+  EXPECT_EQ(a.records[2].tag, 1043u);
+
+  {
+    ByteReader r(ByteView(a.records[0].body.data(), a.records[0].body.size()));
+    EXPECT_EQ(r.U32(), 1u);    // ethernet
+    EXPECT_EQ(r.U32(), 304u);  // frame_length including the stripped FCS
+    EXPECT_EQ(r.U32(), 4u);    // stripped
+    EXPECT_EQ(r.U32(), 64u);   // header truncated to header_bytes
+    ByteView h = r.Bytes(64);
+    EXPECT_TRUE(std::equal(h.begin(), h.end(), MakeFrame(300, true, 100, 5).begin()));
+    EXPECT_EQ(r.remaining(), 0u);
+  }
+  auto vlan = [](const XSample& s) {
+    const XRecord* rec = s.Find(1001);
+    std::vector<uint32_t> v;
+    ByteReader r(ByteView(rec->body.data(), rec->body.size()));
+    for (int i = 0; i < 4; ++i) v.push_back(r.U32());
+    return v;
+  };
+  EXPECT_EQ(vlan(samples[0]), (std::vector<uint32_t>{100, 5, 100, 5}));
+  EXPECT_EQ(vlan(samples[1]), (std::vector<uint32_t>{0x234, 3, 0x234, 3}));
+  EXPECT_EQ(vlan(samples[2]), (std::vector<uint32_t>{0, 0, 0, 0}));
+  {
+    ByteReader r(ByteView(a.records[2].body.data(), a.records[2].body.size()));
+    EXPECT_EQ(r.U64(), static_cast<uint64_t>(clock_.WallNow().ns()));
+  }
+  EXPECT_EQ(s.stats().header_errors, 0u);
+}
+
+TEST_F(SamplerTest, ShortHeaderIsCountedAndStillExported) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  frame_.resize(10);
+  s.OnSample(Packet());
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(s.stats().header_errors, 1u);
+  EXPECT_EQ(samples[0].records.size(), 2u);  // no timestamp unless configured
+}
+
+TEST_F(SamplerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  Sampler compact(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  Sampler big(1u << 24, Direction::kEgress, config, *receiver_, prng_, clock_, nullptr);
+  config.expanded = true;
+  Sampler forced(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  compact.OnSample(Packet());
+  PacketSample e = Packet();
+  e.direction = Direction::kEgress;
+  e.output_ifindex = 1u << 24;
+  big.OnSample(e);
+  forced.OnSample(Packet());
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 3u);
+  EXPECT_EQ(samples[0].tag, 1u);
+  EXPECT_EQ(samples[1].tag, 3u);
+  EXPECT_EQ(samples[1].source_index, 1u << 24);
+  EXPECT_EQ(samples[1].output_value, 1u << 24);
+  EXPECT_EQ(samples[2].tag, 3u);
+  EXPECT_EQ(samples[2].source_index, 5u);
+  EXPECT_EQ(samples[2].input_value, 5u);
+}
+
+TEST_F(SamplerTest, BudgetDoublesRateAndProgramsHardware) {
+  FakeSamplingControl control;
+  control.power_of_two = true;
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.header_bytes = 96;
+  config.max_samples_per_s = 10;
+  Sampler s(5, Direction::kEgress, config, *receiver_, prng_, clock_, &control);
+
+  uint32_t seq = 0;
+  for (int i = 0; i < 10; ++i) s.OnSample(Hw(100, ++seq));
+  s.Tick(clock_.Now());  // exactly at the budget: no backoff
+  EXPECT_EQ(s.stats().backoffs, 0u);
+  EXPECT_TRUE(control.calls.empty());
+
+  for (int i = 0; i < 11; ++i) s.OnSample(Hw(100, ++seq));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.stats().backoffs, 1u);
+  ASSERT_EQ(control.calls.size(), 1u);
+  EXPECT_EQ(control.calls[0].ifindex, 5u);
+  EXPECT_EQ(control.calls[0].direction, Direction::kEgress);
+  EXPECT_EQ(control.calls[0].rate, 200u);
+  EXPECT_EQ(control.calls[0].header_bytes, 96u);
+  EXPECT_EQ(s.sampling_rate(), 256u);  // what the hardware applied
+  FlushAndRead();
+
+  // Samples still in flight at the old rate are sub-sampled 1 in k = 256 / 100 = 2 and
+  // reported at the rate they were really taken at, 200; the pool still counts every packet
+  // the hardware saw.
+  for (int i = 0; i < 1000; ++i) s.OnSample(Hw(100, ++seq));
+  EXPECT_EQ(s.sample_pool(), 21u * 100 + 1000u * 100);
+  EXPECT_EQ(s.drops(), 0u);
+  auto sub = FlushAndRead();
+  EXPECT_GT(sub.size(), 400u);
+  EXPECT_LT(sub.size(), 600u);
+  for (const XSample& x : sub) EXPECT_EQ(x.rate, 200u);
+  s.Tick(clock_.Now());  // over budget again: 512
+  EXPECT_EQ(s.sampling_rate(), 512u);
+  EXPECT_EQ(control.calls.back().rate, 512u);
+
+  // Once the hardware runs at the new rate, every sample goes out at that rate.
+  for (int i = 0; i < 5; ++i) s.OnSample(Hw(512, ++seq));
+  auto at_new = FlushAndRead();
+  ASSERT_EQ(at_new.size(), 5u);
+  for (const XSample& x : at_new) EXPECT_EQ(x.rate, 512u);
+}
+
+TEST_F(SamplerTest, SoftwareBudgetDoublesWithoutProgrammingAnything) {
+  FakeSamplingControl control;
+  SamplerConfig config;
+  config.sampling_rate = 10;
+  config.max_samples_per_s = 50;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  for (int i = 0; i < 10000; ++i) s.OnSample(Packet());  // ~1000 samples
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 20u);
+  EXPECT_EQ(s.stats().backoffs, 1u);
+  EXPECT_TRUE(control.calls.empty());  // nothing to program for software sampling
+  s.Tick(clock_.Now());                // nothing since the last tick
+  EXPECT_EQ(s.sampling_rate(), 20u);
+  FlushAndRead();
+  for (int i = 0; i < 10000; ++i) s.OnSample(Packet());
+  const auto samples = FlushAndRead();
+  EXPECT_GT(samples.size(), 400u);
+  EXPECT_LT(samples.size(), 600u);
+  for (const XSample& x : samples) EXPECT_EQ(x.rate, 20u);
+}
+
+TEST_F(SamplerTest, ControlErrorKeepsTheDoubledRate) {
+  FakeSamplingControl control;
+  control.fail = true;
+  SamplerConfig config;
+  config.sampling_rate = 64;
+  config.max_samples_per_s = 1;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  s.OnSample(Hw(64, 1));
+  s.OnSample(Hw(64, 2));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(control.calls.size(), 1u);
+  EXPECT_EQ(s.stats().control_errors, 1u);
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  FlushAndRead();
+  // The hardware still samples 1 in 64: the sampler takes 1 in 2 of those itself.
+  for (uint32_t i = 3; i < 1003; ++i) s.OnSample(Hw(64, i));
+  const auto samples = FlushAndRead();
+  EXPECT_GT(samples.size(), 400u);
+  EXPECT_LT(samples.size(), 600u);
+  for (const XSample& x : samples) EXPECT_EQ(x.rate, 128u);
+  EXPECT_EQ(s.drops(), 0u);
+}
+
+}  // namespace
+}  // namespace xflowd::agent::sflow

@@ -262,9 +262,7 @@ bool IsExpanded(const FlowSample& s) {
 }
 bool IsExpanded(const CounterSample& s) { return s.expanded || !FitsCompact(s.source); }
 
-uint32_t Format(const FlowSample& s) {
-  return IsExpanded(s) ? kFlowSampleExpanded : kFlowSample;
-}
+uint32_t Format(const FlowSample& s) { return IsExpanded(s) ? kFlowSampleExpanded : kFlowSample; }
 uint32_t Format(const CounterSample& s) {
   return IsExpanded(s) ? kCounterSampleExpanded : kCounterSample;
 }

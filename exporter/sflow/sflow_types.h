@@ -194,7 +194,9 @@ using CounterRecord = std::variant<GenericInterfaceCounters, EthernetInterfaceCo
 
 // ---- samples ----
 struct FlowSample {
-  bool expanded = false;  // 0:3 instead of 0:1 (needed when an index is >= 2^24)
+  // 0:3 instead of 0:1. The encoder also switches to expanded on its own when a value does
+  // not fit the compact form (type > 255, index >= 2^24, interface value >= 2^30).
+  bool expanded = false;
   uint32_t sequence = 0;  // per sampler
   DataSource source;
   uint32_t sampling_rate = 0;

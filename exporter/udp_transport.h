@@ -36,12 +36,12 @@ struct UdpTransportOptions {
 
 // Why sends failed, by errno (the sum is TransportStats::send_errors).
 struct UdpErrorStats {
-  uint64_t would_block = 0;   // EAGAIN/EWOULDBLOCK/ENOBUFS: socket or device queue full
-  uint64_t refused = 0;       // ECONNREFUSED (an ICMP error surfaced on this socket)
-  uint64_t unreachable = 0;   // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ENETDOWN
-  uint64_t too_big = 0;       // EMSGSIZE: datagram larger than the socket/route allows
-  uint64_t other = 0;         // anything else (EPERM from a firewall, ...)
-  int last_errno = 0;         // errno of the most recent failure, 0 if none yet
+  uint64_t would_block = 0;  // EAGAIN/EWOULDBLOCK/ENOBUFS: socket or device queue full
+  uint64_t refused = 0;      // ECONNREFUSED (an ICMP error surfaced on this socket)
+  uint64_t unreachable = 0;  // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ENETDOWN
+  uint64_t too_big = 0;      // EMSGSIZE: datagram larger than the socket/route allows
+  uint64_t other = 0;        // anything else (EPERM from a firewall, ...)
+  int last_errno = 0;        // errno of the most recent failure, 0 if none yet
 };
 
 class UdpTransport final : public Transport {

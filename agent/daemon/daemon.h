@@ -1,0 +1,113 @@
+// Daemon: the sFlow agent wired to a platform and to collectors, run by the event loop.
+//
+// Built from DaemonOptions and a Platform (the HAL interfaces of one back-end: the simulated
+// switch today, Linux back-ends later): one Transport per collector, one Receiver, and for
+// every port of the PortInventory an ingress Sampler (its rate programmed through
+// SamplingControl; the rate the platform applied is the one reported) and a Poller.
+// The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
+// simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
+// what is queued is drained and the agent flushes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/event_loop.h"
+#include "agent/daemon/options.h"
+#include "agent/sflow/agent.h"
+#include "exporter/transport.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/prng.h"
+#include "hal/base/status.h"
+#include "hal/counter_source.h"
+#include "hal/packet_source.h"
+#include "hal/port_inventory.h"
+#include "hal/sampling_control.h"
+
+namespace xflowd::agent::daemon {
+
+// The HAL of one back-end. Nothing here is owned; everything must outlive the Daemon.
+struct Platform {
+  hal::PacketSource* packets = nullptr;      // required
+  hal::SamplingControl* sampling = nullptr;  // null: the agent samples in software
+  hal::CounterSource* counters = nullptr;    // required
+  hal::PortInventory* ports = nullptr;       // required
+  // For a simulator: called every advance_period with the clock's time so it makes the
+  // traffic up to then. Empty for real back-ends.
+  std::function<void(hal::base::MonoTime now)> advance;
+  hal::base::Duration advance_period = hal::base::milliseconds(10);
+  // For logs and the summary: "simulated switch, 48 x 10G at 20% load".
+  std::string description;
+};
+
+using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
+    const hal::base::Endpoint& collector)>;
+
+// What main leaves at the defaults and tests change.
+struct DaemonSettings {
+  EventLoopOptions loop;
+  TransportFactory make_transport;  // empty: exporter::UdpTransport::Create
+};
+
+class Daemon {
+ public:
+  // Control plane: every failure is a Status with a message for the user.
+  static hal::base::Result<std::unique_ptr<Daemon>> Create(const DaemonOptions& options,
+                                                           const Platform& platform,
+                                                           const hal::base::Clock& clock,
+                                                           hal::base::Logger& logger,
+                                                           DaemonSettings settings = {});
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until SIGINT/SIGTERM, Stop() or --duration, then drains and flushes. An error only
+  // if the event loop itself failed.
+  hal::base::Result<StopReason> Run();
+  void Stop() { loop_->Stop(); }
+
+  // One paragraph of what happened (samples, datagrams, errors, per collector) for stderr.
+  std::string Summary() const;
+
+  sflow::Agent& agent() { return *agent_; }
+  EventLoop& loop() { return *loop_; }
+  const std::vector<std::unique_ptr<exporter::Transport>>& transports() const {
+    return transports_;
+  }
+  // Ports with a sampler whose rate could not be programmed (logged at start).
+  uint32_t ports_without_sampling() const { return ports_without_sampling_; }
+
+ private:
+  Daemon(const DaemonOptions& options, const Platform& platform, const hal::base::Clock& clock,
+         hal::base::Logger& logger);
+  hal::base::Status Init(DaemonSettings settings);
+  hal::base::Status AddPort(const hal::PortInfo& port);
+  void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
+  void OnTick();
+  void DrainAll();
+
+  DaemonOptions options_;
+  Platform platform_;
+  const hal::base::Clock& clock_;
+  hal::base::Logger& logger_;
+  hal::base::RateLimitedLog send_error_log_;
+  hal::base::Prng prng_;
+  std::vector<std::unique_ptr<exporter::Transport>> transports_;
+  std::vector<uint64_t> errors_seen_;  // send_errors per transport at the last tick
+  std::unique_ptr<sflow::Agent> agent_;
+  sflow::Receiver* receiver_ = nullptr;
+  std::unique_ptr<EventLoop> loop_;
+  uint32_t ports_without_sampling_ = 0;
+  uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked
+  std::string rounded_example_;
+  bool listening_ = false;
+  hal::base::MonoTime started_;
+  hal::base::MonoTime stopped_;
+  bool ran_ = false;
+};
+
+}  // namespace xflowd::agent::daemon

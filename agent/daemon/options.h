@@ -1,0 +1,77 @@
+// Command-line options of xflowd. Parsing is pure (no I/O, no globals): main() prints the help
+// or the error and picks the exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hal/base/ip_address.h"
+#include "hal/base/log.h"
+#include "hal/base/status.h"
+
+namespace xflowd::agent::daemon {
+
+// Keep in step with project(... VERSION ...) in the top CMakeLists.txt.
+#ifdef XFLOWD_VERSION
+inline constexpr char kVersion[] = XFLOWD_VERSION;
+#else
+inline constexpr char kVersion[] = "0.1.0";
+#endif
+
+constexpr uint16_t kDefaultSflowPort = 6343;
+
+struct DaemonOptions {
+  bool help = false;
+  bool version = false;
+
+  // Platform.
+  bool sim = false;
+  uint32_t sim_ports = 48;
+  uint64_t sim_speed_bps = 10'000'000'000ull;
+  double sim_load = 0.2;         // fraction of line rate, 0..1
+  uint64_t seed = 1;             // simulator traffic and the agent's sampling PRNG
+  double sim_sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
+  bool sim_pow2 = false;         // sim ASIC rounds rates to powers of two
+
+  // sFlow.
+  std::optional<uint32_t> sampling_rate;  // 1-in-N on every port; unset = by link speed
+  uint32_t polling_interval_s = 20;       // 0 = no counter samples
+  std::vector<hal::base::Endpoint> collectors;
+  std::optional<hal::base::IpAddress> agent_address;  // unset: 127.0.0.1 with --sim
+  uint32_t sub_agent_id = 0;
+  uint32_t max_datagram_bytes = 1400;  // 200..9000
+  uint32_t header_bytes = 128;         // 14..256
+  uint32_t max_samples_per_s = 0;      // per sampler; 0 = no export budget
+
+  // Run.
+  std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
+  hal::base::LogLevel log_level = hal::base::LogLevel::kInfo;
+  bool quiet = false;  // warnings and errors only, no summary at exit
+};
+
+// Parses argv[1..argc-1]. Accepts "--name value" and "--name=value". On error the message says
+// what was wrong and how to fix it (without the "try --help" line, which main adds). Stops
+// checking at --help/--version: those win over every other error.
+hal::base::Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out);
+
+// Checks what this build can run: without --sim there is no back-end yet (UNIMPLEMENTED).
+hal::base::Status CheckSupported(const DaemonOptions& options);
+
+// The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
+// 100 (1G -> 1000, 10G -> 10000, 100G -> 100000). Unknown speed (0): 1000.
+uint32_t DefaultSamplingRate(uint64_t speed_bps);
+
+// The rate to program on a port: --sampling if given, else DefaultSamplingRate.
+uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps);
+
+// "1G", "10G", "2.5G", "100M", "12345" (bit/s) -> bit/s; "10G" is 10^10. Error if not > 0.
+hal::base::Result<uint64_t> ParseSpeed(const std::string& text);
+// 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
+std::string FormatSpeed(uint64_t bps);
+
+// The --help text. `program` is argv[0]'s basename.
+std::string HelpText(const std::string& program);
+
+}  // namespace xflowd::agent::daemon

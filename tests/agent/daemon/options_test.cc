@@ -1,0 +1,282 @@
+#include "agent/daemon/options.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace xflowd::agent::daemon {
+namespace {
+
+using hal::base::LogLevel;
+using hal::base::Status;
+using hal::base::StatusCode;
+
+struct Parsed {
+  Status status;
+  DaemonOptions options;
+};
+
+Parsed Parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv = {"xflowd"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Parsed p;
+  p.status = ParseOptions(static_cast<int>(argv.size()), argv.data(), &p.options);
+  return p;
+}
+
+// The error message of a parse that must fail.
+std::string Error(std::initializer_list<const char*> args) {
+  Parsed p = Parse(args);
+  EXPECT_FALSE(p.status.ok()) << "parse unexpectedly succeeded";
+  EXPECT_EQ(p.status.code(), StatusCode::kInvalidArgument);
+  return p.status.message();
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+
+TEST(OptionsTest, DemoLineAndDefaults) {
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1:6343"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const DaemonOptions& o = p.options;
+  EXPECT_TRUE(o.sim);
+  EXPECT_EQ(o.sim_ports, 48u);
+  EXPECT_EQ(o.sim_speed_bps, 10'000'000'000ull);
+  EXPECT_DOUBLE_EQ(o.sim_load, 0.2);
+  EXPECT_EQ(o.seed, 1u);
+  EXPECT_FALSE(o.sampling_rate.has_value());
+  EXPECT_EQ(SamplingRateFor(o, o.sim_speed_bps), 10000u);
+  EXPECT_EQ(o.polling_interval_s, 20u);
+  ASSERT_EQ(o.collectors.size(), 1u);
+  EXPECT_EQ(o.collectors[0].ToString(), "127.0.0.1:6343");
+  ASSERT_TRUE(o.agent_address.has_value());
+  EXPECT_EQ(o.agent_address->ToString(), "127.0.0.1");
+  EXPECT_EQ(o.sub_agent_id, 0u);
+  EXPECT_EQ(o.max_datagram_bytes, 1400u);
+  EXPECT_EQ(o.header_bytes, 128u);
+  EXPECT_EQ(o.max_samples_per_s, 0u);
+  EXPECT_FALSE(o.duration_s.has_value());
+  EXPECT_DOUBLE_EQ(o.sim_sample_loss, 0.0);
+  EXPECT_FALSE(o.sim_pow2);
+  EXPECT_EQ(o.log_level, LogLevel::kInfo);
+  EXPECT_FALSE(o.quiet);
+  EXPECT_TRUE(CheckSupported(o).ok());
+}
+
+TEST(OptionsTest, EveryOption) {
+  Parsed p = Parse({"--sim",
+                    "--ports",
+                    "8",
+                    "--speed",
+                    "25G",
+                    "--load=0.5",
+                    "--seed",
+                    "42",
+                    "--sampling",
+                    "4096",
+                    "--polling",
+                    "0",
+                    "--collector",
+                    "127.0.0.1",
+                    "--collector",
+                    "[::1]:9999",
+                    "--collector=::1",
+                    "--agent-address",
+                    "2001:db8::7",
+                    "--sub-agent-id",
+                    "3",
+                    "--max-datagram",
+                    "9000",
+                    "--header-bytes",
+                    "64",
+                    "--max-samples-per-second",
+                    "500",
+                    "--duration",
+                    "10",
+                    "--sim-sample-loss",
+                    "1%",
+                    "--sim-pow2",
+                    "-v"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const DaemonOptions& o = p.options;
+  EXPECT_EQ(o.sim_ports, 8u);
+  EXPECT_EQ(o.sim_speed_bps, 25'000'000'000ull);
+  EXPECT_DOUBLE_EQ(o.sim_load, 0.5);
+  EXPECT_EQ(o.seed, 42u);
+  EXPECT_EQ(o.sampling_rate, 4096u);
+  EXPECT_EQ(SamplingRateFor(o, 100'000'000'000ull), 4096u);  // explicit wins over speed
+  EXPECT_EQ(o.polling_interval_s, 0u);
+  ASSERT_EQ(o.collectors.size(), 3u);
+  EXPECT_EQ(o.collectors[0].ToString(), "127.0.0.1:6343");
+  EXPECT_EQ(o.collectors[1].ToString(), "[::1]:9999");
+  EXPECT_EQ(o.collectors[2].ToString(), "[::1]:6343");
+  EXPECT_EQ(o.agent_address->ToString(), "2001:db8::7");
+  EXPECT_EQ(o.sub_agent_id, 3u);
+  EXPECT_EQ(o.max_datagram_bytes, 9000u);
+  EXPECT_EQ(o.header_bytes, 64u);
+  EXPECT_EQ(o.max_samples_per_s, 500u);
+  EXPECT_EQ(o.duration_s, 10u);
+  EXPECT_DOUBLE_EQ(o.sim_sample_loss, 0.01);
+  EXPECT_TRUE(o.sim_pow2);
+  EXPECT_EQ(o.log_level, LogLevel::kDebug);
+}
+
+TEST(OptionsTest, Quiet) {
+  Parsed p = Parse({"--sim", "-q", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_TRUE(p.options.quiet);
+  EXPECT_EQ(p.options.log_level, LogLevel::kWarning);
+  EXPECT_CONTAINS(Error({"--sim", "-q", "-v", "--collector", "127.0.0.1"}), "contradict");
+}
+
+TEST(OptionsTest, HelpAndVersionWinOverErrors) {
+  Parsed h = Parse({"--bogus", "-h"});
+  ASSERT_TRUE(h.status.ok());
+  EXPECT_TRUE(h.options.help);
+  Parsed h2 = Parse({"--help"});
+  ASSERT_TRUE(h2.status.ok());
+  EXPECT_TRUE(h2.options.help);
+  Parsed v = Parse({"--ports", "zero", "--version"});
+  ASSERT_TRUE(v.status.ok());
+  EXPECT_TRUE(v.options.version);
+}
+
+TEST(OptionsTest, DefaultSamplingRateFollowsHsflowd) {
+  EXPECT_EQ(DefaultSamplingRate(1'000'000'000ull), 1000u);
+  EXPECT_EQ(DefaultSamplingRate(10'000'000'000ull), 10000u);
+  EXPECT_EQ(DefaultSamplingRate(25'000'000'000ull), 25000u);
+  EXPECT_EQ(DefaultSamplingRate(40'000'000'000ull), 40000u);
+  EXPECT_EQ(DefaultSamplingRate(100'000'000'000ull), 100000u);
+  EXPECT_EQ(DefaultSamplingRate(100'000'000ull), 100u);
+  EXPECT_EQ(DefaultSamplingRate(10'000'000ull), 100u);  // minimum
+  EXPECT_EQ(DefaultSamplingRate(0), 1000u);             // unknown speed
+}
+
+TEST(OptionsTest, Speeds) {
+  EXPECT_EQ(*ParseSpeed("1G"), 1'000'000'000ull);
+  EXPECT_EQ(*ParseSpeed("10g"), 10'000'000'000ull);
+  EXPECT_EQ(*ParseSpeed("2.5G"), 2'500'000'000ull);
+  EXPECT_EQ(*ParseSpeed("100M"), 100'000'000ull);
+  EXPECT_EQ(*ParseSpeed("400G"), 400'000'000'000ull);
+  EXPECT_EQ(*ParseSpeed("1000000"), 1'000'000ull);
+  for (const char* bad : {"", "G", "0", "-1G", "10X", "ten", "1e99", "10 G"}) {
+    EXPECT_FALSE(ParseSpeed(bad).ok()) << bad;
+  }
+  EXPECT_EQ(FormatSpeed(10'000'000'000ull), "10G");
+  EXPECT_EQ(FormatSpeed(2'500'000'000ull), "2500M");
+  EXPECT_EQ(FormatSpeed(123), "123");
+  EXPECT_CONTAINS(Error({"--sim", "--speed", "fast", "--collector", "127.0.0.1"}), "--speed");
+}
+
+TEST(OptionsTest, NumbersOutOfRange) {
+  EXPECT_CONTAINS(Error({"--sim", "--ports", "0", "--collector", "127.0.0.1"}),
+                  "--ports: expected a whole number from 1 to 4096, got '0'");
+  EXPECT_CONTAINS(Error({"--sim", "--ports", "-3", "--collector", "127.0.0.1"}), "got '-3'");
+  EXPECT_CONTAINS(Error({"--sim", "--ports", "12x", "--collector", "127.0.0.1"}), "'12x'");
+  EXPECT_CONTAINS(Error({"--sim", "--max-datagram", "199", "--collector", "127.0.0.1"}),
+                  "200 to 9000");
+  EXPECT_CONTAINS(Error({"--sim", "--max-datagram", "9001", "--collector", "127.0.0.1"}),
+                  "200 to 9000");
+  EXPECT_CONTAINS(Error({"--sim", "--sampling", "0", "--collector", "127.0.0.1"}), "--sampling");
+  EXPECT_CONTAINS(Error({"--sim", "--sampling", "4294967296", "--collector", "127.0.0.1"}),
+                  "--sampling");
+  EXPECT_CONTAINS(Error({"--sim", "--header-bytes", "4", "--collector", "127.0.0.1"}), "14 to 256");
+  EXPECT_CONTAINS(Error({"--sim", "--load", "1.5", "--collector", "127.0.0.1"}), "--load");
+  EXPECT_CONTAINS(Error({"--sim", "--load", "150%", "--collector", "127.0.0.1"}), "--load");
+  EXPECT_CONTAINS(Error({"--sim", "--sim-sample-loss", "1", "--collector", "127.0.0.1"}),
+                  "--sim-sample-loss");
+  EXPECT_CONTAINS(Error({"--sim", "--duration", "0", "--collector", "127.0.0.1"}),
+                  "at least 1 second");
+  EXPECT_CONTAINS(Error({"--sim", "--seed", "", "--collector", "127.0.0.1"}), "--seed");
+  EXPECT_CONTAINS(Error({"--sim", "--polling", "86401", "--collector", "127.0.0.1"}), "--polling");
+}
+
+TEST(OptionsTest, Collectors) {
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "collector.example.com"}),
+                  "names are not resolved");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1:0"}), "bad port");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1:70000"}), "bad port");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "[::1"}), "']'");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--collector", "127.0.0.1:6343"}),
+                  "given twice");
+  EXPECT_CONTAINS(Error({"--sim"}), "no collector");
+  EXPECT_CONTAINS(Error({"--sim", "--collector"}), "--collector needs a value");
+  EXPECT_CONTAINS(Error({"--collector", "--sim"}), "--collector needs a value");
+  EXPECT_CONTAINS(Error({"--sim", "--agent-address", "localhost", "--collector", "127.0.0.1"}),
+                  "--agent-address");
+}
+
+TEST(OptionsTest, SyntaxErrors) {
+  EXPECT_CONTAINS(Error({"--sim", "--colector", "127.0.0.1"}), "unknown option '--colector'");
+  EXPECT_CONTAINS(Error({"--sim", "-x", "--collector", "127.0.0.1"}), "unknown option '-x'");
+  EXPECT_CONTAINS(Error({"--sim", "extra", "--collector", "127.0.0.1"}),
+                  "unexpected argument 'extra'");
+  EXPECT_CONTAINS(Error({"--sim=yes", "--collector", "127.0.0.1"}), "--sim takes no value");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--", "more"}),
+                  "unexpected argument 'more'");
+}
+
+TEST(OptionsTest, SimOnlyOptionsNeedSim) {
+  EXPECT_CONTAINS(Error({"--ports", "8", "--collector", "127.0.0.1"}),
+                  "--ports applies to the simulated switch only: add --sim");
+  EXPECT_CONTAINS(Error({"--sim-pow2", "--collector", "127.0.0.1"}), "add --sim");
+}
+
+TEST(OptionsTest, LiveModeIsNotBuiltYet) {
+  Parsed p = Parse({"--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_FALSE(p.options.agent_address.has_value());  // only defaulted in sim mode
+  Status st = CheckSupported(p.options);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kUnimplemented);
+  EXPECT_CONTAINS(st.message(), "PSAMPLE, AF_PACKET, NFLOG");
+  EXPECT_CONTAINS(st.message(), "--sim");
+}
+
+TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
+  std::string h = HelpText("xflowd");
+  for (const char* needle : {"Usage:",
+                             "--sim",
+                             "--collector HOST[:PORT]",
+                             "default port 6343",
+                             "--sampling N",
+                             "10G -> 10000",
+                             "--polling SECONDS",
+                             "(default 20)",
+                             "--max-datagram",
+                             "(default 1400)",
+                             "--header-bytes",
+                             "(default 128)",
+                             "--max-samples-per-second",
+                             "--duration",
+                             "--sim-sample-loss",
+                             "--sim-pow2",
+                             "--verbose",
+                             "--quiet",
+                             "--version",
+                             "--ports N",
+                             "(default 48)",
+                             "(default 10G)",
+                             "(default 0.2)",
+                             "--seed",
+                             "--agent-address",
+                             "--sub-agent-id",
+                             "Examples:",
+                             "xflowd --sim --collector 127.0.0.1:6343",
+                             "not built yet"}) {
+    EXPECT_CONTAINS(h, needle);
+  }
+  // Fits an 80-column terminal.
+  size_t start = 0;
+  while (start < h.size()) {
+    size_t end = h.find('\n', start);
+    if (end == std::string::npos) end = h.size();
+    EXPECT_LE(end - start, 80u) << h.substr(start, end - start);
+    start = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace xflowd::agent::daemon

@@ -1,0 +1,706 @@
+#include "agent/dump/datagram_format.h"
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <variant>
+
+#include "agent/packet/packet_parser.h"
+
+namespace xflowd::agent::dump {
+
+namespace sf = exporter::sflow;
+using hal::base::ByteView;
+using hal::base::IpAddress;
+
+namespace {
+
+// ---------------------------------------------------------------- small formatters
+
+std::string Printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string Printf(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::string Mac(const uint8_t* m) {
+  return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+std::string AddressOrUnknown(const IpAddress& a) {
+  return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();
+}
+
+std::string TagString(uint32_t enterprise, uint32_t format) {
+  return std::to_string(enterprise) + ":" + std::to_string(format);
+}
+
+std::string SourceText(const sf::DataSource& s) {
+  switch (s.type) {
+    case 0:
+      return "ifIndex " + std::to_string(s.index);
+    case 1:
+      return "vlan " + std::to_string(s.index);
+    case 2:
+      return "entPhysicalIndex " + std::to_string(s.index);
+    default:
+      return "type " + std::to_string(s.type) + " index " + std::to_string(s.index);
+  }
+}
+
+// Flow sample input/output (sFlow v5 interface format).
+std::string InterfaceText(const sf::Interface& i, bool output) {
+  switch (i.format) {
+    case 0:
+      if (i.value == 0) return "unknown";
+      if (output && i.value == 0x3FFFFFFF) return "internal";
+      return std::to_string(i.value);
+    case 1: {
+      const char* name = sf::DropReasonName(i.value);
+      return "discarded (" + std::to_string(i.value) + (name ? std::string(" ") + name : "") + ")";
+    }
+    case 2:
+      if (i.value == 0 || i.value == 0x7FFFFFFF) return "multiple";
+      return "multiple (" + std::to_string(i.value) + ")";
+    default:
+      return "format " + std::to_string(i.format) + " value " + std::to_string(i.value);
+  }
+}
+
+std::string TcpFlagsText(uint32_t flags) {
+  static const char* const kNames[] = {"FIN", "SYN", "RST", "PSH", "ACK",
+                                       "URG", "ECE", "CWR", "NS"};
+  std::string s;
+  for (int i = 0; i < 9; ++i) {
+    if ((flags & (1u << i)) == 0) continue;
+    if (!s.empty()) s += ",";
+    s += kNames[i];
+  }
+  return s.empty() ? "none" : s;
+}
+
+const char* IpProtoName(uint32_t p) {
+  switch (p) {
+    case 1:
+      return "icmp";
+    case 2:
+      return "igmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 47:
+      return "gre";
+    case 50:
+      return "esp";
+    case 51:
+      return "ah";
+    case 58:
+      return "icmpv6";
+    case 89:
+      return "ospf";
+    case 112:
+      return "vrrp";
+    case 132:
+      return "sctp";
+    default:
+      return nullptr;
+  }
+}
+
+std::string ProtoText(uint32_t p) {
+  const char* name = IpProtoName(p);
+  return name ? name : std::to_string(p);
+}
+
+std::string SpeedText(uint64_t bps) {
+  if (bps == 0) return "unknown";
+  if (bps % 1000000000 == 0) return std::to_string(bps / 1000000000) + " Gb/s";
+  if (bps % 1000000 == 0) return std::to_string(bps / 1000000) + " Mb/s";
+  return std::to_string(bps) + " b/s";
+}
+
+const char* DirectionText(uint32_t d) {
+  switch (d) {
+    case 1:
+      return "full-duplex";
+    case 2:
+      return "half-duplex";
+    case 3:
+      return "in";
+    case 4:
+      return "out";
+    default:
+      return "duplex unknown";
+  }
+}
+
+std::string Counter32(uint32_t v) { return v == sf::kUnknown32 ? "-" : std::to_string(v); }
+std::string Counter64(uint64_t v) { return v == sf::kUnknown64 ? "-" : std::to_string(v); }
+
+std::string Percent(uint32_t hundredths) {
+  return Printf("%u.%02u%%", hundredths / 100, hundredths % 100);
+}
+
+std::string UptimeText(uint32_t ms) {
+  const uint32_t s = ms / 1000;
+  return Printf("%ud %02u:%02u:%02u.%03u", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60,
+                ms % 1000);
+}
+
+void HexLines(const uint8_t* data, size_t size, const char* indent, std::string* out) {
+  for (size_t i = 0; i < size; i += 16) {
+    *out += indent;
+    *out += Printf("%04zx ", i);
+    for (size_t j = i; j < i + 16 && j < size; ++j) *out += Printf(" %02x", data[j]);
+    *out += "\n";
+  }
+}
+
+// ---------------------------------------------------------------- text
+
+void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
+  packet::LinkType link;
+  if (h.protocol == sf::kHeaderEthernet) {
+    link = packet::LinkType::kEthernet;
+  } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
+    link = packet::LinkType::kRawIp;
+  } else {
+    return;
+  }
+  packet::ParsedPacket p;
+  const packet::ParseError err =
+      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  const char* kIndent = "      ";
+  if (p.has_ethernet) {
+    *out += kIndent;
+    *out += "ether  " + Mac(p.src_mac) + " > " + Mac(p.dst_mac);
+    for (int i = 0; i < p.vlan_count; ++i) {
+      *out += Printf("  vlan %u pcp %u", p.vlan_id[i], p.vlan_pcp[i]);
+    }
+    for (int i = 0; i < p.mpls_count; ++i) {
+      *out += Printf("  mpls %u", p.mpls_labels[i] >> 12);
+    }
+    *out += Printf("  type 0x%04x\n", p.ethertype);
+  }
+  if (p.ip_version == 4 || p.ip_version == 6) {
+    const IpAddress src = p.ip_version == 4 ? IpAddress::V4(p.src_ip) : IpAddress::V6(p.src_ip);
+    const IpAddress dst = p.ip_version == 4 ? IpAddress::V4(p.dst_ip) : IpAddress::V6(p.dst_ip);
+    *out += kIndent;
+    *out += (p.ip_version == 4 ? "ipv4   " : "ipv6   ") + src.ToString() + " > " + dst.ToString() +
+            "  proto " + ProtoText(p.protocol) +
+            Printf("  tos 0x%02x  ttl %u  len %u", p.tos, p.ttl, p.ip_length);
+    if (p.ip_version == 6 && p.flow_label) *out += Printf("  flow 0x%05x", p.flow_label);
+    if (p.is_fragment) {
+      *out += Printf("  frag offset %u%s", p.fragment_offset * 8u, p.more_fragments ? "+" : "");
+    }
+    *out += "\n";
+  }
+  if (p.has_ports) {
+    *out += kIndent;
+    *out += Printf("%-6s %u > %u", ProtoText(p.protocol).c_str(), p.src_port, p.dst_port);
+    if (p.protocol == 6) *out += "  flags " + TcpFlagsText(p.tcp_flags);
+    *out += "\n";
+  }
+  if (p.has_icmp) {
+    *out += kIndent;
+    *out +=
+        Printf("%-6s type %u code %u\n", ProtoText(p.protocol).c_str(), p.icmp_type, p.icmp_code);
+  }
+  if (err != packet::ParseError::kNone && err != packet::ParseError::kNotIp) {
+    *out += kIndent;
+    *out += std::string("(header parse stopped: ") + packet::ParseErrorName(err) + ")\n";
+  }
+}
+
+void FlowRecordText(const sf::DecodedFlowRecord& rec, const TextOptions& opt, std::string* out) {
+  const uint32_t tag = sf::RecordTag(rec);
+  *out += "    ";
+  *out += sf::FlowRecordName(tag);
+  if (const auto* h = std::get_if<sf::DecodedSampledHeader>(&rec)) {
+    const char* proto = sf::HeaderProtocolName(h->protocol);
+    *out += Printf("  %s  frame %u  stripped %u  header %zu\n",
+                   proto ? proto : std::to_string(h->protocol).c_str(), h->frame_length,
+                   h->stripped, h->header.size());
+    ParsedPacketText(*h, out);
+    if (opt.hex) HexLines(h->header.data(), h->header.size(), "      ", out);
+  } else if (const auto* e = std::get_if<sf::SampledEthernet>(&rec)) {
+    *out += "  " + Mac(e->src_mac) + " > " + Mac(e->dst_mac) +
+            Printf("  type 0x%04x  length %u\n", e->type, e->length);
+  } else if (const auto* v4 = std::get_if<sf::SampledIpv4>(&rec)) {
+    *out += "  " + IpAddress::V4(v4->src_ip).ToString() + Printf(":%u", v4->src_port) + " > " +
+            IpAddress::V4(v4->dst_ip).ToString() + Printf(":%u", v4->dst_port) + "  proto " +
+            ProtoText(v4->protocol) + Printf("  tos 0x%02x  length %u", v4->tos, v4->length);
+    if (v4->protocol == 6) *out += "  flags " + TcpFlagsText(v4->tcp_flags);
+    *out += "\n";
+  } else if (const auto* v6 = std::get_if<sf::SampledIpv6>(&rec)) {
+    *out += "  [" + IpAddress::V6(v6->src_ip).ToString() + Printf("]:%u", v6->src_port) + " > [" +
+            IpAddress::V6(v6->dst_ip).ToString() + Printf("]:%u", v6->dst_port) + "  proto " +
+            ProtoText(v6->protocol) + Printf("  priority %u  length %u", v6->priority, v6->length);
+    if (v6->protocol == 6) *out += "  flags " + TcpFlagsText(v6->tcp_flags);
+    *out += "\n";
+  } else if (const auto* sw = std::get_if<sf::ExtendedSwitch>(&rec)) {
+    *out += Printf("  in vlan %u pri %u  out vlan %u pri %u\n", sw->src_vlan, sw->src_priority,
+                   sw->dst_vlan, sw->dst_priority);
+  } else if (const auto* r = std::get_if<sf::ExtendedRouter>(&rec)) {
+    *out += "  next hop " + AddressOrUnknown(r->next_hop) +
+            Printf("  src /%u  dst /%u\n", r->src_mask_len, r->dst_mask_len);
+  } else if (const auto* g = std::get_if<sf::DecodedExtendedGateway>(&rec)) {
+    *out += "  next hop " + AddressOrUnknown(g->next_hop) +
+            Printf("  as %u  src_as %u  src_peer_as %u  localpref %u\n", g->as, g->src_as,
+                   g->src_peer_as, g->local_pref);
+    if (!g->dst_as_path.empty()) {
+      *out += "      as path";
+      for (const sf::DecodedAsPathSegment& s : g->dst_as_path) {
+        *out += s.type == 1 ? " {" : s.type == 2 ? " " : Printf(" (type %u:", s.type);
+        for (size_t i = 0; i < s.as_numbers.size(); ++i) {
+          *out += (i ? " " : "") + std::to_string(s.as_numbers[i]);
+        }
+        *out += s.type == 1 ? "}" : s.type == 2 ? "" : ")";
+      }
+      *out += "\n";
+    }
+    if (!g->communities.empty()) {
+      *out += "      communities";
+      for (uint32_t c : g->communities) *out += Printf(" %u:%u", c >> 16, c & 0xFFFF);
+      *out += "\n";
+    }
+  } else if (const auto* t = std::get_if<sf::ExtendedTimestamp>(&rec)) {
+    *out += "  " +
+            FormatWallTime(hal::base::WallTime::FromNs(
+                static_cast<int64_t>(t->nanoseconds > INT64_MAX ? INT64_MAX : t->nanoseconds))) +
+            Printf("  (%" PRIu64 " ns)\n", t->nanoseconds);
+  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
+    *out += "  " + TagString(u->enterprise, u->format) + Printf("  %zu bytes\n", u->data.size());
+    if (opt.hex) HexLines(u->data.data(), u->data.size(), "      ", out);
+  }
+}
+
+void CounterRecordText(const sf::DecodedCounterRecord& rec, const TextOptions& opt,
+                       std::string* out) {
+  const uint32_t tag = sf::RecordTag(rec);
+  *out += "    ";
+  *out += sf::CounterRecordName(tag);
+  if (const auto* g = std::get_if<sf::GenericInterfaceCounters>(&rec)) {
+    *out += Printf("  ifIndex %u  type %u  ", g->if_index, g->if_type) + SpeedText(g->if_speed) +
+            "  " + DirectionText(g->if_direction) + "  admin " +
+            ((g->if_status & 1) ? "up" : "down") + "  oper " +
+            ((g->if_status & 2) ? "up" : "down") +
+            (g->promiscuous_mode == 1 ? "  promiscuous" : "") + "\n";
+    *out += "      in   octets " + Counter64(g->in_octets) + "  ucast " +
+            Counter32(g->in_ucast_pkts) + "  mcast " + Counter32(g->in_multicast_pkts) +
+            "  bcast " + Counter32(g->in_broadcast_pkts) + "  discards " +
+            Counter32(g->in_discards) + "  errors " + Counter32(g->in_errors) +
+            "  unknown_protos " + Counter32(g->in_unknown_protos) + "\n";
+    *out += "      out  octets " + Counter64(g->out_octets) + "  ucast " +
+            Counter32(g->out_ucast_pkts) + "  mcast " + Counter32(g->out_multicast_pkts) +
+            "  bcast " + Counter32(g->out_broadcast_pkts) + "  discards " +
+            Counter32(g->out_discards) + "  errors " + Counter32(g->out_errors) + "\n";
+  } else if (const auto* e = std::get_if<sf::EthernetInterfaceCounters>(&rec)) {
+    *out += "  alignment " + Counter32(e->alignment_errors) + "  fcs " + Counter32(e->fcs_errors) +
+            "  single_coll " + Counter32(e->single_collision_frames) + "  multi_coll " +
+            Counter32(e->multiple_collision_frames) + "  sqe " + Counter32(e->sqe_test_errors) +
+            "  deferred " + Counter32(e->deferred_transmissions) + "\n";
+    *out += "      late_coll " + Counter32(e->late_collisions) + "  excessive_coll " +
+            Counter32(e->excessive_collisions) + "  mac_tx_errors " +
+            Counter32(e->internal_mac_transmit_errors) + "  carrier_sense " +
+            Counter32(e->carrier_sense_errors) + "  too_long " + Counter32(e->frame_too_longs) +
+            "  mac_rx_errors " + Counter32(e->internal_mac_receive_errors) + "  symbol " +
+            Counter32(e->symbol_errors) + "\n";
+  } else if (const auto* v = std::get_if<sf::VlanCounters>(&rec)) {
+    *out += Printf("  vlan %u  octets ", v->vlan_id) + Counter64(v->octets) + "  ucast " +
+            Counter32(v->ucast_pkts) + "  mcast " + Counter32(v->multicast_pkts) + "  bcast " +
+            Counter32(v->broadcast_pkts) + "  discards " + Counter32(v->discards) + "\n";
+  } else if (const auto* p = std::get_if<sf::ProcessorCounters>(&rec)) {
+    *out += "  cpu 5s " + Percent(p->cpu_5s) + "  1m " + Percent(p->cpu_1m) + "  5m " +
+            Percent(p->cpu_5m) + "  memory total " + HumanBytes(double(p->total_memory)) +
+            "  free " + HumanBytes(double(p->free_memory)) + "\n";
+  } else if (const auto* n = std::get_if<sf::DecodedPortName>(&rec)) {
+    std::string printable;
+    for (char c : n->name) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
+    *out += "  \"" + printable + "\"\n";
+  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
+    *out += "  " + TagString(u->enterprise, u->format) + Printf("  %zu bytes\n", u->data.size());
+    if (opt.hex) HexLines(u->data.data(), u->data.size(), "      ", out);
+  }
+}
+
+// ---------------------------------------------------------------- json
+
+void JsonSource(const sf::DataSource& s, JsonWriter* w) {
+  w->Key("source_id").BeginObject().Field("type", s.type).Field("index", s.index).EndObject();
+}
+
+void JsonInterface(const char* key, const sf::Interface& i, JsonWriter* w) {
+  w->Key(key).BeginObject().Field("format", i.format).Field("value", i.value).EndObject();
+}
+
+void JsonTag(const char* kind, uint32_t tag, JsonWriter* w) {
+  w->Field("kind", kind)
+      .Field("enterprise", sf::TagEnterprise(tag))
+      .Field("format", sf::TagFormat(tag));
+}
+
+void JsonIp(const char* key, const IpAddress& a, JsonWriter* w) {
+  if (a.family() == IpAddress::Family::kNone) {
+    w->Key(key).Null();
+  } else {
+    w->Field(key, a.ToString());
+  }
+}
+
+void JsonParsedPacket(const sf::DecodedSampledHeader& h, JsonWriter* w) {
+  packet::LinkType link;
+  if (h.protocol == sf::kHeaderEthernet) {
+    link = packet::LinkType::kEthernet;
+  } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
+    link = packet::LinkType::kRawIp;
+  } else {
+    return;
+  }
+  packet::ParsedPacket p;
+  const packet::ParseError err =
+      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  w->Key("decoded").BeginObject();
+  w->Field("parse_error", packet::ParseErrorName(err));
+  if (p.has_ethernet) {
+    w->Field("src_mac", Mac(p.src_mac)).Field("dst_mac", Mac(p.dst_mac));
+    w->Key("vlans").BeginArray();
+    for (int i = 0; i < p.vlan_count; ++i) {
+      w->BeginObject().Field("id", uint32_t{p.vlan_id[i]}).Field("pcp", uint32_t{p.vlan_pcp[i]});
+      w->EndObject();
+    }
+    w->EndArray();
+    if (p.mpls_count) {
+      w->Key("mpls_labels").BeginArray();
+      for (int i = 0; i < p.mpls_count; ++i) w->Uint(p.mpls_labels[i] >> 12);
+      w->EndArray();
+    }
+    w->Field("ethertype", uint32_t{p.ethertype});
+  }
+  if (p.ip_version == 4 || p.ip_version == 6) {
+    const bool v4 = p.ip_version == 4;
+    w->Field("ip_version", uint32_t{p.ip_version});
+    w->Field("src_ip", (v4 ? IpAddress::V4(p.src_ip) : IpAddress::V6(p.src_ip)).ToString());
+    w->Field("dst_ip", (v4 ? IpAddress::V4(p.dst_ip) : IpAddress::V6(p.dst_ip)).ToString());
+    w->Field("protocol", uint32_t{p.protocol});
+    w->Field("tos", uint32_t{p.tos});
+    w->Field("ttl", uint32_t{p.ttl});
+    w->Field("ip_length", p.ip_length);
+    if (!v4) w->Field("flow_label", p.flow_label);
+    w->Field("fragment", p.is_fragment);
+    if (p.is_fragment) {
+      w->Field("fragment_offset", uint32_t{p.fragment_offset});
+      w->Field("more_fragments", p.more_fragments);
+    }
+  }
+  if (p.has_ports) {
+    w->Field("src_port", uint32_t{p.src_port}).Field("dst_port", uint32_t{p.dst_port});
+    if (p.protocol == 6) w->Field("tcp_flags", uint32_t{p.tcp_flags});
+  }
+  if (p.has_icmp) {
+    w->Field("icmp_type", uint32_t{p.icmp_type}).Field("icmp_code", uint32_t{p.icmp_code});
+  }
+  w->EndObject();
+}
+
+void JsonUnknownRecord(const sf::UnknownRecord& u, JsonWriter* w) {
+  w->Field("length", static_cast<uint64_t>(u.data.size()));
+  w->Field("data", HexString(u.data.data(), u.data.size()));
+}
+
+void JsonFlowRecord(const sf::DecodedFlowRecord& rec, JsonWriter* w) {
+  const uint32_t tag = sf::RecordTag(rec);
+  w->BeginObject();
+  JsonTag(sf::FlowRecordName(tag), tag, w);
+  if (const auto* h = std::get_if<sf::DecodedSampledHeader>(&rec)) {
+    const char* proto = sf::HeaderProtocolName(h->protocol);
+    w->Field("header_protocol", h->protocol);
+    if (proto) {
+      w->Field("header_protocol_name", proto);
+    } else {
+      w->Key("header_protocol_name").Null();
+    }
+    w->Field("frame_length", h->frame_length);
+    w->Field("stripped", h->stripped);
+    w->Field("header_length", static_cast<uint64_t>(h->header.size()));
+    w->Field("header", HexString(h->header.data(), h->header.size()));
+    JsonParsedPacket(*h, w);
+  } else if (const auto* e = std::get_if<sf::SampledEthernet>(&rec)) {
+    w->Field("length", e->length)
+        .Field("src_mac", Mac(e->src_mac))
+        .Field("dst_mac", Mac(e->dst_mac))
+        .Field("type", e->type);
+  } else if (const auto* v4 = std::get_if<sf::SampledIpv4>(&rec)) {
+    w->Field("length", v4->length)
+        .Field("protocol", v4->protocol)
+        .Field("src_ip", IpAddress::V4(v4->src_ip).ToString())
+        .Field("dst_ip", IpAddress::V4(v4->dst_ip).ToString())
+        .Field("src_port", v4->src_port)
+        .Field("dst_port", v4->dst_port)
+        .Field("tcp_flags", v4->tcp_flags)
+        .Field("tos", v4->tos);
+  } else if (const auto* v6 = std::get_if<sf::SampledIpv6>(&rec)) {
+    w->Field("length", v6->length)
+        .Field("protocol", v6->protocol)
+        .Field("src_ip", IpAddress::V6(v6->src_ip).ToString())
+        .Field("dst_ip", IpAddress::V6(v6->dst_ip).ToString())
+        .Field("src_port", v6->src_port)
+        .Field("dst_port", v6->dst_port)
+        .Field("tcp_flags", v6->tcp_flags)
+        .Field("priority", v6->priority);
+  } else if (const auto* sw = std::get_if<sf::ExtendedSwitch>(&rec)) {
+    w->Field("src_vlan", sw->src_vlan)
+        .Field("src_priority", sw->src_priority)
+        .Field("dst_vlan", sw->dst_vlan)
+        .Field("dst_priority", sw->dst_priority);
+  } else if (const auto* r = std::get_if<sf::ExtendedRouter>(&rec)) {
+    JsonIp("next_hop", r->next_hop, w);
+    w->Field("src_mask_len", r->src_mask_len).Field("dst_mask_len", r->dst_mask_len);
+  } else if (const auto* g = std::get_if<sf::DecodedExtendedGateway>(&rec)) {
+    JsonIp("next_hop", g->next_hop, w);
+    w->Field("as", g->as).Field("src_as", g->src_as).Field("src_peer_as", g->src_peer_as);
+    w->Key("dst_as_path").BeginArray();
+    for (const sf::DecodedAsPathSegment& s : g->dst_as_path) {
+      w->BeginObject().Field("type", s.type).Key("as_numbers").BeginArray();
+      for (uint32_t as : s.as_numbers) w->Uint(as);
+      w->EndArray().EndObject();
+    }
+    w->EndArray();
+    w->Key("communities").BeginArray();
+    for (uint32_t c : g->communities) w->Uint(c);
+    w->EndArray();
+    w->Field("local_pref", g->local_pref);
+  } else if (const auto* t = std::get_if<sf::ExtendedTimestamp>(&rec)) {
+    w->Field("nanoseconds", t->nanoseconds);
+  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
+    JsonUnknownRecord(*u, w);
+  }
+  w->EndObject();
+}
+
+void JsonCounterRecord(const sf::DecodedCounterRecord& rec, JsonWriter* w) {
+  const uint32_t tag = sf::RecordTag(rec);
+  w->BeginObject();
+  JsonTag(sf::CounterRecordName(tag), tag, w);
+  if (const auto* g = std::get_if<sf::GenericInterfaceCounters>(&rec)) {
+    w->Field("if_index", g->if_index)
+        .Field("if_type", g->if_type)
+        .Field("if_speed", g->if_speed)
+        .Field("if_direction", g->if_direction)
+        .Field("if_status", g->if_status)
+        .Field("in_octets", g->in_octets)
+        .Field("in_ucast_pkts", g->in_ucast_pkts)
+        .Field("in_multicast_pkts", g->in_multicast_pkts)
+        .Field("in_broadcast_pkts", g->in_broadcast_pkts)
+        .Field("in_discards", g->in_discards)
+        .Field("in_errors", g->in_errors)
+        .Field("in_unknown_protos", g->in_unknown_protos)
+        .Field("out_octets", g->out_octets)
+        .Field("out_ucast_pkts", g->out_ucast_pkts)
+        .Field("out_multicast_pkts", g->out_multicast_pkts)
+        .Field("out_broadcast_pkts", g->out_broadcast_pkts)
+        .Field("out_discards", g->out_discards)
+        .Field("out_errors", g->out_errors)
+        .Field("promiscuous_mode", g->promiscuous_mode);
+  } else if (const auto* e = std::get_if<sf::EthernetInterfaceCounters>(&rec)) {
+    w->Field("alignment_errors", e->alignment_errors)
+        .Field("fcs_errors", e->fcs_errors)
+        .Field("single_collision_frames", e->single_collision_frames)
+        .Field("multiple_collision_frames", e->multiple_collision_frames)
+        .Field("sqe_test_errors", e->sqe_test_errors)
+        .Field("deferred_transmissions", e->deferred_transmissions)
+        .Field("late_collisions", e->late_collisions)
+        .Field("excessive_collisions", e->excessive_collisions)
+        .Field("internal_mac_transmit_errors", e->internal_mac_transmit_errors)
+        .Field("carrier_sense_errors", e->carrier_sense_errors)
+        .Field("frame_too_longs", e->frame_too_longs)
+        .Field("internal_mac_receive_errors", e->internal_mac_receive_errors)
+        .Field("symbol_errors", e->symbol_errors);
+  } else if (const auto* v = std::get_if<sf::VlanCounters>(&rec)) {
+    w->Field("vlan_id", v->vlan_id)
+        .Field("octets", v->octets)
+        .Field("ucast_pkts", v->ucast_pkts)
+        .Field("multicast_pkts", v->multicast_pkts)
+        .Field("broadcast_pkts", v->broadcast_pkts)
+        .Field("discards", v->discards);
+  } else if (const auto* p = std::get_if<sf::ProcessorCounters>(&rec)) {
+    w->Field("cpu_5s", p->cpu_5s)
+        .Field("cpu_1m", p->cpu_1m)
+        .Field("cpu_5m", p->cpu_5m)
+        .Field("total_memory", p->total_memory)
+        .Field("free_memory", p->free_memory);
+  } else if (const auto* n = std::get_if<sf::DecodedPortName>(&rec)) {
+    w->Field("name", n->name);
+  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
+    JsonUnknownRecord(*u, w);
+  }
+  w->EndObject();
+}
+
+bool HasAddress(const hal::base::Endpoint& ep) {
+  return ep.address.family() != IpAddress::Family::kNone;
+}
+
+// "192.0.2.1:40000" or "192.0.2.1:40000 > 192.0.2.9:6343".
+std::string Route(const DatagramMeta& meta) {
+  std::string s = meta.source.ToString();
+  if (HasAddress(meta.destination)) s += " > " + meta.destination.ToString();
+  return s;
+}
+
+void JsonMeta(const DatagramMeta& meta, JsonWriter* w) {
+  w->Key("time").Double(static_cast<double>(meta.time.ns()) / 1e9, 6);
+  w->Field("source", meta.source.ToString());
+  if (HasAddress(meta.destination)) {
+    w->Field("destination", meta.destination.ToString());
+  } else {
+    w->Key("destination").Null();
+  }
+  w->Field("length", static_cast<uint64_t>(meta.length));
+}
+
+}  // namespace
+
+std::string FormatWallTime(hal::base::WallTime t) {
+  const int64_t ns = t.ns();
+  const time_t secs = static_cast<time_t>(ns / 1000000000);
+  struct tm tm_utc;
+  gmtime_r(&secs, &tm_utc);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm_utc);
+  return Printf("%s.%06" PRId64 "Z", buf, (ns % 1000000000) / 1000);
+}
+
+std::string HumanBytes(double bytes) {
+  static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 6) {
+    bytes /= 1000;
+    ++u;
+  }
+  if (u == 0) return Printf("%.0f B", bytes);
+  return Printf(bytes < 100 ? "%.2f %s" : "%.1f %s", bytes, kUnits[u]);
+}
+
+std::string HumanCount(double n) {
+  static const char* const kUnits[] = {"", " k", " M", " G", " T", " P", " E"};
+  int u = 0;
+  while (n >= 1000 && u < 6) {
+    n /= 1000;
+    ++u;
+  }
+  if (u == 0)
+    return Printf(n == static_cast<double>(static_cast<uint64_t>(n)) ? "%.0f" : "%.1f", n);
+  return Printf(n < 100 ? "%.2f%s" : "%.1f%s", n, kUnits[u]);
+}
+
+void AppendText(const sf::DecodedDatagram& d, const DatagramMeta& meta, const TextOptions& opt,
+                std::string* out) {
+  *out += FormatWallTime(meta.time) + "  " + Route(meta) + Printf("  %zu bytes\n", meta.length);
+  *out += "  datagram  agent " + AddressOrUnknown(d.header.agent_address) +
+          Printf("  sub_agent %u  seq %u  uptime ", d.header.sub_agent_id, d.header.sequence) +
+          UptimeText(d.header.uptime_ms) + Printf("  samples %zu\n", d.samples.size());
+  for (const sf::DecodedSample& sample : d.samples) {
+    const uint32_t tag = sf::SampleTag(sample);
+    if (const auto* fs = std::get_if<sf::DecodedFlowSample>(&sample)) {
+      *out +=
+          std::string("  ") + sf::SampleName(tag) + Printf("  seq %u  ", fs->sequence) +
+          SourceText(fs->source) +
+          Printf("  rate 1:%u  pool %u  drops %u", fs->sampling_rate, fs->sample_pool, fs->drops) +
+          "  in " + InterfaceText(fs->input, false) + "  out " + InterfaceText(fs->output, true) +
+          "\n";
+      for (const auto& r : fs->records) FlowRecordText(r, opt, out);
+    } else if (const auto* cs = std::get_if<sf::DecodedCounterSample>(&sample)) {
+      *out += std::string("  ") + sf::SampleName(tag) + Printf("  seq %u  ", cs->sequence) +
+              SourceText(cs->source) + "\n";
+      for (const auto& r : cs->records) CounterRecordText(r, opt, out);
+    } else if (const auto* ds = std::get_if<sf::DecodedDiscardSample>(&sample)) {
+      const char* reason = sf::DropReasonName(ds->reason);
+      *out += std::string("  ") + sf::SampleName(tag) + Printf("  seq %u  ", ds->sequence) +
+              SourceText(ds->source) + Printf("  reason %u", ds->reason) +
+              (reason ? std::string(" ") + reason : "") +
+              Printf("  drops %u  in %u  out %u\n", ds->drops, ds->input, ds->output);
+      for (const auto& r : ds->records) FlowRecordText(r, opt, out);
+    } else if (const auto* us = std::get_if<sf::UnknownSample>(&sample)) {
+      *out += "  unknown sample " + TagString(us->enterprise, us->format) +
+              Printf("  %zu bytes\n", us->data.size());
+      if (opt.hex) HexLines(us->data.data(), us->data.size(), "      ", out);
+    }
+  }
+  *out += "\n";
+}
+
+void AppendTextError(const DatagramMeta& meta, const std::string& message, std::string* out) {
+  *out += FormatWallTime(meta.time) + "  " + Route(meta) + Printf("  %zu bytes\n", meta.length) +
+          "  MALFORMED  " + message + "\n\n";
+}
+
+void WriteJson(const sf::DecodedDatagram& d, const DatagramMeta& meta, JsonWriter* w) {
+  w->BeginObject().Key("datagram").BeginObject();
+  JsonMeta(meta, w);
+  w->Field("version", d.version);
+  JsonIp("agent", d.header.agent_address, w);
+  w->Field("sub_agent_id", d.header.sub_agent_id)
+      .Field("sequence", d.header.sequence)
+      .Field("uptime_ms", d.header.uptime_ms);
+  w->Key("samples").BeginArray();
+  for (const sf::DecodedSample& sample : d.samples) {
+    const uint32_t tag = sf::SampleTag(sample);
+    w->BeginObject();
+    JsonTag(sf::SampleName(tag), tag, w);
+    if (const auto* fs = std::get_if<sf::DecodedFlowSample>(&sample)) {
+      w->Field("expanded", fs->expanded).Field("sequence", fs->sequence);
+      JsonSource(fs->source, w);
+      w->Field("sampling_rate", fs->sampling_rate)
+          .Field("sample_pool", fs->sample_pool)
+          .Field("drops", fs->drops);
+      JsonInterface("input", fs->input, w);
+      JsonInterface("output", fs->output, w);
+      w->Key("records").BeginArray();
+      for (const auto& r : fs->records) JsonFlowRecord(r, w);
+      w->EndArray();
+    } else if (const auto* cs = std::get_if<sf::DecodedCounterSample>(&sample)) {
+      w->Field("expanded", cs->expanded).Field("sequence", cs->sequence);
+      JsonSource(cs->source, w);
+      w->Key("records").BeginArray();
+      for (const auto& r : cs->records) JsonCounterRecord(r, w);
+      w->EndArray();
+    } else if (const auto* ds = std::get_if<sf::DecodedDiscardSample>(&sample)) {
+      w->Field("sequence", ds->sequence);
+      JsonSource(ds->source, w);
+      w->Field("drops", ds->drops).Field("input", ds->input).Field("output", ds->output);
+      w->Field("reason", ds->reason);
+      const char* reason = sf::DropReasonName(ds->reason);
+      if (reason) {
+        w->Field("reason_name", reason);
+      } else {
+        w->Key("reason_name").Null();
+      }
+      w->Key("records").BeginArray();
+      for (const auto& r : ds->records) JsonFlowRecord(r, w);
+      w->EndArray();
+    } else if (const auto* us = std::get_if<sf::UnknownSample>(&sample)) {
+      w->Field("length", static_cast<uint64_t>(us->data.size()));
+      w->Field("data", HexString(us->data.data(), us->data.size()));
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject().EndObject();
+}
+
+void WriteJsonError(const DatagramMeta& meta, const std::string& message, JsonWriter* w) {
+  w->BeginObject().Key("error").BeginObject();
+  JsonMeta(meta, w);
+  w->Field("message", message);
+  w->EndObject().EndObject();
+}
+
+}  // namespace xflowd::agent::dump

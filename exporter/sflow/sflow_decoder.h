@@ -1,0 +1,135 @@
+// sFlow v5 datagram decoder (sFlow v5 spec, sflow.org/sflow_version_5.txt; discards:
+// sflow.org/sflow_drops.txt). The inverse of sflow_encoder.h, for tools and tests (xflowdump,
+// round trips, interop checks): it is not on the agent's data path, so the decoded structs own
+// their memory (std::vector / std::string) and nothing points back into the datagram.
+//
+// Strict: every read is bounds checked; a datagram that is truncated or whose lengths disagree
+// with its contents (a record longer or shorter than its format, a sample whose records do not
+// fill it exactly, bytes after the last sample) is rejected with a Status whose message gives
+// the absolute byte offset and what was being read. Samples and records of an enterprise or
+// format this decoder does not know are kept whole as (enterprise, format, bytes).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "exporter/sflow/sflow_types.h"
+#include "hal/base/byte_view.h"
+#include "hal/base/ip_address.h"
+#include "hal/base/status.h"
+
+namespace xflowd::exporter::sflow {
+
+// data_format = (enterprise << 12) | format.
+constexpr uint32_t TagEnterprise(uint32_t tag) { return tag >> 12; }
+constexpr uint32_t TagFormat(uint32_t tag) { return tag & 0xFFFu; }
+constexpr uint32_t MakeTag(uint32_t enterprise, uint32_t format) {
+  return (enterprise << 12) | (format & 0xFFFu);
+}
+
+// A sample or record this decoder does not understand, kept as it was on the wire (the body,
+// without the tag and length words, padding included).
+struct UnknownRecord {
+  uint32_t enterprise = 0;
+  uint32_t format = 0;
+  std::vector<uint8_t> data;
+};
+struct UnknownSample {
+  uint32_t enterprise = 0;
+  uint32_t format = 0;
+  std::vector<uint8_t> data;
+};
+
+// Owning counterparts of the wire structs that point at the caller's memory.
+struct DecodedSampledHeader {  // 0:1
+  uint32_t protocol = 0;       // HeaderProtocol
+  uint32_t frame_length = 0;
+  uint32_t stripped = 0;
+  std::vector<uint8_t> header;  // header_length bytes, without the XDR padding
+};
+struct DecodedAsPathSegment {
+  uint32_t type = 0;  // 1 = AS_SET, 2 = AS_SEQUENCE
+  std::vector<uint32_t> as_numbers;
+};
+struct DecodedExtendedGateway {  // 0:1003
+  IpAddress next_hop;
+  uint32_t as = 0;
+  uint32_t src_as = 0;
+  uint32_t src_peer_as = 0;
+  std::vector<DecodedAsPathSegment> dst_as_path;
+  std::vector<uint32_t> communities;
+  uint32_t local_pref = 0;
+};
+struct DecodedPortName {  // 0:1005
+  std::string name;       // raw bytes as sent (the spec says ASCII; not checked)
+};
+
+// Same order as FlowRecord / CounterRecord, with UnknownRecord last, so index() of a known
+// record matches the encoder's variant.
+using DecodedFlowRecord =
+    std::variant<DecodedSampledHeader, SampledEthernet, SampledIpv4, SampledIpv6, ExtendedSwitch,
+                 ExtendedRouter, DecodedExtendedGateway, ExtendedTimestamp, UnknownRecord>;
+using DecodedCounterRecord =
+    std::variant<GenericInterfaceCounters, EthernetInterfaceCounters, VlanCounters,
+                 ProcessorCounters, DecodedPortName, UnknownRecord>;
+
+struct DecodedFlowSample {  // 0:1, or 0:3 when expanded
+  bool expanded = false;
+  uint32_t sequence = 0;
+  DataSource source;
+  uint32_t sampling_rate = 0;
+  uint32_t sample_pool = 0;
+  uint32_t drops = 0;
+  Interface input;
+  Interface output;
+  std::vector<DecodedFlowRecord> records;
+};
+struct DecodedCounterSample {  // 0:2, or 0:4 when expanded
+  bool expanded = false;
+  uint32_t sequence = 0;
+  DataSource source;
+  std::vector<DecodedCounterRecord> records;
+};
+struct DecodedDiscardSample {  // 0:5
+  uint32_t sequence = 0;
+  DataSource source;
+  uint32_t drops = 0;
+  uint32_t input = 0;
+  uint32_t output = 0;
+  uint32_t reason = 0;
+  std::vector<DecodedFlowRecord> records;
+};
+using DecodedSample =
+    std::variant<DecodedFlowSample, DecodedCounterSample, DecodedDiscardSample, UnknownSample>;
+
+struct DecodedDatagram {
+  uint32_t version = 0;  // always kVersion5 after a successful decode
+  DatagramHeader header;
+  std::vector<DecodedSample> samples;
+};
+
+// Decodes one datagram (the UDP payload). Never reads outside `datagram`; nothing in the result
+// refers to it. Errors are InvalidArgument with a message such as
+//   "sample 2 of 3 (0:1 flow_sample at offset 180): record 1 of 2 (0:1 sampled_header at
+//    offset 220): offset 240: header_length 200 exceeds the 64 bytes left in the record".
+hal::base::Result<DecodedDatagram> DecodeDatagram(hal::base::ByteView datagram);
+
+// The (enterprise, format) a decoded sample or record was (or would be) sent with. For flow
+// and counter samples this is the compact or expanded format per `expanded`.
+uint32_t SampleTag(const DecodedSample& sample);
+uint32_t RecordTag(const DecodedFlowRecord& record);
+uint32_t RecordTag(const DecodedCounterRecord& record);
+
+// Spec names ("flow_sample", "sampled_header", "if_counters", ...) of enterprise-0 formats, for
+// output; "unknown" for anything else.
+const char* SampleName(uint32_t tag);
+const char* FlowRecordName(uint32_t tag);
+const char* CounterRecordName(uint32_t tag);
+// drop_reason names from sflow_drops.txt ("acl", "ttl_exceeded", ...); nullptr if unassigned.
+const char* DropReasonName(uint32_t reason);
+// header_protocol names ("ethernet", "ipv4", ...); nullptr if unassigned.
+const char* HeaderProtocolName(uint32_t protocol);
+
+}  // namespace xflowd::exporter::sflow

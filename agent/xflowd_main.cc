@@ -1,5 +1,6 @@
 // xflowd: parses the command line, builds the platform (the simulated switch for now) and the
 // daemon, runs it. Exit status: 0 ok, 1 runtime failure, 2 usage error.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -38,6 +39,32 @@ int UsageError(const std::string& program, const Status& status) {
                status.message().c_str(), program.c_str());
   return kExitUsage;
 }
+
+#ifdef XFLOWD_HAVE_SIM
+// One line per port: what the simulated traffic really was, for checking collectors.
+Status WriteSimTruth(xflowd::sim::SimSwitch& sw, const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return xflowd::hal::base::ErrnoError("--sim-truth " + path, errno);
+  std::fprintf(f,
+               "ifindex,name,in_packets,in_bytes,out_packets,out_bytes,samples_taken,"
+               "samples_lost\n");
+  auto ports = sw.ListPorts();
+  if (ports.ok()) {
+    for (const auto& p : *ports) {
+      const auto& t = sw.port_truth(p.ifindex);
+      std::fprintf(f, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu\n", p.ifindex, p.name.c_str(),
+                   static_cast<unsigned long long>(t.in_packets),
+                   static_cast<unsigned long long>(t.in_bytes),
+                   static_cast<unsigned long long>(t.out_packets),
+                   static_cast<unsigned long long>(t.out_bytes),
+                   static_cast<unsigned long long>(t.samples_taken),
+                   static_cast<unsigned long long>(t.samples_lost));
+    }
+  }
+  if (std::fclose(f) != 0) return xflowd::hal::base::ErrnoError("--sim-truth " + path, errno);
+  return Status::Ok();
+}
+#endif
 
 int Run(const DaemonOptions& options, Logger& logger) {
   xflowd::hal::base::SystemClock clock;
@@ -83,6 +110,15 @@ int Run(const DaemonOptions& options, Logger& logger) {
   }
   auto reason = (*daemon)->Run();
   if (!options.quiet) std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+#ifdef XFLOWD_HAVE_SIM
+  if (!options.sim_truth_path.empty()) {
+    Status written = WriteSimTruth(sw, options.sim_truth_path);
+    if (!written.ok()) {
+      logger.Log(LogLevel::kError, "%s", written.message().c_str());
+      return kExitFailure;
+    }
+  }
+#endif
   if (!reason.ok()) {
     logger.Log(LogLevel::kError, "%s", reason.status().message().c_str());
     return kExitFailure;

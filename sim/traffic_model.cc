@@ -139,19 +139,12 @@ void Transport(FlowSpec& f, Prng& prng) {
       break;
     }
     default: {
-      // ICMP type/code: echo request, echo reply, port unreachable.
+      // ICMP type/code: echo request and echo reply. No error messages: those quote the
+      // offending packet, and a zero payload would be a bogus quoted IP header to decoders.
       const double u = prng.NextDouble();
       const bool v6 = p.ip_version == 6;
-      if (u < 0.5) {
-        p.src_port = v6 ? 128 : 8;
-        p.dst_port = 0;
-      } else if (u < 0.9) {
-        p.src_port = v6 ? 129 : 0;
-        p.dst_port = 0;
-      } else {
-        p.src_port = v6 ? 1 : 3;
-        p.dst_port = v6 ? 4 : 3;
-      }
+      p.src_port = u < 0.55 ? (v6 ? 128 : 8) : (v6 ? 129 : 0);
+      p.dst_port = 0;
       p.icmp_id = static_cast<uint16_t>(prng.Next32());
       break;
     }

@@ -82,6 +82,7 @@ enum class Opt {
   kDuration,
   kSimSampleLoss,
   kSimPow2,
+  kSimTruth,
   kVerbose,
   kQuiet,
   kHelp,
@@ -113,6 +114,7 @@ constexpr OptSpec kOpts[] = {
     {"duration", 0, true, false, Opt::kDuration},
     {"sim-sample-loss", 0, true, true, Opt::kSimSampleLoss},
     {"sim-pow2", 0, false, true, Opt::kSimPow2},
+    {"sim-truth", 0, true, true, Opt::kSimTruth},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
     {"help", 'h', false, false, Opt::kHelp},
@@ -240,6 +242,10 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     }
     case Opt::kSimPow2:
       o->sim_pow2 = true;
+      break;
+    case Opt::kSimTruth:
+      if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
+      o->sim_truth_path = std::string(value);
       break;
     case Opt::kVerbose:
       *verbose = true;
@@ -451,6 +457,8 @@ Simulated switch:
   --sim-sample-loss P         probability that the ASIC loses a sample, 0..1
                               (default 0)
   --sim-pow2                  the ASIC rounds sampling rates to a power of two
+  --sim-truth FILE            at exit, write what the simulated traffic was
+                              (per port, CSV) to FILE, to check collectors
 
 Running:
   --duration SECONDS          run this long, then flush and exit 0

@@ -34,6 +34,7 @@ struct DaemonOptions {
   uint64_t seed = 1;             // simulator traffic and the agent's sampling PRNG
   double sim_sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
   bool sim_pow2 = false;         // sim ASIC rounds rates to powers of two
+  std::string sim_truth_path;    // write per-port ground truth (CSV) here at exit
 
   // sFlow.
   std::optional<uint32_t> sampling_rate;  // 1-in-N on every port; unset = by link speed

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -47,18 +48,28 @@ Status WriteSimTruth(xflowd::sim::SimSwitch& sw, const std::string& path) {
   if (f == nullptr) return xflowd::hal::base::ErrnoError("--sim-truth " + path, errno);
   std::fprintf(f,
                "ifindex,name,in_packets,in_bytes,out_packets,out_bytes,samples_taken,"
-               "samples_lost\n");
+               "samples_lost,in_qinq_packets,in_qinq_bytes\n");
+  // Double-tagged traffic per input port: some collectors cannot decode it (see
+  // docs/interop.md), so checks against them need it apart.
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> qinq;
+  for (const auto& flow : sw.flow_truth()) {
+    if (flow.vlan_tags < 2) continue;
+    qinq[flow.input_ifindex].first += flow.packets;
+    qinq[flow.input_ifindex].second += flow.bytes;
+  }
   auto ports = sw.ListPorts();
   if (ports.ok()) {
     for (const auto& p : *ports) {
       const auto& t = sw.port_truth(p.ifindex);
-      std::fprintf(f, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu\n", p.ifindex, p.name.c_str(),
+      std::fprintf(f, "%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", p.ifindex, p.name.c_str(),
                    static_cast<unsigned long long>(t.in_packets),
                    static_cast<unsigned long long>(t.in_bytes),
                    static_cast<unsigned long long>(t.out_packets),
                    static_cast<unsigned long long>(t.out_bytes),
                    static_cast<unsigned long long>(t.samples_taken),
-                   static_cast<unsigned long long>(t.samples_lost));
+                   static_cast<unsigned long long>(t.samples_lost),
+                   static_cast<unsigned long long>(qinq[p.ifindex].first),
+                   static_cast<unsigned long long>(qinq[p.ifindex].second));
     }
   }
   if (std::fclose(f) != 0) return xflowd::hal::base::ErrnoError("--sim-truth " + path, errno);

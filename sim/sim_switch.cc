@@ -551,6 +551,7 @@ std::vector<FlowTruth> SimSwitch::flow_truth() const {
       t.src_port = k.src_port;
       t.dst_port = k.dst_port;
       t.vlan = k.vlan_count > 0 ? k.vlan_id[0] : 0;
+      t.vlan_tags = k.vlan_count;
       t.packets = f.packets;
       t.bytes = f.bytes;
       out.push_back(t);

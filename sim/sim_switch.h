@@ -38,7 +38,6 @@
 #include "hal/base/prng.h"
 #include "hal/base/status.h"
 #include "hal/base/time.h"
-
 #include "hal/counter_source.h"
 #include "hal/packet_source.h"
 #include "hal/port_inventory.h"
@@ -92,6 +91,7 @@ struct FlowTruth {
   uint16_t src_port = 0;  // ICMP: type
   uint16_t dst_port = 0;  // ICMP: code
   uint16_t vlan = 0;      // outer VLAN id, 0 = untagged
+  uint8_t vlan_tags = 0;  // 0, 1, or 2 (QinQ: outer 802.1ad)
   uint64_t packets = 0;
   uint64_t bytes = 0;  // frame bytes
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exporter/capture_transport.h"
+#include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -17,6 +18,7 @@
 #include "hal/packet_sample.h"
 #include "hal/port_inventory.h"
 #include "hal/sampling_control.h"
+#include "tests/agent/sflow/sflow_test_util.h"
 
 namespace xflowd::agent::sflow {
 namespace {
@@ -25,114 +27,16 @@ using exporter::CaptureTransport;
 using hal::Direction;
 using hal::PacketSample;
 using hal::PortCounters;
-using hal::base::ByteReader;
 using hal::base::ByteView;
 using hal::base::IpAddress;
 using hal::base::ManualClock;
 using hal::base::MonoTime;
 using hal::base::Prng;
-
-// Test-local XDR reader: just enough of sFlow v5 to check what the agent sent.
-struct XRecord {
-  uint32_t tag = 0;
-  std::vector<uint8_t> body;
-};
-struct XSample {
-  uint32_t tag = 0;  // 1 flow, 2 counter, 3 flow expanded, 4 counter expanded
-  uint32_t sequence = 0;
-  uint32_t source_type = 0;
-  uint32_t source_index = 0;
-  uint32_t rate = 0, pool = 0, drops = 0;      // flow samples only
-  uint32_t input_format = 0, input_value = 0;  // flow samples only
-  uint32_t output_format = 0, output_value = 0;
-  std::vector<XRecord> records;
-  const XRecord* Find(uint32_t record_tag) const {
-    for (const XRecord& r : records) {
-      if (r.tag == record_tag) return &r;
-    }
-    return nullptr;
-  }
-};
-struct XDatagram {
-  size_t size = 0;
-  uint32_t version = 0, address_type = 0, sub_agent = 0, sequence = 0, uptime_ms = 0;
-  std::vector<XSample> samples;
-};
-
-bool ReadRecords(ByteReader& r, std::vector<XRecord>* out) {
-  const uint32_t n = r.U32();
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    XRecord rec;
-    rec.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteView body = r.Bytes(len);
-    rec.body.assign(body.begin(), body.end());
-    out->push_back(std::move(rec));
-  }
-  return r.ok();
-}
-
-// Parses a whole datagram; false if anything is malformed or bytes are left over.
-bool ReadDatagram(const std::vector<uint8_t>& bytes, XDatagram* d) {
-  ByteReader r(ByteView(bytes.data(), bytes.size()));
-  d->size = bytes.size();
-  d->version = r.U32();
-  d->address_type = r.U32();
-  r.Skip(d->address_type == 2 ? 16 : 4);
-  d->sub_agent = r.U32();
-  d->sequence = r.U32();
-  d->uptime_ms = r.U32();
-  const uint32_t count = r.U32();
-  for (uint32_t i = 0; i < count && r.ok(); ++i) {
-    XSample s;
-    s.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteReader b(r.Bytes(len));
-    s.sequence = b.U32();
-    const bool expanded = s.tag == 3 || s.tag == 4;
-    if (expanded) {
-      s.source_type = b.U32();
-      s.source_index = b.U32();
-    } else {
-      const uint32_t id = b.U32();
-      s.source_type = id >> 24;
-      s.source_index = id & 0xFFFFFF;
-    }
-    if (s.tag == 1 || s.tag == 3) {
-      s.rate = b.U32();
-      s.pool = b.U32();
-      s.drops = b.U32();
-      if (expanded) {
-        s.input_format = b.U32();
-        s.input_value = b.U32();
-        s.output_format = b.U32();
-        s.output_value = b.U32();
-      } else {
-        const uint32_t in = b.U32();
-        const uint32_t out = b.U32();
-        s.input_format = in >> 30;
-        s.input_value = in & 0x3FFFFFFF;
-        s.output_format = out >> 30;
-        s.output_value = out & 0x3FFFFFFF;
-      }
-    } else if (s.tag != 2 && s.tag != 4) {
-      return false;
-    }
-    if (!ReadRecords(b, &s.records) || b.remaining() != 0) return false;
-    d->samples.push_back(std::move(s));
-  }
-  return r.ok() && r.remaining() == 0;
-}
-
-std::vector<XDatagram> ReadAll(const exporter::CaptureTransport& t) {
-  std::vector<XDatagram> out;
-  for (const auto& bytes : t.datagrams()) {
-    XDatagram d;
-    EXPECT_TRUE(ReadDatagram(bytes, &d)) << "malformed datagram " << out.size();
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+using testing::AllSamples;
+using testing::DecodeAll;
+using testing::FlowSamples;
+using testing::SequenceOf;
+using testing::SourceOf;
 
 // Fakes that write what happened, in order, into one shared event log.
 using EventLog = std::vector<std::string>;
@@ -213,11 +117,9 @@ class AgentTest : public ::testing::Test {
     c.sampling_rate = 1;
     return c;
   }
-  std::vector<XSample> Samples() {
-    std::vector<XSample> out;
-    for (XDatagram& d : ReadAll(t_)) {
-      for (XSample& s : d.samples) out.push_back(std::move(s));
-    }
+  // Every sample sent since the last call, of any kind.
+  std::vector<wire::DecodedSample> Samples() {
+    std::vector<wire::DecodedSample> out = AllSamples(t_);
     t_.Clear();
     return out;
   }
@@ -248,12 +150,12 @@ TEST_F(AgentTest, RoutesByPortAndDirection) {
   EXPECT_EQ(agent_.FindSampler(1, Direction::kEgress), nullptr);
 
   agent_.Flush();
-  const auto samples = Samples();
+  const auto samples = FlowSamples(t_);
   ASSERT_EQ(samples.size(), 2u);
-  EXPECT_EQ(samples[0].source_index, 1u);
-  EXPECT_EQ(samples[1].source_index, 2u);
-  EXPECT_EQ(samples[1].input_value, 1u);
-  EXPECT_EQ(samples[1].output_value, 2u);
+  EXPECT_EQ(samples[0].source.index, 1u);
+  EXPECT_EQ(samples[1].source.index, 2u);
+  EXPECT_EQ(samples[1].input.value, 1u);
+  EXPECT_EQ(samples[1].output.value, 2u);
 }
 
 TEST_F(AgentTest, TickRunsSamplersThenPollersThenFlushes) {
@@ -292,16 +194,17 @@ TEST_F(AgentTest, OneDatagramPerTickWithFlowAndCounterSamples) {
   clock_.Advance(hal::base::seconds(1));
   agent_.Tick();
 
-  const auto datagrams = ReadAll(t_);
+  const auto datagrams = DecodeAll(t_);
   ASSERT_EQ(datagrams.size(), 1u);
-  EXPECT_EQ(datagrams[0].sequence, 1u);
-  EXPECT_EQ(datagrams[0].sub_agent, 9u);
-  EXPECT_EQ(datagrams[0].uptime_ms, 1000u);  // since the agent was built
-  ASSERT_EQ(datagrams[0].samples.size(), 4u);
-  EXPECT_EQ(datagrams[0].samples[0].tag, 1u);
-  EXPECT_EQ(datagrams[0].samples[2].sequence, 3u);
-  EXPECT_EQ(datagrams[0].samples[3].tag, 2u);
-  EXPECT_EQ(datagrams[0].samples[3].sequence, 1u);
+  EXPECT_EQ(datagrams[0].header.sequence, 1u);
+  EXPECT_EQ(datagrams[0].header.sub_agent_id, 9u);
+  EXPECT_EQ(datagrams[0].header.uptime_ms, 1000u);  // since the agent was built
+  const auto& samples = datagrams[0].samples;
+  ASSERT_EQ(samples.size(), 4u);
+  EXPECT_EQ(wire::SampleTag(samples[0]), wire::kFlowSample);
+  EXPECT_EQ(SequenceOf(samples[2]), 3u);
+  EXPECT_EQ(wire::SampleTag(samples[3]), wire::kCounterSample);
+  EXPECT_EQ(SequenceOf(samples[3]), 1u);
 }
 
 TEST_F(AgentTest, PollerFirstSamplesAreSpreadOverTheInterval) {
@@ -326,7 +229,7 @@ TEST_F(AgentTest, PollerFirstSamplesAreSpreadOverTheInterval) {
       // Steady state: the same ports poll in the same second of every interval.
       EXPECT_EQ(samples.size(), first_round[tick - kInterval - 1]) << "second " << tick;
     }
-    for (const XSample& s : samples) ++seen[s.source_index];
+    for (const auto& s : samples) ++seen[SourceOf(s).index];
   }
   for (uint32_t i = 1; i <= kPollers; ++i) EXPECT_EQ(seen[i], 2u) << "port " << i;
   for (const auto& p : agent_.pollers()) {
@@ -361,7 +264,7 @@ TEST_F(AgentTest, RemovePortStopsItsSamplesAndPolls) {
   agent_.Tick();
   const auto samples = Samples();
   ASSERT_EQ(samples.size(), 2u);  // port 6's flow sample and its counter sample
-  for (const XSample& s : samples) EXPECT_EQ(s.source_index, 6u);
+  for (const auto& s : samples) EXPECT_EQ(SourceOf(s).index, 6u);
 }
 
 TEST_F(AgentTest, AddSamplerAndPollerReplaceTheExistingOnes) {
@@ -403,9 +306,10 @@ TEST_F(AgentTest, FlushSendsPendingAndEveryReceiverKeepsItsOwnSequence) {
   agent_.Flush();  // nothing pending: nothing sent
   EXPECT_EQ(t_.datagrams().size(), 2u);
   ASSERT_EQ(other.datagrams().size(), 1u);
-  XDatagram d;
-  ASSERT_TRUE(ReadDatagram(other.datagrams()[0], &d));
-  EXPECT_EQ(d.sequence, 1u);
+  const std::vector<uint8_t>& bytes = other.datagrams()[0];
+  const auto d = wire::DecodeDatagram(ByteView(bytes.data(), bytes.size()));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->header.sequence, 1u);
   EXPECT_EQ(agent_.receivers().size(), 2u);
   EXPECT_EQ(r1.next_sequence(), 3u);
   EXPECT_EQ(r2.next_sequence(), 2u);

@@ -6,130 +6,31 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/sflow/receiver.h"
 #include "exporter/capture_transport.h"
+#include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
 #include "hal/base/prng.h"
 #include "hal/base/status.h"
 #include "hal/counter_source.h"
 #include "hal/port_inventory.h"
+#include "tests/agent/sflow/sflow_test_util.h"
 
 namespace xflowd::agent::sflow {
 namespace {
 
 using exporter::CaptureTransport;
 using hal::PortCounters;
-using hal::base::ByteReader;
-using hal::base::ByteView;
 using hal::base::IpAddress;
 using hal::base::ManualClock;
 using hal::base::MonoTime;
 using hal::base::Prng;
-
-// Test-local XDR reader: just enough of sFlow v5 to check what the agent sent.
-struct XRecord {
-  uint32_t tag = 0;
-  std::vector<uint8_t> body;
-};
-struct XSample {
-  uint32_t tag = 0;  // 1 flow, 2 counter, 3 flow expanded, 4 counter expanded
-  uint32_t sequence = 0;
-  uint32_t source_type = 0;
-  uint32_t source_index = 0;
-  uint32_t rate = 0, pool = 0, drops = 0;      // flow samples only
-  uint32_t input_format = 0, input_value = 0;  // flow samples only
-  uint32_t output_format = 0, output_value = 0;
-  std::vector<XRecord> records;
-  const XRecord* Find(uint32_t record_tag) const {
-    for (const XRecord& r : records) {
-      if (r.tag == record_tag) return &r;
-    }
-    return nullptr;
-  }
-};
-struct XDatagram {
-  size_t size = 0;
-  uint32_t version = 0, address_type = 0, sub_agent = 0, sequence = 0, uptime_ms = 0;
-  std::vector<XSample> samples;
-};
-
-bool ReadRecords(ByteReader& r, std::vector<XRecord>* out) {
-  const uint32_t n = r.U32();
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    XRecord rec;
-    rec.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteView body = r.Bytes(len);
-    rec.body.assign(body.begin(), body.end());
-    out->push_back(std::move(rec));
-  }
-  return r.ok();
-}
-
-// Parses a whole datagram; false if anything is malformed or bytes are left over.
-bool ReadDatagram(const std::vector<uint8_t>& bytes, XDatagram* d) {
-  ByteReader r(ByteView(bytes.data(), bytes.size()));
-  d->size = bytes.size();
-  d->version = r.U32();
-  d->address_type = r.U32();
-  r.Skip(d->address_type == 2 ? 16 : 4);
-  d->sub_agent = r.U32();
-  d->sequence = r.U32();
-  d->uptime_ms = r.U32();
-  const uint32_t count = r.U32();
-  for (uint32_t i = 0; i < count && r.ok(); ++i) {
-    XSample s;
-    s.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteReader b(r.Bytes(len));
-    s.sequence = b.U32();
-    const bool expanded = s.tag == 3 || s.tag == 4;
-    if (expanded) {
-      s.source_type = b.U32();
-      s.source_index = b.U32();
-    } else {
-      const uint32_t id = b.U32();
-      s.source_type = id >> 24;
-      s.source_index = id & 0xFFFFFF;
-    }
-    if (s.tag == 1 || s.tag == 3) {
-      s.rate = b.U32();
-      s.pool = b.U32();
-      s.drops = b.U32();
-      if (expanded) {
-        s.input_format = b.U32();
-        s.input_value = b.U32();
-        s.output_format = b.U32();
-        s.output_value = b.U32();
-      } else {
-        const uint32_t in = b.U32();
-        const uint32_t out = b.U32();
-        s.input_format = in >> 30;
-        s.input_value = in & 0x3FFFFFFF;
-        s.output_format = out >> 30;
-        s.output_value = out & 0x3FFFFFFF;
-      }
-    } else if (s.tag != 2 && s.tag != 4) {
-      return false;
-    }
-    if (!ReadRecords(b, &s.records) || b.remaining() != 0) return false;
-    d->samples.push_back(std::move(s));
-  }
-  return r.ok() && r.remaining() == 0;
-}
-
-std::vector<XDatagram> ReadAll(const exporter::CaptureTransport& t) {
-  std::vector<XDatagram> out;
-  for (const auto& bytes : t.datagrams()) {
-    XDatagram d;
-    EXPECT_TRUE(ReadDatagram(bytes, &d)) << "malformed datagram " << out.size();
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+using testing::CounterSamples;
+using testing::FindRecord;
 
 class FakeCounterSource final : public hal::CounterSource {
  public:
@@ -154,42 +55,6 @@ hal::PortInfo Port(uint32_t ifindex) {
   return p;
 }
 
-struct Generic {
-  uint32_t if_index, if_type;
-  uint64_t speed;
-  uint32_t direction, status;
-  uint64_t in_octets;
-  uint32_t in_ucast, in_mcast, in_bcast, in_discards, in_errors, in_unknown;
-  uint64_t out_octets;
-  uint32_t out_ucast, out_mcast, out_bcast, out_discards, out_errors, promiscuous;
-};
-Generic ReadGeneric(const XRecord& rec) {
-  ByteReader r(ByteView(rec.body.data(), rec.body.size()));
-  Generic g;
-  g.if_index = r.U32();
-  g.if_type = r.U32();
-  g.speed = r.U64();
-  g.direction = r.U32();
-  g.status = r.U32();
-  g.in_octets = r.U64();
-  g.in_ucast = r.U32();
-  g.in_mcast = r.U32();
-  g.in_bcast = r.U32();
-  g.in_discards = r.U32();
-  g.in_errors = r.U32();
-  g.in_unknown = r.U32();
-  g.out_octets = r.U64();
-  g.out_ucast = r.U32();
-  g.out_mcast = r.U32();
-  g.out_bcast = r.U32();
-  g.out_discards = r.U32();
-  g.out_errors = r.U32();
-  g.promiscuous = r.U32();
-  EXPECT_TRUE(r.ok());
-  EXPECT_EQ(r.remaining(), 0u);
-  return g;
-}
-
 class PollerTest : public ::testing::Test {
  protected:
   PollerTest()
@@ -204,12 +69,10 @@ class PollerTest : public ::testing::Test {
     }
     return 0;
   }
-  std::vector<XSample> FlushAndRead() {
+  // Every sample sent since the last call; anything but a counter sample is a test failure.
+  std::vector<wire::DecodedCounterSample> FlushAndRead() {
     receiver_.Flush();
-    std::vector<XSample> out;
-    for (XDatagram& d : ReadAll(t_)) {
-      for (XSample& s : d.samples) out.push_back(std::move(s));
-    }
+    std::vector<wire::DecodedCounterSample> out = CounterSamples(t_);
     t_.Clear();
     return out;
   }
@@ -247,10 +110,10 @@ TEST_F(PollerTest, PollsEveryIntervalWithItsOwnSequence) {
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 3u);
   for (uint32_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(samples[i].tag, 2u);
+    EXPECT_FALSE(samples[i].expanded);  // 0:2
     EXPECT_EQ(samples[i].sequence, i + 1);
-    EXPECT_EQ(samples[i].source_type, 0u);
-    EXPECT_EQ(samples[i].source_index, 3u);
+    EXPECT_EQ(samples[i].source.type, 0u);
+    EXPECT_EQ(samples[i].source.index, 3u);
   }
   EXPECT_EQ(p.sequence(), 3u);
   EXPECT_EQ(p.stats().samples, 3u);
@@ -298,28 +161,27 @@ TEST_F(PollerTest, CountersTruncatedTo32BitsAndUnknownsAllOnes) {
 
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 1u);
-  const XRecord* rec = samples[0].Find(1);
-  ASSERT_NE(rec, nullptr);
-  const Generic g = ReadGeneric(*rec);
-  EXPECT_EQ(g.if_index, 4u);
-  EXPECT_EQ(g.if_type, 161u);
-  EXPECT_EQ(g.speed, 100000000000ull);
-  EXPECT_EQ(g.direction, 2u);
-  EXPECT_EQ(g.status, 1u);  // admin up, oper down
-  EXPECT_EQ(g.in_octets, 0x123456789ABCull);
-  EXPECT_EQ(g.in_ucast, 5u);
-  EXPECT_EQ(g.in_mcast, 0xFFFFFFFFu);
-  EXPECT_EQ(g.in_bcast, 7u);
-  EXPECT_EQ(g.in_discards, 0u);
-  EXPECT_EQ(g.in_errors, 0xFFFFFFFFu);
-  EXPECT_EQ(g.in_unknown, 0xFFFFFFFEu);
-  EXPECT_EQ(g.out_octets, 0xFFFFFFFFFFFFFFFFull);
-  EXPECT_EQ(g.out_ucast, 0xFFFFFFFEu);
-  EXPECT_EQ(g.out_mcast, 1u);
-  EXPECT_EQ(g.out_bcast, 2u);
-  EXPECT_EQ(g.out_discards, 3u);
-  EXPECT_EQ(g.out_errors, 0xFFFFFFFFu);
-  EXPECT_EQ(g.promiscuous, 1u);
+  const auto* g = FindRecord<wire::GenericInterfaceCounters>(samples[0].records);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->if_index, 4u);
+  EXPECT_EQ(g->if_type, 161u);
+  EXPECT_EQ(g->if_speed, 100000000000ull);
+  EXPECT_EQ(g->if_direction, 2u);
+  EXPECT_EQ(g->if_status, 1u);  // admin up, oper down
+  EXPECT_EQ(g->in_octets, 0x123456789ABCull);
+  EXPECT_EQ(g->in_ucast_pkts, 5u);
+  EXPECT_EQ(g->in_multicast_pkts, 0xFFFFFFFFu);
+  EXPECT_EQ(g->in_broadcast_pkts, 7u);
+  EXPECT_EQ(g->in_discards, 0u);
+  EXPECT_EQ(g->in_errors, 0xFFFFFFFFu);
+  EXPECT_EQ(g->in_unknown_protos, 0xFFFFFFFEu);
+  EXPECT_EQ(g->out_octets, 0xFFFFFFFFFFFFFFFFull);
+  EXPECT_EQ(g->out_ucast_pkts, 0xFFFFFFFEu);
+  EXPECT_EQ(g->out_multicast_pkts, 1u);
+  EXPECT_EQ(g->out_broadcast_pkts, 2u);
+  EXPECT_EQ(g->out_discards, 3u);
+  EXPECT_EQ(g->out_errors, 0xFFFFFFFFu);
+  EXPECT_EQ(g->promiscuous_mode, 1u);
 }
 
 TEST_F(PollerTest, StatusBits) {
@@ -334,7 +196,9 @@ TEST_F(PollerTest, StatusBits) {
     p.Tick(clock_.Now());
     const auto samples = FlushAndRead();
     ASSERT_EQ(samples.size(), 1u);
-    EXPECT_EQ(ReadGeneric(*samples[0].Find(1)).status, want[bits]);
+    const auto* g = FindRecord<wire::GenericInterfaceCounters>(samples[0].records);
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g->if_status, want[bits]);
   }
 }
 
@@ -357,25 +221,29 @@ TEST_F(PollerTest, EthernetAndPortNameRecords) {
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 2u);
   ASSERT_EQ(samples[0].records.size(), 3u);
-  EXPECT_EQ(samples[0].records[0].tag, 1u);
-  EXPECT_EQ(samples[0].records[1].tag, 2u);
-  EXPECT_EQ(samples[0].records[2].tag, 1005u);
+  EXPECT_EQ(wire::RecordTag(samples[0].records[0]), wire::kGenericInterfaceFormat);
+  EXPECT_EQ(wire::RecordTag(samples[0].records[1]), wire::kEthernetInterfaceFormat);
+  EXPECT_EQ(wire::RecordTag(samples[0].records[2]), wire::kPortNameFormat);
   {
-    ByteReader r(ByteView(samples[0].records[1].body.data(), samples[0].records[1].body.size()));
-    EXPECT_EQ(r.U32(), 1u);
-    EXPECT_EQ(r.U32(), 2u);
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(r.U32(), 0xFFFFFFFFu) << i;  // unknown
-    EXPECT_EQ(r.U32(), 13u);
-    EXPECT_EQ(r.remaining(), 0u);
+    const auto* e = std::get_if<wire::EthernetInterfaceCounters>(&samples[0].records[1]);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->alignment_errors, 1u);
+    EXPECT_EQ(e->fcs_errors, 2u);
+    const uint32_t unknown[10] = {
+        e->single_collision_frames,      e->multiple_collision_frames, e->sqe_test_errors,
+        e->deferred_transmissions,       e->late_collisions,           e->excessive_collisions,
+        e->internal_mac_transmit_errors, e->carrier_sense_errors,      e->frame_too_longs,
+        e->internal_mac_receive_errors};
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(unknown[i], 0xFFFFFFFFu) << i;
+    EXPECT_EQ(e->symbol_errors, 13u);
   }
   {
-    ByteReader r(ByteView(samples[0].records[2].body.data(), samples[0].records[2].body.size()));
-    EXPECT_EQ(r.U32(), 4u);
-    ByteView name = r.Bytes(4);
-    EXPECT_EQ(std::string(name.begin(), name.end()), "swp6");
+    const auto* name = std::get_if<wire::DecodedPortName>(&samples[0].records[2]);
+    ASSERT_NE(name, nullptr);
+    EXPECT_EQ(name->name, "swp6");
   }
   ASSERT_EQ(samples[1].records.size(), 1u);
-  EXPECT_EQ(samples[1].records[0].tag, 1u);
+  EXPECT_EQ(wire::RecordTag(samples[1].records[0]), wire::kGenericInterfaceFormat);
 }
 
 TEST_F(PollerTest, ReadErrorCountedAndNoSample) {
@@ -404,10 +272,10 @@ TEST_F(PollerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
   forced.Tick(clock_.Now());
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 2u);
-  EXPECT_EQ(samples[0].tag, 4u);
-  EXPECT_EQ(samples[0].source_index, 1u << 24);
-  EXPECT_EQ(samples[1].tag, 4u);
-  EXPECT_EQ(samples[1].source_index, 2u);
+  EXPECT_TRUE(samples[0].expanded);  // 0:4
+  EXPECT_EQ(samples[0].source.index, 1u << 24);
+  EXPECT_TRUE(samples[1].expanded);
+  EXPECT_EQ(samples[1].source.index, 2u);
 }
 
 TEST_F(PollerTest, ZeroIntervalDisables) {

@@ -2,20 +2,22 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "agent/sflow/receiver.h"
 #include "exporter/capture_transport.h"
+#include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
 #include "hal/base/prng.h"
 #include "hal/base/status.h"
 #include "hal/packet_sample.h"
 #include "hal/sampling_control.h"
+#include "tests/agent/sflow/sflow_test_util.h"
 
 namespace xflowd::agent::sflow {
 namespace {
@@ -23,114 +25,13 @@ namespace {
 using exporter::CaptureTransport;
 using hal::Direction;
 using hal::PacketSample;
-using hal::base::ByteReader;
 using hal::base::ByteView;
 using hal::base::IpAddress;
 using hal::base::ManualClock;
 using hal::base::MonoTime;
 using hal::base::Prng;
-
-// Test-local XDR reader: just enough of sFlow v5 to check what the agent sent.
-struct XRecord {
-  uint32_t tag = 0;
-  std::vector<uint8_t> body;
-};
-struct XSample {
-  uint32_t tag = 0;  // 1 flow, 2 counter, 3 flow expanded, 4 counter expanded
-  uint32_t sequence = 0;
-  uint32_t source_type = 0;
-  uint32_t source_index = 0;
-  uint32_t rate = 0, pool = 0, drops = 0;      // flow samples only
-  uint32_t input_format = 0, input_value = 0;  // flow samples only
-  uint32_t output_format = 0, output_value = 0;
-  std::vector<XRecord> records;
-  const XRecord* Find(uint32_t record_tag) const {
-    for (const XRecord& r : records) {
-      if (r.tag == record_tag) return &r;
-    }
-    return nullptr;
-  }
-};
-struct XDatagram {
-  size_t size = 0;
-  uint32_t version = 0, address_type = 0, sub_agent = 0, sequence = 0, uptime_ms = 0;
-  std::vector<XSample> samples;
-};
-
-bool ReadRecords(ByteReader& r, std::vector<XRecord>* out) {
-  const uint32_t n = r.U32();
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    XRecord rec;
-    rec.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteView body = r.Bytes(len);
-    rec.body.assign(body.begin(), body.end());
-    out->push_back(std::move(rec));
-  }
-  return r.ok();
-}
-
-// Parses a whole datagram; false if anything is malformed or bytes are left over.
-bool ReadDatagram(const std::vector<uint8_t>& bytes, XDatagram* d) {
-  ByteReader r(ByteView(bytes.data(), bytes.size()));
-  d->size = bytes.size();
-  d->version = r.U32();
-  d->address_type = r.U32();
-  r.Skip(d->address_type == 2 ? 16 : 4);
-  d->sub_agent = r.U32();
-  d->sequence = r.U32();
-  d->uptime_ms = r.U32();
-  const uint32_t count = r.U32();
-  for (uint32_t i = 0; i < count && r.ok(); ++i) {
-    XSample s;
-    s.tag = r.U32();
-    const uint32_t len = r.U32();
-    ByteReader b(r.Bytes(len));
-    s.sequence = b.U32();
-    const bool expanded = s.tag == 3 || s.tag == 4;
-    if (expanded) {
-      s.source_type = b.U32();
-      s.source_index = b.U32();
-    } else {
-      const uint32_t id = b.U32();
-      s.source_type = id >> 24;
-      s.source_index = id & 0xFFFFFF;
-    }
-    if (s.tag == 1 || s.tag == 3) {
-      s.rate = b.U32();
-      s.pool = b.U32();
-      s.drops = b.U32();
-      if (expanded) {
-        s.input_format = b.U32();
-        s.input_value = b.U32();
-        s.output_format = b.U32();
-        s.output_value = b.U32();
-      } else {
-        const uint32_t in = b.U32();
-        const uint32_t out = b.U32();
-        s.input_format = in >> 30;
-        s.input_value = in & 0x3FFFFFFF;
-        s.output_format = out >> 30;
-        s.output_value = out & 0x3FFFFFFF;
-      }
-    } else if (s.tag != 2 && s.tag != 4) {
-      return false;
-    }
-    if (!ReadRecords(b, &s.records) || b.remaining() != 0) return false;
-    d->samples.push_back(std::move(s));
-  }
-  return r.ok() && r.remaining() == 0;
-}
-
-std::vector<XDatagram> ReadAll(const exporter::CaptureTransport& t) {
-  std::vector<XDatagram> out;
-  for (const auto& bytes : t.datagrams()) {
-    XDatagram d;
-    EXPECT_TRUE(ReadDatagram(bytes, &d)) << "malformed datagram " << out.size();
-    out.push_back(std::move(d));
-  }
-  return out;
-}
+using testing::FindRecord;
+using testing::FlowSamples;
 
 // Records the calls; answers with `round` applied (e.g. to a power of two), or an error.
 class FakeSamplingControl final : public hal::SamplingControl {
@@ -216,12 +117,10 @@ class SamplerTest : public ::testing::Test {
     p.source_sequence = seq;
     return p;
   }
-  std::vector<XSample> FlushAndRead() {
+  // Every sample sent since the last call; anything but a flow sample is a test failure.
+  std::vector<wire::DecodedFlowSample> FlushAndRead() {
     receiver_->Flush();
-    std::vector<XSample> out;
-    for (XDatagram& d : ReadAll(t_)) {
-      for (XSample& s : d.samples) out.push_back(std::move(s));
-    }
+    std::vector<wire::DecodedFlowSample> out = FlowSamples(t_);
     t_.Clear();
     return out;
   }
@@ -256,11 +155,11 @@ TEST_F(SamplerTest, SoftwareSamplingCountWithinBinomialInterval) {
   uint32_t last_pool = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
     EXPECT_EQ(samples[i].sequence, i + 1);
-    EXPECT_EQ(samples[i].rate, 100u);
-    const uint32_t skip = samples[i].pool - last_pool;
+    EXPECT_EQ(samples[i].sampling_rate, 100u);
+    const uint32_t skip = samples[i].sample_pool - last_pool;
     ASSERT_GE(skip, 1u);
     ASSERT_LE(skip, 199u);
-    last_pool = samples[i].pool;
+    last_pool = samples[i].sample_pool;
   }
 }
 
@@ -320,8 +219,8 @@ TEST_F(SamplerTest, HardwareSequenceGapsAreDropsAndGrowThePool) {
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 5u);  // every hardware sample is exported at rate <= R
   for (size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(samples[i].rate, 256u);
-    EXPECT_EQ(samples[i].pool, want_pool[i]);
+    EXPECT_EQ(samples[i].sampling_rate, 256u);
+    EXPECT_EQ(samples[i].sample_pool, want_pool[i]);
     EXPECT_EQ(samples[i].drops, want_drops[i]);
     EXPECT_EQ(samples[i].sequence, i + 1);
   }
@@ -366,41 +265,41 @@ TEST_F(SamplerTest, ExportsHeaderSwitchAndTimestampRecords) {
 
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 3u);
-  const XSample& a = samples[0];
-  EXPECT_EQ(a.tag, 1u);
-  EXPECT_EQ(a.source_type, 0u);
-  EXPECT_EQ(a.source_index, 5u);
-  EXPECT_EQ(a.input_format, 0u);
-  EXPECT_EQ(a.input_value, 5u);
-  EXPECT_EQ(a.output_value, 9u);
+  const wire::DecodedFlowSample& a = samples[0];
+  EXPECT_FALSE(a.expanded);
+  EXPECT_EQ(a.source.type, 0u);
+  EXPECT_EQ(a.source.index, 5u);
+  EXPECT_EQ(a.input.format, 0u);
+  EXPECT_EQ(a.input.value, 5u);
+  EXPECT_EQ(a.output.value, 9u);
   ASSERT_EQ(a.records.size(), 3u);
-  EXPECT_EQ(a.records[0].tag, 1u);
-  EXPECT_EQ(a.records[1].tag, 1001u);
-  EXPECT_EQ(a.records[2].tag, 1043u);
+  EXPECT_EQ(wire::RecordTag(a.records[0]), wire::kSampledHeaderFormat);
+  EXPECT_EQ(wire::RecordTag(a.records[1]), wire::kExtendedSwitchFormat);
+  EXPECT_EQ(wire::RecordTag(a.records[2]), wire::kExtendedTimestampFormat);
 
   {
-    ByteReader r(ByteView(a.records[0].body.data(), a.records[0].body.size()));
-    EXPECT_EQ(r.U32(), 1u);    // ethernet
-    EXPECT_EQ(r.U32(), 304u);  // frame_length including the stripped FCS
-    EXPECT_EQ(r.U32(), 4u);    // stripped
-    EXPECT_EQ(r.U32(), 64u);   // header truncated to header_bytes
-    ByteView h = r.Bytes(64);
-    EXPECT_TRUE(std::equal(h.begin(), h.end(), MakeFrame(300, true, 100, 5).begin()));
-    EXPECT_EQ(r.remaining(), 0u);
+    const auto* h = std::get_if<wire::DecodedSampledHeader>(&a.records[0]);
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->protocol, 1u);        // ethernet
+    EXPECT_EQ(h->frame_length, 304u);  // including the stripped FCS
+    EXPECT_EQ(h->stripped, 4u);
+    EXPECT_EQ(h->header.size(), 64u);  // truncated to header_bytes
+    const std::vector<uint8_t> frame = MakeFrame(300, true, 100, 5);
+    EXPECT_EQ(h->header, std::vector<uint8_t>(frame.begin(), frame.begin() + 64));
   }
-  auto vlan = [](const XSample& s) {
-    const XRecord* rec = s.Find(1001);
-    std::vector<uint32_t> v;
-    ByteReader r(ByteView(rec->body.data(), rec->body.size()));
-    for (int i = 0; i < 4; ++i) v.push_back(r.U32());
-    return v;
+  auto vlan = [](const wire::DecodedFlowSample& s) {
+    const auto* sw = FindRecord<wire::ExtendedSwitch>(s.records);
+    EXPECT_NE(sw, nullptr);
+    if (sw == nullptr) return std::vector<uint32_t>{};
+    return std::vector<uint32_t>{sw->src_vlan, sw->src_priority, sw->dst_vlan, sw->dst_priority};
   };
   EXPECT_EQ(vlan(samples[0]), (std::vector<uint32_t>{100, 5, 100, 5}));
   EXPECT_EQ(vlan(samples[1]), (std::vector<uint32_t>{0x234, 3, 0x234, 3}));
   EXPECT_EQ(vlan(samples[2]), (std::vector<uint32_t>{0, 0, 0, 0}));
   {
-    ByteReader r(ByteView(a.records[2].body.data(), a.records[2].body.size()));
-    EXPECT_EQ(r.U64(), static_cast<uint64_t>(clock_.WallNow().ns()));
+    const auto* ts = std::get_if<wire::ExtendedTimestamp>(&a.records[2]);
+    ASSERT_NE(ts, nullptr);
+    EXPECT_EQ(ts->nanoseconds, static_cast<uint64_t>(clock_.WallNow().ns()));
   }
   EXPECT_EQ(s.stats().header_errors, 0u);
 }
@@ -432,13 +331,13 @@ TEST_F(SamplerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
   forced.OnSample(Packet());
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 3u);
-  EXPECT_EQ(samples[0].tag, 1u);
-  EXPECT_EQ(samples[1].tag, 3u);
-  EXPECT_EQ(samples[1].source_index, 1u << 24);
-  EXPECT_EQ(samples[1].output_value, 1u << 24);
-  EXPECT_EQ(samples[2].tag, 3u);
-  EXPECT_EQ(samples[2].source_index, 5u);
-  EXPECT_EQ(samples[2].input_value, 5u);
+  EXPECT_FALSE(samples[0].expanded);  // 0:1
+  EXPECT_TRUE(samples[1].expanded);   // 0:3
+  EXPECT_EQ(samples[1].source.index, 1u << 24);
+  EXPECT_EQ(samples[1].output.value, 1u << 24);
+  EXPECT_TRUE(samples[2].expanded);
+  EXPECT_EQ(samples[2].source.index, 5u);
+  EXPECT_EQ(samples[2].input.value, 5u);
 }
 
 TEST_F(SamplerTest, BudgetDoublesRateAndProgramsHardware) {
@@ -476,7 +375,7 @@ TEST_F(SamplerTest, BudgetDoublesRateAndProgramsHardware) {
   auto sub = FlushAndRead();
   EXPECT_GT(sub.size(), 400u);
   EXPECT_LT(sub.size(), 600u);
-  for (const XSample& x : sub) EXPECT_EQ(x.rate, 200u);
+  for (const auto& x : sub) EXPECT_EQ(x.sampling_rate, 200u);
   s.Tick(clock_.Now());  // over budget again: 512
   EXPECT_EQ(s.sampling_rate(), 512u);
   EXPECT_EQ(control.calls.back().rate, 512u);
@@ -485,7 +384,7 @@ TEST_F(SamplerTest, BudgetDoublesRateAndProgramsHardware) {
   for (int i = 0; i < 5; ++i) s.OnSample(Hw(512, ++seq));
   auto at_new = FlushAndRead();
   ASSERT_EQ(at_new.size(), 5u);
-  for (const XSample& x : at_new) EXPECT_EQ(x.rate, 512u);
+  for (const auto& x : at_new) EXPECT_EQ(x.sampling_rate, 512u);
 }
 
 TEST_F(SamplerTest, SoftwareBudgetDoublesWithoutProgrammingAnything) {
@@ -506,7 +405,7 @@ TEST_F(SamplerTest, SoftwareBudgetDoublesWithoutProgrammingAnything) {
   const auto samples = FlushAndRead();
   EXPECT_GT(samples.size(), 400u);
   EXPECT_LT(samples.size(), 600u);
-  for (const XSample& x : samples) EXPECT_EQ(x.rate, 20u);
+  for (const auto& x : samples) EXPECT_EQ(x.sampling_rate, 20u);
 }
 
 TEST_F(SamplerTest, ControlErrorKeepsTheDoubledRate) {
@@ -528,7 +427,7 @@ TEST_F(SamplerTest, ControlErrorKeepsTheDoubledRate) {
   const auto samples = FlushAndRead();
   EXPECT_GT(samples.size(), 400u);
   EXPECT_LT(samples.size(), 600u);
-  for (const XSample& x : samples) EXPECT_EQ(x.rate, 128u);
+  for (const auto& x : samples) EXPECT_EQ(x.sampling_rate, 128u);
   EXPECT_EQ(s.drops(), 0u);
 }
 

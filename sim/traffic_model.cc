@@ -122,7 +122,9 @@ void Transport(FlowSpec& f, Prng& prng) {
     case kIpProtoUdp: {
       uint16_t server;
       if (f.cast == CastType::kBroadcast) {
-        server = Chance(prng, 0.5) ? 67 : 137;
+        // NetBIOS name service. Not DHCP (67): a zero DHCP payload is invalid, and decoders
+        // that dissect sampled headers rightly flag it.
+        server = 137;
       } else if (f.cast == CastType::kMulticast) {
         server = static_cast<uint16_t>(prng.Uniform(1024, 65535));
       } else {

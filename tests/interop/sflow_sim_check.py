@@ -72,7 +72,8 @@ check(datagrams > 1000, f"tshark read {datagrams} datagrams ({flow_samples} flow
 check(undecoded == 0, f"tshark decoded every datagram ({undecoded} not)")
 with open(os.path.join(work, "tshark_errors.txt")) as f:
     errors = [l for l in f if l.strip()]
-check(not errors, f"no malformed packet or expert error in tshark ({len(errors)} frames)"
+check(not errors, "tshark: no malformed packet, no expert warning or error in sFlow and the "
+      f"sampled headers to L4 ({len(errors)} frames)"
       + ("" if not errors else ": " + errors[0].strip()))
 check(dg_gaps == 0, f"datagram sequence numbers without gaps ({dg_gaps} gaps)")
 check(flow_gaps == 0, f"flow sample sequence numbers without gaps ({flow_gaps} gaps)")

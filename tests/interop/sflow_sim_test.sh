@@ -11,6 +11,7 @@
 #   - sfcapd stored one flow per flow sample, with no sequence errors.
 # Usage: sflow_sim_test.sh BUILD_DIR. Needs root (network namespace). Exit 77 = skipped.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # pmacct, nfdump and ip live there
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${XFLOWD_INTEROP_SECONDS:-60}

@@ -7,7 +7,7 @@
 #   tests/fuzz/run_fuzzers.sh [seconds_per_target]   # default 60; 0 = only replay the seeds
 #
 # Environment:
-#   XFLOWD_FUZZ_BUILD_DIR  build directory (default: $TMPDIR/xflowd-fuzz-build, reused)
+#   XFLOWD_FUZZ_BUILD_DIR  build directory (default: build/fuzz in this checkout, reused)
 #   XFLOWD_FUZZ_OUT_DIR    where crash reproducers and logs go (default: a new temp dir)
 #   XFLOWD_FUZZ_JOBS       parallel build jobs (default: nproc)
 #
@@ -23,7 +23,7 @@ if ! [[ "${seconds}" =~ ^[0-9]+$ ]]; then
 fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build_dir="${XFLOWD_FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/xflowd-fuzz-build}"
+build_dir="${XFLOWD_FUZZ_BUILD_DIR:-${repo}/build/fuzz}"
 out_dir="${XFLOWD_FUZZ_OUT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/xflowd-fuzz-out.XXXXXX")}"
 jobs="${XFLOWD_FUZZ_JOBS:-$(nproc)}"
 mkdir -p "${out_dir}"

@@ -24,7 +24,7 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then
   step "interop tests (real decoders, network namespace)"
-  ctest --test-dir "$root/build/release" -L interop --output-on-failure
+  ctest --test-dir "$root/build/release" -L interop --output-on-failure -V
 else
   echo "interop tests skipped: they need root (network namespaces)"
 fi

@@ -85,37 +85,8 @@ std::string TcpFlagsText(uint32_t flags) {
   return s.empty() ? "none" : s;
 }
 
-const char* IpProtoName(uint32_t p) {
-  switch (p) {
-    case 1:
-      return "icmp";
-    case 2:
-      return "igmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 47:
-      return "gre";
-    case 50:
-      return "esp";
-    case 51:
-      return "ah";
-    case 58:
-      return "icmpv6";
-    case 89:
-      return "ospf";
-    case 112:
-      return "vrrp";
-    case 132:
-      return "sctp";
-    default:
-      return nullptr;
-  }
-}
-
 std::string ProtoText(uint32_t p) {
-  const char* name = IpProtoName(p);
+  const char* name = packet::IpProtocolName(p);
   return name ? name : std::to_string(p);
 }
 

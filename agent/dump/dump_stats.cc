@@ -22,27 +22,6 @@ int CompareAddress(const IpAddress& a, const IpAddress& b) {
   return std::memcmp(a.bytes(), b.bytes(), 16);
 }
 
-const char* ProtocolName(uint8_t p) {
-  switch (p) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 47:
-      return "gre";
-    case 50:
-      return "esp";
-    case 58:
-      return "icmpv6";
-    case 132:
-      return "sctp";
-    default:
-      return nullptr;
-  }
-}
-
 bool HasPorts(uint8_t p) { return p == 6 || p == 17 || p == 132; }
 
 }  // namespace
@@ -115,7 +94,7 @@ IpAddress TalkerKey::dst_address() const {
 
 std::string TalkerKey::ToString() const {
   if (ip_version == 0) return "non-IP";
-  const char* name = ProtocolName(protocol);
+  const char* name = packet::IpProtocolName(protocol);
   std::string s = name ? name : "proto " + std::to_string(protocol);
   s += " ";
   const IpAddress src_ip = src_address();

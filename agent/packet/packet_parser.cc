@@ -322,4 +322,33 @@ ParseError ParsePacket(ByteView frame, LinkType link, ParsedPacket* out) {
   return error;
 }
 
+const char* IpProtocolName(uint32_t p) {
+  switch (p) {
+    case 1:
+      return "icmp";
+    case 2:
+      return "igmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 47:
+      return "gre";
+    case 50:
+      return "esp";
+    case 51:
+      return "ah";
+    case 58:
+      return "icmpv6";
+    case 89:
+      return "ospf";
+    case 112:
+      return "vrrp";
+    case 132:
+      return "sctp";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace xflowd::agent::packet

@@ -99,6 +99,9 @@ struct ParsedPacket {
   uint8_t icmp_code = 0;
 };
 
+// "tcp", "udp", "icmpv6"...: the usual name of an IP protocol number, or nullptr if unknown.
+const char* IpProtocolName(uint32_t protocol);
+
 // Parses `frame`. Resets `out`, then fills it with whatever is present; returns out->error.
 // Keeps no reference to `frame`. IPv6 protocol 59 (no next header), ESP and unknown protocols
 // end the parse with kNone.

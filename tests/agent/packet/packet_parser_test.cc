@@ -950,3 +950,17 @@ TEST(PacketParserTest, ParseErrorNamesAreDistinct) {
 
 }  // namespace
 }  // namespace xflowd::agent::packet
+
+namespace xflowd::agent::packet {
+namespace {
+
+TEST(IpProtocolNameTest, KnownAndUnknownNumbers) {
+  EXPECT_STREQ(IpProtocolName(6), "tcp");
+  EXPECT_STREQ(IpProtocolName(17), "udp");
+  EXPECT_STREQ(IpProtocolName(58), "icmpv6");
+  EXPECT_STREQ(IpProtocolName(132), "sctp");
+  EXPECT_EQ(IpProtocolName(253), nullptr);
+}
+
+}  // namespace
+}  // namespace xflowd::agent::packet

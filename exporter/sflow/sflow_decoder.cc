@@ -379,18 +379,17 @@ Status ReadKnown(Cursor& c, Variant* out) {
   return Status::Ok();
 }
 
+// A record we do not decode is kept whole (enterprise, format, bytes) and skipped.
 template <typename Variant>
-void KeepUnknown(uint32_t tag, ByteView body, Variant* out) {
+Status KeepUnknown(uint32_t tag, Cursor& c, ByteView body, Variant* out) {
   *out = UnknownRecord{TagEnterprise(tag), TagFormat(tag),
                        std::vector<uint8_t>(body.begin(), body.end())};
+  c.Skip(body.size(), "record body");
+  return Status::Ok();
 }
 
 Status ReadFlowRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedFlowRecord* out) {
-  if (TagEnterprise(tag) != 0) {
-    KeepUnknown(tag, body, out);
-    c.Skip(body.size(), "record body");
-    return Status::Ok();
-  }
+  if (TagEnterprise(tag) != 0) return KeepUnknown(tag, c, body, out);
   switch (TagFormat(tag)) {
     case kSampledHeaderFormat:
       return ReadKnown<DecodedSampledHeader>(c, out);
@@ -409,18 +408,12 @@ Status ReadFlowRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedFlowRec
     case kExtendedTimestampFormat:
       return ReadKnown<ExtendedTimestamp>(c, out);
     default:
-      KeepUnknown(tag, body, out);
-      c.Skip(body.size(), "record body");
-      return Status::Ok();
+      return KeepUnknown(tag, c, body, out);
   }
 }
 
 Status ReadCounterRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedCounterRecord* out) {
-  if (TagEnterprise(tag) != 0) {
-    KeepUnknown(tag, body, out);
-    c.Skip(body.size(), "record body");
-    return Status::Ok();
-  }
+  if (TagEnterprise(tag) != 0) return KeepUnknown(tag, c, body, out);
   switch (TagFormat(tag)) {
     case kGenericInterfaceFormat:
       return ReadKnown<GenericInterfaceCounters>(c, out);
@@ -433,9 +426,7 @@ Status ReadCounterRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedCoun
     case kPortNameFormat:
       return ReadKnown<DecodedPortName>(c, out);
     default:
-      KeepUnknown(tag, body, out);
-      c.Skip(body.size(), "record body");
-      return Status::Ok();
+      return KeepUnknown(tag, c, body, out);
   }
 }
 

@@ -12,6 +12,9 @@ struct TransportStats {
   uint64_t datagrams_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t send_errors = 0;  // counted, never fatal: the next datagram is tried as usual
+  // Connections established so far by a stream transport (TCP); 0 for datagram transports.
+  // A change tells an IPFIX exporter to send its templates again at once (RFC 7011 sec 8).
+  uint64_t sessions = 0;
 };
 
 class Transport {

@@ -1,0 +1,453 @@
+// FlowExporter / ExporterSet behaviour: size limits, round trips through NetflowDecoder,
+// sequence numbers per version, template refresh, v5 limits, collector independence.
+#include "exporter/netflow/flow_exporter.h"
+
+#include <vector>
+
+#include "exporter/capture_transport.h"
+#include "exporter/netflow/netflow_decoder.h"
+#include "gtest/gtest.h"
+#include "hal/base/prng.h"
+#include "tests/exporter/netflow/netflow_test_util.h"
+
+namespace xflowd::exporter::netflow {
+namespace {
+
+using namespace testing;  // NOLINT
+
+ExporterOptions Options(Version v, size_t max = 1400) {
+  ExporterOptions o;
+  o.version = v;
+  o.max_datagram_bytes = max;
+  o.observation_domain = kDomain;
+  o.system_init_unix_ms = kInitMs;
+  return o;
+}
+
+// A deterministic mix of IPv4/IPv6 TCP/UDP/ICMP records (no PRNG dependency: an LCG).
+std::vector<FlowRecord> MixedRecords(size_t n, bool ipv4_only = false) {
+  std::vector<FlowRecord> out;
+  uint32_t x = 12345;
+  auto next = [&x]() {
+    x = x * 1103515245u + 12345u;
+    return x >> 8;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    FlowRecord r;
+    const uint32_t kind = ipv4_only ? (i % 2) * 2 : i % 4;  // 0 v4, 1 v6, 2 icmp4, 3 icmp6
+    const bool v6 = kind == 1 || kind == 3;
+    r.key.ip_version = v6 ? 6 : 4;
+    for (int b = 0; b < (v6 ? 16 : 4); ++b) {
+      r.key.src_ip[b] = static_cast<uint8_t>(next());
+      r.key.dst_ip[b] = static_cast<uint8_t>(next());
+    }
+    if (kind >= 2) {
+      r.key.protocol = v6 ? 58 : 1;
+      r.key.dst_port = static_cast<uint16_t>(next());
+    } else {
+      r.key.protocol = (next() & 1) ? 6 : 17;
+      r.key.src_port = static_cast<uint16_t>(next());
+      r.key.dst_port = static_cast<uint16_t>(next());
+      r.tcp_flags = r.key.protocol == 6 ? static_cast<uint16_t>(next() & 0x1FF) : 0;
+    }
+    r.key.input_ifindex = next() % 100;
+    r.key.output_ifindex = next() % 100;
+    r.key.vlan_outer = static_cast<uint16_t>(next() & 0xFFF);
+    r.key.vlan_inner = static_cast<uint16_t>(next() & 0xFFF);
+    r.key.tos = static_cast<uint8_t>(next());
+    r.packets = 1 + next() % 1000;
+    r.bytes = r.packets * (40 + next() % 1460);
+    r.first_ms = kInitMs + 1000 * (next() % 500);
+    r.last_ms = r.first_ms + next() % 100000;
+    r.end_reason = static_cast<EndReason>(1 + next() % 5);
+    r.sampling_rate = 1;
+    out.push_back(r);
+  }
+  return out;
+}
+
+// Decodes every datagram in order with one decoder and returns the flows.
+std::vector<DecodedMessage> DecodeAll(const CaptureTransport& c) {
+  NetflowDecoder d;
+  std::vector<DecodedMessage> out;
+  for (const auto& m : c.datagrams()) {
+    auto r = d.Decode(View(m));
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << Dump(m);
+    if (!r.ok()) break;
+    EXPECT_EQ(r->skipped_sets, 0u);
+    out.push_back(*r);
+  }
+  return out;
+}
+
+class FlowExporterVersionTest : public ::testing::TestWithParam<Version> {};
+
+TEST_P(FlowExporterVersionTest, NeverExceedsMaxAndRoundTrips) {
+  const Version v = GetParam();
+  for (size_t max : {size_t{512}, size_t{1400}, size_t{1500}, size_t{9000}}) {
+    SCOPED_TRACE(max);
+    CaptureTransport capture;
+    FlowExporter e(Options(v, max), capture);
+    e.SetInterfaceNames({{1, "eth1"}, {2, "a-very-long-interface-name-cut-to-32-bytes"}});
+    const auto records = MixedRecords(1000, v == Version::kV5);
+    e.SetTime(kNowMs);
+    for (const FlowRecord& r : records) e.OnFlow(r);
+    e.Flush(kNowMs);
+    EXPECT_EQ(e.stats().flows_exported, records.size());
+    EXPECT_EQ(e.stats().flows_not_exportable, 0u);
+    EXPECT_GT(capture.datagrams().size(), 1u);
+    for (const auto& m : capture.datagrams()) EXPECT_LE(m.size(), max);
+    std::vector<FlowRecord> got;
+    for (const DecodedMessage& m : DecodeAll(capture)) {
+      for (const DecodedFlow& f : m.flows) got.push_back(f.record);
+    }
+    ASSERT_EQ(got.size(), records.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(Describe(got[i]), Describe(Carried(records[i], v))) << "record " << i;
+    }
+  }
+}
+
+TEST_P(FlowExporterVersionTest, DefaultMaxIsFilled) {
+  // Messages before the last are as full as the records allow (sent only when the next one
+  // would not fit).
+  const Version v = GetParam();
+  CaptureTransport capture;
+  FlowExporter e(Options(v), capture);
+  e.SetTime(kNowMs);
+  for (const FlowRecord& r : MixedRecords(600, true)) e.OnFlow(r);
+  e.Flush(kNowMs);
+  ASSERT_GT(capture.datagrams().size(), 2u);
+  for (size_t i = 1; i + 1 < capture.datagrams().size(); ++i) {
+    EXPECT_LE(capture.datagrams()[i].size(), 1400u);
+    EXPECT_GT(capture.datagrams()[i].size(), v == Version::kV5 ? 1400u - 48 - 1 : 1400u - 60 - 8);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, FlowExporterVersionTest,
+                         ::testing::Values(Version::kV5, Version::kV9, Version::kIpfix));
+
+TEST(FlowExporterTest, V5SequenceIsFlowsBefore) {
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kV5, 1500), capture);  // 24 + 30 * 48 = 1464 bytes fit
+  e.SetTime(kNowMs);
+  for (const FlowRecord& r : MixedRecords(75, true)) e.OnFlow(r);
+  e.Flush(kNowMs);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs[0].sequence, 0u);
+  EXPECT_EQ(msgs[0].count, 30u);
+  EXPECT_EQ(msgs[1].sequence, 30u);
+  EXPECT_EQ(msgs[2].sequence, 60u);
+  EXPECT_EQ(msgs[2].count, 15u);
+  EXPECT_EQ(msgs[0].sys_uptime_ms, 60000u);
+  EXPECT_EQ(msgs[0].unix_secs, kNowMs / 1000);
+  // At the default 1400 bytes, 28 records fit.
+  CaptureTransport small;
+  FlowExporter e2(Options(Version::kV5), small);
+  for (const FlowRecord& r : MixedRecords(30, true)) e2.OnFlow(r);
+  e2.Flush(kNowMs);
+  ASSERT_EQ(small.datagrams().size(), 2u);
+  EXPECT_EQ(small.datagrams()[0].size(), 24u + 28 * 48);
+}
+
+TEST(FlowExporterTest, V5SamplingField) {
+  EXPECT_EQ(V5SamplingField(1), 0u);
+  EXPECT_EQ(V5SamplingField(0), 0u);
+  EXPECT_EQ(V5SamplingField(1000), 0x4000u | 1000u);
+  EXPECT_EQ(V5SamplingField(100000), 0x7FFFu);
+  // A record at another rate starts a new datagram (one header, one rate).
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kV5), capture);
+  FlowRecord a = RecordA();
+  FlowRecord b = RecordA();
+  b.sampling_rate = 1;
+  e.OnFlow(a);
+  e.OnFlow(b);
+  e.Flush(kNowMs);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].flows[0].record.sampling_rate, 1000u);
+  EXPECT_EQ(msgs[1].flows[0].record.sampling_rate, 1u);
+  EXPECT_EQ(msgs[1].sequence, 1u);
+}
+
+TEST(FlowExporterTest, V5CountsIpv6AsNotExportable) {
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kV5), capture);
+  e.OnFlow(RecordA());
+  e.OnFlow(RecordC());
+  FlowRecord bad = RecordA();
+  bad.key.ip_version = 0;
+  e.OnFlow(bad);
+  e.Flush(kNowMs);
+  EXPECT_EQ(e.stats().flows_received, 3u);
+  EXPECT_EQ(e.stats().flows_exported, 1u);
+  EXPECT_EQ(e.stats().flows_not_exportable, 2u);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].count, 1u);
+}
+
+TEST(FlowExporterTest, V5ClampsAndCounts) {
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kV5), capture);
+  FlowRecord r = RecordA();
+  r.bytes = uint64_t{1} << 33;
+  r.key.input_ifindex = 70000;
+  e.OnFlow(r);
+  e.Flush(kNowMs);
+  EXPECT_EQ(e.stats().v5_clamped_counters, 1u);
+  EXPECT_EQ(e.stats().v5_clamped_ifindex, 1u);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].flows[0].record.bytes, 0xFFFFFFFFu);
+  EXPECT_EQ(msgs[0].flows[0].record.key.input_ifindex, 0xFFFFu);
+}
+
+TEST(FlowExporterTest, V9SequenceIsPacketsAndCountIncludesTemplates) {
+  CaptureTransport capture;
+  ExporterOptions o = Options(Version::kV9);
+  o.template_refresh_packets = 3;
+  FlowExporter e(o, capture);
+  e.SetInterfaceNames({{3, "eth0"}});
+  e.SetTime(kNowMs);
+  for (const FlowRecord& r : MixedRecords(200)) e.OnFlow(r);
+  e.Flush(kNowMs);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_GT(msgs.size(), 6u);
+  uint64_t flows = 0;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    EXPECT_EQ(msgs[i].sequence, i);
+    EXPECT_EQ(msgs[i].source_id, kDomain);
+    // count = templates + options templates + options data + flows, checked by the decoder
+    // too (it rejects a mismatch).
+    EXPECT_EQ(msgs[i].count,
+              msgs[i].templates.size() + msgs[i].options.size() + msgs[i].flows.size());
+    const bool refresh = i % 3 == 0;
+    EXPECT_EQ(msgs[i].templates.size(), refresh ? 6u : 0u) << "message " << i;
+    EXPECT_EQ(msgs[i].options.size(), refresh ? 2u : 0u) << "message " << i;
+    flows += msgs[i].flows.size();
+  }
+  EXPECT_EQ(flows, 200u);
+  EXPECT_EQ(msgs[0].count, 6u + 2u + msgs[0].flows.size());
+}
+
+TEST(FlowExporterTest, IpfixSequenceIsDataRecordsBefore) {
+  CaptureTransport capture;
+  ExporterOptions o = Options(Version::kIpfix);
+  o.template_refresh_packets = 4;
+  FlowExporter e(o, capture);
+  e.SetInterfaceNames({{3, "eth0"}, {4, "eth1"}});
+  e.SetTime(kNowMs);
+  for (const FlowRecord& r : MixedRecords(300)) e.OnFlow(r);
+  e.Flush(kNowMs);
+  const auto msgs = DecodeAll(capture);
+  ASSERT_GT(msgs.size(), 8u);
+  uint32_t data_before = 0;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    EXPECT_EQ(msgs[i].sequence, data_before) << "message " << i;
+    EXPECT_EQ(msgs[i].length, capture.datagrams()[i].size());
+    EXPECT_EQ(msgs[i].unix_secs, kNowMs / 1000);
+    // Options data records are data records; template records are not.
+    EXPECT_EQ(msgs[i].data_record_count, msgs[i].flows.size() + msgs[i].options.size());
+    EXPECT_EQ(msgs[i].options.size(), i % 4 == 0 ? 3u : 0u);
+    data_before += msgs[i].data_record_count;
+  }
+  EXPECT_EQ(e.stats().options_data_records, 3u * ((msgs.size() + 3) / 4));
+}
+
+TEST(FlowExporterTest, TemplateRefreshBySeconds) {
+  CaptureTransport capture;
+  ExporterOptions o = Options(Version::kIpfix);
+  o.template_refresh_packets = 0;
+  o.template_refresh_s = 600;
+  FlowExporter e(o, capture);
+  uint64_t t = kNowMs;
+  e.Tick(t);  // the first refresh, alone
+  ASSERT_EQ(capture.datagrams().size(), 1u);
+  for (int i = 0; i < 50; ++i) {  // 50 messages over 490 s: no refresh
+    t += 10000;
+    e.SetTime(t);
+    e.OnFlow(RecordA());
+    e.Tick(t);
+  }
+  EXPECT_EQ(e.stats().template_refreshes, 1u);
+  e.Tick(kNowMs + 599999);
+  EXPECT_EQ(e.stats().template_refreshes, 1u);
+  const size_t before = capture.datagrams().size();
+  e.Tick(kNowMs + 600000);  // due by time with nothing pending: sent alone
+  EXPECT_EQ(e.stats().template_refreshes, 2u);
+  ASSERT_EQ(capture.datagrams().size(), before + 1);
+  NetflowDecoder d;
+  auto m = d.Decode(View(capture.datagrams().back()));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->templates.size(), 6u);
+  EXPECT_EQ(m->sequence, 1u + 50u);  // 1 options record + 50 flows before
+  // And by time at a message start while flows keep coming.
+  e.SetTime(kNowMs + 1200000);
+  e.OnFlow(RecordA());
+  e.Flush(kNowMs + 1200000);
+  EXPECT_EQ(e.stats().template_refreshes, 3u);
+}
+
+TEST(FlowExporterTest, TemplateRefreshByPackets) {
+  CaptureTransport capture;
+  ExporterOptions o = Options(Version::kV9);
+  o.template_refresh_packets = 20;
+  o.template_refresh_s = 0;
+  FlowExporter e(o, capture);
+  e.SetTime(kNowMs);
+  for (int i = 0; i < 45; ++i) {
+    e.OnFlow(RecordA());
+    e.Flush(kNowMs);
+  }
+  const auto msgs = DecodeAll(capture);
+  ASSERT_EQ(msgs.size(), 45u);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    EXPECT_EQ(!msgs[i].templates.empty(), i == 0 || i == 20 || i == 40) << "message " << i;
+  }
+}
+
+TEST(FlowExporterTest, OptionsDataDecode) {
+  for (Version v : {Version::kV9, Version::kIpfix}) {
+    CaptureTransport capture;
+    FlowExporter e(Options(v), capture);
+    e.SetSampling(512, SamplingAlgorithm::kRandom);
+    e.SetInterfaceNames({{3, "eth0"}, {70000, "swp70000"}});
+    e.SetTime(kNowMs);
+    e.OnFlow(RecordA());
+    e.Flush(kNowMs);
+    const auto msgs = DecodeAll(capture);
+    ASSERT_EQ(msgs.size(), 1u);
+    const auto& opts = msgs[0].options;
+    ASSERT_EQ(opts.size(), 3u);
+    ASSERT_NE(opts[0].Find(field::kSamplingInterval), nullptr);
+    EXPECT_EQ(opts[0].Find(field::kSamplingInterval)->AsUint(), 512u);
+    EXPECT_EQ(opts[0].Find(field::kSamplingAlgorithm)->AsUint(), 2u);
+    if (v == Version::kIpfix) {
+      EXPECT_EQ(opts[0].Find(field::kSystemInitMs)->AsUint(), kInitMs);
+      EXPECT_EQ(opts[0].Find(field::kObservationDomain, true)->AsUint(), kDomain);
+    }
+    const uint16_t scope = v == Version::kIpfix ? field::kInputIf : field::kScopeInterface;
+    EXPECT_EQ(opts[2].Find(scope, true)->AsUint(), 70000u);
+    EXPECT_EQ(opts[2].Find(field::kIfName)->AsString(), "swp70000");
+    // The decoder applies the sampling interval of the options data to later records.
+    ASSERT_EQ(msgs[0].flows.size(), 1u);
+    EXPECT_EQ(msgs[0].flows[0].record.sampling_rate, 512u);
+  }
+}
+
+TEST(FlowExporterTest, ManyInterfacesSpillIntoSeveralMessages) {
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kIpfix, 512), capture);
+  std::vector<InterfaceName> names;
+  for (uint32_t i = 1; i <= 100; ++i) names.push_back({i, "if" + std::to_string(i)});
+  e.SetInterfaceNames(names);
+  e.Tick(kNowMs);
+  ASSERT_GT(capture.datagrams().size(), 5u);
+  size_t ifs = 0;
+  for (const DecodedMessage& m : DecodeAll(capture)) {
+    for (const auto& o : m.options) ifs += o.template_id == kTemplateIdInterfaceOptions;
+  }
+  EXPECT_EQ(ifs, 100u);
+  for (const auto& m : capture.datagrams()) EXPECT_LE(m.size(), 512u);
+}
+
+// A transport whose session counter the test moves (a TCP reconnect).
+class SessionTransport final : public Transport {
+ public:
+  bool Send(hal::base::ByteView d) override {
+    ++stats_.datagrams_sent;
+    datagrams.emplace_back(d.begin(), d.end());
+    return true;
+  }
+  const TransportStats& stats() const override { return stats_; }
+  std::string Describe() const override { return "session"; }
+  void NewSession() { ++stats_.sessions; }
+  std::vector<std::vector<uint8_t>> datagrams;
+
+ private:
+  TransportStats stats_;
+};
+
+TEST(FlowExporterTest, NewSessionSendsTemplatesFirst) {
+  SessionTransport t;
+  FlowExporter e(Options(Version::kIpfix), t);
+  e.SetTime(kNowMs);
+  e.OnFlow(RecordA());
+  e.Flush(kNowMs);
+  e.OnFlow(RecordA());
+  e.Flush(kNowMs);
+  ASSERT_EQ(t.datagrams.size(), 2u);
+  // Reconnect while a message without templates is open: the refresh goes out before it.
+  e.OnFlow(RecordA());
+  t.NewSession();
+  e.Flush(kNowMs);
+  ASSERT_EQ(t.datagrams.size(), 4u);
+  NetflowDecoder fresh;  // a collector that knows nothing of the old session
+  auto first = fresh.Decode(View(t.datagrams[2]));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->templates.size(), 6u);
+  EXPECT_EQ(first->sequence, 0u);  // a new stream restarts the IPFIX sequence
+  auto second = fresh.Decode(View(t.datagrams[3]));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->skipped_sets, 0u);
+  EXPECT_EQ(second->flows.size(), 1u);
+  EXPECT_EQ(second->sequence, 1u);
+  // Reconnect while idle: Tick sends the refresh at once.
+  t.NewSession();
+  e.Tick(kNowMs + 1000);
+  ASSERT_EQ(t.datagrams.size(), 5u);
+  auto third = NetflowDecoder().Decode(View(t.datagrams[4]));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->templates.size(), 6u);
+}
+
+TEST(FlowExporterTest, CollectorsAreIndependent) {
+  CaptureTransport good;
+  CaptureTransport bad;
+  bad.set_fail(true);
+  FlowExporter a(Options(Version::kIpfix), good);
+  FlowExporter b(Options(Version::kV9), bad);
+  FlowExporter c(Options(Version::kV5), good);
+  ExporterSet set({&a, &b, &c});
+  set.SetTime(kNowMs);
+  for (const FlowRecord& r : MixedRecords(200, true)) set.OnFlow(r);
+  set.Flush(kNowMs);
+  EXPECT_EQ(a.stats().send_errors, 0u);
+  EXPECT_EQ(a.stats().flows_exported, 200u);
+  EXPECT_EQ(c.stats().flows_exported, 200u);
+  EXPECT_GT(b.stats().send_errors, 0u);
+  EXPECT_EQ(b.stats().send_errors, b.stats().datagrams);
+  EXPECT_EQ(b.stats().flows_lost, 200u);
+  EXPECT_EQ(bad.stats().send_errors, b.stats().datagrams);
+  // The v9 sequence still advances over failed sends (the collector sees the gap).
+  bad.set_fail(false);
+  set.OnFlow(RecordA());
+  set.Flush(kNowMs);
+  ASSERT_EQ(bad.datagrams().size(), 1u);
+  NetflowDecoder d;
+  auto m = d.Decode(View(bad.datagrams()[0]));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->sequence, b.stats().datagrams - 1);
+}
+
+TEST(FlowExporterTest, ValidateOptions) {
+  ExporterOptions o;
+  EXPECT_TRUE(ValidateExporterOptions(o).ok());
+  o.max_datagram_bytes = 100;
+  EXPECT_FALSE(ValidateExporterOptions(o).ok());
+  o.max_datagram_bytes = 70000;
+  EXPECT_FALSE(ValidateExporterOptions(o).ok());
+  o.max_datagram_bytes = 1400;
+  o.version = static_cast<Version>(7);
+  EXPECT_FALSE(ValidateExporterOptions(o).ok());
+  // The constructor clamps: a message never exceeds the clamped size.
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kV9, 100), capture);
+  EXPECT_EQ(e.options().max_datagram_bytes, kMinDatagramBytes);
+}
+
+}  // namespace
+}  // namespace xflowd::exporter::netflow

@@ -1,0 +1,131 @@
+#include "agent/flow/flow_meter.h"
+
+#include <algorithm>
+
+#include "agent/packet/packet_parser.h"
+
+namespace xflowd::agent::flow {
+namespace {
+
+using exporter::netflow::FlowKey;
+using exporter::netflow::FlowRecord;
+using packet::ParseError;
+
+constexpr uint32_t kIpv6HeaderBytes = 40;
+constexpr uint8_t kProtoNoNextHeader = 59;
+
+FlowCacheOptions CacheOptions(const FlowMeterOptions& o) {
+  FlowCacheOptions c = o.cache;
+  c.extended_key = o.key.macs || o.key.mpls;
+  return c;
+}
+
+uint64_t FlowMs(hal::base::MonoTime t) { return t.ms() < 0 ? 0 : static_cast<uint64_t>(t.ms()); }
+
+}  // namespace
+
+FlowMeter::FlowMeter(const FlowMeterOptions& options, exporter::netflow::FlowRecordSink& sink)
+    : key_options_(options.key),
+      batch_(std::clamp<uint32_t>(options.batch, 1, kMaxBatch)),
+      cache_(CacheOptions(options)),
+      stamper_(*this, sink) {}
+
+void FlowMeter::RateStamper::OnFlow(const FlowRecord& record) {
+  FlowRecord stamped = record;
+  stamped.sampling_rate = meter_.RateOf(record.key.input_ifindex);
+  next_.OnFlow(stamped);
+}
+
+uint32_t FlowMeter::RateOf(uint32_t input_ifindex) const {
+  const RateSlot& slot = rates_[input_ifindex % kRateSlots];
+  return slot.rate != 0 && slot.ifindex == input_ifindex ? slot.rate : last_rate_;
+}
+
+void FlowMeter::OnSample(const hal::PacketSample& s) {
+  ++stats_.packets;
+  packet::ParsedPacket p;
+  switch (packet::ParsePacket(s.header, packet::LinkType::kEthernet, &p)) {
+    case ParseError::kNone:
+    case ParseError::kTruncatedL4:           // ports may be missing: keyed as 0
+    case ParseError::kExtensionHeaderLimit:  // keyed by the header where the walk stopped
+      break;
+    case ParseError::kTruncatedL2:
+    case ParseError::kTruncatedL3:
+      ++stats_.truncated;
+      return;
+    case ParseError::kNotIp:
+    case ParseError::kTooManyTags:
+    case ParseError::kBadIpVersion:
+      ++stats_.not_ip;
+      return;
+    case ParseError::kBadIpHeaderLength:
+      ++stats_.bad_length;
+      return;
+  }
+  if (p.ip_version == 0) {  // kTooManyTags before any IP header ends above; be safe anyway
+    ++stats_.not_ip;
+    return;
+  }
+  if (p.ip_version == 6 && p.ip_length == kIpv6HeaderBytes && p.protocol != kProtoNoNextHeader) {
+    ++stats_.ipv6_zero_length;
+    return;
+  }
+  // Bytes the frame holds from the IP header on; the IP length must fit in them.
+  const uint64_t before_ip = uint64_t{s.stripped} + p.l3_offset;
+  if (p.ip_length == 0 || s.frame_length < before_ip || s.frame_length - before_ip < p.ip_length) {
+    ++stats_.bad_length;
+    return;
+  }
+
+  FlowPacket& fp = pending_[pending_count_];
+  if (!BuildFlowKey(p, s, key_options_, &fp.key)) {  // not reached: errors are filtered above
+    ++stats_.not_ip;
+    return;
+  }
+  if (p.is_fragment) ++stats_.fragments;
+
+  const uint32_t rate = s.sampling_rate == 0 ? 1 : s.sampling_rate;
+  RateSlot& slot = rates_[s.input_ifindex % kRateSlots];
+  slot.ifindex = s.input_ifindex;
+  slot.rate = rate;
+  last_rate_ = rate;
+
+  ++stats_.metered;
+  if (batch_ == 1) {
+    cache_.Add(fp.key, p.ip_length, p.tcp_flags, FlowMs(s.timestamp), stamper_);
+    return;
+  }
+  fp.ip_bytes = p.ip_length;
+  fp.tcp_flags = p.tcp_flags;
+  fp.now_ms = FlowMs(s.timestamp);
+  if (++pending_count_ == batch_) FlushPending();
+}
+
+void FlowMeter::FlushPending() {
+  if (pending_count_ == 0) return;
+  cache_.AddBatch(pending_, pending_count_, stamper_);
+  pending_count_ = 0;
+}
+
+void FlowMeter::Tick(hal::base::MonoTime flow_now) {
+  FlushPending();
+  cache_.Expire(FlowMs(flow_now), stamper_);
+}
+
+void FlowMeter::Flush(hal::base::MonoTime flow_now) {
+  FlushPending();
+  cache_.Flush(FlowMs(flow_now), stamper_);
+}
+
+FlowMeterStats FlowMeter::stats() const {
+  FlowMeterStats out = stats_;
+  const FlowCacheStats& c = cache_.stats();
+  out.flows_created = c.created;
+  out.active_flows = c.active_flows;
+  out.bytes = c.bytes;
+  std::copy(std::begin(c.records), std::end(c.records), std::begin(out.records_by_reason));
+  out.evictions = c.evictions;
+  return out;
+}
+
+}  // namespace xflowd::agent::flow

@@ -1,5 +1,6 @@
-// xflowd: parses the command line, builds the platform (the simulated switch for now) and the
-// daemon, runs it. Exit status: 0 ok, 1 runtime failure, 2 usage error.
+// xflowd: parses the command line, builds the packet source (the simulated switch, a live
+// interface or a capture file) and the daemon or flow probe, runs it. Exit status: 0 ok,
+// 1 runtime failure, 2 usage error.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,8 @@
 #include <string>
 
 #include "agent/daemon/daemon.h"
+#include "agent/daemon/event_loop.h"
+#include "agent/daemon/flow_probe.h"
 #include "agent/daemon/options.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -15,6 +18,10 @@
 
 #ifdef XFLOWD_HAVE_SIM
 #include "sim/sim_switch.h"
+#endif
+#ifdef XFLOWD_HAVE_PCAP
+#include "hal/pcap/pcap_file_source.h"
+#include "hal/pcap/pcap_live_source.h"
 #endif
 
 namespace {
@@ -74,6 +81,140 @@ Status WriteSimTruth(xflowd::sim::SimSwitch& sw, const std::string& path) {
   }
   if (std::fclose(f) != 0) return xflowd::hal::base::ErrnoError("--sim-truth " + path, errno);
   return Status::Ok();
+}
+#endif
+
+#ifdef XFLOWD_HAVE_PCAP
+using xflowd::agent::daemon::FlowProbe;
+using xflowd::agent::daemon::FlowProbeSettings;
+
+// -r FILE: packet time drives the flow timers; the exporters' clock starts at the first packet.
+int RunFile(const DaemonOptions& options, Logger& logger) {
+  namespace pc = xflowd::hal::pcap;
+  xflowd::hal::base::SystemClock clock;
+  pc::PcapFileOptions fo;
+  fo.sampling_rate = options.sampling_rate.value_or(1);
+  fo.seed = options.seed;
+  auto source = pc::PcapFileSource::Create(options.read_file, fo);
+  if (!source.ok()) {
+    logger.Log(LogLevel::kError, "-r %s: %s", options.read_file.c_str(),
+               source.status().message().c_str());
+    return kExitFailure;
+  }
+  // sysUptime 0 = the first packet: read it once to learn its time.
+  uint64_t first_ms = 0;
+  {
+    struct Peek : xflowd::hal::PacketSampleSink {
+      uint64_t ms = 0;
+      void OnSample(const xflowd::hal::PacketSample& s) override { ms = s.timestamp.ms(); }
+    } peek;
+    auto probe_file = pc::PcapFileSource::Create(options.read_file);
+    if (probe_file.ok()) {
+      (*probe_file)->Drain(peek, 1);
+      first_ms = peek.ms;
+    }
+  }
+  FlowProbeSettings fs;
+  fs.unix_offset_ms = 0;  // packet time is Unix time
+  fs.system_init_unix_ms = first_ms;
+  fs.sampling_rate = fo.sampling_rate;
+  fs.clock = &clock;
+  auto probe = FlowProbe::Create(options, fs, logger);
+  if (!probe.ok()) {
+    logger.Log(LogLevel::kError, "%s", probe.status().message().c_str());
+    return kExitFailure;
+  }
+  (*probe)->SetInterfaceNames({{fo.ifindex, "pcap"}});
+  if (!(*probe)->WaitForStreams(xflowd::hal::base::seconds(5), false)) {
+    logger.Log(LogLevel::kWarning,
+               "a TCP collector is not connected after 5 s; its messages "
+               "are dropped until it is");
+  }
+  pc::PcapFileSource& src = **source;
+  const auto t0 = clock.Now();
+  auto run = (*probe)->RunToEnd(src, [&src] { return src.done(); });
+  (*probe)->WaitForStreams(xflowd::hal::base::seconds(5), true);
+  const double secs = static_cast<double>((clock.Now() - t0).count()) / 1e9;
+  if (!src.read_error().empty()) {
+    logger.Log(LogLevel::kWarning,
+               "-r %s: reading stopped early: %s (every flow read before "
+               "was exported)",
+               options.read_file.c_str(), src.read_error().c_str());
+  }
+  if (!options.quiet) {
+    std::fprintf(stderr,
+                 "xflowd: read %llu packets from %s in %.2f s (%.2f Mpps), %.1f s of packet "
+                 "time\n%s\n",
+                 static_cast<unsigned long long>(src.packets_read()), options.read_file.c_str(),
+                 secs, secs > 0 ? static_cast<double>(src.packets_read()) / secs / 1e6 : 0.0,
+                 static_cast<double>((run.last - run.first).count()) / 1e9,
+                 (*probe)->Summary().c_str());
+  }
+  return src.read_error().empty() ? kExitOk : kExitFailure;
+}
+
+// -i IFACE: the live host probe on the event loop; monotonic time drives the flow timers.
+int RunInterface(const DaemonOptions& options, Logger& logger) {
+  namespace pc = xflowd::hal::pcap;
+  xflowd::hal::base::SystemClock clock;
+  pc::PcapLiveOptions lo;
+  lo.interface = options.interface;
+  lo.snaplen = options.snaplen;
+  lo.promiscuous = options.promiscuous;
+  lo.sampling_rate = options.sampling_rate.value_or(1);
+  lo.seed = options.seed;
+  for (const auto& c : options.flow_collectors) lo.exclude_collectors.push_back(c.endpoint);
+  auto source = pc::PcapLiveSource::Create(lo, clock);
+  if (!source.ok()) {
+    logger.Log(LogLevel::kError, "-i %s: %s", options.interface.c_str(),
+               source.status().message().c_str());
+    return kExitFailure;
+  }
+  FlowProbeSettings fs;
+  const int64_t wall_ms = clock.WallNow().ms();
+  fs.unix_offset_ms = wall_ms - clock.Now().ms();
+  fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
+  fs.sampling_rate = lo.sampling_rate;
+  fs.clock = &clock;
+  auto probe = FlowProbe::Create(options, fs, logger);
+  if (!probe.ok()) {
+    logger.Log(LogLevel::kError, "%s", probe.status().message().c_str());
+    return kExitFailure;
+  }
+  (*probe)->SetInterfaceNames({{(*source)->ifindex(), options.interface}});
+  auto loop = xflowd::agent::daemon::EventLoop::Create({}, logger);
+  if (!loop.ok()) {
+    logger.Log(LogLevel::kError, "%s", loop.status().message().c_str());
+    return kExitFailure;
+  }
+  Status st = (*loop)->AddPacketSource(**source, **probe);
+  if (!st.ok()) {
+    logger.Log(LogLevel::kError, "%s", st.message().c_str());
+    return kExitFailure;
+  }
+  FlowProbe& p = **probe;
+  (*loop)->OnTick([&p, &clock] { p.Tick(clock.Now()); });
+  logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", options.interface.c_str(),
+             (*source)->ifindex(), (*source)->filter().empty() ? "" : ", own export excluded");
+  std::optional<xflowd::hal::base::Duration> run_for;
+  if (options.duration_s) run_for = xflowd::hal::base::seconds(*options.duration_s);
+  auto reason = (*loop)->Run(run_for);
+  while ((*source)->Drain(p, 4096) > 0) {
+  }
+  p.Finish(clock.Now());
+  p.WaitForStreams(xflowd::hal::base::seconds(2), true);
+  if (!options.quiet) {
+    const auto ps = (*source)->stats();
+    std::fprintf(stderr, "xflowd: captured %llu packets on %s, %llu dropped by the kernel\n%s\n",
+                 static_cast<unsigned long long>((*source)->packets_read()),
+                 options.interface.c_str(), static_cast<unsigned long long>(ps.source_drops),
+                 p.Summary().c_str());
+  }
+  if (!reason.ok()) {
+    logger.Log(LogLevel::kError, "%s", reason.status().message().c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 #endif
 
@@ -152,10 +293,33 @@ int main(int argc, char** argv) {
     std::printf("%s %s\n", program.c_str(), xflowd::agent::daemon::kVersion);
     return kExitOk;
   }
-  st = xflowd::agent::daemon::CheckSupported(options);
+#ifdef XFLOWD_HAVE_SIM
+  constexpr bool kHaveSim = true;
+#else
+  constexpr bool kHaveSim = false;
+#endif
+#ifdef XFLOWD_HAVE_PCAP
+  constexpr bool kHavePcap = true;
+#else
+  constexpr bool kHavePcap = false;
+#endif
+  st = xflowd::agent::daemon::CheckSupported(options, kHaveSim, kHavePcap);
   if (!st.ok()) return UsageError(program, st);
 
   Logger logger;
   logger.set_min_level(options.log_level);
-  return Run(options, logger);
+  switch (xflowd::agent::daemon::ModeOf(options)) {
+    case xflowd::agent::daemon::RunMode::kSim:
+      return Run(options, logger);
+#ifdef XFLOWD_HAVE_PCAP
+    case xflowd::agent::daemon::RunMode::kFile:
+      return RunFile(options, logger);
+    case xflowd::agent::daemon::RunMode::kInterface:
+      return RunInterface(options, logger);
+#else
+    default:
+      return kExitUsage;  // CheckSupported refused it
+#endif
+  }
+  return kExitUsage;
 }

@@ -65,7 +65,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options,
   if (!options.agent_address) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
-  if (options.collectors.empty()) return InvalidArgumentError("no collector configured");
+  if (options.collectors.empty() && options.flow_collectors.empty()) {
+    return InvalidArgumentError("no collector configured");
+  }
   std::unique_ptr<Daemon> d(new Daemon(options, platform, clock, logger));
   Status st = d->Init(std::move(settings));
   if (!st.ok()) return st;
@@ -115,10 +117,27 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
+  sink_ = agent_.get();
+  if (!options_.flow_collectors.empty()) {
+    FlowProbeSettings fs;
+    const int64_t wall_ms = clock_.WallNow().ms();
+    fs.unix_offset_ms = wall_ms - clock_.Now().ms();
+    fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
+    fs.make_transport = std::move(settings.make_flow_transport);
+    auto probe = FlowProbe::Create(options_, fs, logger_);
+    if (!probe.ok()) return probe.status();
+    flow_probe_ = std::move(probe.value());
+    std::vector<exporter::netflow::InterfaceName> names;
+    for (const hal::PortInfo& p : *ports) names.push_back({p.ifindex, p.name});
+    flow_probe_->SetInterfaceNames(names);
+    tee_ = std::make_unique<Tee>(*agent_, *flow_probe_);
+    sink_ = tee_.get();
+  }
+
   auto loop = EventLoop::Create(settings.loop, logger_);
   if (!loop.ok()) return loop.status();
   loop_ = std::move(loop.value());
-  XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *agent_));
+  XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
   loop_->OnTick([this] { OnTick(); });
   if (platform_.advance) {
     XFLOWD_RETURN_IF_ERROR(
@@ -204,6 +223,7 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
 
 void Daemon::OnTick() {
   agent_->Tick();
+  if (flow_probe_) flow_probe_->Tick(clock_.Now());
   // Send errors are counted on the data path; report them here, at a limited rate.
   for (size_t i = 0; i < transports_.size(); ++i) {
     const uint64_t errors = transports_[i]->stats().send_errors;
@@ -222,7 +242,7 @@ void Daemon::OnTick() {
 void Daemon::DrainAll() {
   const size_t budget = 256;
   for (size_t round = 0; round < kMaxDrainRoundsAtStop; ++round) {
-    if (platform_.packets->Drain(*agent_, budget) < budget) break;
+    if (platform_.packets->Drain(*sink_, budget) < budget) break;
   }
 }
 
@@ -236,6 +256,7 @@ Result<StopReason> Daemon::Run() {
   if (platform_.advance) platform_.advance(clock_.Now());
   DrainAll();
   agent_->Flush();
+  if (flow_probe_) flow_probe_->Finish(clock_.Now());
   stopped_ = clock_.Now();
   if (reason.ok()) {
     logger_.Log(LogLevel::kDebug, "event loop ended: %s", StopReasonName(*reason));
@@ -278,6 +299,7 @@ std::string Daemon::Summary() const {
                 U(ts.send_errors));
   }
   s += ".";
+  if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
 }
 

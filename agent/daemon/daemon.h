@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/daemon/event_loop.h"
+#include "agent/daemon/flow_probe.h"
 #include "agent/daemon/options.h"
 #include "agent/sflow/agent.h"
 #include "exporter/transport.h"
@@ -50,7 +51,8 @@ using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporte
 // What main leaves at the defaults and tests change.
 struct DaemonSettings {
   EventLoopOptions loop;
-  TransportFactory make_transport;  // empty: exporter::UdpTransport::Create
+  TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
+  FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
 };
 
 class Daemon {
@@ -78,6 +80,8 @@ class Daemon {
   const std::vector<std::unique_ptr<exporter::Transport>>& transports() const {
     return transports_;
   }
+  // The NetFlow/IPFIX side, when -n collectors are configured (null otherwise).
+  const FlowProbe* flow_probe() const { return flow_probe_.get(); }
   // Ports with a sampler whose rate could not be programmed (logged at start).
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
@@ -101,6 +105,22 @@ class Daemon {
   std::unique_ptr<sflow::Agent> agent_;
   sflow::Receiver* receiver_ = nullptr;
   std::unique_ptr<EventLoop> loop_;
+  // Samples go to the sFlow agent and, with -n collectors, to the flow probe too.
+  class Tee final : public hal::PacketSampleSink {
+   public:
+    Tee(hal::PacketSampleSink& a, hal::PacketSampleSink& b) : a_(a), b_(b) {}
+    void OnSample(const hal::PacketSample& s) override {
+      a_.OnSample(s);
+      b_.OnSample(s);
+    }
+
+   private:
+    hal::PacketSampleSink& a_;
+    hal::PacketSampleSink& b_;
+  };
+  std::unique_ptr<FlowProbe> flow_probe_;
+  std::unique_ptr<Tee> tee_;
+  hal::PacketSampleSink* sink_ = nullptr;  // the agent, or the tee
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked
   std::string rounded_example_;

@@ -83,6 +83,23 @@ enum class Opt {
   kSimSampleLoss,
   kSimPow2,
   kSimTruth,
+  kInterface,
+  kReadFile,
+  kNoPromisc,
+  kSnaplen,
+  kNetflow,
+  kNetflowVersion,
+  kObservationDomain,
+  kFlowCacheSize,
+  kInactiveTimeout,
+  kActiveTimeout,
+  kTimeout,
+  kNoTcpEnd,
+  kTemplateRefreshPackets,
+  kTemplateRefreshSeconds,
+  kFlowKeyMacs,
+  kFlowKeyMpls,
+  kForeground,
   kVerbose,
   kQuiet,
   kHelp,
@@ -103,7 +120,7 @@ constexpr OptSpec kOpts[] = {
     {"speed", 0, true, true, Opt::kSpeed},
     {"load", 0, true, true, Opt::kLoad},
     {"seed", 0, true, false, Opt::kSeed},
-    {"sampling", 0, true, false, Opt::kSampling},
+    {"sampling", 's', true, false, Opt::kSampling},
     {"polling", 0, true, false, Opt::kPolling},
     {"collector", 0, true, false, Opt::kCollector},
     {"agent-address", 0, true, false, Opt::kAgentAddress},
@@ -115,6 +132,23 @@ constexpr OptSpec kOpts[] = {
     {"sim-sample-loss", 0, true, true, Opt::kSimSampleLoss},
     {"sim-pow2", 0, false, true, Opt::kSimPow2},
     {"sim-truth", 0, true, true, Opt::kSimTruth},
+    {"interface", 'i', true, false, Opt::kInterface},
+    {"read", 'r', true, false, Opt::kReadFile},
+    {"no-promisc", 0, false, false, Opt::kNoPromisc},
+    {"snaplen", 0, true, false, Opt::kSnaplen},
+    {"netflow", 'n', true, false, Opt::kNetflow},
+    {"netflow-version", 'V', true, false, Opt::kNetflowVersion},
+    {"observation-domain", 0, true, false, Opt::kObservationDomain},
+    {"flow-cache-size", 'm', true, false, Opt::kFlowCacheSize},
+    {"inactive-timeout", 0, true, false, Opt::kInactiveTimeout},
+    {"active-timeout", 0, true, false, Opt::kActiveTimeout},
+    {"timeout", 't', true, false, Opt::kTimeout},
+    {"no-tcp-end", 0, false, false, Opt::kNoTcpEnd},
+    {"template-refresh-packets", 0, true, false, Opt::kTemplateRefreshPackets},
+    {"template-refresh-seconds", 0, true, false, Opt::kTemplateRefreshSeconds},
+    {"flow-key-macs", 0, false, false, Opt::kFlowKeyMacs},
+    {"flow-key-mpls", 0, false, false, Opt::kFlowKeyMpls},
+    {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
     {"help", 'h', false, false, Opt::kHelp},
@@ -133,6 +167,76 @@ const OptSpec* FindShort(char c) {
     if (s.short_name != 0 && s.short_name == c) return &s;
   }
   return nullptr;
+}
+
+// "5", "9", "10" or "ipfix" -> 5, 9, 10.
+Result<uint8_t> ParseFlowVersion(const std::string& name, const std::string& text) {
+  if (text == "5" || text == "v5") return static_cast<uint8_t>(5);
+  if (text == "9" || text == "v9") return static_cast<uint8_t>(9);
+  if (text == "10" || text == "ipfix") return static_cast<uint8_t>(10);
+  return Bad(name, "5, 9 or 10 (ipfix)", text);
+}
+
+// HOST[:PORT][/VERSION], VERSION = 5, 9, 10, ipfix or ipfix-tcp. The port defaults to 2055
+// (4739 for IPFIX); the version, to --netflow-version (applied after parsing).
+Result<FlowCollector> ParseFlowCollector(const std::string& name, const std::string& text,
+                                         std::optional<uint8_t>* version) {
+  std::string host = text;
+  *version = std::nullopt;
+  FlowCollector c;
+  size_t slash = text.rfind('/');
+  if (slash != std::string::npos) {
+    host = text.substr(0, slash);
+    std::string v = text.substr(slash + 1);
+    if (v == "ipfix-tcp") {
+      *version = 10;
+      c.tcp = true;
+    } else {
+      Result<uint8_t> parsed = ParseFlowVersion(name + " " + text, v);
+      if (!parsed.ok()) {
+        return InvalidArgumentError(name + " '" + text +
+                                    "': the version after '/' must be 5, 9, 10, ipfix or "
+                                    "ipfix-tcp");
+      }
+      *version = *parsed;
+    }
+  }
+  // Port 0 here means "none given": filled in once the version is known.
+  Result<Endpoint> ep = Endpoint::Parse(host, 0);
+  if (!ep.ok()) {
+    return InvalidArgumentError(name + " '" + text + "': " + ep.status().message() +
+                                " (give an IPv4 or IPv6 address, e.g. 127.0.0.1:2055, "
+                                "[::1]:4739/ipfix or 192.0.2.1:2055/5; host names are not "
+                                "resolved)");
+  }
+  c.endpoint = *ep;
+  if (*version) c.version = **version;
+  return c;
+}
+
+// softflowd's -t NAME=SECONDS: general (inactive), maxlife (active), tcp, udp, icmp.
+Status ApplyTimeout(const std::string& name, const std::string& value, DaemonOptions* o) {
+  size_t eq = value.find('=');
+  const std::string expected =
+      "NAME=SECONDS with NAME one of general (inactive), maxlife (active), tcp, udp, icmp";
+  if (eq == std::string::npos) return Bad(name, expected, value);
+  std::string key = value.substr(0, eq);
+  Result<uint32_t> secs = ParseU32(name + " " + key, value.substr(eq + 1), 1, 1000000);
+  if (!secs.ok()) return secs.status();
+  if (key == "general" || key == "inactive") {
+    o->inactive_timeout_s = *secs;
+  } else if (key == "maxlife" || key == "active") {
+    o->active_timeout_s = *secs;
+  } else if (key == "tcp") {
+    o->tcp_timeout_s = *secs;
+  } else if (key == "udp") {
+    o->udp_timeout_s = *secs;
+  } else if (key == "icmp") {
+    o->icmp_timeout_s = *secs;
+  } else {
+    return Bad(name, expected, value);
+  }
+  return Status::Ok();
 }
 
 Status Apply(const OptSpec& spec, const std::string& name, const std::string& value,
@@ -247,6 +351,87 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->sim_truth_path = std::string(value);
       break;
+    case Opt::kInterface:
+      if (value.empty()) return InvalidArgumentError(name + ": needs an interface name");
+      o->interface = value;
+      break;
+    case Opt::kReadFile:
+      if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
+      o->read_file = value;
+      break;
+    case Opt::kNoPromisc:
+      o->promiscuous = false;
+      break;
+    case Opt::kSnaplen: {
+      Result<uint32_t> v = ParseU32(name, value, 64, 65535);
+      if (!v.ok()) return v.status();
+      o->snaplen = *v;
+      break;
+    }
+    case Opt::kNetflow: {
+      std::optional<uint8_t> version;
+      Result<FlowCollector> c = ParseFlowCollector(name, value, &version);
+      if (!c.ok()) return c.status();
+      // Version 0 marks "not given": --netflow-version may come later on the line.
+      if (!version) c->version = 0;
+      o->flow_collectors.push_back(*c);
+      break;
+    }
+    case Opt::kNetflowVersion: {
+      Result<uint8_t> v = ParseFlowVersion(name, value);
+      if (!v.ok()) return v.status();
+      o->flow_version = *v;
+      break;
+    }
+    case Opt::kObservationDomain: {
+      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
+      if (!v.ok()) return v.status();
+      o->observation_domain = *v;
+      break;
+    }
+    case Opt::kFlowCacheSize: {
+      Result<uint32_t> v = ParseU32(name, value, 16, 1u << 26);
+      if (!v.ok()) return v.status();
+      o->flow_cache_size = *v;
+      break;
+    }
+    case Opt::kInactiveTimeout: {
+      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
+      if (!v.ok()) return v.status();
+      o->inactive_timeout_s = *v;
+      break;
+    }
+    case Opt::kActiveTimeout: {
+      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
+      if (!v.ok()) return v.status();
+      o->active_timeout_s = *v;
+      break;
+    }
+    case Opt::kTimeout:
+      return ApplyTimeout(name, value, o);
+    case Opt::kNoTcpEnd:
+      o->tcp_end = false;
+      break;
+    case Opt::kTemplateRefreshPackets: {
+      Result<uint32_t> v = ParseU32(name, value, 0, 1000000);
+      if (!v.ok()) return v.status();
+      o->template_refresh_packets = *v;
+      break;
+    }
+    case Opt::kTemplateRefreshSeconds: {
+      Result<uint32_t> v = ParseU32(name, value, 0, 86400);
+      if (!v.ok()) return v.status();
+      o->template_refresh_s = *v;
+      break;
+    }
+    case Opt::kFlowKeyMacs:
+      o->flow_key_macs = true;
+      break;
+    case Opt::kFlowKeyMpls:
+      o->flow_key_mpls = true;
+      break;
+    case Opt::kForeground:
+      break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
     case Opt::kVerbose:
       *verbose = true;
       break;
@@ -367,6 +552,13 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
       }
       break;
     } else {
+      std::string prev = i > 1 ? argv[i - 1] : "";
+      if (prev == "-v" && (arg == "5" || arg == "9" || arg == "10")) {
+        return InvalidArgumentError("unexpected argument '" + arg +
+                                    "': -v is --verbose here; the export version is "
+                                    "--netflow-version " +
+                                    arg + " (or -V " + arg + ")");
+      }
       return InvalidArgumentError("unexpected argument '" + arg + "' (options start with --)");
     }
     if (!spec) return InvalidArgumentError("unknown option '" + name + "'");
@@ -397,36 +589,111 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
                                 " applies to the simulated switch only: "
                                 "add --sim");
   }
-  if (o.collectors.empty()) {
+  int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1);
+  if (modes > 1) {
     return InvalidArgumentError(
-        "no collector: give at least one --collector HOST[:PORT], e.g. "
-        "--collector 127.0.0.1:6343");
+        "--sim, -i/--interface and -r/--read exclude each other: pick one source of packets");
+  }
+  for (FlowCollector& c : o.flow_collectors) {
+    if (c.version == 0) c.version = o.flow_version;
+    if (c.endpoint.port == 0)
+      c.endpoint.port = c.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+  }
+  for (size_t a = 0; a < o.flow_collectors.size(); ++a) {
+    for (size_t b = 0; b < a; ++b) {
+      const Endpoint& x = o.flow_collectors[a].endpoint;
+      const Endpoint& y = o.flow_collectors[b].endpoint;
+      if (x.address == y.address && x.port == y.port &&
+          o.flow_collectors[a].tcp == o.flow_collectors[b].tcp) {
+        return InvalidArgumentError("--netflow " + x.ToString() + " is given twice");
+      }
+    }
+  }
+  if (o.active_timeout_s < o.inactive_timeout_s) {
+    return InvalidArgumentError("--active-timeout (" + std::to_string(o.active_timeout_s) +
+                                " s) must not be shorter than --inactive-timeout (" +
+                                std::to_string(o.inactive_timeout_s) + " s)");
+  }
+  if (!o.interface.empty() || !o.read_file.empty()) {
+    const char* what = o.interface.empty() ? "-r/--read" : "-i/--interface";
+    if (!o.collectors.empty()) {
+      return InvalidArgumentError(
+          std::string("--collector (sFlow) with ") + what +
+          ": the host probe exports NetFlow/IPFIX (-n HOST:PORT); sFlow from a Linux host "
+          "needs the AF_PACKET/NFLOG back-ends, which this xflowd does not run yet");
+    }
+    if (o.flow_collectors.empty()) {
+      return InvalidArgumentError(std::string("no collector: ") + what +
+                                  " exports NetFlow/IPFIX: give -n HOST[:PORT], e.g. "
+                                  "-n 127.0.0.1:2055");
+    }
+  } else if (o.collectors.empty() && o.flow_collectors.empty()) {
+    return InvalidArgumentError(
+        "no collector: give at least one --collector HOST[:PORT] (sFlow), e.g. "
+        "--collector 127.0.0.1:6343, or -n HOST[:PORT] (NetFlow/IPFIX)");
   }
   if (o.sim && !o.agent_address) o.agent_address = *IpAddress::Parse("127.0.0.1");
   *out = o;
   return Status::Ok();
 }
 
-Status CheckSupported(const DaemonOptions& options) {
-  if (!options.sim) {
-    return UnimplementedError(
-        "live back-ends (PSAMPLE, AF_PACKET, NFLOG) are not built yet; this xflowd can only "
-        "run on the simulated switch: add --sim");
+RunMode ModeOf(const DaemonOptions& options) {
+  if (!options.interface.empty()) return RunMode::kInterface;
+  if (!options.read_file.empty()) return RunMode::kFile;
+  return RunMode::kSim;
+}
+
+Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap) {
+  switch (ModeOf(options)) {
+    case RunMode::kSim:
+      if (!options.sim) {
+        return UnimplementedError(
+            "no packet source: give --sim (the simulated switch), -i IFACE (capture on an "
+            "interface) or -r FILE (a capture file). The switch back-ends (PSAMPLE, AF_PACKET, "
+            "NFLOG) are not run by xflowd yet");
+      }
+      if (!have_sim) {
+        return UnimplementedError(
+            "--sim: this xflowd is a minimal (firmware) build without the simulated switch");
+      }
+      break;
+    case RunMode::kInterface:
+    case RunMode::kFile:
+      if (!have_pcap) {
+        return UnimplementedError(
+            std::string(options.interface.empty() ? "-r" : "-i") +
+            ": this xflowd was built without libpcap (install libpcap-dev and rebuild)");
+      }
+      break;
   }
   return Status::Ok();
 }
 
 // {P} is the program name, {V} the version.
-constexpr char kHelpTemplate[] = R"({P} {V} - sFlow v5 agent: samples packets and polls interface
-counters on a switch or Linux host, and sends sFlow datagrams to collectors.
+constexpr char kHelpTemplate[] =
+    R"({P} {V} - sFlow v5 agent and NetFlow/IPFIX flow exporter: samples
+packets and polls interface counters on a switch (sFlow), or meters flows on a
+host or from a capture file (NetFlow v5, v9, IPFIX).
 
 Usage:
-  {P} --sim --collector HOST[:PORT] [options]
+  {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
+  {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
+  {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
 
-Live back-ends (PSAMPLE, AF_PACKET, NFLOG) are not built yet: --sim is required.
+Packet sources (pick one):
+  --sim                       the simulated switch (software traffic, for demos)
+  -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go
+                              to the -n collectors. Never counts its own export
+  -r, --read FILE             read a pcap/pcapng file as fast as it reads, using
+                              packet time for the flow timers; at the end every
+                              flow is exported (end reason 4) and xflowd exits
+  --no-promisc                with -i: do not put IFACE in promiscuous mode
+  --snaplen BYTES             with -i: bytes captured per packet, 64..65535
+                              (default 256; only headers are needed)
+The switch back-ends (PSAMPLE, AF_PACKET, NFLOG) are not run by xflowd yet.
 
-Collectors and agent:
+sFlow collectors and agent:
   --collector HOST[:PORT]     send sFlow to this collector; repeat for several.
                               IPv4 or IPv6 address; [::1]:6343 for IPv6 with
                               a port (default port 6343; no name lookups)
@@ -434,19 +701,47 @@ Collectors and agent:
                               (default with --sim: 127.0.0.1)
   --sub-agent-id N            sub-agent id (default 0)
   --max-datagram BYTES        largest datagram, 200..9000 (default 1400)
+                              (NetFlow/IPFIX messages too, at least 512)
 
 Sampling and polling (every port, ingress):
-  --sampling N                sample 1 in N packets (default: by link speed,
+  -s, --sampling N            sample 1 in N packets (default: by link speed,
                               speed / 1,000,000, at least 100: 1G -> 1000,
-                              10G -> 10000, 100G -> 100000)
+                              10G -> 10000, 100G -> 100000; with -i or -r:
+                              every packet)
   --polling SECONDS           counter polling interval, 0 = off (default 20)
   --header-bytes N            bytes of each sampled header exported, 14..256
                               (default 128)
   --max-samples-per-second N  export budget per port: over it the sampling rate
                               doubles; 0 = no limit (default 0)
 
+NetFlow / IPFIX:
+  -n, --netflow HOST[:PORT][/VERSION]
+                              export flows to this collector; repeat for
+                              several, each with its own version and sequence
+                              numbers. VERSION: 5, 9, 10 (= ipfix) or ipfix-tcp
+                              (default: --netflow-version). Default port 2055,
+                              4739 for IPFIX. With --sim, the sFlow samples
+                              feed the flow cache too (counts are not scaled;
+                              the sampling rate goes in the options data)
+  -V, --netflow-version V     5, 9 or 10/ipfix (default 9)
+  --observation-domain N      v9 source id / IPFIX observation domain
+                              (default 0)
+  -m, --flow-cache-size N     flows held at once, 16..67108864 (default 262144;
+                              when full the least recently used flow is
+                              exported early, end reason 5)
+  --inactive-timeout SECONDS  end a flow idle this long (default 15)
+  --active-timeout SECONDS    export a long flow every SECONDS (default 1800)
+  -t NAME=SECONDS             softflowd style: general (= inactive), maxlife
+                              (= active), tcp, udp, icmp (per-protocol
+                              inactive timeouts)
+  --no-tcp-end                FIN and RST do not end a flow (timeouts only)
+  --template-refresh-packets N  resend templates every N messages, 0 = never
+                              (default 20)
+  --template-refresh-seconds S  and every S seconds, 0 = never (default 600)
+  --flow-key-macs             add source and destination MAC to the flow key
+  --flow-key-mpls             add the top MPLS label to the flow key
+
 Simulated switch:
-  --sim                       run on the simulated switch (software traffic)
   --ports N                   number of ports, 1..4096 (default 48)
   --speed SPEED               port speed: 1G, 10G, 25G, 40G, 100G or bit/s
                               (default 10G)
@@ -463,14 +758,16 @@ Simulated switch:
 Running:
   --duration SECONDS          run this long, then flush and exit 0
                               (default: until SIGINT or SIGTERM)
+  -d, --foreground            accepted for softflowd users: xflowd always runs
+                              in the foreground
   -v, --verbose               debug logging
   -q, --quiet                 warnings and errors only, no summary at exit
   -h, --help                  show this help
   --version                   show the version
 
-SIGINT/SIGTERM send what is pending, print a summary and exit 0. SIGHUP is
-reserved for reloading the configuration (nothing to reload yet).
-Exit status: 0 ok, 1 runtime failure, 2 usage error.
+SIGINT/SIGTERM send what is pending (every flow in the cache too), print a
+summary and exit 0. SIGHUP is reserved for reloading the configuration
+(nothing to reload yet). Exit status: 0 ok, 1 runtime failure, 2 usage error.
 
 Examples:
   {P} --sim --collector 127.0.0.1:6343
@@ -479,8 +776,11 @@ Examples:
   {P} --sim --ports 8 --speed 1G --sampling 512 --polling 10 \
       --collector 127.0.0.1 --collector [::1]:6343
       8 x 1G ports, 1-in-512, counters every 10 s, to two collectors
-  {P} --sim --duration 10 --seed 7 --collector 127.0.0.1:6343
-      run for 10 s, print a summary and exit
+  {P} -i eth0 -n 192.0.2.10:2055
+      host probe: every packet on eth0 into NetFlow v9 flows (like
+      softflowd -i eth0 -n 192.0.2.10:2055 -v 9)
+  {P} -r trace.pcap -n 127.0.0.1:2055/5 -n 127.0.0.1:4739/ipfix
+      one capture, exported as NetFlow v5 and IPFIX to two collectors
 )";
 
 std::string HelpText(const std::string& program) {

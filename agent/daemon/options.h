@@ -21,6 +21,15 @@ inline constexpr char kVersion[] = "0.1.0";
 #endif
 
 constexpr uint16_t kDefaultSflowPort = 6343;
+constexpr uint16_t kDefaultNetflowPort = 2055;  // NetFlow v5/v9 (nfcapd -p 2055, pmacct)
+constexpr uint16_t kDefaultIpfixPort = 4739;    // IPFIX (RFC 7011), UDP and TCP
+
+// One NetFlow/IPFIX collector: -n HOST[:PORT][/VERSION].
+struct FlowCollector {
+  hal::base::Endpoint endpoint;
+  uint8_t version = 9;  // 5, 9 or 10 (IPFIX)
+  bool tcp = false;     // IPFIX over TCP
+};
 
 struct DaemonOptions {
   bool help = false;
@@ -46,6 +55,28 @@ struct DaemonOptions {
   uint32_t header_bytes = 128;         // 14..256
   uint32_t max_samples_per_s = 0;      // per sampler; 0 = no export budget
 
+  // Host probe (libpcap): at most one of sim, interface and read_file.
+  std::string interface;    // -i: capture every packet (or 1 in --sampling) on this interface
+  std::string read_file;    // -r: replay this capture file as fast as it reads, then exit
+  bool promiscuous = true;  // --no-promisc turns it off
+  uint32_t snaplen = 256;   // bytes captured per packet (headers only are needed)
+
+  // NetFlow v5/v9 and IPFIX.
+  std::vector<FlowCollector> flow_collectors;
+  uint8_t flow_version = 9;         // --netflow-version: for -n without /VERSION
+  uint32_t observation_domain = 0;  // v9 source id / IPFIX observation domain
+  uint32_t flow_cache_size = 262144;
+  uint32_t inactive_timeout_s = 15;
+  uint32_t active_timeout_s = 1800;
+  uint32_t tcp_timeout_s = 0;  // per-protocol inactive timeouts, 0 = inactive_timeout_s
+  uint32_t udp_timeout_s = 0;
+  uint32_t icmp_timeout_s = 0;
+  bool tcp_end = true;  // FIN/RST end a flow (--no-tcp-end: only timeouts do)
+  uint32_t template_refresh_packets = 20;
+  uint32_t template_refresh_s = 600;
+  bool flow_key_macs = false;
+  bool flow_key_mpls = false;
+
   // Run.
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
   hal::base::LogLevel log_level = hal::base::LogLevel::kInfo;
@@ -57,8 +88,13 @@ struct DaemonOptions {
 // checking at --help/--version: those win over every other error.
 hal::base::Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out);
 
-// Checks what this build can run: without --sim there is no back-end yet (UNIMPLEMENTED).
-hal::base::Status CheckSupported(const DaemonOptions& options);
+// What the options ask for: the simulated switch, a live interface, or a capture file.
+enum class RunMode { kSim, kInterface, kFile };
+RunMode ModeOf(const DaemonOptions& options);
+
+// Checks what this build can run (UNIMPLEMENTED naming what is missing), e.g. -i and -r need
+// the libpcap back-end, --sim a build with the simulator.
+hal::base::Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap);
 
 // The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
 // 100 (1G -> 1000, 10G -> 10000, 100G -> 100000). Unknown speed (0): 1000.

@@ -62,7 +62,7 @@ TEST(OptionsTest, DemoLineAndDefaults) {
   EXPECT_FALSE(o.sim_pow2);
   EXPECT_EQ(o.log_level, LogLevel::kInfo);
   EXPECT_FALSE(o.quiet);
-  EXPECT_TRUE(CheckSupported(o).ok());
+  EXPECT_TRUE(CheckSupported(o, true, true).ok());
 }
 
 TEST(OptionsTest, EveryOption) {
@@ -228,11 +228,78 @@ TEST(OptionsTest, LiveModeIsNotBuiltYet) {
   Parsed p = Parse({"--collector", "127.0.0.1"});
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
   EXPECT_FALSE(p.options.agent_address.has_value());  // only defaulted in sim mode
-  Status st = CheckSupported(p.options);
+  Status st = CheckSupported(p.options, true, true);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kUnimplemented);
   EXPECT_CONTAINS(st.message(), "PSAMPLE, AF_PACKET, NFLOG");
   EXPECT_CONTAINS(st.message(), "--sim");
+}
+
+TEST(OptionsTest, FlowExportDefaultsAreTheRouterDefaults) {
+  Parsed p = Parse({"-r", "x.pcap", "-n", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const DaemonOptions& o = p.options;
+  EXPECT_EQ(ModeOf(o), RunMode::kFile);
+  ASSERT_EQ(o.flow_collectors.size(), 1u);
+  EXPECT_EQ(o.flow_collectors[0].version, 9);
+  EXPECT_EQ(o.flow_collectors[0].endpoint.port, 2055);
+  EXPECT_FALSE(o.flow_collectors[0].tcp);
+  EXPECT_EQ(o.flow_cache_size, 262144u);
+  EXPECT_EQ(o.inactive_timeout_s, 15u);
+  EXPECT_EQ(o.active_timeout_s, 1800u);
+  EXPECT_TRUE(o.tcp_end);
+  EXPECT_EQ(o.template_refresh_packets, 20u);
+  EXPECT_EQ(o.template_refresh_s, 600u);
+  EXPECT_TRUE(CheckSupported(o, false, true).ok());
+  EXPECT_EQ(CheckSupported(o, true, false).code(), StatusCode::kUnimplemented);
+}
+
+TEST(OptionsTest, FlowCollectorsEachHaveTheirVersion) {
+  Parsed p = Parse({"-i", "eth0", "-n", "192.0.2.1:9995/5", "-n", "[::1]/ipfix", "-n",
+                    "192.0.2.2/ipfix-tcp", "-n", "192.0.2.3", "--netflow-version", "10"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const auto& c = p.options.flow_collectors;
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c[0].version, 5);
+  EXPECT_EQ(c[0].endpoint.port, 9995);
+  EXPECT_EQ(c[1].version, 10);
+  EXPECT_EQ(c[1].endpoint.port, 4739);
+  EXPECT_EQ(c[1].endpoint.address.ToString(), "::1");
+  EXPECT_TRUE(c[2].tcp);
+  EXPECT_EQ(c[2].version, 10);
+  EXPECT_EQ(c[3].version, 10);  // --netflow-version applies to -n without /VERSION
+  EXPECT_EQ(ModeOf(p.options), RunMode::kInterface);
+}
+
+TEST(OptionsTest, SoftflowdStyleOptions) {
+  Parsed p = Parse({"-i", "eth0", "-n", "127.0.0.1:2055", "-V", "5", "-m", "8192", "-s", "100",
+                    "-t", "maxlife=300", "-t", "general=30", "-t", "tcp=60", "-d"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(p.options.flow_collectors[0].version, 5);
+  EXPECT_EQ(p.options.flow_cache_size, 8192u);
+  EXPECT_EQ(*p.options.sampling_rate, 100u);
+  EXPECT_EQ(p.options.active_timeout_s, 300u);
+  EXPECT_EQ(p.options.inactive_timeout_s, 30u);
+  EXPECT_EQ(p.options.tcp_timeout_s, 60u);
+  EXPECT_CONTAINS(Error({"-i", "eth0", "-n", "127.0.0.1", "-t", "fin=3"}), "NAME=SECONDS");
+  EXPECT_CONTAINS(Error({"-i", "eth0", "-n", "127.0.0.1", "-v", "9"}), "--netflow-version 9");
+}
+
+TEST(OptionsTest, FlowOptionErrorsSayWhatToDo) {
+  EXPECT_CONTAINS(Error({"-r", "x.pcap"}), "-n HOST[:PORT]");
+  EXPECT_CONTAINS(Error({"-r", "x.pcap", "-i", "eth0", "-n", "127.0.0.1"}), "exclude each other");
+  EXPECT_CONTAINS(Error({"--sim", "-r", "x.pcap", "-n", "127.0.0.1"}), "exclude each other");
+  EXPECT_CONTAINS(Error({"-i", "eth0", "--collector", "127.0.0.1", "-n", "127.0.0.1"}),
+                  "NetFlow/IPFIX");
+  EXPECT_CONTAINS(Error({"-r", "x", "-n", "127.0.0.1/7"}), "5, 9, 10, ipfix or ipfix-tcp");
+  EXPECT_CONTAINS(Error({"-r", "x", "-n", "localhost"}), "host names are not resolved");
+  EXPECT_CONTAINS(Error({"-r", "x", "-n", "127.0.0.1", "-n", "127.0.0.1:2055"}), "given twice");
+  EXPECT_CONTAINS(Error({"-r", "x", "-n", "127.0.0.1", "--active-timeout", "10"}),
+                  "must not be shorter");
+  // --sim with only NetFlow collectors is fine: the samples feed the flow cache.
+  Parsed p = Parse({"--sim", "-n", "127.0.0.1"});
+  EXPECT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(CheckSupported(p.options, false, true).code(), StatusCode::kUnimplemented);
 }
 
 TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
@@ -265,7 +332,18 @@ TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
                              "--sub-agent-id",
                              "Examples:",
                              "xflowd --sim --collector 127.0.0.1:6343",
-                             "not built yet"}) {
+                             "not run by xflowd yet",
+                             "-i, --interface IFACE",
+                             "-r, --read FILE",
+                             "-n, --netflow HOST[:PORT][/VERSION]",
+                             "ipfix-tcp",
+                             "(default 262144",
+                             "--inactive-timeout SECONDS  end a flow idle this long (default 15)",
+                             "(default 1800)",
+                             "softflowd style",
+                             "--no-tcp-end",
+                             "--template-refresh-packets N",
+                             "--template-refresh-seconds S"}) {
     EXPECT_CONTAINS(h, needle);
   }
   // Fits an 80-column terminal.

@@ -1,0 +1,114 @@
+// FlowProbe: the NetFlow/IPFIX side of the daemon. Packets (every packet of a host probe, or
+// the sFlow samples of a switch) go through a FlowMeter into the flow cache; finished flows go
+// to one FlowExporter per -n collector, each with its own transport, version, templates and
+// sequence numbers.
+//
+// Two clocks, kept apart here so the meter and exporters each see one:
+//  - flow time: what ages flows. Live: the monotonic clock. Replaying a file: packet time,
+//    so idle gaps and long flows inside a file split exactly as they would live.
+//  - Unix ms: what records and message headers carry. Live: wall time, taken as monotonic
+//    time + (wall - monotonic at start). File: packet time is already Unix time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/options.h"
+#include "agent/flow/flow_meter.h"
+#include "exporter/netflow/flow_exporter.h"
+#include "exporter/tcp_transport.h"
+#include "exporter/transport.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/status.h"
+#include "hal/base/time.h"
+#include "hal/packet_sample.h"
+#include "hal/packet_source.h"
+
+namespace xflowd::agent::daemon {
+
+using FlowTransportFactory =
+    std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(const FlowCollector&)>;
+
+struct FlowProbeSettings {
+  // Flow time -> Unix ms: 0 for packet time, wall - monotonic for live input.
+  int64_t unix_offset_ms = 0;
+  // Unix ms the exporter started (sysUptime base, IPFIX systemInitTimeMilliseconds).
+  uint64_t system_init_unix_ms = 0;
+  // 1 = every packet; N = the source samples 1 in N at random (host probe --sampling).
+  uint32_t sampling_rate = 1;
+  // Empty: UDP (exporter::UdpTransport), or IPFIX over TCP (exporter::TcpTransport).
+  FlowTransportFactory make_transport;
+  // Real monotonic time for TCP connects and backoff (a replay's packet time runs far faster
+  // than the collector's). Null: the flow time passed to Tick.
+  const hal::base::Clock* clock = nullptr;
+};
+
+// What a capture replay did, for the summary and the tests.
+struct FileRunStats {
+  uint64_t samples = 0;
+  uint64_t ticks = 0;
+  hal::base::MonoTime first;  // packet time of the first and last packet (Unix ns)
+  hal::base::MonoTime last;
+};
+
+class FlowProbe final : public hal::PacketSampleSink {
+ public:
+  static hal::base::Result<std::unique_ptr<FlowProbe>> Create(const DaemonOptions& options,
+                                                              const FlowProbeSettings& settings,
+                                                              hal::base::Logger& logger);
+  FlowProbe(const FlowProbe&) = delete;
+  FlowProbe& operator=(const FlowProbe&) = delete;
+
+  // Data plane: one packet into the flow cache.
+  void OnSample(const hal::PacketSample& sample) override;
+
+  // Ends the flows whose timeouts passed at flow time `now`, then lets every exporter send
+  // what is pending and refresh templates when due. Call once a second.
+  void Tick(hal::base::MonoTime now);
+  // Ends every flow (end reason 4) and sends everything. The probe stays usable.
+  void Finish(hal::base::MonoTime now);
+
+  // Replays a source that is not pollable (a capture file) until `done()`: drains it as fast
+  // as it reads, ticks once per second of packet time, and finishes at the last packet's time.
+  FileRunStats RunToEnd(hal::PacketSource& source, const std::function<bool()>& done);
+
+  // Control plane, for a replay: polls the TCP collectors until all are connected (true) or
+  // `timeout` of real time passed, so the first messages are not dropped for want of a
+  // connection; at the end, until their buffers are sent. Sleeps; not for the live loop.
+  bool WaitForStreams(hal::base::Duration timeout, bool until_empty);
+
+  // Interface names for the options data (IPFIX IE 82 / v9 field 82).
+  void SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names);
+
+  // "flows: 1234 records (idle 1000, active 3, end 200, forced 31, evicted 0) to 2
+  // collectors; ..." for the exit summary.
+  std::string Summary() const;
+
+  const agent::flow::FlowMeter& meter() const { return *meter_; }
+  const std::vector<std::unique_ptr<exporter::netflow::FlowExporter>>& exporters() const {
+    return exporters_;
+  }
+  const std::vector<std::unique_ptr<exporter::Transport>>& transports() const {
+    return transports_;
+  }
+
+ private:
+  FlowProbe(const FlowProbeSettings& settings, hal::base::Logger& logger);
+  uint64_t UnixMs(hal::base::MonoTime flow_time) const;
+
+  FlowProbeSettings settings_;
+  hal::base::Logger& logger_;
+  std::vector<std::unique_ptr<exporter::Transport>> transports_;
+  std::vector<std::unique_ptr<exporter::netflow::FlowExporter>> exporters_;
+  std::vector<exporter::TcpTransport*> streams_;  // the TCP ones among transports_
+  std::unique_ptr<exporter::netflow::ExporterSet> set_;
+  std::unique_ptr<agent::flow::FlowMeter> meter_;
+  hal::base::MonoTime latest_;  // newest sample time seen (flow time)
+  bool seen_sample_ = false;
+};
+
+}  // namespace xflowd::agent::daemon

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Flow-probe benchmark: the same capture through three NetFlow v9 exporters reading a file,
+#   softflowd -r, pmacctd (nfprobe plugin, pcap_savefile) and xflowd -r,
+# each exporting to its own nfcapd (own port and directory on 127.0.0.1). Prints a markdown
+# table: wall and CPU seconds, peak RSS, packets/s (capture packets / wall), what nfdump
+# stored (flows, packets, bytes, sequence failures) and xflowd's packets/s over each peer's.
+#
+# Usage: flow_probe_bench.sh BUILD_DIR [packets] [flows]     (defaults 10000000 200000)
+# Environment:
+#   XF_BENCH_SECONDS  time span of the capture in packet time (default 60)
+#   XF_BENCH_SNAPLEN  captured bytes per packet (default 128; lengths stay the full size)
+#   XF_BENCH_PCAP     use this capture instead of generating one (its truth is unknown)
+#   XF_BENCH_MAXFLOWS flow-cache size given to softflowd and pmacctd (default 262144)
+#   XF_BENCH_TIMEOUT  seconds one exporter may run (default 1800)
+#   KEEP=1            keep the work directory (capture, logs, nfcapd files)
+# As root the script re-runs itself in a private network namespace (no port clashes with
+# anything else on the machine); otherwise it uses 127.0.0.1 with ports from 39100 up.
+# An exporter that is missing or fails gets a row saying so; the script goes on.
+set -uo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+build=$(cd "${1:?usage: $0 BUILD_DIR [packets] [flows]}" && pwd) || exit 2
+packets=${2:-10000000}
+flows=${3:-200000}
+seconds=${XF_BENCH_SECONDS:-60}
+snaplen=${XF_BENCH_SNAPLEN:-128}
+maxflows=${XF_BENCH_MAXFLOWS:-262144}
+run_timeout=${XF_BENCH_TIMEOUT:-1800}
+pcapgen=$build/sim/xflowd-pcapgen
+xflowd=$build/agent/xflowd
+py=/usr/bin/python3
+
+if [ "$(id -u)" -eq 0 ] && [ -z "${XF_BENCH_IN_NS:-}" ] && command -v unshare >/dev/null; then
+  exec env XF_BENCH_IN_NS=1 unshare -n -- bash "$0" "$@"
+fi
+if [ -n "${XF_BENCH_IN_NS:-}" ]; then
+  ip link set lo up || { echo "FAIL: cannot bring lo up in the bench namespace"; exit 1; }
+fi
+
+for tool in nfcapd nfdump; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (package nfdump)"; exit 1; }
+done
+[ -x "$pcapgen" ] || { echo "FAIL: $pcapgen not built (ninja xflowd-pcapgen)"; exit 1; }
+
+work=$(mktemp -d /tmp/xf-bench.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- The capture -------------------------------------------------------------------------
+truth_packets=""
+truth_flows=""
+if [ -n "${XF_BENCH_PCAP:-}" ]; then
+  pcap=$XF_BENCH_PCAP
+  packets=$(tcpdump -r "$pcap" -nq 2>/dev/null | wc -l)  # slow but only for a given file
+  echo "capture: $pcap ($packets packets, truth unknown)"
+else
+  pcap=$work/bench.pcap
+  echo "generating $packets packets over $flows flows, $seconds s of packet time, snaplen $snaplen"
+  gen_out=$("$pcapgen" --packets "$packets" --flows "$flows" --seconds "$seconds" \
+    --snaplen "$snaplen" --seed 1 --out "$pcap" --truth "$work/truth.csv") ||
+    { echo "FAIL: xflowd-pcapgen failed"; exit 1; }
+  echo "$gen_out"
+  truth_packets=$packets
+  truth_flows=$(($(wc -l <"$work/truth.csv") - 1))
+fi
+cap_bytes=$(stat -c %s "$pcap")
+# Read the file once so every exporter starts with it in the page cache.
+cat "$pcap" >/dev/null
+
+# --- Measuring -----------------------------------------------------------------------------
+# measure OUT_FILE CMD...: runs CMD (with a timeout), writes "rc wall user sys maxrss_kb".
+if [ -x /usr/bin/time ] && /usr/bin/time -f %e true 2>/dev/null; then
+  measure() {
+    local out=$1
+    shift
+    /usr/bin/time -f '%e %U %S %M' -o "$out.t" timeout "$run_timeout" "$@"
+    local rc=$?
+    echo "$rc $(tail -1 "$out.t")" >"$out"
+  }
+else  # GNU time missing: getrusage of the waited-for children through python
+  measure() {
+    local out=$1
+    shift
+    "$py" - "$out" "$run_timeout" "$@" <<'PY'
+import resource, subprocess, sys, time
+out, limit, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+t0 = time.monotonic()
+try:
+    rc = subprocess.call(cmd, timeout=limit)
+except subprocess.TimeoutExpired:
+    rc = 124
+wall = time.monotonic() - t0
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(out, "w").write("%d %.2f %.2f %.2f %d\n" % (rc, wall, r.ru_utime, r.ru_stime, r.ru_maxrss))
+PY
+  }
+fi
+
+port_base=39100
+next_port=$port_base
+listening() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
+
+# Starts an nfcapd for NAME on the next free port; sets nf_port and nf_pid.
+start_collector() {
+  local name=$1
+  while listening "$next_port"; do next_port=$((next_port + 1)); done
+  nf_port=$next_port
+  next_port=$((next_port + 1))
+  mkdir -p "$work/$name/nfcapd"
+  # -B: a big socket buffer, exporters flush their whole cache in one burst at EOF.
+  nfcapd -b 127.0.0.1 -p "$nf_port" -B 33554432 -w "$work/$name/nfcapd" \
+    >"$work/$name/nfcapd.log" 2>&1 &
+  nf_pid=$!
+  pids+=("$nf_pid")
+  local i
+  for i in $(seq 100); do
+    listening "$nf_port" && return 0
+    kill -0 "$nf_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "FAIL: nfcapd for $name did not start (see $work/$name/nfcapd.log)"
+  return 1
+}
+
+stop_collector() {
+  sleep 1  # the last datagrams of the final flush
+  kill -TERM "$nf_pid" 2>/dev/null
+  wait "$nf_pid" 2>/dev/null
+}
+
+declare -A res_status res_wall res_cpu res_rss res_pps res_flows res_pkts res_bytes res_seq
+order=()
+
+# run_exporter NAME CMD...: one row of the table.
+run_exporter() {
+  local name=$1
+  shift
+  order+=("$name")
+  mkdir -p "$work/$name"
+  if ! start_collector "$name"; then
+    res_status[$name]="nfcapd failed"
+    return
+  fi
+  # The exporter's command line may name the port: replace the word PORT.
+  local cmd=() a
+  for a in "$@"; do cmd+=("${a//@PORT@/$nf_port}"); done
+  echo "running $name: ${cmd[*]}"
+  measure "$work/$name/time" "${cmd[@]}" >"$work/$name/out.log" 2>"$work/$name/err.log"
+  stop_collector
+  local rc wall user sys rss
+  read -r rc wall user sys rss <"$work/$name/time"
+  res_wall[$name]=$wall
+  res_cpu[$name]=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  res_rss[$name]=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')
+  res_pps[$name]=$(awk -v p="$packets" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", p / w; else print 0 }')
+  if [ "$rc" -eq 124 ]; then
+    res_status[$name]="timed out after $run_timeout s"
+  elif [ "$rc" -ne 0 ]; then
+    res_status[$name]="failed (exit $rc): $(grep -m1 . "$work/$name/err.log" | cut -c1-100)"
+  else
+    res_status[$name]=ok
+  fi
+  local info
+  info=$(nfdump -R "$work/$name/nfcapd" -I 2>/dev/null)
+  res_flows[$name]=$(awk -F': *' '$1 == "Flows" { print $2 }' <<<"$info")
+  res_pkts[$name]=$(awk -F': *' '$1 == "Packets" { print $2 }' <<<"$info")
+  res_bytes[$name]=$(awk -F': *' '$1 == "Bytes" { print $2 }' <<<"$info")
+  res_seq[$name]=$(awk -F': *' '$1 == "Sequence failures" { print $2 }' <<<"$info")
+  echo "  $name: ${res_status[$name]}, ${wall}s wall"
+}
+
+# --- The exporters -------------------------------------------------------------------------
+if command -v softflowd >/dev/null; then
+  # -c before -r: softflowd's -r turns the control socket off, which it must be when reading
+  # a file (1.1.0 otherwise blocks in accept() on the control socket before reading).
+  run_exporter softflowd softflowd -c "$work/softflowd/ctl" -r "$pcap" -n 127.0.0.1:@PORT@ \
+    -v 9 -d -m "$maxflows" -p "$work/softflowd/pid"
+else
+  order+=(softflowd)
+  res_status[softflowd]="not installed"
+fi
+
+if command -v pmacctd >/dev/null; then
+  mkdir -p "$work/pmacctd"
+  # The port is filled in by writing the config after the collector starts: use a wrapper.
+  cat >"$work/pmacctd/run.sh" <<EOF
+#!/usr/bin/env bash
+cat >"$work/pmacctd/pmacctd.conf" <<CONF
+daemonize: false
+pcap_savefile: $pcap
+plugins: nfprobe
+nfprobe_receiver: 127.0.0.1:\$1
+nfprobe_version: 9
+nfprobe_maxflows: $maxflows
+plugin_pipe_size: 104857600
+plugin_buffer_size: 104857
+CONF
+exec pmacctd -f "$work/pmacctd/pmacctd.conf"
+EOF
+  run_exporter pmacctd bash "$work/pmacctd/run.sh" @PORT@
+else
+  order+=(pmacctd)
+  res_status[pmacctd]="not installed"
+fi
+
+if [ -x "$xflowd" ]; then
+  run_exporter xflowd "$xflowd" -r "$pcap" --netflow 127.0.0.1:@PORT@ --netflow-version 9 -q
+else
+  order+=(xflowd)
+  res_status[xflowd]="not built ($xflowd missing)"
+fi
+
+# --- The table -----------------------------------------------------------------------------
+echo
+echo "capture: $packets packets, ${truth_flows:-?} flows (truth), $((cap_bytes / 1048576)) MiB," \
+  "snaplen $snaplen, $(nproc) CPUs, $(date -u +%Y-%m-%d)"
+echo
+echo "| exporter | status | wall s | CPU s | peak RSS MiB | packets/s | flows (nfdump) | packets (nfdump) | bytes (nfdump) | seq. failures | xflowd pps / this |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+x_pps=""
+[ "${res_status[xflowd]:-}" = ok ] && x_pps=${res_pps[xflowd]}
+for n in "${order[@]}"; do
+  ratio="-"
+  if [ -n "$x_pps" ] && [ "${res_status[$n]}" = ok ] && [ "${res_pps[$n]:-0}" != 0 ]; then
+    ratio=$(awk -v a="$x_pps" -v b="${res_pps[$n]}" 'BEGIN { printf "%.2f", a / b }')
+  fi
+  echo "| $n | ${res_status[$n]} | ${res_wall[$n]:--} | ${res_cpu[$n]:--} | ${res_rss[$n]:--} |" \
+    "${res_pps[$n]:--} | ${res_flows[$n]:--} | ${res_pkts[$n]:--} | ${res_bytes[$n]:--} |" \
+    "${res_seq[$n]:--} | $ratio |"
+done
+if [ -n "$truth_packets" ]; then
+  truth_bytes=$(awk -F, 'NR > 1 { s += $8 } END { printf "%.0f", s }' "$work/truth.csv")
+  echo "| (truth) | | | | | | $truth_flows | $truth_packets | $truth_bytes | | |"
+fi
+echo
+echo "packets/s = capture packets / wall seconds. Flows may exceed the truth where an exporter"
+echo "splits a flow (cache size, timeouts); packets and bytes should match it. pmacctd runs two"
+echo "processes (core + plugin): CPU is both, peak RSS the larger."
+[ "${res_status[xflowd]:-}" = ok ] || echo "NOTE: xflowd row: ${res_status[xflowd]:-missing}"
+exit 0

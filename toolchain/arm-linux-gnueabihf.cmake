@@ -2,19 +2,11 @@
 # g++-arm-linux-gnueabihf.
 # Usage: cmake --preset cross-armhf, or -DCMAKE_TOOLCHAIN_FILE=toolchain/arm-linux-gnueabihf.cmake
 # Tests run on the target architecture through qemu-user (qemu-user-static), so ctest works
-# unchanged. Libraries are searched for in /usr/arm-linux-gnueabihf only, never in the host's
-# /usr/lib; GoogleTest is built from source for the target (XFLOWD_GTEST_FROM_SOURCE).
-set(CMAKE_SYSTEM_NAME Linux)
+# unchanged. Libraries are searched for in /usr/arm-linux-gnueabihf and in the sysroot that
+# toolchain/sysroot.sh makes, never in the host's /usr/lib; GoogleTest is built from source for
+# the target (XFLOWD_GTEST_FROM_SOURCE). Shared settings: cross-common.cmake.
 set(CMAKE_SYSTEM_PROCESSOR arm)
-
-set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
-set(CMAKE_CXX_COMPILER arm-linux-gnueabihf-g++)
-
-set(CMAKE_FIND_ROOT_PATH /usr/arm-linux-gnueabihf)
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-
-# -L: where qemu finds the target's dynamic loader and shared libraries (libstdc++, libc).
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm-static;-L;/usr/arm-linux-gnueabihf)
+set(XFLOWD_TRIPLET arm-linux-gnueabihf)
+set(XFLOWD_DEB_ARCH armhf)
+set(XFLOWD_QEMU qemu-arm-static)
+include(${CMAKE_CURRENT_LIST_DIR}/cross-common.cmake)

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_env.h"
+
 namespace xflowd::exporter {
 namespace {
 
@@ -223,6 +225,10 @@ TEST(UdpTransportTest, DscpIsSetOnIpv4) {
 }
 
 TEST(UdpTransportTest, DscpIsSetOnIpv6) {
+  // qemu-mips 7.2 hands the IPV6_TCLASS control message to the guest without converting its
+  // byte order, so the receiving side reads 10 << 24; the datagram on the wire is right.
+  if (xflowd::testing::Emulator() == "qemu-mips-static")
+    GTEST_SKIP() << "qemu-mips does not byte-swap the IPV6_TCLASS control message";
   Listener collector("::1");
   if (!collector.ok()) GTEST_SKIP() << "::1 is not available on this host";
   int on = 1;

@@ -17,6 +17,7 @@
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
 #include "sim/sim_switch.h"
+#include "tests/test_env.h"
 
 namespace xflowd {
 namespace {
@@ -164,7 +165,9 @@ TEST(SflowScenarioTest, OneHourOf48PortsMatchesTheSimulator) {
   config.seed = 11;
   // 1-in-100,000 keeps the hour at ~1.7M samples so the decoding checker stays quick.
   Rig rig(config, 100000, 20);
-  rig.Run(3600);
+  // Under qemu-user ten simulated minutes (tests/test_env.h); natively the full hour.
+  const int duration_s = xflowd::testing::ScenarioSeconds(3600, 600);
+  rig.Run(duration_s);
   CheckingTransport& t = *rig.transport;
 
   EXPECT_EQ(t.datagram_gaps, 0u);
@@ -173,11 +176,11 @@ TEST(SflowScenarioTest, OneHourOf48PortsMatchesTheSimulator) {
   EXPECT_LE(t.max_datagram_, 1400u);
 
   // Counters: every poll of every port, each equal to the simulator's counters exactly.
-  EXPECT_EQ(t.counter_samples, 48u * 3600 / 20);
+  EXPECT_EQ(t.counter_samples, 48u * duration_s / 20);
   EXPECT_EQ(t.counter_mismatches, 0u);
 
   // Polls spread over the interval: no second has more than twice the mean.
-  double mean = static_cast<double>(t.counter_samples) / 3600;
+  double mean = static_cast<double>(t.counter_samples) / duration_s;
   uint32_t busiest = 0;
   for (const auto& kv : t.counter_samples_per_second) busiest = std::max(busiest, kv.second);
   EXPECT_LE(busiest, 2 * mean) << "mean " << mean;
@@ -205,7 +208,7 @@ TEST(SflowScenarioTest, AsicSampleLossShowsAsDropsInSamples) {
   config.sample_loss = 0.02;
   config.seed = 5;
   Rig rig(config, 10000, 30);
-  rig.Run(600);
+  rig.Run(xflowd::testing::ScenarioSeconds(600, 300));
   for (const auto& kv : rig.transport->ports) {
     const auto& truth = rig.sim->port_truth(kv.first);
     ASSERT_GT(truth.samples_lost, 10u) << "port " << kv.first;

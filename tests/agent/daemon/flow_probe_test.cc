@@ -1,0 +1,325 @@
+// The -r path end to end on crafted captures: PcapFileSource -> FlowProbe (meter, cache,
+// exporters) -> captured datagrams -> our decoder. Each timer of the flow cache is checked on
+// a capture made for it, the way `xflowd -r` runs it.
+#ifdef XFLOWD_HAVE_PCAP
+
+#include "agent/daemon/flow_probe.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exporter/capture_transport.h"
+#include "exporter/netflow/netflow_decoder.h"
+#include "hal/base/log.h"
+#include "hal/pcap/pcap_file_source.h"
+#include "sim/packet_builder.h"
+#include "sim/pcap_writer.h"
+
+namespace xflowd::agent::daemon {
+namespace {
+
+using exporter::CaptureTransport;
+using exporter::netflow::EndReason;
+using exporter::netflow::FlowRecord;
+using exporter::netflow::NetflowDecoder;
+
+constexpr int64_t kStartNs = 1767225600LL * 1000000000LL;  // 2026-01-01
+constexpr int64_t kSecondNs = 1000000000LL;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/xflowd-probe-test.XXXXXX";
+    path_ = mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~TempDir() {
+    for (const std::string& f : files_) std::remove(f.c_str());
+    if (!path_.empty()) rmdir(path_.c_str());
+  }
+  std::string File(const std::string& name) {
+    files_.push_back(path_ + "/" + name);
+    return files_.back();
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> files_;
+};
+
+sim::PacketSpec Udp(uint8_t host, uint16_t sport) {
+  sim::PacketSpec s;
+  s.protocol = sim::kIpProtoUdp;
+  s.src_ip[0] = 10, s.src_ip[3] = host;
+  s.dst_ip[0] = 192, s.dst_ip[1] = 0, s.dst_ip[2] = 2, s.dst_ip[3] = 1;
+  s.src_port = sport;
+  s.dst_port = 53;
+  return s;
+}
+
+sim::PacketSpec Tcp(uint8_t host, uint16_t sport, uint8_t flags) {
+  sim::PacketSpec s = Udp(host, sport);
+  s.protocol = sim::kIpProtoTcp;
+  s.dst_port = 443;
+  s.tcp_flags = flags;
+  return s;
+}
+
+// A capture written packet by packet; frames are whole (caplen = length) unless cut.
+class Capture {
+ public:
+  explicit Capture(const std::string& path) : path_(path) {
+    writer_ = std::move(sim::PcapWriter::Create(path).value());
+  }
+  // Writes one frame of `frame_length` bytes at `t_ns`; returns its IP bytes.
+  uint32_t Add(const sim::PacketSpec& spec, uint32_t frame_length, int64_t t_ns,
+               uint32_t caplen = 0) {
+    uint8_t buf[2048];
+    size_t n = sim::BuildFrame(spec, frame_length, buf, sizeof(buf));
+    EXPECT_EQ(n, frame_length);
+    size_t keep = caplen ? caplen : n;
+    EXPECT_TRUE(writer_->Write(t_ns, hal::base::ByteView(buf, keep), frame_length).ok());
+    return frame_length - sim::L2HeaderLength(spec);
+  }
+  void AddRaw(const uint8_t* bytes, size_t n, uint32_t original, int64_t t_ns) {
+    EXPECT_TRUE(writer_->Write(t_ns, hal::base::ByteView(bytes, n), original).ok());
+  }
+  void Close() { EXPECT_TRUE(writer_->Close().ok()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<sim::PcapWriter> writer_;
+};
+
+struct Result {
+  std::vector<FlowRecord> flows;
+  std::vector<exporter::netflow::DecodedMessage> messages;
+  agent::flow::FlowMeterStats meter;
+  std::string read_error;
+};
+
+// Runs `xflowd -r path -n 127.0.0.1:2055/<version>` with the given cache settings.
+Result Replay(const std::string& path, uint8_t version, uint32_t cache_size = 262144) {
+  DaemonOptions o;
+  o.read_file = path;
+  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:2055", 2055), version});
+  o.flow_cache_size = cache_size;
+  FlowProbeSettings fs;
+  fs.system_init_unix_ms = kStartNs / 1000000;
+  CaptureTransport* capture = nullptr;
+  fs.make_transport = [&capture](const FlowCollector&) {
+    auto t = std::make_unique<CaptureTransport>();
+    capture = t.get();
+    return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
+  };
+  hal::base::Logger logger = hal::base::Logger::Null();
+  auto probe = FlowProbe::Create(o, fs, logger);
+  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
+  auto src = hal::pcap::PcapFileSource::Create(path);
+  EXPECT_TRUE(src.ok()) << src.status().ToString();
+  Result r;
+  if (!probe.ok() || !src.ok()) return r;
+  hal::pcap::PcapFileSource& s = **src;
+  (*probe)->RunToEnd(s, [&s] { return s.done(); });
+  r.meter = (*probe)->meter().stats();
+  r.read_error = s.read_error();
+  NetflowDecoder decoder;
+  for (const auto& d : capture->datagrams()) {
+    auto m = decoder.Decode(hal::base::ByteView(d.data(), d.size()));
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    if (!m.ok()) continue;
+    for (const auto& f : m->flows) r.flows.push_back(f.record);
+    r.messages.push_back(*m);
+  }
+  return r;
+}
+
+TEST(FlowProbeCaptureTest, TwentySecondGapSplitsAtTheInactiveTimeout) {
+  TempDir dir;
+  Capture cap(dir.File("gap.pcap"));
+  uint64_t bytes_before = 0, bytes_after = 0;
+  for (int i = 0; i < 10; ++i) bytes_before += cap.Add(Udp(1, 1000), 200, kStartNs + i * kSecondNs);
+  for (int i = 0; i < 10; ++i) {
+    bytes_after += cap.Add(Udp(1, 1000), 300, kStartNs + (29 + i) * kSecondNs);
+  }
+  cap.Close();
+  Result r = Replay(cap.path(), 10);
+  ASSERT_EQ(r.flows.size(), 2u);
+  EXPECT_EQ(r.flows[0].packets, 10u);
+  EXPECT_EQ(r.flows[0].bytes, bytes_before);
+  EXPECT_EQ(r.flows[0].end_reason, EndReason::kIdleTimeout);
+  EXPECT_EQ(r.flows[0].first_ms, static_cast<uint64_t>(kStartNs / 1000000));
+  EXPECT_EQ(r.flows[0].last_ms, static_cast<uint64_t>(kStartNs / 1000000 + 9000));
+  EXPECT_EQ(r.flows[1].packets, 10u);
+  EXPECT_EQ(r.flows[1].bytes, bytes_after);
+  EXPECT_EQ(r.flows[1].end_reason, EndReason::kForcedEnd);  // the end of the file
+}
+
+TEST(FlowProbeCaptureTest, TwoHourFlowSplitsAtActiveTimeoutBoundaries) {
+  TempDir dir;
+  Capture cap(dir.File("long.pcap"));
+  for (int i = 0; i <= 7200; ++i) cap.Add(Tcp(2, 2000, 0x10), 100, kStartNs + i * kSecondNs);
+  cap.Close();
+  Result r = Replay(cap.path(), 10);
+  ASSERT_EQ(r.flows.size(), 5u);
+  uint64_t packets = 0;
+  for (size_t i = 0; i < r.flows.size(); ++i) {
+    const FlowRecord& f = r.flows[i];
+    packets += f.packets;
+    EXPECT_LT(f.last_ms - f.first_ms, 1800u * 1000) << i;
+    EXPECT_EQ(f.first_ms, static_cast<uint64_t>(kStartNs / 1000000 + i * 1800 * 1000)) << i;
+    EXPECT_EQ(f.end_reason, i < 4 ? EndReason::kActiveTimeout : EndReason::kForcedEnd) << i;
+  }
+  EXPECT_EQ(packets, 7201u);
+}
+
+TEST(FlowProbeCaptureTest, FinAndRstEndFlowsWithReasonThree) {
+  TempDir dir;
+  Capture cap(dir.File("finrst.pcap"));
+  for (int i = 0; i < 5; ++i) cap.Add(Tcp(3, 3000, 0x10), 100, kStartNs + i * 100000000LL);
+  cap.Add(Tcp(3, 3000, 0x11), 100, kStartNs + 5 * 100000000LL);  // FIN+ACK
+  for (int i = 0; i < 3; ++i) cap.Add(Tcp(4, 4000, 0x10), 100, kStartNs + i * 100000000LL);
+  cap.Add(Tcp(4, 4000, 0x04), 100, kStartNs + 3 * 100000000LL);  // RST
+  cap.Add(Tcp(5, 5000, 0x10), 100, kStartNs + 2 * kSecondNs);    // goes on past them
+  cap.Close();
+  Result r = Replay(cap.path(), 10);
+  std::map<uint16_t, FlowRecord> by_port;
+  for (const FlowRecord& f : r.flows) by_port[f.key.src_port] = f;
+  ASSERT_EQ(by_port.size(), 3u);
+  EXPECT_EQ(by_port[3000].packets, 6u);  // the FIN packet is in the record it ends
+  EXPECT_EQ(by_port[3000].end_reason, EndReason::kEndOfFlow);
+  EXPECT_EQ(by_port[3000].tcp_flags & 0x01, 0x01);
+  EXPECT_EQ(by_port[4000].packets, 4u);
+  EXPECT_EQ(by_port[4000].end_reason, EndReason::kEndOfFlow);
+  EXPECT_EQ(by_port[5000].end_reason, EndReason::kForcedEnd);
+}
+
+TEST(FlowProbeCaptureTest, FullCacheEvictsWithReasonFiveAndKeepsTotals) {
+  TempDir dir;
+  Capture cap(dir.File("many.pcap"));
+  uint64_t bytes = 0;
+  // 5,000 concurrent flows, 4 packets each, round robin over 4 seconds.
+  for (int round = 0; round < 4; ++round) {
+    for (int f = 0; f < 5000; ++f) {
+      bytes += cap.Add(Udp(static_cast<uint8_t>(f % 250 + 1), static_cast<uint16_t>(10000 + f)),
+                       120, kStartNs + round * kSecondNs + f * 100000LL);
+    }
+  }
+  cap.Close();
+  Result r = Replay(cap.path(), 9, 1000);
+  uint64_t packets = 0, got_bytes = 0;
+  for (const FlowRecord& f : r.flows) {
+    packets += f.packets;
+    got_bytes += f.bytes;
+  }
+  EXPECT_EQ(packets, 20000u);
+  EXPECT_EQ(got_bytes, bytes);
+  EXPECT_GT(r.meter.evictions, 0u);
+  EXPECT_EQ(r.meter.records_by_reason[5], r.meter.evictions);
+  EXPECT_EQ(r.meter.active_flows, 0u);
+}
+
+TEST(FlowProbeCaptureTest, SequenceNumbersPerVersion) {
+  TempDir dir;
+  Capture cap(dir.File("seq.pcap"));
+  for (int f = 0; f < 300; ++f) {
+    cap.Add(Udp(static_cast<uint8_t>(f % 200 + 1), static_cast<uint16_t>(20000 + f)), 100,
+            kStartNs + f * 1000000LL);
+  }
+  cap.Close();
+  for (uint8_t version : {5, 9, 10}) {
+    Result r = Replay(cap.path(), version);
+    ASSERT_GT(r.messages.size(), 3u) << int(version);
+    uint64_t flows_before = 0, data_before = 0;
+    for (size_t i = 0; i < r.messages.size(); ++i) {
+      const auto& m = r.messages[i];
+      if (version == 5) {
+        EXPECT_EQ(m.sequence, flows_before) << "v5 message " << i;  // flows before
+        EXPECT_EQ(m.count, m.flows.size());
+      } else if (version == 9) {
+        EXPECT_EQ(m.sequence, i) << "v9 message " << i;  // packets before
+        EXPECT_EQ(m.count, m.record_count);              // templates and options records included
+      } else {
+        EXPECT_EQ(m.sequence, data_before) << "IPFIX message " << i;  // data records before
+      }
+      flows_before += m.flows.size();
+      data_before += m.data_record_count;
+    }
+    EXPECT_EQ(flows_before, 300u) << int(version);
+  }
+}
+
+TEST(FlowProbeCaptureTest, BadInputIsCountedAndEarlierFlowsAreStillExported) {
+  TempDir dir;
+  Capture cap(dir.File("bad.pcap"));
+  const uint32_t good = cap.Add(Udp(9, 9000), 200, kStartNs);
+  // Cut to 20 bytes: the IP header is not all there.
+  cap.Add(Udp(9, 9001), 200, kStartNs + 1000000, 20);
+  // IPv4 total length larger than the frame: 100-byte frame that says 1000.
+  {
+    uint8_t buf[200];
+    sim::PacketSpec s = Udp(9, 9002);
+    size_t n = sim::BuildFrame(s, 100, buf, sizeof(buf));
+    buf[14 + 2] = 0x03, buf[14 + 3] = 0xe8;
+    cap.AddRaw(buf, n, 100, kStartNs + 2000000);
+  }
+  // IPv6 with payload length 0 and a UDP header after it.
+  {
+    uint8_t buf[200];
+    sim::PacketSpec s = Udp(9, 9003);
+    s.ip_version = 6;
+    s.src_ip[0] = 0xfd, s.dst_ip[0] = 0xfd, s.dst_ip[15] = 1;
+    size_t n = sim::BuildFrame(s, 120, buf, sizeof(buf));
+    buf[14 + 4] = 0, buf[14 + 5] = 0;
+    cap.AddRaw(buf, n, 120, kStartNs + 3000000);
+  }
+  // A later IPv4 fragment: counted, metered without ports.
+  {
+    uint8_t buf[200];
+    sim::PacketSpec s = Udp(9, 9004);
+    s.dont_fragment = false;
+    size_t n = sim::BuildFrame(s, 120, buf, sizeof(buf));
+    buf[14 + 6] = 0x00, buf[14 + 7] = 0x10;  // offset 16 x 8 bytes
+    cap.AddRaw(buf, n, 120, kStartNs + 4000000);
+  }
+  cap.Close();
+  // A record header that cannot be right after the good records: caplen 0x7fffffff.
+  {
+    FILE* f = std::fopen(cap.path().c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    const uint32_t hdr[4] = {1767225601u, 0, 0x7fffffffu, 0x7fffffffu};
+    std::fwrite(hdr, sizeof(hdr), 1, f);
+    std::fclose(f);
+  }
+  Result r = Replay(cap.path(), 10);
+  EXPECT_FALSE(r.read_error.empty());
+  EXPECT_EQ(r.meter.packets, 5u);
+  EXPECT_EQ(r.meter.truncated, 1u);
+  EXPECT_EQ(r.meter.bad_length, 1u);
+  EXPECT_EQ(r.meter.ipv6_zero_length, 1u);
+  EXPECT_EQ(r.meter.fragments, 1u);
+  ASSERT_EQ(r.flows.size(), 2u);  // the good flow and the fragment's own flow
+  bool found_good = false;
+  for (const FlowRecord& f : r.flows) {
+    if (f.key.src_port == 9000) {
+      found_good = true;
+      EXPECT_EQ(f.bytes, good);
+      EXPECT_EQ(f.end_reason, EndReason::kForcedEnd);
+    } else {
+      EXPECT_EQ(f.key.src_port, 0);  // a later fragment has no ports
+    }
+  }
+  EXPECT_TRUE(found_good);
+}
+
+}  // namespace
+}  // namespace xflowd::agent::daemon
+
+#endif  // XFLOWD_HAVE_PCAP

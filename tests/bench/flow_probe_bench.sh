@@ -31,7 +31,16 @@ xflowd=$build/agent/xflowd
 py=/usr/bin/python3
 
 if [ "$(id -u)" -eq 0 ] && [ -z "${XF_BENCH_IN_NS:-}" ] && command -v unshare >/dev/null; then
-  exec env XF_BENCH_IN_NS=1 unshare -n -- bash "$0" "$@"
+  # nfcapd -B 32 MiB keeps up with a replay only if net.core.rmem_max allows it; that sysctl
+  # is global (not settable in the namespace): raise it for the run, put it back after.
+  old_rmem=$(sysctl -n net.core.rmem_max)
+  if [ "$old_rmem" -lt 33554432 ]; then
+    sysctl -q -w net.core.rmem_max=33554432
+    trap 'sysctl -q -w net.core.rmem_max='"$old_rmem" EXIT
+  fi
+  rc=0
+  env XF_BENCH_IN_NS=1 unshare -n -- bash "$0" "$@" || rc=$?
+  exit $rc
 fi
 if [ -n "${XF_BENCH_IN_NS:-}" ]; then
   ip link set lo up || { echo "FAIL: cannot bring lo up in the bench namespace"; exit 1; }

@@ -35,8 +35,18 @@ if [ "$exporter" = xflowd ] && [ ! -x "$xflowd" ]; then
 fi
 
 # Everything below runs in a private network namespace: its own 127.0.0.1, no port clashes.
+# nfcapd needs a 32 MiB socket buffer to keep up with a replay (xflowd -r sends ~12,000
+# messages a second); net.core.rmem_max is global and cannot be set inside the namespace, so
+# it is raised here for the run and put back afterwards.
 if [ -z "${XF_INTEROP_IN_NS:-}" ]; then
-  exec env XF_INTEROP_IN_NS=1 unshare -n -- bash "$0" "$@"
+  old_rmem=$(sysctl -n net.core.rmem_max)
+  if [ "$old_rmem" -lt 33554432 ]; then
+    sysctl -q -w net.core.rmem_max=33554432
+    trap 'sysctl -q -w net.core.rmem_max='"$old_rmem" EXIT
+  fi
+  rc=0
+  env XF_INTEROP_IN_NS=1 unshare -n -- bash "$0" "$@" || rc=$?
+  exit $rc
 fi
 ip link set lo up
 

@@ -2,14 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <net/if.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/socket.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -239,12 +237,9 @@ TEST(TcPrivilegedTest, MissingSampleActionIsReportedInANetns) {
     }
     const std::string a = "xfh4a" + std::to_string(getpid() % 100000);
     const std::string b = "xfh4b" + std::to_string(getpid() % 100000);
-    nl_sock* sk = nl_socket_alloc();
-    ASSERT_NE(sk, nullptr);
-    ASSERT_EQ(nl_connect(sk, NETLINK_ROUTE), 0);
-    const int err = rtnl_link_veth_add(sk, a.c_str(), b.c_str(), getpid());
-    nl_socket_free(sk);
-    if (err < 0) {
+    // A child forked from this thread starts in the thread's new namespace.
+    const std::string cmd = "ip link add " + a + " type veth peer name " + b + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
       skip = "cannot create a veth pair in the test namespace";
       return;
     }

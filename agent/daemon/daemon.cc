@@ -51,6 +51,7 @@ Daemon::Daemon(const DaemonOptions& options, const Platform& platform,
 Daemon::~Daemon() {
   // The platform outlives us: it must not call back into a dead daemon.
   if (listening_) platform_.ports->SetListener(nullptr);
+  if (platform_.bind_agent && agent_) platform_.bind_agent(nullptr);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options,
@@ -101,6 +102,7 @@ Status Daemon::Init(DaemonSettings settings) {
   sflow::ReceiverConfig rc;
   rc.max_datagram_bytes = options_.max_datagram_bytes;
   receiver_ = &agent_->AddReceiver(rc, raw);
+  if (platform_.bind_agent) platform_.bind_agent(agent_.get());
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");
@@ -194,6 +196,7 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   sc.sampling_rate = applied;
   sc.header_bytes = options_.header_bytes;
   sc.max_samples_per_s = options_.max_samples_per_s;
+  sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   agent_->AddSampler(port.ifindex, hal::Direction::kIngress, sc, *receiver_, platform_.sampling);
   sflow::PollerConfig pc;
   pc.interval_s = options_.polling_interval_s;

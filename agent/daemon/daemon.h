@@ -43,6 +43,13 @@ struct Platform {
   hal::base::Duration advance_period = hal::base::milliseconds(10);
   // For logs and the summary: "simulated switch, 48 x 10G at 20% load".
   std::string description;
+  // Kernel filters that cannot count what they reject (AF_PACKET, NFLOG): true for the ports
+  // whose sample pool the platform supplies from interface counters
+  // (SamplerConfig::external_pool). Empty: every pool comes from the samples.
+  std::function<bool(uint32_t ifindex)> pool_from_counters;
+  // Called with the agent once it exists and with nullptr before it goes, so the platform can
+  // add counter deltas to the samplers' pools (Sampler::AddToSamplePool). May be empty.
+  std::function<void(sflow::Agent* agent)> bind_agent;
 };
 
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(

@@ -42,7 +42,7 @@ void Sampler::OnSample(const hal::PacketSample& sample) {
 
   if (sample.sampling_rate <= 1) {
     hardware_input_ = false;
-    ++pool_;
+    if (!config_.external_pool) ++pool_;
     if (Take(rate_)) Export(sample, rate_);
     return;
   }
@@ -62,7 +62,7 @@ void Sampler::OnSample(const hal::PacketSample& sample) {
   stats_.source_drops += gap;
   // Every packet the hardware looked at, including those behind the lost samples. 32-bit
   // arithmetic wraps, as the sFlow counter does.
-  pool_ += hw_rate * (1 + gap);
+  if (!config_.external_pool) pool_ += hw_rate * (1 + gap);
 
   if (rate_ <= hw_rate) {
     skip_ = 0;

@@ -431,5 +431,36 @@ TEST_F(SamplerTest, ControlErrorKeepsTheDoubledRate) {
   EXPECT_EQ(s.drops(), 0u);
 }
 
+TEST_F(SamplerTest, ExternalPoolComesOnlyFromTheInterfaceCounters) {
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.external_pool = true;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  // AF_PACKET: samples carry the rate, no source sequence; the pool is the rx counter delta.
+  PacketSample p = Packet(100);
+  s.OnSample(p);
+  EXPECT_EQ(s.sample_pool(), 0u);
+  s.AddToSamplePool(1234);
+  s.OnSample(p);
+  s.AddToSamplePool(66);
+  s.OnSample(p);
+  EXPECT_EQ(s.sample_pool(), 1300u);
+  // Sequence gaps are still drops, but they do not grow the pool.
+  s.OnSample(Hw(100, 1));
+  s.OnSample(Hw(100, 4));
+  EXPECT_EQ(s.drops(), 2u);
+  EXPECT_EQ(s.sample_pool(), 1300u);
+  // The pool wraps at 2^32 like the sFlow counter.
+  s.AddToSamplePool(0xFFFFFFFFull);
+  EXPECT_EQ(s.sample_pool(), 1299u);
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 5u);
+  EXPECT_EQ(samples[0].sample_pool, 0u);
+  EXPECT_EQ(samples[1].sample_pool, 1234u);
+  EXPECT_EQ(samples[2].sample_pool, 1300u);
+  EXPECT_EQ(samples[4].drops, 2u);
+  for (const auto& x : samples) EXPECT_EQ(x.sampling_rate, 100u);
+}
+
 }  // namespace
 }  // namespace xflowd::agent::sflow

@@ -1,0 +1,331 @@
+#include "agent/linux/linux_platform.h"
+
+#include <cinttypes>
+#include <utility>
+
+#include "hal/rtnl/rtnl_port_inventory.h"
+#ifdef XFLOWD_HAVE_PSAMPLE
+#include "hal/psample/psample_source.h"
+#endif
+#ifdef XFLOWD_HAVE_TC
+#include "hal/tc/tc_sampling_control.h"
+#endif
+#ifdef XFLOWD_HAVE_NFLOG
+#include "hal/nflog/nflog_source.h"
+#include "hal/nflog/nft_sampling_rule.h"
+#endif
+
+namespace xflowd::agent::os_linux {
+
+using daemon::SampleBackend;
+using hal::base::InvalidArgumentError;
+using hal::base::LogLevel;
+using hal::base::NotFoundError;
+using hal::base::Result;
+using hal::base::Status;
+using hal::base::UnimplementedError;
+
+namespace {
+
+// Counter reads for the pool are one netlink round trip: not more often than this per port.
+constexpr hal::base::Duration kPoolRefreshPeriod = hal::base::milliseconds(10);
+
+template <typename T>
+Result<std::unique_ptr<hal::PacketSource>> AsSource(Result<std::unique_ptr<T>> r) {
+  if (!r.ok()) return r.status();
+  return std::unique_ptr<hal::PacketSource>(std::move(r).value());
+}
+
+#ifdef XFLOWD_HAVE_NFLOG
+class InstalledNftRule final : public Installed {
+ public:
+  explicit InstalledNftRule(std::unique_ptr<hal::nflog::NftSamplingRule> rule)
+      : rule_(std::move(rule)) {}
+
+ private:
+  std::unique_ptr<hal::nflog::NftSamplingRule> rule_;
+};
+#endif
+
+}  // namespace
+
+LinuxPlatform::LinuxPlatform(const LinuxPlatformOptions& options, LinuxBackends backends,
+                             const hal::base::Clock& clock, hal::base::Logger& logger)
+    : options_(options), backends_(std::move(backends)), clock_(clock), logger_(logger) {}
+
+LinuxPlatform::~LinuxPlatform() {
+  // Sockets and rules go before the tc filters, which go before the inventory.
+  state_.clear();
+}
+
+Result<std::unique_ptr<LinuxPlatform>> LinuxPlatform::Create(const LinuxPlatformOptions& options,
+                                                             const hal::base::Clock& clock,
+                                                             hal::base::Logger& logger) {
+  auto inventory = hal::rtnl::RtnlPortInventory::Create();
+  if (!inventory.ok()) return inventory.status().WithContext("rtnetlink link inventory");
+  auto counters = hal::rtnl::RtnlCounterSource::Create();
+  if (!counters.ok()) return counters.status().WithContext("rtnetlink counters");
+  hal::rtnl::RtnlPortInventory* inv = inventory->get();
+
+  LinuxBackends b;
+  b.ports = inv;
+  b.counters = counters->get();
+  b.port_events_fd = inv->fd();
+  b.process_port_events = [inv] { inv->ProcessEvents(); };
+  b.open_afpacket = [&clock](const hal::afpacket::AfPacketOptions& o) {
+    return AsSource(hal::afpacket::AfPacketSource::Create(o, clock));
+  };
+#ifdef XFLOWD_HAVE_PSAMPLE
+  b.open_psample = [&clock, &logger, group = options.psample_group]() {
+    hal::psample::PsampleSourceOptions o;
+    o.parser = hal::psample::ParserOptions::WithBaseGroup(group);
+    o.parser.wall_to_mono_ns = clock.Now().ns() - clock.WallNow().ns();
+    return AsSource(hal::psample::PsamplePacketSource::Create(o, clock, logger));
+  };
+#endif
+#ifdef XFLOWD_HAVE_TC
+  b.open_tc = [group = options.psample_group]() -> Result<std::unique_ptr<hal::SamplingControl>> {
+    hal::tc::TcSamplingOptions o;
+    o.ingress_group = group;
+    o.egress_group = group + 1;
+    auto tc = hal::tc::TcSamplingControl::Create(o);
+    if (!tc.ok()) return tc.status();
+    return std::unique_ptr<hal::SamplingControl>(std::move(tc).value());
+  };
+#endif
+#ifdef XFLOWD_HAVE_NFLOG
+  b.open_nflog = [&clock](uint16_t group, uint32_t rate, uint32_t header_bytes) {
+    hal::nflog::NflogOptions o;
+    o.group = group;
+    o.sampling_rate = rate;
+    o.copy_range = header_bytes;
+    return AsSource(hal::nflog::NflogSource::Create(o, clock));
+  };
+  b.install_nft = [](const std::string& device, uint32_t rate, uint16_t group,
+                     uint32_t header_bytes) -> Result<std::unique_ptr<Installed>> {
+    hal::nflog::NftRuleOptions o;
+    o.device = device;
+    o.sampling_rate = rate;
+    o.group = group;
+    o.snaplen = header_bytes;
+    auto rule = hal::nflog::NftSamplingRule::Install(o);
+    if (!rule.ok()) return rule.status();
+    return std::unique_ptr<Installed>(new InstalledNftRule(std::move(rule).value()));
+  };
+#endif
+  std::unique_ptr<LinuxPlatform> p(new LinuxPlatform(options, std::move(b), clock, logger));
+  p->owned_ports_ = std::move(inventory).value();
+  p->owned_counters_ = std::move(counters).value();
+  XFLOWD_RETURN_IF_ERROR(p->Init());
+  return p;
+}
+
+Result<std::unique_ptr<LinuxPlatform>> LinuxPlatform::CreateWith(
+    const LinuxPlatformOptions& options, LinuxBackends backends, const hal::base::Clock& clock,
+    hal::base::Logger& logger) {
+  std::unique_ptr<LinuxPlatform> p(new LinuxPlatform(options, std::move(backends), clock, logger));
+  XFLOWD_RETURN_IF_ERROR(p->Init());
+  return p;
+}
+
+Status LinuxPlatform::Init() {
+  if (!backends_.ports || !backends_.counters || !backends_.open_afpacket) {
+    return InvalidArgumentError("Linux platform: port inventory, counters and AF_PACKET needed");
+  }
+  if (options_.patterns.empty()) {
+    return InvalidArgumentError("no --sample PATTERN: which ports should be sampled?");
+  }
+  auto packets = MultiPacketSource::Create();
+  if (!packets.ok()) return packets.status();
+  packets_ = std::move(packets).value();
+  ports_ = std::make_unique<FilteredPortInventory>(*backends_.ports, options_.patterns);
+  ports_->SetReleaseHook(
+      [this](const hal::PortInfo& port, SampleBackend backend) { Release(port, backend); });
+  if (backends_.port_events_fd >= 0 && backends_.process_port_events) {
+    XFLOWD_RETURN_IF_ERROR(packets_->AddWatch(kLinkEventsKey, backends_.port_events_fd,
+                                              backends_.process_port_events));
+  }
+  return Status::Ok();
+}
+
+daemon::Platform LinuxPlatform::platform() {
+  daemon::Platform p;
+  p.packets = packets_.get();
+  p.sampling = this;
+  p.counters = backends_.counters;
+  p.ports = ports_.get();
+  std::string what;
+  for (const daemon::SamplePattern& sp : options_.patterns) {
+    what += (what.empty() ? "" : ", ") + sp.pattern + "=" + daemon::SampleBackendName(sp.backend);
+  }
+  p.description = "Linux ports " + what;
+  p.pool_from_counters = [this](uint32_t ifindex) {
+    const FilteredPortInventory::Port* port = ports_->Find(ifindex);
+    return port != nullptr && port->backend != SampleBackend::kPsample;
+  };
+  p.bind_agent = [this](sflow::Agent* agent) { agent_ = agent; };
+  return p;
+}
+
+int LinuxPlatform::NflogGroupOf(uint32_t ifindex) const {
+  auto it = state_.find(ifindex);
+  return it == state_.end() ? -1 : it->second.nflog_group;
+}
+
+void LinuxPlatform::StartPool(uint32_t ifindex, PortState& st) {
+  if (st.pool_started) return;
+  Result<hal::PortCounters> c = backends_.counters->ReadCounters(ifindex);
+  if (!c.ok()) return;  // the first Advance starts from its read instead
+  st.pool.Reset(*c);
+  st.pool_started = true;
+  st.last_refresh = clock_.Now();
+}
+
+void LinuxPlatform::RefreshPool(uint32_t ifindex, bool force) {
+  if (agent_ == nullptr) return;
+  auto it = state_.find(ifindex);
+  if (it == state_.end() || it->second.backend == SampleBackend::kPsample) return;
+  PortState& st = it->second;
+  const hal::base::MonoTime now = clock_.Now();
+  if (!force && st.pool_started && now - st.last_refresh < kPoolRefreshPeriod) return;
+  sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
+  if (sampler == nullptr) return;  // not yet (or no longer) sampled: keep the baseline
+  Result<hal::PortCounters> c = backends_.counters->ReadCounters(ifindex);
+  if (!c.ok()) return;
+  st.last_refresh = now;
+  if (!st.pool_started) {
+    st.pool.Reset(*c);
+    st.pool_started = true;
+    return;
+  }
+  sampler->AddToSamplePool(st.pool.Advance(*c));
+}
+
+Result<uint32_t> LinuxPlatform::SetSamplingRate(uint32_t ifindex, hal::Direction direction,
+                                                uint32_t rate, uint32_t header_bytes) {
+  if (direction != hal::Direction::kIngress) {
+    return UnimplementedError("the Linux platform samples ingress only");
+  }
+  const FilteredPortInventory::Port* port = ports_->Find(ifindex);
+  if (port == nullptr) {
+    return NotFoundError("ifindex " + std::to_string(ifindex) + " is not a port matching --sample");
+  }
+  PortState& st = state_[ifindex];
+  st.backend = port->backend;
+  Result<uint32_t> r = 0u;
+  switch (port->backend) {
+    case SampleBackend::kAfPacket:
+      r = SetAfPacket(port->info, st, rate, header_bytes);
+      break;
+    case SampleBackend::kPsample:
+      r = SetPsample(port->info, rate, header_bytes);
+      break;
+    case SampleBackend::kNflog:
+      r = SetNflog(port->info, st, rate, header_bytes);
+      break;
+  }
+  if (r.ok()) {
+    st.rate = *r;
+  } else if (st.rate == 0) {
+    state_.erase(ifindex);
+  }
+  return r;
+}
+
+Result<uint32_t> LinuxPlatform::SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
+                                            uint32_t header_bytes) {
+  packets_->Remove(AfPacketKey(port.ifindex));
+  if (rate == 0) return 0u;
+  hal::afpacket::AfPacketOptions o;
+  o.ifname = port.name;
+  o.sampling_rate = rate;
+  o.snaplen = header_bytes;
+  o.ingress_only = options_.ingress_only;
+  auto src = backends_.open_afpacket(o);
+  if (!src.ok()) return src.status().WithContext("AF_PACKET on " + port.name);
+  StartPool(port.ifindex, st);
+  const uint32_t ifindex = port.ifindex;
+  XFLOWD_RETURN_IF_ERROR(packets_->Add(AfPacketKey(ifindex), std::move(src).value(),
+                                       [this, ifindex] { RefreshPool(ifindex, false); }));
+  return rate;
+}
+
+Result<uint32_t> LinuxPlatform::SetPsample(const hal::PortInfo& port, uint32_t rate,
+                                           uint32_t header_bytes) {
+  if (!backends_.open_tc || !backends_.open_psample) {
+    return UnimplementedError("psample on " + port.name +
+                              ": this xflowd was built without the PSAMPLE/tc back-ends "
+                              "(libnl-genl-3-dev, libnl-route-3-dev)");
+  }
+  if (!tc_) {
+    auto tc = backends_.open_tc();
+    if (!tc.ok()) return tc.status().WithContext("tc sampling control");
+    tc_ = std::move(tc).value();
+  }
+  if (!psample_open_ && rate > 0) {
+    auto src = backends_.open_psample();
+    if (!src.ok()) return src.status().WithContext("PSAMPLE socket");
+    XFLOWD_RETURN_IF_ERROR(packets_->Add(kPsampleKey, std::move(src).value()));
+    psample_open_ = true;
+  }
+  auto r = tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, rate, header_bytes);
+  if (!r.ok()) return r.status().WithContext("tc sample on " + port.name);
+  return r;
+}
+
+Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& st, uint32_t rate,
+                                         uint32_t header_bytes) {
+  if (!backends_.open_nflog || !backends_.install_nft) {
+    return UnimplementedError("nflog on " + port.name +
+                              ": this xflowd was built without the NFLOG back-end "
+                              "(libnl-nf-3-dev)");
+  }
+  st.nft_rule.reset();
+  packets_->Remove(NflogKey(port.ifindex));
+  if (rate == 0) {
+    if (st.nflog_group >= 0) nflog_groups_.erase(st.nflog_group);
+    st.nflog_group = -1;
+    return 0u;
+  }
+  if (st.nflog_group < 0) {
+    // One group per port: NFLOG numbers packets per group, and the sampler reads gaps in that
+    // numbering as drops of its own port.
+    int g = static_cast<int>(options_.nflog_group);
+    while (nflog_groups_.count(g) > 0) ++g;
+    if (g > 65535) return hal::base::ResourceExhaustedError("no free NFLOG group");
+    nflog_groups_.insert(g);
+    st.nflog_group = g;
+  }
+  const uint16_t group = static_cast<uint16_t>(st.nflog_group);
+  auto src = backends_.open_nflog(group, rate, header_bytes);
+  if (!src.ok()) return src.status().WithContext("NFLOG group " + std::to_string(group));
+  const uint32_t ifindex = port.ifindex;
+  XFLOWD_RETURN_IF_ERROR(packets_->Add(NflogKey(ifindex), std::move(src).value(),
+                                       [this, ifindex] { RefreshPool(ifindex, false); }));
+  auto rule = backends_.install_nft(port.name, rate, group, header_bytes);
+  if (!rule.ok()) {
+    packets_->Remove(NflogKey(ifindex));
+    return rule.status().WithContext("nft sampling rule on " + port.name);
+  }
+  st.nft_rule = std::move(rule).value();
+  StartPool(ifindex, st);
+  return rate;
+}
+
+void LinuxPlatform::Release(const hal::PortInfo& port, SampleBackend backend) {
+  packets_->Remove(AfPacketKey(port.ifindex));
+  packets_->Remove(NflogKey(port.ifindex));
+  auto it = state_.find(port.ifindex);
+  if (it != state_.end()) {
+    if (it->second.nflog_group >= 0) nflog_groups_.erase(it->second.nflog_group);
+    state_.erase(it);
+  }
+  if (backend == SampleBackend::kPsample && tc_) {
+    // Gone devices take their filters with them; a renamed one keeps them until now.
+    (void)tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0, 0);
+  }
+  logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): %s sampling released", port.name.c_str(),
+              port.ifindex, daemon::SampleBackendName(backend));
+}
+
+}  // namespace xflowd::agent::os_linux

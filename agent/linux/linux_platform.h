@@ -1,0 +1,157 @@
+// LinuxPlatform: the daemon::Platform of a Linux host or switch, built from the Linux
+// back-ends and the --sample patterns.
+//
+//   PortInventory   rtnetlink links filtered by the patterns (FilteredPortInventory): links
+//                   that appear, go or are renamed are followed without a restart.
+//   CounterSource   rtnetlink IFLA_STATS64 (RtnlCounterSource); speed from ethtool.
+//   PacketSource    MultiPacketSource over: one AF_PACKET socket per afpacket port, one
+//                   NFLOG socket per nflog port (groups nflog_group, +1, ...), one PSAMPLE
+//                   socket for every psample port, and the rtnetlink event socket.
+//   SamplingControl this class, routing by the port's back-end: afpacket (re)opens the port's
+//                   socket with the new in-kernel 1-in-N filter; psample programs tc matchall
+//                   + sample (TcSamplingControl); nflog opens the group and installs the nft
+//                   rule (NftSamplingRule). Ingress only (the daemon samples ingress).
+//
+// Sample pool: AF_PACKET and NFLOG filters drop what they do not sample without counting it,
+// so for those ports the pool is the interface's received-packet counter delta
+// (hal/afpacket/sample_pool.h): the platform reads the port's counters right before each
+// Drain of that port's socket (at most every 10 ms) and adds the delta to the port's sampler
+// (Sampler::AddToSamplePool, SamplerConfig::external_pool). Samples in the ring were taken
+// before the read, so the pool a flow sample carries covers every packet up to it. PSAMPLE
+// ports keep the hardware pool (rate x (1 + sequence gap)).
+//
+// Threading: the event loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/daemon.h"
+#include "agent/daemon/options.h"
+#include "agent/linux/multi_packet_source.h"
+#include "agent/linux/port_filter.h"
+#include "agent/sflow/agent.h"
+#include "hal/afpacket/afpacket_source.h"
+#include "hal/afpacket/sample_pool.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/status.h"
+#include "hal/counter_source.h"
+#include "hal/packet_source.h"
+#include "hal/port_inventory.h"
+#include "hal/sampling_control.h"
+
+namespace xflowd::agent::os_linux {
+
+struct LinuxPlatformOptions {
+  std::vector<daemon::SamplePattern> patterns;
+  uint32_t psample_group = 1;  // ingress; +1 egress
+  uint32_t nflog_group = 5;    // first group; each nflog port takes the lowest free one
+  bool ingress_only = false;   // AF_PACKET: PACKET_IGNORE_OUTGOING
+};
+
+// Something to keep alive while a port is sampled (an nft rule); its destructor undoes it.
+class Installed {
+ public:
+  virtual ~Installed() = default;
+};
+
+// The kernel-facing pieces. Create() fills them with the real back-ends; tests with fakes.
+struct LinuxBackends {
+  hal::PortInventory* ports = nullptr;     // every link; required, not owned
+  hal::CounterSource* counters = nullptr;  // required, not owned
+  int port_events_fd = -1;                 // readable when process_port_events has work
+  std::function<void()> process_port_events;
+  std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>(
+      const hal::afpacket::AfPacketOptions&)>
+      open_afpacket;
+  // Empty when the build lacks the back-end (the port then fails with UNIMPLEMENTED).
+  std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>()> open_psample;
+  std::function<hal::base::Result<std::unique_ptr<hal::SamplingControl>>()> open_tc;
+  std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>(uint16_t group, uint32_t rate,
+                                                                      uint32_t header_bytes)>
+      open_nflog;
+  std::function<hal::base::Result<std::unique_ptr<Installed>>(
+      const std::string& device, uint32_t rate, uint16_t group, uint32_t header_bytes)>
+      install_nft;
+};
+
+class LinuxPlatform final : public hal::SamplingControl {
+ public:
+  // The real back-ends, in the calling thread's network namespace. Needs CAP_NET_ADMIN and
+  // CAP_NET_RAW.
+  static hal::base::Result<std::unique_ptr<LinuxPlatform>> Create(
+      const LinuxPlatformOptions& options, const hal::base::Clock& clock,
+      hal::base::Logger& logger);
+  // With given back-ends (tests).
+  static hal::base::Result<std::unique_ptr<LinuxPlatform>> CreateWith(
+      const LinuxPlatformOptions& options, LinuxBackends backends, const hal::base::Clock& clock,
+      hal::base::Logger& logger);
+  ~LinuxPlatform() override;
+  LinuxPlatform(const LinuxPlatform&) = delete;
+  LinuxPlatform& operator=(const LinuxPlatform&) = delete;
+
+  // For the Daemon; valid while this object lives.
+  daemon::Platform platform();
+
+  // Ingress only; rate 0 stops sampling the port. Returns the rate applied.
+  hal::base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, hal::Direction direction,
+                                              uint32_t rate, uint32_t header_bytes) override;
+
+  MultiPacketSource& packets() { return *packets_; }
+  FilteredPortInventory& ports() { return *ports_; }
+  // Brings the sample pool of an afpacket/nflog port up to date now (also done before each
+  // Drain of its socket).
+  void RefreshPool(uint32_t ifindex, bool force);
+  // The NFLOG group of an nflog port, -1 if none.
+  int NflogGroupOf(uint32_t ifindex) const;
+
+  static constexpr MultiPacketSource::Key kPsampleKey = 1ull << 40;
+  static constexpr MultiPacketSource::Key kLinkEventsKey = 2ull << 40;
+  static MultiPacketSource::Key AfPacketKey(uint32_t ifindex) { return ifindex; }
+  static MultiPacketSource::Key NflogKey(uint32_t ifindex) { return (1ull << 32) | ifindex; }
+
+ private:
+  struct PortState {
+    daemon::SampleBackend backend = daemon::SampleBackend::kAfPacket;
+    uint32_t rate = 0;
+    bool pool_started = false;
+    hal::afpacket::InterfacePool pool{hal::Direction::kIngress};
+    hal::base::MonoTime last_refresh;
+    int nflog_group = -1;
+    std::unique_ptr<Installed> nft_rule;
+  };
+  LinuxPlatform(const LinuxPlatformOptions& options, LinuxBackends backends,
+                const hal::base::Clock& clock, hal::base::Logger& logger);
+  hal::base::Status Init();
+  void Release(const hal::PortInfo& port, daemon::SampleBackend backend);
+  void StartPool(uint32_t ifindex, PortState& st);
+  hal::base::Result<uint32_t> SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
+                                          uint32_t header_bytes);
+  hal::base::Result<uint32_t> SetPsample(const hal::PortInfo& port, uint32_t rate,
+                                         uint32_t header_bytes);
+  hal::base::Result<uint32_t> SetNflog(const hal::PortInfo& port, PortState& st, uint32_t rate,
+                                       uint32_t header_bytes);
+
+  LinuxPlatformOptions options_;
+  LinuxBackends backends_;
+  const hal::base::Clock& clock_;
+  hal::base::Logger& logger_;
+  // Real back-ends when built by Create() (backends_ points into them).
+  std::unique_ptr<hal::PortInventory> owned_ports_;
+  std::unique_ptr<hal::CounterSource> owned_counters_;
+  std::unique_ptr<MultiPacketSource> packets_;
+  std::unique_ptr<FilteredPortInventory> ports_;
+  std::unique_ptr<hal::SamplingControl> tc_;
+  bool psample_open_ = false;
+  std::map<uint32_t, PortState> state_;
+  std::set<int> nflog_groups_;
+  sflow::Agent* agent_ = nullptr;
+};
+
+}  // namespace xflowd::agent::os_linux

@@ -1,13 +1,16 @@
-// xflowd: parses the command line, builds the packet source (the simulated switch, a live
-// interface or a capture file) and the daemon or flow probe, runs it. Exit status: 0 ok,
+// xflowd: parses the command line, builds the packet source (the simulated switch, the ports
+// of this Linux host or switch, a live interface or a capture file) and the daemon or flow
+// probe, runs it. Exit status: 0 ok,
 // 1 runtime failure, 2 usage error.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "agent/daemon/capture_file_source.h"
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
@@ -18,6 +21,9 @@
 
 #ifdef XFLOWD_HAVE_SIM
 #include "sim/sim_switch.h"
+#endif
+#ifdef XFLOWD_HAVE_LINUX
+#include "agent/linux/linux_platform.h"
 #endif
 #ifdef XFLOWD_HAVE_PCAP
 #include "hal/pcap/pcap_file_source.h"
@@ -84,21 +90,55 @@ Status WriteSimTruth(xflowd::sim::SimSwitch& sw, const std::string& path) {
 }
 #endif
 
-#ifdef XFLOWD_HAVE_PCAP
 using xflowd::agent::daemon::FlowProbe;
 using xflowd::agent::daemon::FlowProbeSettings;
 
+// A capture file as a PacketSource: libpcap's reader (pcap and pcapng, software sampling) when
+// this build has it, else xflowd's own (classic pcap).
+struct CaptureInput {
+  std::unique_ptr<xflowd::hal::PacketSource> source;
+  std::function<bool()> done;
+  std::function<std::string()> read_error;
+  std::function<uint64_t()> packets_read;
+};
+
+xflowd::hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sampling,
+                                                    uint64_t seed) {
+  CaptureInput in;
+#ifdef XFLOWD_HAVE_PCAP
+  namespace pc = xflowd::hal::pcap;
+  pc::PcapFileOptions fo;
+  fo.sampling_rate = sampling;
+  fo.seed = seed;
+  auto s = pc::PcapFileSource::Create(path, fo);
+  if (!s.ok()) return s.status();
+  pc::PcapFileSource* raw = s->get();
+  in.source = std::move(s.value());
+  in.done = [raw] { return raw->done(); };
+  in.read_error = [raw] { return raw->read_error(); };
+  in.packets_read = [raw] { return raw->packets_read(); };
+#else
+  (void)sampling;
+  (void)seed;
+  auto s = xflowd::agent::daemon::CaptureFileSource::Create(path);
+  if (!s.ok()) return s.status();
+  xflowd::agent::daemon::CaptureFileSource* raw = s->get();
+  in.source = std::move(s.value());
+  in.done = [raw] { return raw->done(); };
+  in.read_error = [raw] { return raw->read_error(); };
+  in.packets_read = [raw] { return raw->packets_read(); };
+#endif
+  return in;
+}
+
 // -r FILE: packet time drives the flow timers; the exporters' clock starts at the first packet.
 int RunFile(const DaemonOptions& options, Logger& logger) {
-  namespace pc = xflowd::hal::pcap;
   xflowd::hal::base::SystemClock clock;
-  pc::PcapFileOptions fo;
-  fo.sampling_rate = options.sampling_rate.value_or(1);
-  fo.seed = options.seed;
-  auto source = pc::PcapFileSource::Create(options.read_file, fo);
-  if (!source.ok()) {
+  const uint32_t sampling = options.sampling_rate.value_or(1);
+  auto input = OpenCapture(options.read_file, sampling, options.seed);
+  if (!input.ok()) {
     logger.Log(LogLevel::kError, "-r %s: %s", options.read_file.c_str(),
-               source.status().message().c_str());
+               input.status().message().c_str());
     return kExitFailure;
   }
   // sysUptime 0 = the first packet: read it once to learn its time.
@@ -108,51 +148,54 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
       uint64_t ms = 0;
       void OnSample(const xflowd::hal::PacketSample& s) override { ms = s.timestamp.ms(); }
     } peek;
-    auto probe_file = pc::PcapFileSource::Create(options.read_file);
-    if (probe_file.ok()) {
-      (*probe_file)->Drain(peek, 1);
+    auto again = OpenCapture(options.read_file, 1, options.seed);
+    if (again.ok()) {
+      again->source->Drain(peek, 1);
       first_ms = peek.ms;
     }
   }
   FlowProbeSettings fs;
   fs.unix_offset_ms = 0;  // packet time is Unix time
   fs.system_init_unix_ms = first_ms;
-  fs.sampling_rate = fo.sampling_rate;
+  fs.sampling_rate = sampling;
   fs.clock = &clock;
   auto probe = FlowProbe::Create(options, fs, logger);
   if (!probe.ok()) {
     logger.Log(LogLevel::kError, "%s", probe.status().message().c_str());
     return kExitFailure;
   }
-  (*probe)->SetInterfaceNames({{fo.ifindex, "pcap"}});
+  (*probe)->SetInterfaceNames({{1, "pcap"}});
   if (!(*probe)->WaitForStreams(xflowd::hal::base::seconds(5), false)) {
     logger.Log(LogLevel::kWarning,
                "a TCP collector is not connected after 5 s; its messages "
                "are dropped until it is");
   }
-  pc::PcapFileSource& src = **source;
+  CaptureInput& in = *input;
   const auto t0 = clock.Now();
-  auto run = (*probe)->RunToEnd(src, [&src] { return src.done(); });
+  auto run = (*probe)->RunToEnd(*in.source, in.done);
   (*probe)->WaitForStreams(xflowd::hal::base::seconds(5), true);
   const double secs = static_cast<double>((clock.Now() - t0).count()) / 1e9;
-  if (!src.read_error().empty()) {
+  const std::string read_error = in.read_error();
+  if (!read_error.empty()) {
     logger.Log(LogLevel::kWarning,
                "-r %s: reading stopped early: %s (every flow read before "
                "was exported)",
-               options.read_file.c_str(), src.read_error().c_str());
+               options.read_file.c_str(), read_error.c_str());
   }
   if (!options.quiet) {
+    const uint64_t packets = in.packets_read();
     std::fprintf(stderr,
                  "xflowd: read %llu packets from %s in %.2f s (%.2f Mpps), %.1f s of packet "
                  "time\n%s\n",
-                 static_cast<unsigned long long>(src.packets_read()), options.read_file.c_str(),
-                 secs, secs > 0 ? static_cast<double>(src.packets_read()) / secs / 1e6 : 0.0,
+                 static_cast<unsigned long long>(packets), options.read_file.c_str(), secs,
+                 secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
                  static_cast<double>((run.last - run.first).count()) / 1e9,
                  (*probe)->Summary().c_str());
   }
-  return src.read_error().empty() ? kExitOk : kExitFailure;
+  return read_error.empty() ? kExitOk : kExitFailure;
 }
 
+#ifdef XFLOWD_HAVE_PCAP
 // -i IFACE: the live host probe on the event loop; monotonic time drives the flow timers.
 int RunInterface(const DaemonOptions& options, Logger& logger) {
   namespace pc = xflowd::hal::pcap;
@@ -210,6 +253,38 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
                  options.interface.c_str(), static_cast<unsigned long long>(ps.source_drops),
                  p.Summary().c_str());
   }
+  if (!reason.ok()) {
+    logger.Log(LogLevel::kError, "%s", reason.status().message().c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+#endif
+
+#ifdef XFLOWD_HAVE_LINUX
+// --sample: the ports of this host or switch, followed as links come and go.
+int RunLinux(const DaemonOptions& options, Logger& logger) {
+  namespace ol = xflowd::agent::os_linux;
+  xflowd::hal::base::SystemClock clock;
+  ol::LinuxPlatformOptions lo;
+  lo.patterns = options.sample_patterns;
+  lo.psample_group = options.psample_group;
+  lo.nflog_group = options.nflog_group;
+  lo.ingress_only = options.ingress_only;
+  auto linux_platform = ol::LinuxPlatform::Create(lo, clock, logger);
+  if (!linux_platform.ok()) {
+    logger.Log(LogLevel::kError, "%s", linux_platform.status().message().c_str());
+    return kExitFailure;
+  }
+  Platform platform = (*linux_platform)->platform();
+  auto daemon = Daemon::Create(options, platform, clock, logger);
+  if (!daemon.ok()) {
+    logger.Log(LogLevel::kError, "%s", daemon.status().message().c_str());
+    return kExitFailure;
+  }
+  auto reason = (*daemon)->Run();
+  if (!options.quiet) std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+  daemon->reset();  // before the platform it points into
   if (!reason.ok()) {
     logger.Log(LogLevel::kError, "%s", reason.status().message().c_str());
     return kExitFailure;
@@ -303,7 +378,12 @@ int main(int argc, char** argv) {
 #else
   constexpr bool kHavePcap = false;
 #endif
-  st = xflowd::agent::daemon::CheckSupported(options, kHaveSim, kHavePcap);
+#ifdef XFLOWD_HAVE_LINUX
+  constexpr bool kHaveLinux = true;
+#else
+  constexpr bool kHaveLinux = false;
+#endif
+  st = xflowd::agent::daemon::CheckSupported(options, kHaveSim, kHavePcap, kHaveLinux);
   if (!st.ok()) return UsageError(program, st);
 
   Logger logger;
@@ -311,9 +391,15 @@ int main(int argc, char** argv) {
   switch (xflowd::agent::daemon::ModeOf(options)) {
     case xflowd::agent::daemon::RunMode::kSim:
       return Run(options, logger);
-#ifdef XFLOWD_HAVE_PCAP
+    case xflowd::agent::daemon::RunMode::kLinux:
+#ifdef XFLOWD_HAVE_LINUX
+      return RunLinux(options, logger);
+#else
+      return kExitUsage;  // CheckSupported refused it
+#endif
     case xflowd::agent::daemon::RunMode::kFile:
       return RunFile(options, logger);
+#ifdef XFLOWD_HAVE_PCAP
     case xflowd::agent::daemon::RunMode::kInterface:
       return RunInterface(options, logger);
 #else

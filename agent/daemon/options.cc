@@ -99,6 +99,10 @@ enum class Opt {
   kTemplateRefreshSeconds,
   kFlowKeyMacs,
   kFlowKeyMpls,
+  kSample,
+  kPsampleGroup,
+  kNflogGroup,
+  kIngressOnly,
   kForeground,
   kVerbose,
   kQuiet,
@@ -148,6 +152,10 @@ constexpr OptSpec kOpts[] = {
     {"template-refresh-seconds", 0, true, false, Opt::kTemplateRefreshSeconds},
     {"flow-key-macs", 0, false, false, Opt::kFlowKeyMacs},
     {"flow-key-mpls", 0, false, false, Opt::kFlowKeyMpls},
+    {"sample", 0, true, false, Opt::kSample},
+    {"psample-group", 0, true, false, Opt::kPsampleGroup},
+    {"nflog-group", 0, true, false, Opt::kNflogGroup},
+    {"ingress-only", 0, false, false, Opt::kIngressOnly},
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
@@ -430,6 +438,49 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kFlowKeyMpls:
       o->flow_key_mpls = true;
       break;
+    case Opt::kSample: {
+      SamplePattern sp;
+      sp.pattern = value;
+      const size_t eq = value.rfind('=');
+      if (eq != std::string::npos) {
+        sp.pattern = value.substr(0, eq);
+        const std::string backend = value.substr(eq + 1);
+        if (backend == "afpacket") {
+          sp.backend = SampleBackend::kAfPacket;
+        } else if (backend == "psample") {
+          sp.backend = SampleBackend::kPsample;
+        } else if (backend == "nflog") {
+          sp.backend = SampleBackend::kNflog;
+        } else {
+          return Bad(name, "PATTERN[=BACKEND] with BACKEND afpacket, psample or nflog", value);
+        }
+      }
+      if (sp.pattern.empty() || sp.pattern.size() > 64) {
+        return Bad(name, "a port name or shell pattern such as 'swp*' or eth0", value);
+      }
+      for (const SamplePattern& existing : o->sample_patterns) {
+        if (existing.pattern == sp.pattern) {
+          return InvalidArgumentError(name + " '" + sp.pattern + "' is given twice");
+        }
+      }
+      o->sample_patterns.push_back(sp);
+      break;
+    }
+    case Opt::kPsampleGroup: {
+      Result<uint32_t> v = ParseU32(name, value, 1, 0xFFFFFFFEu);
+      if (!v.ok()) return v.status();
+      o->psample_group = *v;
+      break;
+    }
+    case Opt::kNflogGroup: {
+      Result<uint32_t> v = ParseU32(name, value, 0, 65000);
+      if (!v.ok()) return v.status();
+      o->nflog_group = *v;
+      break;
+    }
+    case Opt::kIngressOnly:
+      o->ingress_only = true;
+      break;
     case Opt::kForeground:
       break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
     case Opt::kVerbose:
@@ -589,10 +640,12 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
                                 " applies to the simulated switch only: "
                                 "add --sim");
   }
-  int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1);
+  int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1) +
+              (o.sample_patterns.empty() ? 0 : 1);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface and -r/--read exclude each other: pick one source of packets");
+        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
+        "packets");
   }
   for (FlowCollector& c : o.flow_collectors) {
     if (c.version == 0) c.version = o.flow_version;
@@ -632,7 +685,9 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
         "no collector: give at least one --collector HOST[:PORT] (sFlow), e.g. "
         "--collector 127.0.0.1:6343, or -n HOST[:PORT] (NetFlow/IPFIX)");
   }
-  if (o.sim && !o.agent_address) o.agent_address = *IpAddress::Parse("127.0.0.1");
+  if ((o.sim || !o.sample_patterns.empty()) && !o.agent_address) {
+    o.agent_address = *IpAddress::Parse("127.0.0.1");
+  }
   *out = o;
   return Status::Ok();
 }
@@ -640,17 +695,39 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
 RunMode ModeOf(const DaemonOptions& options) {
   if (!options.interface.empty()) return RunMode::kInterface;
   if (!options.read_file.empty()) return RunMode::kFile;
+  if (!options.sample_patterns.empty()) return RunMode::kLinux;
   return RunMode::kSim;
 }
 
-Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap) {
+const char* SampleBackendName(SampleBackend backend) {
+  switch (backend) {
+    case SampleBackend::kAfPacket:
+      return "afpacket";
+    case SampleBackend::kPsample:
+      return "psample";
+    case SampleBackend::kNflog:
+      return "nflog";
+  }
+  return "?";
+}
+
+Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,
+                      bool have_linux) {
   switch (ModeOf(options)) {
+    case RunMode::kLinux:
+      if (!have_linux) {
+        return UnimplementedError(
+            "--sample: this xflowd was built without the Linux back-ends (rtnetlink and "
+            "AF_PACKET need libnl-route-3-dev; PSAMPLE libnl-genl-3-dev, NFLOG "
+            "libnl-nf-3-dev): install them and rebuild");
+      }
+      break;
     case RunMode::kSim:
       if (!options.sim) {
         return UnimplementedError(
-            "no packet source: give --sim (the simulated switch), -i IFACE (capture on an "
-            "interface) or -r FILE (a capture file). The switch back-ends (PSAMPLE, AF_PACKET, "
-            "NFLOG) are not run by xflowd yet");
+            "no packet source: give --sim (the simulated switch), --sample PATTERN (the ports "
+            "of this Linux host or switch, through PSAMPLE, AF_PACKET or NFLOG), -i IFACE "
+            "(capture on an interface) or -r FILE (a capture file)");
       }
       if (!have_sim) {
         return UnimplementedError(
@@ -658,11 +735,17 @@ Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pca
       }
       break;
     case RunMode::kInterface:
-    case RunMode::kFile:
       if (!have_pcap) {
         return UnimplementedError(
-            std::string(options.interface.empty() ? "-r" : "-i") +
-            ": this xflowd was built without libpcap (install libpcap-dev and rebuild)");
+            "-i: this xflowd was built without libpcap (install libpcap-dev and rebuild)");
+      }
+      break;
+    case RunMode::kFile:
+      // Without libpcap, xflowd's own reader takes classic pcap files (not pcapng).
+      if (!have_pcap && options.sampling_rate && *options.sampling_rate > 1) {
+        return UnimplementedError(
+            "-r with --sampling: this xflowd was built without libpcap, whose file reader "
+            "samples; replay every packet, or rebuild with libpcap-dev");
       }
       break;
   }
@@ -676,12 +759,23 @@ packets and polls interface counters on a switch (sFlow), or meters flows on a
 host or from a capture file (NetFlow v5, v9, IPFIX).
 
 Usage:
+  {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
 
 Packet sources (pick one):
+  --sample PATTERN[=BACKEND]  sample the ports of this Linux host or switch
+                              whose name matches PATTERN (shell glob, e.g.
+                              'swp*'); repeat for several. BACKEND: afpacket
+                              (default; in-kernel random filter), psample (tc
+                              sample, offloaded by switch ASICs) or nflog
+                              (nftables). Ports that appear, go or are
+                              renamed are followed without a restart
+  --psample-group G           PSAMPLE group G ingress, G+1 egress (default 1)
+  --nflog-group G             first NFLOG group; one per nflog port (default 5)
+  --ingress-only              afpacket: ignore frames the host itself sends
   --sim                       the simulated switch (software traffic, for demos)
   -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go
                               to the -n collectors. Never counts its own export
@@ -691,14 +785,13 @@ Packet sources (pick one):
   --no-promisc                with -i: do not put IFACE in promiscuous mode
   --snaplen BYTES             with -i: bytes captured per packet, 64..65535
                               (default 256; only headers are needed)
-The switch back-ends (PSAMPLE, AF_PACKET, NFLOG) are not run by xflowd yet.
 
 sFlow collectors and agent:
   --collector HOST[:PORT]     send sFlow to this collector; repeat for several.
                               IPv4 or IPv6 address; [::1]:6343 for IPv6 with
                               a port (default port 6343; no name lookups)
   --agent-address IP          agent address in every datagram
-                              (default with --sim: 127.0.0.1)
+                              (default with --sim or --sample: 127.0.0.1)
   --sub-agent-id N            sub-agent id (default 0)
   --max-datagram BYTES        largest datagram, 200..9000 (default 1400)
                               (NetFlow/IPFIX messages too, at least 512)
@@ -770,6 +863,10 @@ summary and exit 0. SIGHUP is reserved for reloading the configuration
 (nothing to reload yet). Exit status: 0 ok, 1 runtime failure, 2 usage error.
 
 Examples:
+  {P} --sample 'swp*=psample' --sample eth0 --collector 192.0.2.10 \
+      --agent-address 192.0.2.1
+      a Linux switch: front ports through the ASIC (PSAMPLE), the management
+      port through AF_PACKET, 1-in-N by link speed
   {P} --sim --collector 127.0.0.1:6343
       the demo: 48 simulated 10G ports at 20% load, 1-in-10000 sampling, to a
       collector on this host (watch: tshark -i lo -f 'udp port 6343')

@@ -31,6 +31,21 @@ struct FlowCollector {
   bool tcp = false;     // IPFIX over TCP
 };
 
+// Where a port's samples come from on a Linux host or switch (--sample PATTERN=BACKEND).
+enum class SampleBackend : uint8_t {
+  kAfPacket,  // AF_PACKET socket with an in-kernel random 1-in-N filter (any interface)
+  kPsample,   // tc matchall + sample action to PSAMPLE (switch ASICs offload it)
+  kNflog,     // nftables `numgen random` rule logging to an NFLOG group
+};
+const char* SampleBackendName(SampleBackend backend);
+
+// --sample PATTERN[=BACKEND]: ports whose name matches the shell glob PATTERN (fnmatch) are
+// sampled with BACKEND. The first pattern that matches a port decides.
+struct SamplePattern {
+  std::string pattern;
+  SampleBackend backend = SampleBackend::kAfPacket;
+};
+
 struct DaemonOptions {
   bool help = false;
   bool version = false;
@@ -61,6 +76,12 @@ struct DaemonOptions {
   bool promiscuous = true;  // --no-promisc turns it off
   uint32_t snaplen = 256;   // bytes captured per packet (headers only are needed)
 
+  // Linux host or switch: sample the ports matching these patterns (mode kLinux).
+  std::vector<SamplePattern> sample_patterns;
+  uint32_t psample_group = 1;  // PSAMPLE group G for ingress (G + 1 egress)
+  uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
+  bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
+
   // NetFlow v5/v9 and IPFIX.
   std::vector<FlowCollector> flow_collectors;
   uint8_t flow_version = 9;         // --netflow-version: for -n without /VERSION
@@ -88,13 +109,16 @@ struct DaemonOptions {
 // checking at --help/--version: those win over every other error.
 hal::base::Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out);
 
-// What the options ask for: the simulated switch, a live interface, or a capture file.
-enum class RunMode { kSim, kInterface, kFile };
+// What the options ask for: the simulated switch, a live interface, a capture file, or the
+// ports of this Linux host or switch (--sample).
+enum class RunMode { kSim, kInterface, kFile, kLinux };
 RunMode ModeOf(const DaemonOptions& options);
 
 // Checks what this build can run (UNIMPLEMENTED naming what is missing), e.g. -i and -r need
-// the libpcap back-end, --sim a build with the simulator.
-hal::base::Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap);
+// the libpcap back-end, --sim a build with the simulator, --sample the Linux back-ends
+// (rtnetlink + AF_PACKET at least).
+hal::base::Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,
+                                 bool have_linux = false);
 
 // The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
 // 100 (1G -> 1000, 10G -> 10000, 100G -> 100000). Unknown speed (0): 1000.

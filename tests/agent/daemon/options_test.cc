@@ -224,15 +224,64 @@ TEST(OptionsTest, SimOnlyOptionsNeedSim) {
   EXPECT_CONTAINS(Error({"--sim-pow2", "--collector", "127.0.0.1"}), "add --sim");
 }
 
-TEST(OptionsTest, LiveModeIsNotBuiltYet) {
+TEST(OptionsTest, NoPacketSourceNamesEveryMode) {
   Parsed p = Parse({"--collector", "127.0.0.1"});
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
-  EXPECT_FALSE(p.options.agent_address.has_value());  // only defaulted in sim mode
-  Status st = CheckSupported(p.options, true, true);
+  EXPECT_FALSE(p.options.agent_address.has_value());  // only defaulted with --sim / --sample
+  Status st = CheckSupported(p.options, true, true, true);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kUnimplemented);
-  EXPECT_CONTAINS(st.message(), "PSAMPLE, AF_PACKET, NFLOG");
+  EXPECT_CONTAINS(st.message(), "PSAMPLE, AF_PACKET or NFLOG");
   EXPECT_CONTAINS(st.message(), "--sim");
+  EXPECT_CONTAINS(st.message(), "--sample PATTERN");
+}
+
+TEST(OptionsTest, SamplePatternsPickTheLinuxMode) {
+  Parsed p = Parse({"--sample", "swp*=psample", "--sample", "eth0", "--sample=tap?=nflog",
+                    "--collector", "127.0.0.1", "--psample-group", "7", "--nflog-group", "20",
+                    "--ingress-only", "--sampling", "100"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const DaemonOptions& o = p.options;
+  EXPECT_EQ(ModeOf(o), RunMode::kLinux);
+  ASSERT_EQ(o.sample_patterns.size(), 3u);
+  EXPECT_EQ(o.sample_patterns[0].pattern, "swp*");
+  EXPECT_EQ(o.sample_patterns[0].backend, SampleBackend::kPsample);
+  EXPECT_EQ(o.sample_patterns[1].pattern, "eth0");
+  EXPECT_EQ(o.sample_patterns[1].backend, SampleBackend::kAfPacket);
+  EXPECT_EQ(o.sample_patterns[2].pattern, "tap?");
+  EXPECT_EQ(o.sample_patterns[2].backend, SampleBackend::kNflog);
+  EXPECT_STREQ(SampleBackendName(o.sample_patterns[2].backend), "nflog");
+  EXPECT_EQ(o.psample_group, 7u);
+  EXPECT_EQ(o.nflog_group, 20u);
+  EXPECT_TRUE(o.ingress_only);
+  ASSERT_TRUE(o.agent_address.has_value());
+  EXPECT_EQ(o.agent_address->ToString(), "127.0.0.1");
+  EXPECT_TRUE(CheckSupported(o, false, false, true).ok());
+  Status st = CheckSupported(o, true, true, false);
+  EXPECT_EQ(st.code(), StatusCode::kUnimplemented);
+  EXPECT_CONTAINS(st.message(), "built without the Linux back-ends");
+  // Defaults.
+  Parsed d = Parse({"--sample", "p*", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_EQ(d.options.psample_group, 1u);
+  EXPECT_EQ(d.options.nflog_group, 5u);
+  EXPECT_FALSE(d.options.ingress_only);
+  EXPECT_FALSE(d.options.sampling_rate.has_value());  // by link speed
+}
+
+TEST(OptionsTest, SamplePatternErrors) {
+  EXPECT_CONTAINS(Error({"--sample", "eth0=pcap", "--collector", "127.0.0.1"}),
+                  "afpacket, psample or nflog");
+  EXPECT_CONTAINS(Error({"--sample", "=psample", "--collector", "127.0.0.1"}), "--sample");
+  EXPECT_CONTAINS(Error({"--sample", "eth0", "--sample", "eth0=nflog", "--collector", "127.0.0.1"}),
+                  "given twice");
+  EXPECT_CONTAINS(Error({"--sample", "eth0", "--sim", "--collector", "127.0.0.1"}),
+                  "exclude each other");
+  EXPECT_CONTAINS(Error({"--sample", "eth0", "-i", "eth0", "-n", "127.0.0.1"}),
+                  "exclude each other");
+  EXPECT_CONTAINS(Error({"--sample", "eth0", "--psample-group", "0", "--collector", "127.0.0.1"}),
+                  "--psample-group");
+  EXPECT_CONTAINS(Error({"--sample", "eth0"}), "no collector");
 }
 
 TEST(OptionsTest, FlowExportDefaultsAreTheRouterDefaults) {
@@ -251,7 +300,11 @@ TEST(OptionsTest, FlowExportDefaultsAreTheRouterDefaults) {
   EXPECT_EQ(o.template_refresh_packets, 20u);
   EXPECT_EQ(o.template_refresh_s, 600u);
   EXPECT_TRUE(CheckSupported(o, false, true).ok());
-  EXPECT_EQ(CheckSupported(o, true, false).code(), StatusCode::kUnimplemented);
+  EXPECT_TRUE(CheckSupported(o, true, false).ok());  // -r: xflowd's own pcap reader
+  DaemonOptions live = o;
+  live.read_file.clear();
+  live.interface = "eth0";
+  EXPECT_EQ(CheckSupported(live, true, false).code(), StatusCode::kUnimplemented);
 }
 
 TEST(OptionsTest, FlowCollectorsEachHaveTheirVersion) {
@@ -332,7 +385,13 @@ TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
                              "--sub-agent-id",
                              "Examples:",
                              "xflowd --sim --collector 127.0.0.1:6343",
-                             "not run by xflowd yet",
+                             "--sample PATTERN[=BACKEND]",
+                             "(default; in-kernel random filter)",
+                             "--psample-group G",
+                             "(default 1)",
+                             "--nflog-group G",
+                             "(default 5)",
+                             "--ingress-only",
                              "-i, --interface IFACE",
                              "-r, --read FILE",
                              "-n, --netflow HOST[:PORT][/VERSION]",

@@ -1,0 +1,44 @@
+// CaptureFileSource: a PacketSource over a classic pcap file read by our own reader
+// (agent/dump/pcap_reader.h), for `xflowd -r` in builds without libpcap (firmware profiles,
+// targets Debian has no libpcap for). With libpcap, hal::pcap::PcapFileSource is used instead
+// (it also reads pcapng). Same contract: packet time as the samples' timestamps, fd() = -1,
+// drain in a loop until done(); a cut or broken record ends reading and is counted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/dump/pcap_reader.h"
+#include "hal/base/status.h"
+#include "hal/packet_source.h"
+
+namespace xflowd::agent::daemon {
+
+class CaptureFileSource final : public hal::PacketSource {
+ public:
+  // Errors: the file cannot be opened, is not a classic pcap (pcapng: convert with
+  // `editcap -F pcap`), or is not Ethernet.
+  static hal::base::Result<std::unique_ptr<CaptureFileSource>> Create(const std::string& path,
+                                                                      uint32_t ifindex = 1);
+
+  int fd() const override { return -1; }
+  size_t Drain(hal::PacketSampleSink& sink, size_t budget) override;
+  hal::PacketSourceStats stats() const override { return stats_; }
+
+  bool done() const { return done_; }
+  const std::string& read_error() const { return read_error_; }
+  uint64_t packets_read() const { return stats_.samples; }
+
+ private:
+  CaptureFileSource(std::unique_ptr<dump::PcapReader> reader, uint32_t ifindex)
+      : reader_(std::move(reader)), ifindex_(ifindex) {}
+
+  std::unique_ptr<dump::PcapReader> reader_;
+  uint32_t ifindex_;
+  hal::PacketSourceStats stats_;
+  bool done_ = false;
+  std::string read_error_;
+};
+
+}  // namespace xflowd::agent::daemon

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "exporter/socket_address.h"
+
 namespace xflowd::exporter {
 
 using hal::base::Endpoint;
@@ -18,23 +20,6 @@ using hal::base::Result;
 using hal::base::Status;
 
 namespace {
-
-// Fills `ss` with `addr`:`port` (port in host order); returns the sockaddr length.
-socklen_t ToSockaddr(const IpAddress& addr, uint16_t port, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof(*ss));
-  if (addr.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, addr.bytes(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(port);
-  std::memcpy(&sin6->sin6_addr, addr.bytes(), 16);
-  return sizeof(sockaddr_in6);
-}
 
 // Closes the fd unless released (keeps Create's error paths short).
 class FdGuard {

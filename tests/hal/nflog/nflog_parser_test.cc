@@ -192,8 +192,20 @@ TEST(NflogParserTest, Ipv6LengthAndHwaddrSource) {
 }
 
 TEST(NflogParserTest, VlanNestAndPhysdevs) {
-  Bytes vlan = {6, 0, NFULA_VLAN_PROTO, 0, 0x81, 0x00, 0, 0,
-                6, 0, NFULA_VLAN_TCI,   0, 0x20, 0x2a, 0, 0};
+  // Nested attributes: headers in host byte order like every netlink attribute, values in
+  // network order.
+  auto nested = [](uint16_t type, uint8_t hi, uint8_t lo) {
+    const uint16_t len = 6;
+    Bytes a(8, 0);
+    std::memcpy(&a[0], &len, 2);
+    std::memcpy(&a[2], &type, 2);
+    a[4] = hi;
+    a[5] = lo;
+    return a;
+  };
+  Bytes vlan = nested(NFULA_VLAN_PROTO, 0x81, 0x00);
+  Bytes tci = nested(NFULA_VLAN_TCI, 0x20, 0x2a);
+  vlan.insert(vlan.end(), tci.begin(), tci.end());
   Bytes msg = PacketBuilder()
                   .Be32(NFULA_IFINDEX_INDEV, 10)
                   .Be32(NFULA_IFINDEX_PHYSINDEV, 4)

@@ -96,7 +96,7 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
   mo.cache.tcp_end = options.tcp_end;
   mo.key.macs = options.flow_key_macs;
   mo.key.mpls = options.flow_key_mpls;
-  mo.batch = 16;
+  mo.batch = 32;
   p->meter_ = std::make_unique<agent::flow::FlowMeter>(mo, *p->set_);
   p->meter_->set_unix_offset_ms(settings.unix_offset_ms);
   logger.Log(LogLevel::kInfo,

@@ -157,7 +157,7 @@ class FlowCache {
     ExtKey ext;
   };
 
-  static constexpr size_t kBatchGroup = 16;
+  static constexpr size_t kBatchGroup = 32;
 
   uint64_t Advance(uint64_t now_ms, exporter::netflow::FlowRecordSink& out);
   void AddPacked(const PackedKey& k, uint64_t hash, uint32_t ip_bytes, uint16_t tcp_flags,

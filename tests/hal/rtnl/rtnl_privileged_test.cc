@@ -232,5 +232,37 @@ TEST_F(RtnlPrivilegedTest, EthtoolOnVethAndMissingDevice) {
   close(fd);
 }
 
+
+// Link events faster than the event socket's buffer: the kernel drops them (ENOBUFS). The
+// inventory counts the overrun, re-dumps, and ends up with every link, no crash.
+TEST_F(RtnlPrivilegedTest, EventOverrunResyncsToEveryLink) {
+  TestNetns ns("rtnl_ovr");
+  ASSERT_TRUE(ns.ok());
+  EnterNetns in(ns.name());
+  ASSERT_TRUE(in.ok());
+  RtnlInventoryOptions o;
+  o.read_ethtool = false;
+  o.event_rcvbuf_bytes = 1;  // the kernel's minimum: a few messages
+  auto inv_or = RtnlPortInventory::Create(o);
+  ASSERT_TRUE(inv_or.ok()) << inv_or.status().ToString();
+  RtnlPortInventory& inv = **inv_or;
+  size_t events = 0;
+  inv.SetListener([&](PortEvent, const PortInfo&) { ++events; });
+  std::string batch;
+  for (int i = 0; i < 40; ++i) {
+    batch += "link add ov" + std::to_string(i) + " type veth peer name ow" + std::to_string(i) +
+             "\n";
+  }
+  ASSERT_EQ(xflowd::testing::Sh("printf '" + batch + "' | ip -n " + ns.name() + " -batch -"), 0);
+  inv.ProcessEvents();
+  EXPECT_GE(inv.stats().overruns, 1u);
+  EXPECT_GE(inv.stats().resyncs, 1u);
+  auto ports = inv.ListPorts();
+  ASSERT_TRUE(ports.ok());
+  EXPECT_EQ(ports->size(), 81u);  // lo + 40 pairs
+  EXPECT_NE(FindByName(*ports, "ow39"), nullptr);
+  EXPECT_GE(events, 80u);  // every new link reported once, by events or by the re-dump
+}
+
 }  // namespace
 }  // namespace xflowd::hal::rtnl

@@ -61,7 +61,13 @@ void FlowExporter::OnFlow(const FlowRecord& record) {
     ++stats_.flows_not_exportable;
     return;
   }
-  last_record_rate_ = record.sampling_rate;
+  if (!sampling_set_ && record.sampling_rate != last_record_rate_) {
+    // Collectors scale by the latest options data: the records so far go out under the old
+    // rate, and the new rate is announced before this record.
+    SendMain();
+    last_record_rate_ = record.sampling_rate;
+    options_dirty_ = true;
+  }
   const TemplateSpec& t = DataTemplate(options_.version, kind);
   if (!open_) StartMessage(true);
   // Up to three tries: the open message; a new one (which may start with a refresh); a new one

@@ -98,7 +98,9 @@ class FlowExporter final : public FlowRecordSink {
 
   // Control plane: options data for the next refresh (which they make due).
   void SetInterfaceNames(std::vector<InterfaceName> names);
-  // Until called, the options data carry the sampling rate of the latest record, deterministic.
+  // Until called, the options data carry the sampling rate of the records: a record whose
+  // rate differs from the one announced last is sent after fresh options data (so a stream
+  // that mixes rates, e.g. ports of different speeds, refreshes at each change).
   void SetSampling(uint32_t interval, SamplingAlgorithm algorithm);
 
   const ExporterStats& stats() const { return stats_; }

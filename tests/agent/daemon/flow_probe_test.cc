@@ -21,6 +21,7 @@
 #include "hal/pcap/pcap_file_source.h"
 #include "sim/packet_builder.h"
 #include "sim/pcap_writer.h"
+#include "sim/sim_switch.h"
 
 namespace xflowd::agent::daemon {
 namespace {
@@ -317,6 +318,64 @@ TEST(FlowProbeCaptureTest, BadInputIsCountedAndEarlierFlowsAreStillExported) {
     }
   }
   EXPECT_TRUE(found_good);
+}
+
+// One stream, two outputs: the switch's sFlow samples (1-in-1000 from its ASIC) feed the flow
+// cache as they are. Counts stay unscaled; every record and the options data say the rate.
+TEST(FlowProbeSimTest, SampledSwitchTrafficCarriesItsRate) {
+  sim::SimConfig c;
+  c.num_ports = 4;
+  c.seed = 3;
+  const hal::base::MonoTime start = hal::base::MonoTime::FromSeconds(100);
+  auto sw = std::move(sim::SimSwitch::Create(c, start).value());
+  for (uint32_t port = 1; port <= 4; ++port) {
+    ASSERT_TRUE(sw->SetSamplingRate(port, hal::Direction::kIngress, 1000, 128).ok());
+  }
+  DaemonOptions o;
+  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
+  FlowProbeSettings fs;
+  fs.unix_offset_ms = kStartNs / 1000000 - start.ms();
+  fs.system_init_unix_ms = kStartNs / 1000000;
+  CaptureTransport* capture = nullptr;
+  fs.make_transport = [&capture](const FlowCollector&) {
+    auto t = std::make_unique<CaptureTransport>();
+    capture = t.get();
+    return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
+  };
+  hal::base::Logger logger = hal::base::Logger::Null();
+  auto probe = FlowProbe::Create(o, fs, logger);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  hal::base::MonoTime now = start;
+  for (int s = 0; s < 20; ++s) {
+    for (int step = 0; step < 10; ++step) {
+      now += hal::base::milliseconds(100);
+      sw->AdvanceTo(now);
+      while (sw->Drain(**probe, 4096) > 0) {
+      }
+    }
+    (*probe)->Tick(now);
+  }
+  (*probe)->Finish(now);
+  const auto m = (*probe)->meter().stats();
+  ASSERT_GT(m.metered, 1000u);
+  NetflowDecoder decoder;
+  uint64_t packets = 0;
+  bool saw_rate = false;
+  for (const auto& d : capture->datagrams()) {
+    auto msg = decoder.Decode(hal::base::ByteView(d.data(), d.size()));
+    ASSERT_TRUE(msg.ok()) << msg.status().ToString();
+    for (const auto& f : msg->flows) {
+      packets += f.record.packets;
+      EXPECT_EQ(f.record.sampling_rate, 1000u);  // from the options data
+    }
+    for (const auto& opt : msg->options) {
+      // Before the first sample the rate is unknown (1); then it is the switch's.
+      const auto* v = opt.Find(exporter::netflow::field::kSamplingInterval);
+      if (v != nullptr && v->AsUint() == 1000u) saw_rate = true;
+    }
+  }
+  EXPECT_TRUE(saw_rate);
+  EXPECT_EQ(packets, m.metered);  // unscaled: one sample, one packet
 }
 
 }  // namespace

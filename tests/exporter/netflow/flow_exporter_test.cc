@@ -257,12 +257,36 @@ TEST(FlowExporterTest, IpfixSequenceIsDataRecordsBefore) {
   EXPECT_EQ(e.stats().options_data_records, 3u * ((msgs.size() + 3) / 4));
 }
 
+TEST(FlowExporterTest, NewSamplingRateIsAnnouncedBeforeItsRecords) {
+  CaptureTransport capture;
+  FlowExporter e(Options(Version::kIpfix), capture);
+  e.Tick(kNowMs);  // templates and options data before any record: rate 1
+  FlowRecord r = RecordA();
+  r.sampling_rate = 1000;
+  e.OnFlow(r);
+  e.OnFlow(r);
+  r.sampling_rate = 2000;  // the export budget doubled the rate
+  e.OnFlow(r);
+  e.Flush(kNowMs);
+  NetflowDecoder d;
+  std::vector<uint32_t> rates;
+  for (const auto& dg : capture.datagrams()) {
+    auto m = d.Decode(View(dg));
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    for (const auto& f : m->flows) rates.push_back(f.record.sampling_rate);
+  }
+  EXPECT_EQ(rates, (std::vector<uint32_t>{1000, 1000, 2000}));
+  EXPECT_EQ(e.stats().template_refreshes, 3u);
+}
+
 TEST(FlowExporterTest, TemplateRefreshBySeconds) {
   CaptureTransport capture;
   ExporterOptions o = Options(Version::kIpfix);
   o.template_refresh_packets = 0;
   o.template_refresh_s = 600;
   FlowExporter e(o, capture);
+  // The rate is set: a record's rate differing from the one announced would refresh too.
+  e.SetSampling(1000, SamplingAlgorithm::kDeterministic);
   uint64_t t = kNowMs;
   e.Tick(t);  // the first refresh, alone
   ASSERT_EQ(capture.datagrams().size(), 1u);

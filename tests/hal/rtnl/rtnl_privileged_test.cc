@@ -232,7 +232,6 @@ TEST_F(RtnlPrivilegedTest, EthtoolOnVethAndMissingDevice) {
   close(fd);
 }
 
-
 // Link events faster than the event socket's buffer: the kernel drops them (ENOBUFS). The
 // inventory counts the overrun, re-dumps, and ends up with every link, no crash.
 TEST_F(RtnlPrivilegedTest, EventOverrunResyncsToEveryLink) {
@@ -250,8 +249,8 @@ TEST_F(RtnlPrivilegedTest, EventOverrunResyncsToEveryLink) {
   inv.SetListener([&](PortEvent, const PortInfo&) { ++events; });
   std::string batch;
   for (int i = 0; i < 40; ++i) {
-    batch += "link add ov" + std::to_string(i) + " type veth peer name ow" + std::to_string(i) +
-             "\n";
+    batch +=
+        "link add ov" + std::to_string(i) + " type veth peer name ow" + std::to_string(i) + "\n";
   }
   ASSERT_EQ(xflowd::testing::Sh("printf '" + batch + "' | ip -n " + ns.name() + " -batch -"), 0);
   inv.ProcessEvents();

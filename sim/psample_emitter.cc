@@ -4,16 +4,17 @@
 
 #include <cstring>
 
+#include "hal/netlink_wire.h"
+
 namespace xflowd::sim {
 namespace {
 
-constexpr size_t kNlmsgHdrLen = 16;
-constexpr size_t kGenlHdrLen = 4;
-constexpr size_t kNlaHdrLen = 4;
+using hal::netlink::Align4;
+using hal::netlink::kGenlHdrLen;
+using hal::netlink::kNlaHdrLen;
+using hal::netlink::kNlmsgHdrLen;
 // A forward jump this large in a source's sequence is a restart, not losses (as the sampler).
 constexpr uint32_t kMaxPlausibleGap = 1u << 24;
-
-constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
 
 // Bounded host-byte-order writer for netlink. A write that does not fit sets failed().
 class NlWriter {

@@ -24,30 +24,12 @@
 
 #include "hal/base/byte_view.h"
 #include "hal/packet_sample.h"
+#include "hal/psample_wire.h"
 
 namespace xflowd::sim {
 
-namespace psample_wire {
-// include/uapi/linux/psample.h
-enum : uint16_t {
-  kAttrIifindex = 0,
-  kAttrOifindex = 1,
-  kAttrOrigsize = 2,
-  kAttrSampleGroup = 3,
-  kAttrGroupSeq = 4,
-  kAttrSampleRate = 5,
-  kAttrData = 6,
-  kAttrPad = 9,
-  kAttrOutTc = 10,
-  kAttrOutTcOcc = 11,
-  kAttrLatency = 12,
-  kAttrTimestamp = 13,
-  kAttrProto = 14,
-};
-constexpr uint8_t kCmdSample = 0;
-constexpr uint8_t kGenlVersion = 1;               // PSAMPLE_GENL_VERSION
-constexpr size_t kMaxMessageBytes = 0xFFFF + 20;  // PSAMPLE_MAX_PACKET_SIZE + headers
-}  // namespace psample_wire
+// The PSAMPLE wire names (hal/psample_wire.h), shared with the parser.
+namespace psample_wire = hal::psample_wire;
 
 // Every field of one PSAMPLE message. Optional attributes are written when their has_ is set.
 struct PsampleMessage {

@@ -8,22 +8,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "hal/netlink_wire.h"
+
 namespace xflowd::hal::nflog {
 namespace {
 
-constexpr size_t kNlmsghdrLen = 16;
+using netlink::Align4;
+using netlink::kNlaHdrLen;
+using netlink::kNlmsgHdrLen;
+using netlink::LoadHost;
+
 constexpr size_t kNfgenmsgLen = 4;
-constexpr size_t kNlaHdrLen = 4;
 constexpr uint16_t kPacketMsgType = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
-
-inline size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-template <typename T>
-T LoadHost(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 bool BeU32(base::ByteView v, uint32_t* out, ParseStats* stats) {
   if (v.size() != 4) {
@@ -172,19 +168,19 @@ bool NextMessage(base::ByteView buf, size_t* off, uint16_t* type, base::ByteView
                  ParseStats* stats) {
   if (*off >= buf.size()) return false;
   size_t left = buf.size() - *off;
-  if (left < kNlmsghdrLen) {
+  if (left < kNlmsgHdrLen) {
     ++stats->truncated;
     return false;
   }
   const uint8_t* h = buf.data() + *off;
   uint32_t len = LoadHost<uint32_t>(h);
-  if (len < kNlmsghdrLen || len > left) {
+  if (len < kNlmsgHdrLen || len > left) {
     ++stats->truncated;
     return false;
   }
   ++stats->messages;
   *type = LoadHost<uint16_t>(h + 4);
-  *body = base::ByteView(h + kNlmsghdrLen, len - kNlmsghdrLen);
+  *body = base::ByteView(h + kNlmsgHdrLen, len - kNlmsgHdrLen);
   size_t next = *off + Align4(len);
   *off = next > buf.size() ? buf.size() : next;
   return true;

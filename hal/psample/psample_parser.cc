@@ -2,8 +2,15 @@
 
 #include <cstring>
 
+#include "hal/netlink_wire.h"
+
 namespace xflowd::hal::psample {
 namespace {
+
+using netlink::Align4;
+using netlink::kNlaHdrLen;
+using netlink::kNlmsgHdrLen;
+using netlink::LoadHost;
 
 // include/uapi/linux/netlink.h
 constexpr uint16_t kNlmsgNoop = 1;
@@ -12,17 +19,6 @@ constexpr uint16_t kNlmsgDone = 3;
 constexpr uint16_t kNlmsgOverrun = 4;
 constexpr uint16_t kNlmsgMinType = 0x10;
 constexpr uint16_t kNlaTypeMask = 0x3FFF;  // ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
-constexpr size_t kNlaHdrLen = 4;
-
-constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-// Netlink is host byte order; memcpy handles any alignment.
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 }  // namespace
 
@@ -33,8 +29,8 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
     return MessageResult::kMalformed;
   }
   const uint8_t* p = msg.data();
-  const uint32_t nlmsg_len = Load<uint32_t>(p);
-  const uint16_t nlmsg_type = Load<uint16_t>(p + 4);
+  const uint32_t nlmsg_len = LoadHost<uint32_t>(p);
+  const uint16_t nlmsg_type = LoadHost<uint16_t>(p + 4);
   if (nlmsg_len != msg.size()) {
     ++stats->bad_nlmsg_len;
     return MessageResult::kMalformed;
@@ -66,8 +62,8 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
       ++stats->truncated_attr;
       return MessageResult::kMalformed;
     }
-    const uint16_t nla_len = Load<uint16_t>(p + off);
-    const uint16_t nla_type = Load<uint16_t>(p + off + 2) & kNlaTypeMask;
+    const uint16_t nla_len = LoadHost<uint16_t>(p + off);
+    const uint16_t nla_type = LoadHost<uint16_t>(p + off + 2) & kNlaTypeMask;
     if (nla_len < kNlaHdrLen || nla_len > left) {
       ++stats->truncated_attr;
       return MessageResult::kMalformed;
@@ -80,9 +76,9 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
       case kAttrOifindex: {
         uint32_t ifindex = 0;
         if (vlen == 2) {
-          ifindex = Load<uint16_t>(v);
+          ifindex = LoadHost<uint16_t>(v);
         } else if (vlen == 4) {
-          ifindex = Load<uint32_t>(v);
+          ifindex = LoadHost<uint32_t>(v);
         } else {
           size_ok = false;
           break;
@@ -92,24 +88,24 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
       }
       case kAttrOrigsize:
         if ((size_ok = vlen == 4)) {
-          origsize = Load<uint32_t>(v);
+          origsize = LoadHost<uint32_t>(v);
           has_origsize = true;
         }
         break;
       case kAttrSampleGroup:
         if ((size_ok = vlen == 4)) {
-          meta->group = Load<uint32_t>(v);
+          meta->group = LoadHost<uint32_t>(v);
           has_group = true;
         }
         break;
       case kAttrGroupSeq:
         if ((size_ok = vlen == 4)) {
-          meta->group_seq = Load<uint32_t>(v);
+          meta->group_seq = LoadHost<uint32_t>(v);
           meta->has_group_seq = true;
         }
         break;
       case kAttrSampleRate:
-        if ((size_ok = vlen == 4)) sample->sampling_rate = Load<uint32_t>(v);
+        if ((size_ok = vlen == 4)) sample->sampling_rate = LoadHost<uint32_t>(v);
         break;
       case kAttrData:
         sample->header = msg.Subview(off + kNlaHdrLen, vlen);
@@ -123,31 +119,31 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
         break;
       case kAttrOutTc:
         if ((size_ok = vlen == 2)) {
-          meta->out_tc = Load<uint16_t>(v);
+          meta->out_tc = LoadHost<uint16_t>(v);
           meta->has_out_tc = true;
         }
         break;
       case kAttrOutTcOcc:
         if ((size_ok = vlen == 8)) {
-          meta->out_tc_occupancy_bytes = Load<uint64_t>(v);
+          meta->out_tc_occupancy_bytes = LoadHost<uint64_t>(v);
           meta->has_out_tc_occupancy = true;
         }
         break;
       case kAttrLatency:
         if ((size_ok = vlen == 8)) {
-          meta->latency_ns = Load<uint64_t>(v);
+          meta->latency_ns = LoadHost<uint64_t>(v);
           meta->has_latency = true;
         }
         break;
       case kAttrTimestamp:
         if ((size_ok = vlen == 8)) {
-          meta->timestamp_ns = Load<uint64_t>(v);
+          meta->timestamp_ns = LoadHost<uint64_t>(v);
           meta->has_timestamp = true;
         }
         break;
       case kAttrProto:
         if ((size_ok = vlen == 2)) {
-          meta->protocol = Load<uint16_t>(v);
+          meta->protocol = LoadHost<uint16_t>(v);
           meta->has_protocol = true;
         }
         break;
@@ -292,8 +288,8 @@ size_t PsampleStreamParser::ParseBufferImpl(base::ByteView buf, base::MonoTime f
       break;
     }
     ++stats_.messages;
-    const uint32_t len = Load<uint32_t>(p + off);
-    const uint16_t type = Load<uint16_t>(p + off + 4);
+    const uint32_t len = LoadHost<uint32_t>(p + off);
+    const uint16_t type = LoadHost<uint16_t>(p + off + 4);
     if (len < kNlmsgHdrLen || len > left) {
       ++stats_.bad_nlmsg_len;
       break;  // the next header's position is unknown
@@ -305,7 +301,7 @@ size_t PsampleStreamParser::ParseBufferImpl(base::ByteView buf, base::MonoTime f
     }
     if (type == kNlmsgError) {
       int32_t err = 0;
-      if (len >= kNlmsgHdrLen + 4) err = Load<int32_t>(p + off + kNlmsgHdrLen);
+      if (len >= kNlmsgHdrLen + 4) err = LoadHost<int32_t>(p + off + kNlmsgHdrLen);
       ++(err == 0 ? stats_.netlink_acks : stats_.netlink_errors);
     } else if (type == kNlmsgOverrun) {
       ++stats_.netlink_overruns;

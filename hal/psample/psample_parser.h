@@ -26,35 +26,16 @@
 #include <cstdint>
 
 #include "hal/base/byte_view.h"
+#include "hal/netlink_wire.h"
 #include "hal/packet_sample.h"
+#include "hal/psample_wire.h"
 
 namespace xflowd::hal::psample {
 
-// Shadows include/uapi/linux/psample.h so we build against old kernel headers too.
-enum Attr : uint16_t {
-  kAttrIifindex = 0,
-  kAttrOifindex = 1,
-  kAttrOrigsize = 2,
-  kAttrSampleGroup = 3,
-  kAttrGroupSeq = 4,
-  kAttrSampleRate = 5,
-  kAttrData = 6,
-  kAttrGroupRefcount = 7,
-  kAttrTunnel = 8,
-  kAttrPad = 9,
-  kAttrOutTc = 10,
-  kAttrOutTcOcc = 11,
-  kAttrLatency = 12,
-  kAttrTimestamp = 13,
-  kAttrProto = 14,
-  kAttrUserCookie = 15,
-  kAttrSampleProbability = 16,
-};
-constexpr uint8_t kCmdSample = 0;  // PSAMPLE_CMD_SAMPLE
-constexpr char kFamilyName[] = "psample";
-constexpr char kPacketsGroupName[] = "packets";
-constexpr size_t kNlmsgHdrLen = 16;
-constexpr size_t kGenlHdrLen = 4;
+// The family's attributes, command and names (kAttr..., kCmdSample, kFamilyName...).
+using namespace psample_wire;  // NOLINT: the wire names are this parser's vocabulary
+using netlink::kGenlHdrLen;
+using netlink::kNlmsgHdrLen;
 
 // Fields of a PSAMPLE message that hal::PacketSample has no place for.
 struct PsampleMeta {

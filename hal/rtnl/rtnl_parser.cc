@@ -9,23 +9,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "hal/netlink_wire.h"
+
 namespace xflowd::hal::rtnl {
 namespace {
 
-constexpr size_t kNlmsghdrLen = 16;   // NLMSG_HDRLEN
+using netlink::Align4;
+using netlink::kNlaHdrLen;
+using netlink::kNlmsgHdrLen;
+using netlink::LoadHost;
+
 constexpr size_t kIfinfomsgLen = 16;  // sizeof(struct ifinfomsg)
-constexpr size_t kNlaHdrLen = 4;      // NLA_HDRLEN
 constexpr size_t kStats64MinLen = 23 * 8;
-
-inline size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-// Host-order loads (netlink is host order); callers check the length first.
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 // A NUL-terminated (or not) string attribute, without its terminator.
 std::string AttrString(base::ByteView v) {
@@ -38,7 +33,7 @@ void ParseStats64(base::ByteView v, LinkStats64* s) {
   uint64_t f[24] = {};
   size_t n = v.size() / 8;
   if (n > 24) n = 24;
-  for (size_t i = 0; i < n; ++i) f[i] = Load<uint64_t>(v.data() + 8 * i);
+  for (size_t i = 0; i < n; ++i) f[i] = LoadHost<uint64_t>(v.data() + 8 * i);
   s->rx_packets = f[0];
   s->tx_packets = f[1];
   s->rx_bytes = f[2];
@@ -89,9 +84,9 @@ bool ParseLinkBody(base::ByteView body, bool is_delete, LinkMessage* out, ParseS
   }
   const uint8_t* p = body.data();
   // struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change; }
-  out->arphrd = Load<uint16_t>(p + 2);
-  out->ifindex = static_cast<uint32_t>(Load<int32_t>(p + 4));
-  out->flags = Load<uint32_t>(p + 8);
+  out->arphrd = LoadHost<uint16_t>(p + 2);
+  out->ifindex = static_cast<uint32_t>(LoadHost<int32_t>(p + 4));
+  out->flags = LoadHost<uint32_t>(p + 8);
 
   size_t off = kIfinfomsgLen;
   while (off < body.size()) {
@@ -100,8 +95,8 @@ bool ParseLinkBody(base::ByteView body, bool is_delete, LinkMessage* out, ParseS
       ++stats->bad_attr_length;
       break;
     }
-    uint16_t nla_len = Load<uint16_t>(p + off);
-    uint16_t nla_type = Load<uint16_t>(p + off + 2) & NLA_TYPE_MASK;
+    uint16_t nla_len = LoadHost<uint16_t>(p + off);
+    uint16_t nla_type = LoadHost<uint16_t>(p + off + 2) & NLA_TYPE_MASK;
     if (nla_len < kNlaHdrLen || nla_len > left) {
       ++stats->bad_attr_length;
       break;  // the rest of the message cannot be framed
@@ -126,7 +121,7 @@ bool ParseLinkBody(base::ByteView body, bool is_delete, LinkMessage* out, ParseS
       case IFLA_MTU:
         if (v.size() == 4) {
           out->has_mtu = true;
-          out->mtu = Load<uint32_t>(v.data());
+          out->mtu = LoadHost<uint32_t>(v.data());
         } else {
           ++stats->bad_attr_length;
         }
@@ -142,7 +137,7 @@ bool ParseLinkBody(base::ByteView body, bool is_delete, LinkMessage* out, ParseS
       case IFLA_MASTER:
         if (v.size() == 4) {
           out->has_master = true;
-          out->master_ifindex = Load<uint32_t>(v.data());
+          out->master_ifindex = LoadHost<uint32_t>(v.data());
         } else {
           ++stats->bad_attr_length;
         }
@@ -172,29 +167,29 @@ BufferSummary ParseNetlinkBuffer(base::ByteView buf,
   size_t off = 0;
   while (off < buf.size()) {
     size_t left = buf.size() - off;
-    if (left < kNlmsghdrLen) {
+    if (left < kNlmsgHdrLen) {
       ++stats->truncated;
       break;
     }
     const uint8_t* h = buf.data() + off;
-    uint32_t len = Load<uint32_t>(h);
-    uint16_t type = Load<uint16_t>(h + 4);
-    uint16_t flags = Load<uint16_t>(h + 6);
-    uint32_t seq = Load<uint32_t>(h + 8);
-    if (len < kNlmsghdrLen || len > left) {
+    uint32_t len = LoadHost<uint32_t>(h);
+    uint16_t type = LoadHost<uint16_t>(h + 4);
+    uint16_t flags = LoadHost<uint16_t>(h + 6);
+    uint32_t seq = LoadHost<uint32_t>(h + 8);
+    if (len < kNlmsgHdrLen || len > left) {
       ++stats->truncated;
       break;
     }
     ++stats->messages;
     if (flags & NLM_F_DUMP_INTR) sum.dump_interrupted = true;
-    base::ByteView body(h + kNlmsghdrLen, len - kNlmsghdrLen);
+    base::ByteView body(h + kNlmsgHdrLen, len - kNlmsgHdrLen);
     if (type == NLMSG_DONE) {
       sum.done = true;
     } else if (type == NLMSG_ERROR) {
       sum.error_seen = true;
       sum.error_seq = seq;
       if (body.size() >= 4) {
-        sum.error = Load<int32_t>(body.data());
+        sum.error = LoadHost<int32_t>(body.data());
         if (sum.error != 0) ++stats->error_messages;
       } else {
         ++stats->truncated;

@@ -4,8 +4,15 @@
 
 #include <cstring>
 
+#include "hal/netlink_wire.h"
+
 namespace xflowd::hal::tc {
 namespace {
+
+using netlink::Align4;
+using netlink::kNlaHdrLen;
+using netlink::kNlmsgHdrLen;
+using netlink::LoadHost;
 
 constexpr uint16_t kNlmsgError = 2;
 constexpr uint16_t kNlmsgDone = 3;
@@ -26,16 +33,6 @@ constexpr uint16_t kTcaSampleTruncSize = 4;
 constexpr uint16_t kTcaSamplePsampleGroup = 5;
 constexpr int32_t kTcActPipe = 3;
 constexpr uint16_t kEthPAll = 0x0003;
-constexpr size_t kNlmsgHdrLen = 16;
-
-constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 // Host-byte-order netlink message writer (control plane: a growing vector is fine).
 class Msg {
@@ -149,24 +146,24 @@ bool FindAck(base::ByteView buf, uint32_t seq, NetlinkAck* ack) {
   const uint8_t* p = buf.data();
   size_t off = 0;
   while (buf.size() - off >= kNlmsgHdrLen) {
-    const uint32_t len = Load<uint32_t>(p + off);
-    const uint16_t type = Load<uint16_t>(p + off + 4);
-    const uint16_t flags = Load<uint16_t>(p + off + 6);
-    const uint32_t mseq = Load<uint32_t>(p + off + 8);
+    const uint32_t len = LoadHost<uint32_t>(p + off);
+    const uint16_t type = LoadHost<uint16_t>(p + off + 4);
+    const uint16_t flags = LoadHost<uint16_t>(p + off + 6);
+    const uint32_t mseq = LoadHost<uint32_t>(p + off + 8);
     if (len < kNlmsgHdrLen || len > buf.size() - off) return false;
     if (type == kNlmsgError && mseq == seq && len >= kNlmsgHdrLen + 4) {
       ack->seq = mseq;
-      ack->error = Load<int32_t>(p + off + kNlmsgHdrLen);
+      ack->error = LoadHost<int32_t>(p + off + kNlmsgHdrLen);
       ack->ext_message.clear();
       // struct nlmsgerr: error, then the request's nlmsghdr (+ its payload unless capped).
       size_t tlv = kNlmsgHdrLen + 4 + kNlmsgHdrLen;
       if (!(flags & kNlmFCapped) && len >= tlv) {
-        tlv = kNlmsgHdrLen + 4 + Align4(Load<uint32_t>(p + off + kNlmsgHdrLen + 4));
+        tlv = kNlmsgHdrLen + 4 + Align4(LoadHost<uint32_t>(p + off + kNlmsgHdrLen + 4));
       }
       if ((flags & kNlmFAckTlvs) && tlv <= len) {
         while (len - tlv >= 4) {
-          const uint16_t alen = Load<uint16_t>(p + off + tlv);
-          const uint16_t atype = Load<uint16_t>(p + off + tlv + 2) & kNlaTypeMask;
+          const uint16_t alen = LoadHost<uint16_t>(p + off + tlv);
+          const uint16_t atype = LoadHost<uint16_t>(p + off + tlv + 2) & kNlaTypeMask;
           if (alen < 4 || alen > len - tlv) break;
           if (atype == kNlmsgerrAttrMsg && alen > 4) {
             const char* s = reinterpret_cast<const char*>(p + off + tlv + 4);

@@ -20,6 +20,9 @@
 namespace xflowd::hal::afpacket {
 namespace {
 
+using xflowd::testing::Collected;
+using xflowd::testing::Collector;
+using xflowd::testing::DrainAll;
 using xflowd::testing::EnterNetns;
 using xflowd::testing::FrameSender;
 using xflowd::testing::IsRoot;
@@ -28,32 +31,6 @@ using xflowd::testing::TestNetns;
 
 const uint8_t kMacA0[6] = {0x02, 0, 0, 0, 0x06, 0xa0};
 const uint8_t kMacA1[6] = {0x02, 0, 0, 0, 0x06, 0xa1};
-
-struct Collected {
-  PacketSample s;
-  std::vector<uint8_t> header;
-};
-
-class Collector : public PacketSampleSink {
- public:
-  void OnSample(const PacketSample& s) override {
-    Collected c{s, std::vector<uint8_t>(s.header.begin(), s.header.end())};
-    c.s.header = base::ByteView();
-    got.push_back(std::move(c));
-  }
-  std::vector<Collected> got;
-};
-
-// Drains until no new sample arrived for `quiet_ms` (the ring hands over a partly filled
-// block after its 100 ms timeout).
-void DrainAll(AfPacketSource& src, Collector& sink, int quiet_ms = 400) {
-  for (int idle = 0; idle < quiet_ms;) {
-    pollfd p{src.fd(), POLLIN, 0};
-    int r = poll(&p, 1, 50);
-    size_t n = src.Drain(sink, 1024);
-    idle = (r == 0 && n == 0) ? idle + 50 : 0;
-  }
-}
 
 class AfPacketPrivilegedTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,9 +18,37 @@
 #include <string>
 #include <vector>
 
+#include "hal/packet_source.h"
 #include "tests/test_env.h"  // IsRoot, XFLOWD_SKIP_UNDER_EMULATION
 
 namespace xflowd::testing {
+
+// Keeps every sample with a copy of its header (the view dies with OnSample).
+struct Collected {
+  hal::PacketSample s;
+  std::vector<uint8_t> header;
+};
+
+class Collector : public hal::PacketSampleSink {
+ public:
+  void OnSample(const hal::PacketSample& s) override {
+    Collected c{s, std::vector<uint8_t>(s.header.begin(), s.header.end())};
+    c.s.header = hal::base::ByteView();
+    got.push_back(std::move(c));
+  }
+  std::vector<Collected> got;
+};
+
+// Drains until no new sample arrived for `quiet_ms` (an AF_PACKET ring hands over a partly
+// filled block after its timeout; NFLOG batches for its own).
+inline void DrainAll(hal::PacketSource& src, Collector& sink, int quiet_ms = 400) {
+  for (int idle = 0; idle < quiet_ms;) {
+    pollfd p{src.fd(), POLLIN, 0};
+    int r = poll(&p, 1, 50);
+    size_t n = src.Drain(sink, 1024);
+    idle = (r == 0 && n == 0) ? idle + 50 : 0;
+  }
+}
 
 // Runs a shell command quietly; returns its exit status.
 inline int Sh(const std::string& cmd) {

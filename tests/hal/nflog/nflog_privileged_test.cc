@@ -20,6 +20,9 @@
 namespace xflowd::hal::nflog {
 namespace {
 
+using xflowd::testing::Collected;
+using xflowd::testing::Collector;
+using xflowd::testing::DrainAll;
 using xflowd::testing::EnterNetns;
 using xflowd::testing::FrameSender;
 using xflowd::testing::IsRoot;
@@ -29,30 +32,6 @@ using xflowd::testing::TestNetns;
 
 const uint8_t kMacA0[6] = {0x02, 0, 0, 0, 0x07, 0xa0};
 const uint8_t kMacA1[6] = {0x02, 0, 0, 0, 0x07, 0xa1};
-
-struct Collected {
-  PacketSample s;
-  std::vector<uint8_t> header;
-};
-
-class Collector : public PacketSampleSink {
- public:
-  void OnSample(const PacketSample& s) override {
-    Collected c{s, std::vector<uint8_t>(s.header.begin(), s.header.end())};
-    c.s.header = base::ByteView();
-    got.push_back(std::move(c));
-  }
-  std::vector<Collected> got;
-};
-
-void DrainAll(PacketSource& src, Collector& sink, int quiet_ms = 300) {
-  for (int idle = 0; idle < quiet_ms;) {
-    pollfd p{src.fd(), POLLIN, 0};
-    int r = poll(&p, 1, 50);
-    size_t n = src.Drain(sink, 1024);
-    idle = (r == 0 && n == 0) ? idle + 50 : 0;
-  }
-}
 
 class NflogPrivilegedTest : public ::testing::Test {
  protected:
@@ -105,7 +84,7 @@ TEST_F(NflogPrivilegedTest, EveryPacketRuleMatchesAfPacketOnTheSamePort) {
   ASSERT_EQ(tx.Send(frame, 500), 500u);
 
   Collector ns_sink;
-  DrainAll(**nfl, ns_sink);
+  DrainAll(**nfl, ns_sink, 300);
   ASSERT_EQ(ns_sink.got.size(), 500u);
   const NflogStats& st = (*nfl)->nflog_stats();
   EXPECT_EQ(st.seq_gap_drops, 0u);
@@ -171,7 +150,7 @@ TEST_F(NflogPrivilegedTest, NumgenOneInTenIsBinomialAndRemoveStops) {
     sent += tx.Send(frame, 2000);
     (*nfl)->Drain(sink, 100000);
   }
-  DrainAll(**nfl, sink);
+  DrainAll(**nfl, sink, 300);
   ASSERT_EQ(sent, kFrames);
   const NflogStats& st = (*nfl)->nflog_stats();
   const double k = static_cast<double>(sink.got.size() + st.seq_gap_drops);
@@ -216,9 +195,9 @@ TEST_F(NflogPrivilegedTest, SocketOverrunShowsAsSequenceGaps) {
   std::vector<uint8_t> frame = MakeUdpFrame(kMacA0, kMacA1, 200);
   ASSERT_EQ(tx.Send(frame, 5000), 5000u);  // not drained meanwhile
   Collector sink;
-  DrainAll(**nfl, sink);
+  DrainAll(**nfl, sink, 300);
   ASSERT_EQ(tx.Send(frame, 1), 1u);  // one more, read in time: closes any trailing gap
-  DrainAll(**nfl, sink);
+  DrainAll(**nfl, sink, 300);
   const NflogStats& st = (*nfl)->nflog_stats();
   std::printf("[ nflog ] overrun: samples=%zu seq_gap_drops=%llu enobufs=%llu\n", sink.got.size(),
               static_cast<unsigned long long>(st.seq_gap_drops),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: unit, golden, scenario (release and ASan+UBSan builds), interop with real
 # decoders (tshark, sfacctd, sfcapd, nfcapd, nfacctd) in network namespaces (root), the minimal
-# firmware profile cross-built for arm64 and big-endian mips with its tests run under qemu-user,
+# firmware profile cross-built for arm64, armhf and big-endian mips with its tests run under qemu-user,
 # and the fuzz targets.
 # Usage: toolchain/test.sh [--quick]   (--quick: release build only: no sanitizers, no cross
 # builds, no fuzzing)
@@ -33,9 +33,10 @@ else
 fi
 
 if [ $quick -eq 0 ]; then
-  # Target libraries for arm64 come from Debian's archive into build/sysroot (no system change);
-  # Debian 12 has none for big-endian mips, so its build leaves those back-ends out.
-  for target in aarch64:arm64 mips:mips; do
+  # Target libraries for arm64 and armhf come from Debian's archive into build/sysroot (no
+  # system change); Debian 12 has none for big-endian mips, so its build leaves those back-ends
+  # out.
+  for target in aarch64:arm64 armhf:armhf mips:mips; do
     preset=cross-${target%%:*}
     step "$preset: minimal profile, unit, golden and scenario tests under qemu-user"
     bash "$root/toolchain/sysroot.sh" "${target##*:}"

@@ -672,8 +672,8 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
     if (!o.collectors.empty()) {
       return InvalidArgumentError(
           std::string("--collector (sFlow) with ") + what +
-          ": the host probe exports NetFlow/IPFIX (-n HOST:PORT); sFlow from a Linux host "
-          "needs the AF_PACKET/NFLOG back-ends, which this xflowd does not run yet");
+          ": the host probe exports NetFlow/IPFIX (-n HOST:PORT); for sFlow from this host's "
+          "interfaces use --sample IFACE --collector HOST[:PORT]");
     }
     if (o.flow_collectors.empty()) {
       return InvalidArgumentError(std::string("no collector: ") + what +
@@ -718,8 +718,8 @@ Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pca
       if (!have_linux) {
         return UnimplementedError(
             "--sample: this xflowd was built without the Linux back-ends (rtnetlink and "
-            "AF_PACKET need libnl-route-3-dev; PSAMPLE libnl-genl-3-dev, NFLOG "
-            "libnl-nf-3-dev): install them and rebuild");
+            "AF_PACKET need only the kernel headers): configure with XFLOWD_WITH_RTNL=ON and "
+            "XFLOWD_WITH_AFPACKET=ON and rebuild");
       }
       break;
     case RunMode::kSim:

@@ -255,7 +255,7 @@ Result<uint32_t> LinuxPlatform::SetPsample(const hal::PortInfo& port, uint32_t r
   if (!backends_.open_tc || !backends_.open_psample) {
     return UnimplementedError("psample on " + port.name +
                               ": this xflowd was built without the PSAMPLE/tc back-ends "
-                              "(libnl-genl-3-dev, libnl-route-3-dev)");
+                              "(PSAMPLE needs libnl-genl-3-dev at build time)");
   }
   if (!tc_) {
     auto tc = backends_.open_tc();
@@ -278,7 +278,7 @@ Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& s
   if (!backends_.open_nflog || !backends_.install_nft) {
     return UnimplementedError("nflog on " + port.name +
                               ": this xflowd was built without the NFLOG back-end "
-                              "(libnl-nf-3-dev)");
+                              "(XFLOWD_WITH_NFLOG=OFF)");
   }
   st.nft_rule.reset();
   packets_->Remove(NflogKey(port.ifindex));

@@ -415,5 +415,21 @@ TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
   }
 }
 
+// Messages point at what this build can do, not at back-ends it already has.
+TEST(OptionsTest, SflowCollectorWithHostProbePointsToSample) {
+  const std::string e = Error({"-i", "eth0", "--collector", "127.0.0.1"});
+  EXPECT_CONTAINS(e, "--sample IFACE");
+  EXPECT_EQ(e.find("not run yet"), std::string::npos) << e;
+}
+
+TEST(OptionsTest, LinuxBackEndsNeedNoLibnl) {
+  Parsed p = Parse({"--sample", "eth0", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const Status st = CheckSupported(p.options, true, true, false);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().find("libnl"), std::string::npos) << st.message();
+  EXPECT_CONTAINS(st.message(), "XFLOWD_WITH_RTNL");
+}
+
 }  // namespace
 }  // namespace xflowd::agent::daemon

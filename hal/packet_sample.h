@@ -6,6 +6,7 @@
 
 #include "hal/base/byte_view.h"
 #include "hal/base/time.h"
+#include "hal/link_type.h"
 
 namespace xflowd::hal {
 
@@ -17,6 +18,7 @@ struct PacketSample {
   // The port/direction whose sampler took the sample (ingress: input_ifindex, egress: output).
   Direction direction = Direction::kIngress;
   // Length of the frame on the wire as the source saw it, in bytes, *including* `stripped`.
+  // For cooked and loopback link types it includes that pseudo-header, as pcap's length does.
   uint32_t frame_length = 0;
   // Bytes removed before `header` was taken (e.g. 4 for an FCS the source does not deliver).
   uint32_t stripped = 0;
@@ -30,7 +32,9 @@ struct PacketSample {
   bool vlan_valid = false;
   uint16_t vlan_tci = 0;
   base::MonoTime timestamp;  // when the source saw the packet (monotonic)
-  // Leading bytes of the frame, starting at the Ethernet header. Valid only during the call.
+  // What `header` starts with. Only capture files and `-i any` give anything but Ethernet.
+  LinkType link_type = LinkType::kEthernet;
+  // Leading bytes of the frame, starting at its link header. Valid only during the call.
   base::ByteView header;
 };
 

@@ -8,13 +8,14 @@ hal::base::Result<std::unique_ptr<CaptureFileSource>> CaptureFileSource::Create(
     const std::string& path, uint32_t ifindex) {
   auto reader = dump::PcapReader::Open(path);
   if (!reader.ok()) return reader.status();
-  if ((*reader)->link_type() != dump::kLinkEthernet) {
+  hal::LinkType link = hal::LinkType::kEthernet;
+  if (!hal::LinkTypeFromPcap((*reader)->link_type(), &link)) {
     return hal::base::InvalidArgumentError(
         path + ": link type " + std::to_string((*reader)->link_type()) +
-        " is not supported; only Ethernet (LINKTYPE_ETHERNET) is");
+        " is not supported; supported are " + hal::kSupportedPcapLinkTypes);
   }
   return std::unique_ptr<CaptureFileSource>(
-      new CaptureFileSource(std::move(reader.value()), ifindex));
+      new CaptureFileSource(std::move(reader.value()), ifindex, link));
 }
 
 size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
@@ -38,6 +39,7 @@ size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
     }
     hal::PacketSample s;
     s.input_ifindex = ifindex_;
+    s.link_type = link_type_;
     s.frame_length = rec.original_length;
     s.timestamp = hal::base::MonoTime::FromNs(rec.time.ns());
     s.header = rec.data;

@@ -11,6 +11,7 @@
 
 #include "agent/dump/pcap_reader.h"
 #include "hal/base/status.h"
+#include "hal/link_type.h"
 #include "hal/packet_source.h"
 
 namespace xflowd::agent::daemon {
@@ -18,7 +19,7 @@ namespace xflowd::agent::daemon {
 class CaptureFileSource final : public hal::PacketSource {
  public:
   // Errors: the file cannot be opened, is not a classic pcap (pcapng: convert with
-  // `editcap -F pcap`), or is not Ethernet.
+  // `editcap -F pcap`), or has a link type hal::LinkTypeFromPcap does not know.
   static hal::base::Result<std::unique_ptr<CaptureFileSource>> Create(const std::string& path,
                                                                       uint32_t ifindex = 1);
 
@@ -29,13 +30,16 @@ class CaptureFileSource final : public hal::PacketSource {
   bool done() const { return done_; }
   const std::string& read_error() const { return read_error_; }
   uint64_t packets_read() const { return stats_.samples; }
+  hal::LinkType link_type() const { return link_type_; }
 
  private:
-  CaptureFileSource(std::unique_ptr<dump::PcapReader> reader, uint32_t ifindex)
-      : reader_(std::move(reader)), ifindex_(ifindex) {}
+  CaptureFileSource(std::unique_ptr<dump::PcapReader> reader, uint32_t ifindex,
+                    hal::LinkType link_type)
+      : reader_(std::move(reader)), ifindex_(ifindex), link_type_(link_type) {}
 
   std::unique_ptr<dump::PcapReader> reader_;
   uint32_t ifindex_;
+  hal::LinkType link_type_;
   hal::PacketSourceStats stats_;
   bool done_ = false;
   std::string read_error_;

@@ -180,7 +180,9 @@ Reading the summary:
   field); they never stop xflowdump.
 
 Exit status: 0 when the input ends, a limit is reached or a signal stops the
-run; 1 if the input cannot be opened or read; 2 on a usage error.
+run; 1 if the input cannot be opened or read, or a capture file ends inside
+a packet (as xflowd -r; everything before it is still shown); 2 on a usage
+error.
 
 Examples:
   xflowdump                                 watch sFlow arriving on port 6343

@@ -188,6 +188,11 @@ Status RunPcap(const DumpOptions& options, std::ostream& out) {
   }
   d.input().file_truncated = r.truncated();
   d.Finish(now, wall);
+  // As xflowd -r: a cut capture is reported in full, then fails the run (exit status 1).
+  if (status.ok() && r.truncated()) {
+    status = hal::base::InvalidArgumentError(
+        d.input().name + ": the file ends inside a packet (everything before it was decoded)");
+  }
   return status;
 }
 

@@ -1,5 +1,7 @@
 #include "agent/dump/pcap_reader.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -200,6 +202,8 @@ bool IsSupportedLinkType(uint32_t link_type) {
   switch (link_type) {
     case kLinkNull:
     case kLinkEthernet:
+    case kLinkRawDlt12:
+    case kLinkRawDlt14:
     case kLinkRaw:
     case kLinkLoop:
     case kLinkLinuxSll:
@@ -243,6 +247,8 @@ ExtractResult ExtractUdp(uint32_t link_type, ByteView frame, UdpDatagram* out) {
     case kLinkLinuxSll2:
       if (frame.size() < kSll2Bytes) return ExtractResult::kTruncated;
       return ByEtherType(Be16(frame, 0), frame.Subview(kSll2Bytes), out);
+    case kLinkRawDlt12:
+    case kLinkRawDlt14:
     case kLinkRaw:
       return IpByVersion(frame, out);
     case kLinkIpv4:
@@ -267,6 +273,11 @@ Result<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& path) {
   auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!file->is_open()) {
     return hal::base::ErrnoError("cannot open capture file '" + path + "'", errno);
+  }
+  // An ifstream opens a directory and then reads nothing: say what it is.
+  struct stat st = {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return InvalidArgumentError("'" + path + "' is a directory, not a capture file");
   }
   return FromStream(std::move(file), path);
 }

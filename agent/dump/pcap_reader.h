@@ -21,6 +21,8 @@ namespace xflowd::agent::dump {
 enum PcapLinkType : uint32_t {
   kLinkNull = 0,        // BSD loopback: 4-byte address family in the writer's byte order
   kLinkEthernet = 1,    // Ethernet II, optionally 802.1Q/802.1ad tagged
+  kLinkRawDlt12 = 12,   // DLT_RAW as some systems wrote it before LINKTYPE_RAW existed
+  kLinkRawDlt14 = 14,   // DLT_RAW of BSD/OS and old OpenBSD
   kLinkRaw = 101,       // raw IPv4/IPv6 (version nibble)
   kLinkLoop = 108,      // OpenBSD loopback: address family in network byte order
   kLinkLinuxSll = 113,  // Linux cooked capture v1 (tcpdump -i any)

@@ -44,7 +44,7 @@ uint32_t FlowMeter::RateOf(uint32_t input_ifindex) const {
 void FlowMeter::OnSample(const hal::PacketSample& s) {
   ++stats_.packets;
   packet::ParsedPacket p;
-  switch (packet::ParsePacket(s.header, packet::LinkType::kEthernet, &p)) {
+  switch (packet::ParsePacket(s.header, s.link_type, &p)) {
     case ParseError::kNone:
     case ParseError::kTruncatedL4:           // ports may be missing: keyed as 0
     case ParseError::kExtensionHeaderLimit:  // keyed by the header where the walk stopped

@@ -10,6 +10,9 @@ namespace {
 using hal::base::ByteView;
 
 constexpr size_t kEthernetHeaderBytes = 14;
+constexpr size_t kLinuxSllHeaderBytes = 16;   // ethertype at offset 14
+constexpr size_t kLinuxSll2HeaderBytes = 20;  // ethertype at offset 0
+constexpr size_t kLoopbackHeaderBytes = 4;
 constexpr size_t kVlanTagBytes = 4;
 constexpr size_t kMplsEntryBytes = 4;
 constexpr size_t kIpv4MinHeaderBytes = 20;
@@ -30,6 +33,11 @@ constexpr uint16_t kEtherTypeMplsUnicast = 0x8847;
 constexpr uint16_t kEtherTypeMplsMulticast = 0x8848;
 
 constexpr uint32_t kMplsBottomOfStack = 0x100;
+
+// Address families in loopback headers: AF_INET is 2 everywhere; AF_INET6 differs by OS
+// (Linux 10, NetBSD/OpenBSD 24, FreeBSD 28, Darwin 30).
+constexpr uint32_t kAfInet = 2;
+bool IsAfInet6(uint32_t af) { return af == 10 || af == 24 || af == 28 || af == 30; }
 
 constexpr uint16_t kIpv4MoreFragments = 0x2000;
 constexpr uint16_t kIpv4FragmentOffsetMask = 0x1fff;
@@ -234,13 +242,8 @@ bool IsVlanTpid(uint16_t ethertype) {
          ethertype == kEtherTypeQinQOld;
 }
 
-ParseError ParseEthernet(ByteView frame, ParsedPacket* out) {
-  CopyAt(frame, 0, out->dst_mac, 6);
-  CopyAt(frame, 6, out->src_mac, 6);
-  if (!frame.U16At(12, &out->ethertype)) return ParseError::kTruncatedL2;
-  out->has_ethernet = true;
-
-  size_t off = kEthernetHeaderBytes;
+// From the byte after an ethertype already in out->ethertype: VLAN tags, MPLS, IP.
+ParseError ParseAfterEthertype(ByteView frame, size_t off, ParsedPacket* out) {
   while (IsVlanTpid(out->ethertype)) {
     // Stop at the tag we cannot store; ethertype stays that tag's TPID.
     if (out->vlan_count == kMaxVlanTags) return ParseError::kTooManyTags;
@@ -280,6 +283,35 @@ ParseError ParseEthernet(ByteView frame, ParsedPacket* out) {
   return ParseIpByVersion(frame, off, ParseError::kNotIp, out);
 }
 
+ParseError ParseEthernet(ByteView frame, ParsedPacket* out) {
+  CopyAt(frame, 0, out->dst_mac, 6);
+  CopyAt(frame, 6, out->src_mac, 6);
+  if (!frame.U16At(12, &out->ethertype)) return ParseError::kTruncatedL2;
+  out->has_ethernet = true;
+  return ParseAfterEthertype(frame, kEthernetHeaderBytes, out);
+}
+
+// Linux cooked headers: the protocol field is an ethertype for every device that carries IP
+// (other values, e.g. 802.2 LLC frames, end the parse as not IP).
+ParseError ParseLinuxSll(ByteView frame, size_t ethertype_at, size_t header_bytes,
+                         ParsedPacket* out) {
+  if (frame.size() < header_bytes) return ParseError::kTruncatedL2;
+  frame.U16At(ethertype_at, &out->ethertype);
+  return ParseAfterEthertype(frame, header_bytes, out);
+}
+
+ParseError ParseLoopback(ByteView frame, bool network_order, ParsedPacket* out) {
+  uint32_t be = 0;
+  if (!frame.U32At(0, &be)) return ParseError::kTruncatedL2;
+  const uint32_t le = __builtin_bswap32(be);
+  // DLT_NULL is in the writer's byte order, which the file does not say; families are small
+  // numbers, so the smaller reading is the right one.
+  const uint32_t family = network_order ? be : (le < be ? le : be);
+  if (family == kAfInet) return ParseIpv4(frame, kLoopbackHeaderBytes, out);
+  if (IsAfInet6(family)) return ParseIpv6(frame, kLoopbackHeaderBytes, out);
+  return ParseError::kNotIp;
+}
+
 }  // namespace
 
 const char* ParseErrorName(ParseError e) {
@@ -316,6 +348,18 @@ ParseError ParsePacket(ByteView frame, LinkType link, ParsedPacket* out) {
     case LinkType::kRawIp:
       // No ethertype to contradict, but a raw-IP source promised IP: anything else is bad.
       error = ParseIpByVersion(frame, 0, ParseError::kBadIpVersion, out);
+      break;
+    case LinkType::kLinuxSll:
+      error = ParseLinuxSll(frame, 14, kLinuxSllHeaderBytes, out);
+      break;
+    case LinkType::kLinuxSll2:
+      error = ParseLinuxSll(frame, 0, kLinuxSll2HeaderBytes, out);
+      break;
+    case LinkType::kNull:
+      error = ParseLoopback(frame, false, out);
+      break;
+    case LinkType::kLoop:
+      error = ParseLoopback(frame, true, out);
       break;
   }
   out->error = error;

@@ -1,4 +1,5 @@
-// Packet header parser: Ethernet, 802.1Q/QinQ, MPLS, IPv4 (options, fragments), IPv6 (extension
+// Packet header parser: Ethernet, Linux cooked (SLL, SLL2), loopback (NULL, LOOP) and raw IP
+// link headers, 802.1Q/QinQ, MPLS, IPv4 (options, fragments), IPv6 (extension
 // headers), TCP, UDP, ICMP, ICMPv6. Works on truncated headers (sFlow cuts at 128 bytes):
 // it fills in what the bytes contain and says where it stopped. Never reads past the view,
 // never allocates. Used by the sFlow agent (VLAN, sampled IPv4/IPv6) and the flow cache.
@@ -7,19 +8,20 @@
 #include <cstdint>
 
 #include "hal/base/byte_view.h"
+#include "hal/link_type.h"
 
 namespace xflowd::agent::packet {
 
-enum class LinkType : uint8_t {
-  kEthernet = 0,  // starts at the destination MAC
-  kRawIp = 1,     // starts at the IPv4/IPv6 header (NFLOG)
-};
+// What the frame starts with; see hal/link_type.h.
+using LinkType = hal::LinkType;
 
 // Why parsing stopped before L4 was complete. kNone = everything present was understood.
 enum class ParseError : uint8_t {
   kNone = 0,
-  kTruncatedL2,           // fewer than 14 bytes, or a tag/label cut off
-  kNotIp,                 // ethertype is not IPv4/IPv6 (ARP, LLDP...): L2 fields valid
+  kTruncatedL2,           // link header (Ethernet 14, SLL 16, SLL2 20, loopback 4 bytes) or a
+                          // tag/label cut off
+  kNotIp,                 // ethertype (or loopback address family) is not IPv4/IPv6 (ARP,
+                          // LLDP...): L2 fields valid
   kTooManyTags,           // more than kMaxVlanTags VLAN tags or kMaxMplsLabels labels
   kTruncatedL3,           // IP header (incl. IPv6 extension headers) cut off, or no byte after
                           // the MPLS bottom of stack
@@ -61,11 +63,13 @@ enum TcpFlag : uint16_t {
 struct ParsedPacket {
   ParseError error = ParseError::kNone;
 
-  // L2 (LinkType::kEthernet only)
+  // L2. MACs: LinkType::kEthernet only (a cooked header has no destination MAC). VLAN tags and
+  // MPLS: Ethernet and cooked (libpcap puts a tag the kernel took off back after the header).
   bool has_ethernet = false;  // both MACs and the ethertype present (MACs may be filled anyway)
   uint8_t dst_mac[6] = {};
   uint8_t src_mac[6] = {};
-  uint16_t ethertype = 0;  // the ethertype after VLAN tags (and before MPLS: 0x8847/0x8848)
+  // The ethertype after VLAN tags (and before MPLS: 0x8847/0x8848); Ethernet and cooked only.
+  uint16_t ethertype = 0;
   uint8_t vlan_count = 0;  // [0] = outer, [1] = inner
   uint16_t vlan_id[kMaxVlanTags] = {};
   uint8_t vlan_pcp[kMaxVlanTags] = {};

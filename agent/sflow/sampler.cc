@@ -81,8 +81,14 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
 
   wire::ExtendedSwitch sw;
   pkt::ParsedPacket parsed;
-  const pkt::ParseError err = pkt::ParsePacket(sample.header, pkt::LinkType::kEthernet, &parsed);
-  if (err != pkt::ParseError::kNone && err != pkt::ParseError::kNotIp) ++stats_.header_errors;
+  const pkt::ParseError err = pkt::ParsePacket(sample.header, sample.link_type, &parsed);
+  const bool ethernet = sample.link_type == hal::LinkType::kEthernet;
+  // sFlow has no header_protocol for cooked or loopback headers: those samples go out from the
+  // IP header on (IPv4 11 / IPv6 12), and without a header record if there is no IP header.
+  const bool has_header = ethernet || parsed.ip_version != 0;
+  if ((err != pkt::ParseError::kNone && err != pkt::ParseError::kNotIp) || !has_header) {
+    ++stats_.header_errors;
+  }
   if (sample.vlan_valid) {
     sw.src_vlan = sample.vlan_tci & 0x0FFFu;
     sw.src_priority = sample.vlan_tci >> 13;
@@ -95,16 +101,23 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   sw.dst_priority = sw.src_priority;
 
   wire::SampledHeader hdr;
-  hdr.protocol = wire::kHeaderEthernet;
   hdr.frame_length = sample.frame_length;
   hdr.stripped = sample.stripped;
   hdr.header = sample.header.Subview(0, config_.header_bytes);
+  if (!ethernet) {
+    // The pseudo-header is not on the wire: neither in the header nor in the frame length.
+    const uint32_t l3 = parsed.l3_offset;
+    hdr.protocol = parsed.ip_version == 6 ? wire::kHeaderIpv6 : wire::kHeaderIpv4;
+    hdr.frame_length = sample.frame_length > l3 ? sample.frame_length - l3 : 0;
+    hdr.header = sample.header.Subview(l3, config_.header_bytes);
+  }
 
-  wire::FlowRecord records[3] = {hdr, sw, wire::ExtendedTimestamp{}};
-  uint32_t record_count = 2;
+  wire::FlowRecord records[3];
+  uint32_t record_count = 0;
+  if (has_header) records[record_count++] = hdr;
+  records[record_count++] = sw;
   if (config_.timestamp_record) {
-    records[2] = wire::ExtendedTimestamp{static_cast<uint64_t>(clock_.WallNow().ns())};
-    record_count = 3;
+    records[record_count++] = wire::ExtendedTimestamp{static_cast<uint64_t>(clock_.WallNow().ns())};
   }
 
   wire::FlowSample fs;

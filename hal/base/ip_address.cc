@@ -44,6 +44,7 @@ std::string IpAddress::ToString() const {
 Result<Endpoint> Endpoint::Parse(std::string_view text, uint16_t default_port) {
   std::string host;
   std::string port_str;
+  bool has_port = false;  // a ':' introduces one, and then it must be there
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
     if (close == std::string_view::npos) {
@@ -55,12 +56,14 @@ Result<Endpoint> Endpoint::Parse(std::string_view text, uint16_t default_port) {
       if (rest[0] != ':')
         return InvalidArgumentError("expected ':' after ']' in '" + std::string(text) + "'");
       port_str = std::string(rest.substr(1));
+      has_port = true;
     }
   } else {
     size_t colon = text.find(':');
     if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
       host = std::string(text.substr(0, colon));
       port_str = std::string(text.substr(colon + 1));
+      has_port = true;
     } else {
       host = std::string(text);  // bare IPv4 or bare IPv6
     }
@@ -70,11 +73,20 @@ Result<Endpoint> Endpoint::Parse(std::string_view text, uint16_t default_port) {
   Endpoint ep;
   ep.address = *addr;
   ep.port = default_port;
-  if (!port_str.empty()) {
-    char* end = nullptr;
-    unsigned long p = strtoul(port_str.c_str(), &end, 10);
-    if (*end != '\0' || p == 0 || p > 65535) {
-      return InvalidArgumentError("bad port '" + port_str + "' in '" + std::string(text) + "'");
+  if (has_port) {
+    // Digits only: strtoul alone would also take "", " 43001", "+43001" and "-1".
+    unsigned long p = 0;
+    bool digits = !port_str.empty() && port_str.size() <= 5;
+    for (char c : port_str) {
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
+      p = p * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (!digits || p == 0 || p > 65535) {
+      return InvalidArgumentError("bad port '" + port_str + "' in '" + std::string(text) +
+                                  "' (expected 1 to 65535)");
     }
     ep.port = static_cast<uint16_t>(p);
   }

@@ -44,14 +44,16 @@ Result<std::unique_ptr<PcapFileSource>> PcapFileSource::Create(const std::string
     return base::InvalidArgumentError(path + " is not a readable pcap or pcapng file: " + errbuf);
   }
   const int dlt = pcap_datalink(p);
-  if (dlt != DLT_EN10MB) {
+  LinkType link = LinkType::kEthernet;
+  if (dlt < 0 || !LinkTypeFromPcap(static_cast<uint32_t>(dlt), &link)) {
     const char* name = pcap_datalink_val_to_name(dlt);
     pcap_close(p);
-    return base::InvalidArgumentError(path + ": link type " + std::to_string(dlt) + " (" +
-                                      (name ? name : "unknown") +
-                                      ") is not supported; only Ethernet (LINKTYPE_ETHERNET) is");
+    return base::InvalidArgumentError(
+        path + ": link type " + std::to_string(dlt) + " (" + (name ? name : "unknown") +
+        ") is not supported; supported are " + kSupportedPcapLinkTypes);
   }
   auto source = std::unique_ptr<PcapFileSource>(new PcapFileSource(p, path, options));
+  source->link_type_ = link;
   source->file_buffer_ = std::move(buffer);  // outlives the FILE: pcap_close runs first
   return source;
 }
@@ -70,6 +72,7 @@ size_t PcapFileSource::Drain(PacketSampleSink& sink, size_t budget) {
   s.input_ifindex = options_.ifindex;
   s.direction = Direction::kIngress;
   s.sampling_rate = sampler_.rate();
+  s.link_type = link_type_;
   while (delivered < budget && !done_) {
     struct pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;

@@ -13,6 +13,7 @@
 
 #include "hal/base/status.h"
 #include "hal/base/time.h"
+#include "hal/link_type.h"
 #include "hal/packet_source.h"
 #include "hal/pcap/skip_sampler.h"
 
@@ -32,7 +33,7 @@ struct PcapFileOptions {
 class PcapFileSource final : public PacketSource {
  public:
   // Opens `path`. Errors: NOT_FOUND (no such file), PERMISSION_DENIED (unreadable),
-  // INVALID_ARGUMENT (not a capture file, or a link type other than Ethernet).
+  // INVALID_ARGUMENT (not a capture file, or a link type LinkTypeFromPcap does not know).
   static base::Result<std::unique_ptr<PcapFileSource>> Create(const std::string& path,
                                                               const PcapFileOptions& options = {});
   ~PcapFileSource() override;
@@ -60,6 +61,8 @@ class PcapFileSource final : public PacketSource {
   base::WallTime first_packet_time() const { return first_time_; }
   base::WallTime last_packet_time() const { return last_time_; }
   const std::string& path() const { return path_; }
+  // The file's link type; every sample carries it.
+  LinkType link_type() const { return link_type_; }
 
  private:
   PcapFileSource(::pcap* handle, std::string path, const PcapFileOptions& options);
@@ -68,6 +71,7 @@ class PcapFileSource final : public PacketSource {
   ::pcap* handle_;
   std::string path_;
   PcapFileOptions options_;
+  LinkType link_type_ = LinkType::kEthernet;
   SkipSampler sampler_;
   PacketSourceStats stats_;
   bool done_ = false;

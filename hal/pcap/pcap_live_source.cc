@@ -13,6 +13,9 @@ using base::Status;
 
 namespace {
 
+constexpr int kDltLinuxSll2 = 276;  // DLT_LINUX_SLL2; older pcap headers lack the name
+constexpr size_t kSll2IfindexOffset = 4;
+
 // Closes the handle unless released (Create's early returns).
 struct HandleGuard {
   pcap_t* p;
@@ -68,8 +71,10 @@ Result<std::unique_ptr<PcapLiveSource>> PcapLiveSource::Create(const PcapLiveOpt
       return base::InvalidArgumentError("pcap: collector to exclude needs an address and a port");
     }
   }
-  const unsigned ifindex = if_nametoindex(ifname.c_str());
-  if (ifindex == 0) return base::NotFoundError("interface " + ifname + " does not exist");
+  // "any" (every interface, Linux cooked headers) has no ifindex: samples take theirs from SLL2.
+  const bool any = ifname == kAnyInterface;
+  const unsigned ifindex = any ? 0 : if_nametoindex(ifname.c_str());
+  if (ifindex == 0 && !any) return base::NotFoundError("interface " + ifname + " does not exist");
 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   HandleGuard g{pcap_create(ifname.c_str(), errbuf)};
@@ -88,9 +93,15 @@ Result<std::unique_ptr<PcapLiveSource>> PcapLiveSource::Create(const PcapLiveOpt
   if (rc < 0) return ActivateError(rc, p, ifname);
   // rc > 0 is a warning (e.g. promiscuous mode not supported): the capture works.
 
-  if (pcap_datalink(p) != DLT_EN10MB) {
-    return base::InvalidArgumentError("interface " + ifname + " is not Ethernet (link type " +
-                                      std::to_string(pcap_datalink(p)) + ")");
+  // SLL2 carries each packet's ifindex (libpcap 1.10+); v1 stays if it is refused.
+  if (any) pcap_set_datalink(p, kDltLinuxSll2);
+  const int dlt = pcap_datalink(p);
+  LinkType link = LinkType::kEthernet;
+  if (dlt < 0 || !LinkTypeFromPcap(static_cast<uint32_t>(dlt), &link)) {
+    const char* name = pcap_datalink_val_to_name(dlt);
+    return base::InvalidArgumentError("interface " + ifname + " has link type " +
+                                      std::to_string(dlt) + " (" + (name ? name : "unknown") +
+                                      "); supported are " + kSupportedPcapLinkTypes);
   }
   if (options.ingress_only && pcap_setdirection(p, PCAP_D_IN) != 0) {
     return base::UnavailableError("pcap: ingress-only capture on " + ifname + ": " +
@@ -116,8 +127,10 @@ Result<std::unique_ptr<PcapLiveSource>> PcapLiveSource::Create(const PcapLiveOpt
   const int fd = pcap_get_selectable_fd(p);
   if (fd < 0) return base::UnavailableError("pcap: " + ifname + " has no selectable fd");
   g.p = nullptr;
-  return std::unique_ptr<PcapLiveSource>(
+  auto source = std::unique_ptr<PcapLiveSource>(
       new PcapLiveSource(p, fd, ifindex, options, clock, std::move(filter)));
+  source->sample_.link_type = link;
+  return source;
 }
 
 PcapLiveSource::PcapLiveSource(pcap_t* handle, int fd, uint32_t ifindex,
@@ -145,6 +158,11 @@ void PcapLiveSource::OnPacket(unsigned char* user, const ::pcap_pkthdr* h,
   // libpcap puts a VLAN tag the kernel stripped back into the bytes (and counts it in len).
   self->sample_.frame_length = h->len;
   self->sample_.header = base::ByteView(bytes, h->caplen);
+  if (self->sample_.link_type == LinkType::kLinuxSll2) {
+    uint32_t ifindex = 0;  // SLL2 bytes 4..7, network order
+    self->sample_.header.U32At(kSll2IfindexOffset, &ifindex);
+    self->sample_.input_ifindex = ifindex;
+  }
   self->sink_->OnSample(self->sample_);
   ++self->delivered_;
 }

@@ -29,8 +29,13 @@ struct pcap_pkthdr;
 
 namespace xflowd::hal::pcap {
 
+// Every interface at once (Linux): cooked SLL2 headers, each sample's input_ifindex from its
+// header (0 with SLL v1, if libpcap cannot give SLL2).
+constexpr const char* kAnyInterface = "any";
+
 struct PcapLiveOptions {
-  std::string interface;   // e.g. "eth0"; must be an Ethernet interface
+  // e.g. "eth0" or kAnyInterface; its link type must be one hal::LinkTypeFromPcap knows.
+  std::string interface;
   uint32_t snaplen = 256;  // bytes of each frame kept (header bytes for the agent)
   bool promiscuous = true;
   // TPACKET_V2, a wake-up per packet (see above). Otherwise a TPACKET_V3 ring.
@@ -53,7 +58,7 @@ std::string ExclusionFilter(const std::vector<base::Endpoint>& collectors);
 class PcapLiveSource final : public PacketSource {
  public:
   // Opens and activates the capture. Errors: NOT_FOUND (no such interface),
-  // PERMISSION_DENIED (needs root or CAP_NET_RAW), INVALID_ARGUMENT (not Ethernet, bad
+  // PERMISSION_DENIED (needs root or CAP_NET_RAW), INVALID_ARGUMENT (link type, bad
   // options or filter), UNAVAILABLE (interface down, other libpcap failures). `clock` must
   // outlive the source.
   static base::Result<std::unique_ptr<PcapLiveSource>> Create(const PcapLiveOptions& options,
@@ -73,7 +78,8 @@ class PcapLiveSource final : public PacketSource {
   // not read PACKET_STATISTICS on the socket elsewhere: those drops would be lost here.
   PacketSourceStats stats() const override;
 
-  uint32_t ifindex() const { return ifindex_; }
+  uint32_t ifindex() const { return ifindex_; }  // 0 for kAnyInterface
+  LinkType link_type() const { return sample_.link_type; }
   // Packets read from the ring (sampled or not).
   uint64_t packets_read() const { return packets_read_; }
   const std::string& last_error() const { return last_error_; }

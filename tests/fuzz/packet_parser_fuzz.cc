@@ -33,14 +33,21 @@ void ParseAndCheck(const uint8_t* data, size_t size, LinkType link) {
   Check(p.ip_version == 0 || p.ip_version == 4 || p.ip_version == 6);
   if (p.l4_offset != 0) Check(p.ip_version != 0 && p.l4_offset > p.l3_offset);
   if (p.has_ports || p.has_icmp) Check(p.l4_offset != 0);
-  if (link == LinkType::kRawIp) Check(!p.has_ethernet && p.vlan_count == 0 && p.mpls_count == 0);
+  if (link != LinkType::kEthernet) Check(!p.has_ethernet);
+  if (link == LinkType::kRawIp || link == LinkType::kNull || link == LinkType::kLoop) {
+    Check(p.vlan_count == 0 && p.mpls_count == 0);
+  }
   if (e == ParseError::kNone && p.ip_version != 0) Check(p.l3_offset < size);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ParseAndCheck(data, size, LinkType::kEthernet);
-  ParseAndCheck(data, size, LinkType::kRawIp);
+  // Every input under every link type: the corpus has a seed for each (eth_*, raw_*, sll_*,
+  // sll2_*, null_*, loop_*).
+  for (LinkType link : {LinkType::kEthernet, LinkType::kRawIp, LinkType::kLinuxSll,
+                        LinkType::kLinuxSll2, LinkType::kNull, LinkType::kLoop}) {
+    ParseAndCheck(data, size, link);
+  }
   return 0;
 }

@@ -208,6 +208,20 @@ TEST(OptionsTest, Collectors) {
                   "--agent-address");
 }
 
+// A ':' promises a port: an empty one is not the default, and only plain digits are a port.
+TEST(OptionsTest, CollectorPortsAreDigitsOnly) {
+  for (const char* bad : {"127.0.0.1:", "127.0.0.1:+43001", "127.0.0.1: 43001",
+                          "[::1]:", "127.0.0.1:-1", "127.0.0.1:43001 ", "127.0.0.1:0x10"}) {
+    EXPECT_CONTAINS(Error({"--sim", "--collector", bad}), "bad port");
+    EXPECT_CONTAINS(Error({"-r", "x.pcap", "-n", bad}), "bad port");
+    EXPECT_CONTAINS(Error({"-r", "x.pcap", "-n", (std::string(bad) + "/9").c_str()}), "bad port");
+  }
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1:06343", "-n", "[::1]:2056/9"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(p.options.collectors.at(0).port, 6343);
+  EXPECT_EQ(p.options.flow_collectors.at(0).endpoint.port, 2056);
+}
+
 TEST(OptionsTest, SyntaxErrors) {
   EXPECT_CONTAINS(Error({"--sim", "--colector", "127.0.0.1"}), "unknown option '--colector'");
   EXPECT_CONTAINS(Error({"--sim", "-x", "--collector", "127.0.0.1"}), "unknown option '-x'");

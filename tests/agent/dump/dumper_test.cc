@@ -311,7 +311,8 @@ TEST_F(RunPcapTest, ErrorsForFilesItCannotRead) {
   EXPECT_THAT(out.str(), Not(HasSubstr("report")));
 }
 
-TEST_F(RunPcapTest, ATruncatedFileIsReportedNotFatal) {
+// Reported in full, then an error (exit status 1), as xflowd -r does with a cut capture.
+TEST_F(RunPcapTest, ATruncatedFileIsReportedThenFails) {
   testing::PcapWriter w = Capture();
   Bytes bytes = w.bytes();
   bytes.resize(bytes.size() - 5);
@@ -325,7 +326,9 @@ TEST_F(RunPcapTest, ATruncatedFileIsReportedNotFatal) {
   DumpOptions o = Options(OutputMode::kText);
   o.read_file = path;
   std::ostringstream out;
-  ASSERT_TRUE(RunPcap(o, out).ok());
+  const hal::base::Status st = RunPcap(o, out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("the file ends inside a packet"));
   EXPECT_THAT(out.str(), HasSubstr("the file ends inside a packet"));
 }
 

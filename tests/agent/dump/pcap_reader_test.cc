@@ -123,6 +123,12 @@ TEST(PcapReaderTest, OpenReportsMissingFiles) {
   EXPECT_THAT(r.status().message(), HasSubstr("cannot open capture file"));
 }
 
+TEST(PcapReaderTest, OpenSaysADirectoryIsADirectory) {
+  auto r = PcapReader::Open(::testing::TempDir());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("is a directory, not a capture file"));
+}
+
 // ---------------------------------------------------------------- ExtractUdp
 
 void ExpectUdp(uint32_t link, const Bytes& frame, const char* src, const char* dst,
@@ -173,6 +179,13 @@ TEST(ExtractUdpTest, LinuxCookedV1AndV2) {
   Bytes sll2 = {0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0};
   testing::Append(sll2, Ipv6Udp("fe80::1", "ff02::1", 1, 6343, kPayload));
   ExpectUdp(kLinkLinuxSll2, sll2, "fe80::1", "ff02::1", 6343);
+}
+
+TEST(ExtractUdpTest, OldDltRawNumbersAreRawIp) {
+  for (uint32_t link : {uint32_t{kLinkRawDlt12}, uint32_t{kLinkRawDlt14}}) {
+    EXPECT_TRUE(IsSupportedLinkType(link));
+    ExpectUdp(link, Ipv6Udp("::1", "::2", 1, 6343, kPayload), "::1", "::2", 6343);
+  }
 }
 
 TEST(ExtractUdpTest, RawIpAndTheIpLinkTypes) {

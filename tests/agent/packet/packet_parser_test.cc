@@ -907,6 +907,109 @@ TEST(PacketParserTest, RawIpErrors) {
   }
 }
 
+// Linux cooked v1: packet type, ARPHRD_ETHER, address length 6, address (8), ethertype.
+FrameBuilder& Sll(FrameBuilder& b, uint16_t ethertype) {
+  return b.U16(0).U16(1).U16(6).Bytes(kSrcMac, 6).Zeros(2).U16(ethertype);
+}
+
+// Linux cooked v2: ethertype, reserved, ifindex, ARPHRD_ETHER, packet type, length, address.
+FrameBuilder& Sll2(FrameBuilder& b, uint16_t ethertype) {
+  return b.U16(ethertype).U16(0).U32(7).U16(1).U8(4).U8(6).Bytes(kSrcMac, 6).Zeros(2);
+}
+
+TEST(PacketParserTest, LinuxCookedV1AndV2) {
+  FrameBuilder v1;
+  Sll(v1, 0x0800).Ipv4(kTcp, 20).Tcp(1, 2, kTcpSyn);
+  ParsedPacket p = Parse(v1, LinkType::kLinuxSll);
+  EXPECT_EQ(p.error, ParseError::kNone);
+  EXPECT_FALSE(p.has_ethernet);  // no destination MAC in a cooked header
+  EXPECT_EQ(p.ethertype, 0x0800);
+  EXPECT_EQ(p.l3_offset, 16);
+  EXPECT_EQ(p.l4_offset, 36);
+  EXPECT_TRUE(HasIpv4Addresses(p));
+  EXPECT_EQ(p.tcp_flags, kTcpSyn);
+
+  FrameBuilder v2;
+  Sll2(v2, 0x86dd).Ipv6(kUdp, 8).Udp(53, 5353, 8);
+  p = Parse(v2, LinkType::kLinuxSll2);
+  EXPECT_EQ(p.error, ParseError::kNone);
+  EXPECT_EQ(p.ip_version, 6);
+  EXPECT_EQ(p.l3_offset, 20);
+  EXPECT_EQ(p.dst_port, 5353);
+}
+
+// libpcap puts a VLAN tag the kernel took off back after the cooked header.
+TEST(PacketParserTest, LinuxCookedWithVlanTagAndMpls) {
+  FrameBuilder b;
+  Sll(b, 0x8100).VlanTag(100, 5, 0x8847).Mpls(16, true).Ipv4(kUdp, 8).Udp(1, 2, 8);
+  const ParsedPacket p = Parse(b, LinkType::kLinuxSll);
+  EXPECT_EQ(p.error, ParseError::kNone);
+  EXPECT_EQ(p.vlan_count, 1);
+  EXPECT_EQ(p.vlan_id[0], 100);
+  EXPECT_EQ(p.mpls_count, 1);
+  EXPECT_EQ(p.l3_offset, 16 + 4 + 4);
+  EXPECT_EQ(p.dst_port, 2);
+}
+
+TEST(PacketParserTest, LinuxCookedErrors) {
+  FrameBuilder arp;
+  Sll2(arp, 0x0806).Zeros(28);
+  EXPECT_EQ(Parse(arp, LinkType::kLinuxSll2).error, ParseError::kNotIp);
+  FrameBuilder v1;
+  Sll(v1, 0x0800).Ipv4(kTcp, 20).Tcp(1, 2, 0);
+  FrameBuilder v2;
+  Sll2(v2, 0x0800).Ipv4(kTcp, 20).Tcp(1, 2, 0);
+  for (size_t len = 0; len < 16; ++len) {
+    SCOPED_TRACE(len);
+    EXPECT_EQ(ParsePrefix(v1.bytes(), len, LinkType::kLinuxSll).error, ParseError::kTruncatedL2);
+  }
+  for (size_t len = 0; len < 20; ++len) {
+    SCOPED_TRACE(len);
+    EXPECT_EQ(ParsePrefix(v2.bytes(), len, LinkType::kLinuxSll2).error, ParseError::kTruncatedL2);
+  }
+  EXPECT_EQ(ParsePrefix(v1.bytes(), 17, LinkType::kLinuxSll).error, ParseError::kTruncatedL3);
+}
+
+// NULL: the family in the writer's byte order (either); LOOP: network order. AF_INET6 is
+// 10, 24, 28 or 30 depending on the OS.
+TEST(PacketParserTest, LoopbackNullAndLoop) {
+  struct Case {
+    LinkType link;
+    uint32_t family_as_read;  // the first 4 bytes, big-endian
+    uint8_t version;          // 0 = not IP
+  };
+  const Case cases[] = {
+      {LinkType::kNull, 0x02000000, 4}, {LinkType::kNull, 2, 4},
+      {LinkType::kNull, 0x1e000000, 6}, {LinkType::kNull, 10, 6},
+      {LinkType::kLoop, 2, 4},          {LinkType::kLoop, 24, 6},
+      {LinkType::kLoop, 28, 6},         {LinkType::kLoop, 0x02000000, 0},
+      {LinkType::kNull, 7, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.family_as_read);
+    FrameBuilder b;
+    b.U32(c.family_as_read);
+    if (c.version == 6) {
+      b.Ipv6(kUdp, 8).Udp(1, 2, 8);
+    } else {
+      b.Ipv4(kUdp, 8).Udp(1, 2, 8);
+    }
+    const ParsedPacket p = Parse(b, c.link);
+    EXPECT_EQ(p.error, c.version == 0 ? ParseError::kNotIp : ParseError::kNone);
+    EXPECT_EQ(p.ip_version, c.version);
+    if (c.version != 0) {
+      EXPECT_EQ(p.l3_offset, 4);
+      EXPECT_EQ(p.dst_port, 2);
+    }
+  }
+  FrameBuilder mismatch;  // says IPv4, holds IPv6
+  mismatch.U32(2).Ipv6(kUdp, 8).Udp(1, 2, 8);
+  EXPECT_EQ(Parse(mismatch, LinkType::kLoop).error, ParseError::kBadIpVersion);
+  for (size_t len = 0; len < 4; ++len) {
+    EXPECT_EQ(ParsePrefix(mismatch.bytes(), len, LinkType::kNull).error, ParseError::kTruncatedL2);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output handling
 

@@ -316,6 +316,41 @@ TEST_F(SamplerTest, ShortHeaderIsCountedAndStillExported) {
   EXPECT_EQ(samples[0].records.size(), 2u);  // no timestamp unless configured
 }
 
+// sFlow has no header_protocol for cooked or loopback headers: the header record starts at the
+// IP header (11 = IPv4) and its frame length leaves the pseudo-header out.
+TEST_F(SamplerTest, CookedHeadersGoOutFromTheIpHeader) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  const std::vector<uint8_t> ip(frame_.begin() + 14, frame_.end());  // IPv4 + UDP, 186 bytes
+  std::vector<uint8_t> sll = {0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00};
+  sll.insert(sll.end(), ip.begin(), ip.end());
+  PacketSample p = Packet();
+  p.link_type = hal::LinkType::kLinuxSll;
+  p.stripped = 0;
+  p.frame_length = static_cast<uint32_t>(sll.size());
+  p.header = ByteView(sll.data(), sll.size());
+  s.OnSample(p);
+  // A loopback frame whose family is not IP has nothing sFlow can label: no header record.
+  const std::vector<uint8_t> loop = {0, 0, 0, 7, 0x45, 0, 0, 20};
+  p.link_type = hal::LinkType::kLoop;
+  p.frame_length = static_cast<uint32_t>(loop.size());
+  p.header = ByteView(loop.data(), loop.size());
+  s.OnSample(p);
+
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 2u);
+  const auto* h = FindRecord<wire::DecodedSampledHeader>(samples[0].records);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->protocol, uint32_t{wire::kHeaderIpv4});
+  EXPECT_EQ(h->frame_length, ip.size());
+  EXPECT_EQ(h->stripped, 0u);
+  EXPECT_EQ(h->header, std::vector<uint8_t>(ip.begin(), ip.begin() + config.header_bytes));
+  EXPECT_EQ(FindRecord<wire::DecodedSampledHeader>(samples[1].records), nullptr);
+  EXPECT_NE(FindRecord<wire::ExtendedSwitch>(samples[1].records), nullptr);
+  EXPECT_EQ(s.stats().header_errors, 1u);
+}
+
 TEST_F(SamplerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
   SamplerConfig config;
   config.sampling_rate = 1;

@@ -166,6 +166,11 @@ TEST(IpAddressTest, EndpointForms) {
   EXPECT_FALSE(Endpoint::Parse("127.0.0.1:0", 1).ok());
   EXPECT_FALSE(Endpoint::Parse("127.0.0.1:70000", 1).ok());
   EXPECT_FALSE(Endpoint::Parse("[::1", 1).ok());
+  // A ':' with no port is not the default port; signs and spaces are not digits.
+  for (const char* bad : {"127.0.0.1:", "[::1]:", "127.0.0.1:+43001", "127.0.0.1: 43001",
+                          "127.0.0.1:-65535", "127.0.0.1:000000443"}) {
+    EXPECT_FALSE(Endpoint::Parse(bad, 6343).ok()) << bad;
+  }
 }
 
 TEST(LogTest, RateLimitedLogSuppressesAndReportsCount) {

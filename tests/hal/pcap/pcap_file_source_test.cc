@@ -295,7 +295,7 @@ TEST(PcapFileSourceTest, BrokenRecordHeaderEndsReadingAfterTheGoodOnes) {
   EXPECT_EQ((*src)->packets_read(), 5u);
 }
 
-TEST(PcapFileSourceTest, ClearErrorsForMissingGarbageAndNonEthernetFiles) {
+TEST(PcapFileSourceTest, ClearErrorsForMissingGarbageAndUnknownLinkTypes) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
   auto missing = PcapFileSource::Create(dir.File("nope.pcap"));
@@ -310,14 +310,23 @@ TEST(PcapFileSourceTest, ClearErrorsForMissingGarbageAndNonEthernetFiles) {
   EXPECT_EQ(g.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(g.status().message().find("not a readable pcap"), std::string::npos);
 
-  const std::string raw = dir.File("raw.pcap");
+  const std::string user = dir.File("user0.pcap");
   sim::PcapWriterOptions wo;
-  wo.link_type = 101;  // LINKTYPE_RAW
-  WriteCapture(raw, 1, wo);
-  auto r = PcapFileSource::Create(raw);
+  wo.link_type = 147;  // LINKTYPE_USER0: nothing we can parse
+  WriteCapture(user, 1, wo);
+  auto r = PcapFileSource::Create(user);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("only Ethernet"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("147"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("supported are Ethernet (1), raw IP"), std::string::npos)
+      << r.status().message();
+
+  const std::string raw = dir.File("raw.pcap");
+  wo.link_type = 101;  // LINKTYPE_RAW: read, and said in every sample
+  WriteCapture(raw, 1, wo);
+  auto ok = PcapFileSource::Create(raw);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->link_type(), LinkType::kRawIp);
 }
 
 TEST(PcapFileSourceTest, EmptyCaptureIsDoneAtOnce) {

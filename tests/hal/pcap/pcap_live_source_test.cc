@@ -141,6 +141,7 @@ class PcapLivePrivilegedTest : public ::testing::Test {
       }
       source_ = std::move(*src);
       xfb_index_ = if_nametoindex("xfb");
+      xfa_index_ = if_nametoindex("xfa");
       tx_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
       sockaddr_ll sll = {};
       sll.sll_family = AF_PACKET;
@@ -171,6 +172,7 @@ class PcapLivePrivilegedTest : public ::testing::Test {
   std::string error_;
   std::unique_ptr<PcapLiveSource> source_;
   unsigned xfb_index_ = 0;
+  unsigned xfa_index_ = 0;
   int tx_ = -1;
 };
 
@@ -277,6 +279,49 @@ TEST_F(PcapLivePrivilegedTest, RingModeSamplesOneInNAndCutsToSnaplen) {
   EXPECT_NEAR(static_cast<double>(seen.ours.size()), 100.0, 40.0);
   for (const auto& h : seen.ours) EXPECT_EQ(h.size(), 64u);
   EXPECT_EQ(seen.bad_time, 0u);
+}
+
+// -i any: cooked SLL2 headers, each sample with the ifindex of its interface (xfa receives,
+// xfb sends: the same frame is seen on both).
+TEST_F(PcapLivePrivilegedTest, AnyInterfaceGivesCookedFramesWithTheirIfindex) {
+  ManualClock clock(MonoTime::FromSeconds(1234));
+  PcapLiveOptions o;
+  o.interface = kAnyInterface;
+  o.immediate = true;
+  OpenInNamespace(o, clock);
+  ASSERT_EQ(error_, "");
+  ASSERT_NE(source_, nullptr);
+  EXPECT_EQ(source_->ifindex(), 0u);
+  ASSERT_EQ(source_->link_type(), LinkType::kLinuxSll2);
+
+  constexpr int kSent = 10;
+  for (int i = 0; i < kSent; ++i) {
+    Send(Spec(4, sim::kIpProtoUdp, "10.0.0.1", "10.0.0.2", static_cast<uint16_t>(7000 + i), 53),
+         100);
+  }
+  // SLL2 (20 bytes) + IPv4 (20) + UDP: the source port numbers our frames.
+  struct Sink : PacketSampleSink {
+    void OnSample(const PacketSample& s) override {
+      uint16_t type = 0;
+      uint16_t sport = 0;
+      if (s.link_type != LinkType::kLinuxSll2 || !s.header.U16At(0, &type) || type != 0x0800 ||
+          !s.header.U16At(40, &sport) || sport < 7000 || sport >= 7000 + kSent) {
+        return;
+      }
+      ifindexes.push_back(s.input_ifindex);
+    }
+    std::vector<uint32_t> ifindexes;
+  } sink;
+  for (int rounds = 0; rounds < 100 && sink.ifindexes.size() < 2 * kSent; ++rounds) {
+    pollfd p = {source_->fd(), POLLIN, 0};
+    poll(&p, 1, 50);
+    source_->Drain(sink, 64);
+  }
+  const auto on = [&sink](uint32_t ifindex) {
+    return std::count(sink.ifindexes.begin(), sink.ifindexes.end(), ifindex);
+  };
+  EXPECT_EQ(on(xfa_index_), kSent);
+  EXPECT_EQ(on(xfa_index_) + on(xfb_index_), static_cast<long>(sink.ifindexes.size()));
 }
 
 }  // namespace

@@ -192,6 +192,11 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
                  static_cast<double>((run.last - run.first).count()) / 1e9,
                  (*probe)->Summary().c_str());
   }
+  if ((*probe)->RecordsLost()) {
+    logger.Log(LogLevel::kError, "-r %s: records to a collector were lost (see the summary)",
+               options.read_file.c_str());
+    return kExitFailure;
+  }
   return read_error.empty() ? kExitOk : kExitFailure;
 }
 

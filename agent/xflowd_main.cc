@@ -167,8 +167,8 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
   (*probe)->SetInterfaceNames({{1, "pcap"}});
   if (!(*probe)->WaitForStreams(xflowd::hal::base::seconds(5), false)) {
     logger.Log(LogLevel::kWarning,
-               "a TCP collector is not connected after 5 s; its messages "
-               "are dropped until it is");
+               "a collector is not up after 5 s; its messages wait in its send buffer "
+               "until it is, and are dropped when that is full");
   }
   CaptureInput& in = *input;
   const auto t0 = clock.Now();

@@ -123,9 +123,13 @@ bool TcpTransport::Send(hal::base::ByteView message) {
   stats_.bytes_sent += message.size();
   if (!connected) return true;  // waits for the connection
   const uint64_t stream = stream_;
+  const uint64_t discarded = errors_.bytes_discarded;
   Flush(last_now_);  // a failure here backs off from the last Poll time
   if (stream_ != stream) {
-    // This message went with the connection: the caller counts it, not lost.
+    // This message went with the connection, last in the buffer: a send error for the
+    // caller, not an accepted message lost.
+    const uint64_t unsent = errors_.bytes_discarded - discarded;
+    errors_.bytes_discarded -= unsent < message.size() ? unsent : message.size();
     --errors_.messages_discarded;
     --stats_.lost;
     --stats_.datagrams_sent;

@@ -383,6 +383,40 @@ TEST(TcpTransportTest, MessagesLostWithAConnectionAreCounted) {
   close(listener);
 }
 
+// A message whose own write finds the connection reset went with it: a send error for the
+// caller (who counts its records), not an accepted message; the next one waits for the next
+// connection, in a new stream.
+TEST(TcpTransportTest, MessageSentIntoAResetIsASendError) {
+  int listener = Listen(0);
+  ASSERT_GE(listener, 0);
+  auto t = TcpTransport::Create(Local(PortOf(listener)));
+  ASSERT_TRUE(t.ok());
+  const MonoTime now = MonoTime::FromSeconds(1);
+  (*t)->Poll(now);
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(PollUntilConnected(**t, now));
+  const uint64_t stream = (*t)->status().stream;
+  const linger reset = {1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  close(conn);
+  ASSERT_TRUE(WaitFor((*t)->fd(), POLLIN));
+  std::vector<uint8_t> m(100, 0x42);
+  EXPECT_FALSE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_EQ((*t)->stats().send_errors, 1u);
+  EXPECT_EQ((*t)->stats().datagrams_sent, 0u);
+  EXPECT_EQ((*t)->stats().bytes_sent, 0u);
+  EXPECT_EQ((*t)->stats().lost, 0u);
+  EXPECT_EQ((*t)->error_stats().messages_discarded, 0u);
+  EXPECT_EQ((*t)->error_stats().bytes_discarded, 0u);
+  EXPECT_EQ((*t)->error_stats().disconnects, 1u);
+  EXPECT_EQ((*t)->status().state, TransportState::kDown);
+  EXPECT_NE((*t)->status().stream, stream);
+  EXPECT_TRUE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_EQ((*t)->status().pending_bytes, m.size());
+  close(listener);
+}
+
 TEST(TcpTransportTest, MessageLargerThanBufferIsDroppedWhole) {
   int listener = Listen(0);
   ASSERT_GE(listener, 0);

@@ -298,7 +298,7 @@ std::string Daemon::Summary() const {
       U(rs.datagrams), static_cast<double>(rs.datagrams) * per_s);
   s += Printf(
       "; %llu oversize samples dropped, %llu samples for unsampled ports, %llu "
-      "rate backoffs, %llu send errors, %llu datagrams refused by collectors.",
+      "rate backoffs, %llu send errors, %llu datagrams lost at collectors (ICMP errors).",
       U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(send_errors), U(lost));
   s += " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {

@@ -98,17 +98,14 @@ bool TcpTransport::Send(hal::base::ByteView message) {
     ++(connected ? errors_.dropped_buffer_full : errors_.dropped_not_connected);
     ++stats_.send_errors;
     if (!dropping_) {
+      // Once per connection state: a slow collector would otherwise flap it per message.
       dropping_ = true;
       Log(LogLevel::kWarning,
-          "send buffer full (%zu bytes %s): dropping messages until there is room", buffer_len_,
+          "send buffer full (%zu bytes %s): messages that do not fit are dropped and counted",
+          buffer_len_,
           connected ? "waiting for the collector to read" : "waiting for a connection");
     }
     return false;
-  }
-  if (dropping_) {
-    dropping_ = false;
-    Log(LogLevel::kInfo, "send buffer has room again (%" PRIu64 " messages dropped so far)",
-        errors_.dropped_buffer_full + errors_.dropped_not_connected);
   }
   if (head_ + buffer_len_ + message.size() > buffer_.size()) {
     std::memmove(buffer_.data(), buffer_.data() + head_, buffer_len_);
@@ -201,6 +198,7 @@ void TcpTransport::Established() {
   state_ = State::kConnected;
   backoff_ = options_.backoff_initial;
   failing_ = false;
+  dropping_ = false;
   if (buffer_len_ > 0) {
     Log(LogLevel::kInfo, "connected (stream %" PRIu64 "); sending %zu bytes that waited", stream_,
         buffer_len_);
@@ -214,6 +212,7 @@ void TcpTransport::Fail(MonoTime now, int err, bool was_connected) {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   state_ = State::kIdle;
+  if (was_connected) dropping_ = false;
   next_attempt_ = now + backoff_;
   const hal::base::Duration wait = backoff_;
   backoff_ = backoff_ * 2 > options_.backoff_max ? options_.backoff_max : backoff_ * 2;

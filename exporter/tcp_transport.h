@@ -106,7 +106,7 @@ class TcpTransport final : public Transport {
   uint64_t written_total_ = 0;
   uint64_t stream_ = 1;
   bool failing_ = false;   // the last connect failed: logged once until connected
-  bool dropping_ = false;  // messages are being dropped: logged once until one fits
+  bool dropping_ = false;  // the buffer was full: logged once per connection state
   TransportStats stats_;
   TcpErrorStats errors_;
 };

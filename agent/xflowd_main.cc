@@ -167,8 +167,8 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
   (*probe)->SetInterfaceNames({{1, "pcap"}});
   if (!(*probe)->WaitForStreams(xflowd::hal::base::seconds(5), false)) {
     logger.Log(LogLevel::kWarning,
-               "a TCP collector is not connected after 5 s; its messages "
-               "are dropped until it is");
+               "a collector is not up after 5 s; its messages wait in its send buffer "
+               "until it is, and are dropped when that is full");
   }
   CaptureInput& in = *input;
   const auto t0 = clock.Now();
@@ -191,6 +191,11 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
                  secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
                  static_cast<double>((run.last - run.first).count()) / 1e9,
                  (*probe)->Summary().c_str());
+  }
+  if ((*probe)->RecordsLost()) {
+    logger.Log(LogLevel::kError, "-r %s: records to a collector were lost (see the summary)",
+               options.read_file.c_str());
+    return kExitFailure;
   }
   return read_error.empty() ? kExitOk : kExitFailure;
 }

@@ -20,17 +20,27 @@ class CaptureTransport final : public Transport {
     stats_.bytes_sent += d.size();
     return true;
   }
+  void Poll(hal::base::MonoTime) override {}
+  TransportStatus status() const override { return status_; }
   const TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "capture"; }
+  std::string DescribeStats() const override {
+    return "captured " + std::to_string(datagrams_.size());
+  }
 
   const std::vector<std::vector<uint8_t>>& datagrams() const { return datagrams_; }
   void Clear() { datagrams_.clear(); }
   // Make every Send fail (to test error counting).
   void set_fail(bool fail) { fail_ = fail; }
+  // What status() reports (a new stream, a state, as a stream transport would).
+  void set_status(const TransportStatus& status) { status_ = status; }
+  // Messages accepted and then lost downstream (ICMP refusal, lost connection).
+  void AddLost(uint64_t n) { stats_.lost += n; }
 
  private:
   std::vector<std::vector<uint8_t>> datagrams_;
   TransportStats stats_;
+  TransportStatus status_;
   bool fail_ = false;
 };
 

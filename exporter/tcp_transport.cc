@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 #include "exporter/socket_address.h"
@@ -16,8 +19,18 @@ namespace xflowd::exporter {
 
 using hal::base::Endpoint;
 using hal::base::InvalidArgumentError;
+using hal::base::LogLevel;
 using hal::base::MonoTime;
 using hal::base::Result;
+
+namespace {
+
+// The smallest IPFIX message (a header): sizes the ring of message ends.
+constexpr size_t kMinMessageBytes = 16;
+
+long long Secs(hal::base::Duration d) { return static_cast<long long>(d.count() / 1000000000); }
+
+}  // namespace
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::Create(const Endpoint& collector,
                                                            const TcpTransportOptions& options) {
@@ -34,7 +47,8 @@ TcpTransport::TcpTransport(const Endpoint& collector, const TcpTransportOptions&
     : collector_(collector),
       options_(options),
       backoff_(options.backoff_initial),
-      buffer_(options.send_buffer_bytes) {
+      buffer_(options.send_buffer_bytes),
+      ends_(options.send_buffer_bytes / kMinMessageBytes + 16) {
   addr_len_ = ToSockaddr(collector.address, collector.port, &addr_);
 }
 
@@ -44,15 +58,53 @@ TcpTransport::~TcpTransport() {
 
 std::string TcpTransport::Describe() const { return "tcp " + collector_.ToString(); }
 
+void TcpTransport::Log(LogLevel level, const char* fmt, ...) {
+  if (options_.logger == nullptr || !options_.logger->Enabled(level)) return;
+  char buf[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  options_.logger->Log(level, "collector %s: %s", Describe().c_str(), buf);
+}
+
+TransportStatus TcpTransport::status() const {
+  TransportStatus s;
+  s.state = state_ == State::kConnected ? TransportState::kUp
+            : failing_                  ? TransportState::kDown
+                                        : TransportState::kConnecting;
+  s.last_error = errors_.last_errno;
+  s.stream = stream_;
+  s.pending_bytes = buffer_len_;
+  return s;
+}
+
+std::string TcpTransport::DescribeStats() const {
+  char buf[320];
+  std::snprintf(buf, sizeof(buf),
+                "connect_attempts %" PRIu64 ", connect_failures %" PRIu64 ", disconnects %" PRIu64
+                ", dropped_not_connected %" PRIu64 ", dropped_buffer_full %" PRIu64
+                ", messages lost with a connection %" PRIu64 " (%" PRIu64
+                " bytes), %zu bytes unsent",
+                errors_.connect_attempts, errors_.connect_failures, errors_.disconnects,
+                errors_.dropped_not_connected, errors_.dropped_buffer_full,
+                errors_.messages_discarded, errors_.bytes_discarded, buffer_len_);
+  return buf;
+}
+
 bool TcpTransport::Send(hal::base::ByteView message) {
-  if (state_ != State::kConnected) {
-    ++errors_.dropped_not_connected;
+  const bool connected = state_ == State::kConnected;
+  if (message.size() > buffer_.size() - buffer_len_ || ends_count_ == ends_.size()) {
+    ++(connected ? errors_.dropped_buffer_full : errors_.dropped_not_connected);
     ++stats_.send_errors;
-    return false;
-  }
-  if (message.size() > buffer_.size() - buffer_len_) {
-    ++errors_.dropped_buffer_full;
-    ++stats_.send_errors;
+    if (!dropping_) {
+      // Once per connection state: a slow collector would otherwise flap it per message.
+      dropping_ = true;
+      Log(LogLevel::kWarning,
+          "send buffer full (%zu bytes %s): messages that do not fit are dropped and counted",
+          buffer_len_,
+          connected ? "waiting for the collector to read" : "waiting for a connection");
+    }
     return false;
   }
   if (head_ + buffer_len_ + message.size() > buffer_.size()) {
@@ -61,17 +113,36 @@ bool TcpTransport::Send(hal::base::ByteView message) {
   }
   std::memcpy(buffer_.data() + head_ + buffer_len_, message.data(), message.size());
   buffer_len_ += message.size();
+  queued_total_ += message.size();
+  ends_[(ends_head_ + ends_count_) % ends_.size()] = queued_total_;
+  ++ends_count_;
   ++stats_.datagrams_sent;
   stats_.bytes_sent += message.size();
+  if (!connected) return true;  // waits for the connection
+  const uint64_t stream = stream_;
+  const uint64_t discarded = errors_.bytes_discarded;
   Flush(last_now_);  // a failure here backs off from the last Poll time
+  if (stream_ != stream) {
+    // This message went with the connection, last in the buffer: a send error for the
+    // caller, not an accepted message lost.
+    const uint64_t unsent = errors_.bytes_discarded - discarded;
+    errors_.bytes_discarded -= unsent < message.size() ? unsent : message.size();
+    --errors_.messages_discarded;
+    --stats_.lost;
+    --stats_.datagrams_sent;
+    stats_.bytes_sent -= message.size();
+    ++stats_.send_errors;
+    return false;
+  }
   return true;
 }
 
 void TcpTransport::Poll(MonoTime now) {
   last_now_ = now;
   if (state_ == State::kIdle) {
-    if (now >= next_attempt_) StartConnect(now);
-    return;
+    if (now < next_attempt_) return;
+    StartConnect(now);
+    if (state_ != State::kConnected) return;
   }
   if (state_ == State::kConnecting) {
     pollfd p = {fd_, POLLOUT, 0};
@@ -104,6 +175,7 @@ void TcpTransport::Poll(MonoTime now) {
 
 void TcpTransport::StartConnect(MonoTime now) {
   ++errors_.connect_attempts;
+  Log(LogLevel::kDebug, "connect attempt %" PRIu64, errors_.connect_attempts);
   fd_ = socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     Fail(now, errno, false);
@@ -125,26 +197,57 @@ void TcpTransport::StartConnect(MonoTime now) {
 void TcpTransport::Established() {
   state_ = State::kConnected;
   backoff_ = options_.backoff_initial;
-  head_ = 0;
-  buffer_len_ = 0;
-  ++stats_.sessions;
+  failing_ = false;
+  dropping_ = false;
+  if (buffer_len_ > 0) {
+    Log(LogLevel::kInfo, "connected (stream %" PRIu64 "); sending %zu bytes that waited", stream_,
+        buffer_len_);
+  } else {
+    Log(LogLevel::kInfo, "connected (stream %" PRIu64 ")", stream_);
+  }
 }
 
 void TcpTransport::Fail(MonoTime now, int err, bool was_connected) {
   if (err != 0) errors_.last_errno = err;
-  if (was_connected) {
-    ++errors_.disconnects;
-  } else {
-    ++errors_.connect_failures;
-  }
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   state_ = State::kIdle;
+  if (was_connected) dropping_ = false;
+  next_attempt_ = now + backoff_;
+  const hal::base::Duration wait = backoff_;
+  backoff_ = backoff_ * 2 > options_.backoff_max ? options_.backoff_max : backoff_ * 2;
+  if (!was_connected) {
+    // Messages keep waiting for the next attempt.
+    ++errors_.connect_failures;
+    if (!failing_) {
+      failing_ = true;
+      Log(LogLevel::kWarning,
+          "connect failed: %s; retrying with backoff up to %lld s, messages wait in the %zu "
+          "byte send buffer",
+          strerror(err), Secs(options_.backoff_max), buffer_.size());
+    } else {
+      Log(LogLevel::kDebug, "connect failed: %s; next attempt in %lld s", strerror(err),
+          Secs(wait));
+    }
+    return;
+  }
+  ++errors_.disconnects;
+  failing_ = true;
+  errors_.messages_discarded += ends_count_;
   errors_.bytes_discarded += buffer_len_;
+  stats_.lost += ends_count_;
+  Log(LogLevel::kWarning,
+      "connection lost (%s); %zu messages (%zu bytes) not yet written are lost; reconnecting "
+      "in %lld s",
+      err != 0 ? strerror(err) : "closed by the collector", ends_count_, buffer_len_, Secs(wait));
+  // The next stream starts at a message boundary, with templates and sequence 0.
+  ++stream_;
   head_ = 0;
   buffer_len_ = 0;
-  next_attempt_ = now + backoff_;
-  backoff_ = backoff_ * 2 > options_.backoff_max ? options_.backoff_max : backoff_ * 2;
+  ends_head_ = 0;
+  ends_count_ = 0;
+  queued_total_ = 0;
+  written_total_ = 0;
 }
 
 void TcpTransport::Flush(MonoTime now) {
@@ -153,6 +256,11 @@ void TcpTransport::Flush(MonoTime now) {
     if (n > 0) {
       head_ += static_cast<size_t>(n);
       buffer_len_ -= static_cast<size_t>(n);
+      written_total_ += static_cast<uint64_t>(n);
+      while (ends_count_ > 0 && ends_[ends_head_] <= written_total_) {
+        ends_head_ = (ends_head_ + 1) % ends_.size();
+        --ends_count_;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -79,8 +79,10 @@ Status Daemon::Init(DaemonSettings settings) {
   // Collectors first: a bad one is the likeliest start-up error and costs nothing to find.
   TransportFactory make = std::move(settings.make_transport);
   if (!make) {
-    make = [](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
-      auto t = exporter::UdpTransport::Create(ep);
+    make = [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
+      exporter::UdpTransportOptions o;
+      o.logger = &logger_;
+      auto t = exporter::UdpTransport::Create(ep, o);
       if (!t.ok()) return t.status();
       return std::unique_ptr<exporter::Transport>(std::move(t.value()));
     };
@@ -227,17 +229,16 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
 void Daemon::OnTick() {
   agent_->Tick();
   if (flow_probe_) flow_probe_->Tick(clock_.Now());
-  // Send errors are counted on the data path; report them here, at a limited rate.
+  // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
+  // back what the collectors refused and logs a change of state itself.
   for (size_t i = 0; i < transports_.size(); ++i) {
+    transports_[i]->Poll(clock_.Now());
     const uint64_t errors = transports_[i]->stats().send_errors;
     if (errors == errors_seen_[i]) continue;
-    std::string why;
-    if (auto* udp = dynamic_cast<const exporter::UdpTransport*>(transports_[i].get())) {
-      why = std::string(" (last: ") + strerror(udp->error_stats().last_errno) + ")";
-    }
-    send_error_log_.Log(clock_.Now(), LogLevel::kWarning, "%s: %llu send errors%s",
+    const int last = transports_[i]->status().last_error;
+    send_error_log_.Log(clock_.Now(), LogLevel::kWarning, "%s: %llu send errors (last: %s)",
                         transports_[i]->Describe().c_str(), U(errors - errors_seen_[i]),
-                        why.c_str());
+                        last != 0 ? strerror(last) : "unknown");
     errors_seen_[i] = errors;
   }
 }
@@ -260,6 +261,7 @@ Result<StopReason> Daemon::Run() {
   DrainAll();
   agent_->Flush();
   if (flow_probe_) flow_probe_->Finish(clock_.Now());
+  for (const auto& t : transports_) t->Poll(clock_.Now());  // refusals so far, for the summary
   stopped_ = clock_.Now();
   if (reason.ok()) {
     logger_.Log(LogLevel::kDebug, "event loop ended: %s", StopReasonName(*reason));
@@ -279,7 +281,11 @@ std::string Daemon::Summary() const {
     seq_drops += s->stats().source_drops;
   }
   uint64_t send_errors = 0;
-  for (const auto& t : transports_) send_errors += t->stats().send_errors;
+  uint64_t lost = 0;
+  for (const auto& t : transports_) {
+    send_errors += t->stats().send_errors;
+    lost += t->stats().lost;
+  }
 
   std::string s = Printf("xflowd: ran %.1f s on %zu ports", secs, agent_->pollers().size());
   if (!platform_.description.empty()) s += " of the " + platform_.description;
@@ -292,14 +298,17 @@ std::string Daemon::Summary() const {
       U(rs.datagrams), static_cast<double>(rs.datagrams) * per_s);
   s += Printf(
       "; %llu oversize samples dropped, %llu samples for unsampled ports, %llu "
-      "rate backoffs, %llu send errors.",
-      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(send_errors));
+      "rate backoffs, %llu send errors, %llu datagrams lost at collectors (ICMP errors).",
+      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(send_errors), U(lost));
   s += " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {
-    const exporter::TransportStats& ts = transports_[i]->stats();
-    s += Printf("%s %s: %llu datagrams, %llu bytes, %llu errors", i == 0 ? "" : ";",
-                transports_[i]->Describe().c_str(), U(ts.datagrams_sent), U(ts.bytes_sent),
-                U(ts.send_errors));
+    const exporter::Transport& t = *transports_[i];
+    const exporter::TransportStats& ts = t.stats();
+    s +=
+        Printf("%s %s: %s, %llu datagrams, %llu bytes, %llu errors, %llu lost (", i == 0 ? "" : ";",
+               t.Describe().c_str(), exporter::TransportStateName(t.status().state),
+               U(ts.datagrams_sent), U(ts.bytes_sent), U(ts.send_errors), U(ts.lost));
+    s += t.DescribeStats() + ")";
   }
   s += ".";
   if (flow_probe_) s += "\n" + flow_probe_->Summary();

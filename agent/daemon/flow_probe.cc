@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "exporter/tcp_transport.h"
 #include "exporter/udp_transport.h"
 
 namespace xflowd::agent::daemon {
@@ -35,13 +36,18 @@ Version VersionOf(uint8_t v) {
   }
 }
 
-Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const FlowCollector& c) {
+Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const FlowCollector& c,
+                                                              hal::base::Logger& logger) {
   if (c.tcp) {
-    auto t = exporter::TcpTransport::Create(c.endpoint);
+    exporter::TcpTransportOptions o;
+    o.logger = &logger;
+    auto t = exporter::TcpTransport::Create(c.endpoint, o);
     if (!t.ok()) return t.status();
     return std::unique_ptr<exporter::Transport>(std::move(t.value()));
   }
-  auto t = exporter::UdpTransport::Create(c.endpoint);
+  exporter::UdpTransportOptions o;
+  o.logger = &logger;
+  auto t = exporter::UdpTransport::Create(c.endpoint, o);
   if (!t.ok()) return t.status();
   return std::unique_ptr<exporter::Transport>(std::move(t.value()));
 }
@@ -58,8 +64,8 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
     return hal::base::InvalidArgumentError("no NetFlow/IPFIX collector (-n HOST:PORT)");
   }
   std::unique_ptr<FlowProbe> p(new FlowProbe(settings, logger));
-  FlowTransportFactory make =
-      settings.make_transport ? settings.make_transport : FlowTransportFactory(DefaultTransport);
+  FlowTransportFactory make = settings.make_transport;
+  if (!make) make = [&logger](const FlowCollector& c) { return DefaultTransport(c, logger); };
   std::vector<FlowExporter*> raw;
   for (const FlowCollector& c : options.flow_collectors) {
     auto t = make(c);
@@ -80,7 +86,6 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
     logger.Log(LogLevel::kInfo, "flow collector %s, %s", (*t)->Describe().c_str(),
                c.version == 10 ? "IPFIX" : (c.version == 5 ? "NetFlow v5" : "NetFlow v9"));
     raw.push_back(e.get());
-    if (auto* tcp = dynamic_cast<exporter::TcpTransport*>(t->get())) p->streams_.push_back(tcp);
     p->transports_.push_back(std::move(t.value()));
     p->exporters_.push_back(std::move(e));
   }
@@ -129,7 +134,7 @@ void FlowProbe::Tick(MonoTime now) {
   set_->SetTime(UnixMs(now));
   meter_->Tick(now);
   const MonoTime real_now = settings_.clock ? settings_.clock->Now() : now;
-  for (exporter::TcpTransport* t : streams_) t->Poll(real_now);
+  for (const auto& t : transports_) t->Poll(real_now);
   set_->Tick(UnixMs(now));
 }
 
@@ -166,21 +171,32 @@ FileRunStats FlowProbe::RunToEnd(hal::PacketSource& source, const std::function<
 }
 
 bool FlowProbe::WaitForStreams(hal::base::Duration timeout, bool until_empty) {
-  if (streams_.empty()) return true;
-  if (settings_.clock == nullptr) return false;
-  const MonoTime start = settings_.clock->Now();
+  const MonoTime start = settings_.clock ? settings_.clock->Now() : MonoTime();
   for (;;) {
-    const MonoTime now = settings_.clock->Now();
+    const MonoTime now = settings_.clock ? settings_.clock->Now() : MonoTime();
     bool all = true;
-    for (exporter::TcpTransport* t : streams_) {
+    for (const auto& t : transports_) {
       t->Poll(now);
-      all = all && t->connected() && (!until_empty || t->buffered_bytes() == 0);
+      const exporter::TransportStatus st = t->status();
+      all =
+          all && (until_empty ? st.pending_bytes == 0 : st.state == exporter::TransportState::kUp);
     }
     if (all) return true;
-    if (now - start >= timeout) return false;
+    if (settings_.clock == nullptr || now - start >= timeout) return false;
     const timespec pause{0, 5 * 1000 * 1000};  // 5 ms
     nanosleep(&pause, nullptr);
   }
+}
+
+bool FlowProbe::RecordsLost() const {
+  for (size_t i = 0; i < exporters_.size(); ++i) {
+    const exporter::TransportStats& ts = transports_[i]->stats();
+    if (exporters_[i]->stats().flows_lost > 0 || ts.lost > 0 ||
+        transports_[i]->status().pending_bytes > 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void FlowProbe::SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names) {
@@ -203,12 +219,15 @@ std::string FlowProbe::Summary() const {
   std::string s = buf;
   for (size_t i = 0; i < exporters_.size(); ++i) {
     const auto& e = exporters_[i]->stats();
+    const exporter::Transport& t = *transports_[i];
     std::snprintf(buf, sizeof(buf),
-                  "\n  %s: %llu records in %llu messages, %llu send errors, %llu not "
-                  "exportable",
-                  transports_[i]->Describe().c_str(), U(e.flows_exported), U(e.datagrams),
-                  U(e.send_errors), U(e.flows_not_exportable));
+                  "\n  %s: %s, %llu records in %llu messages, %llu send errors, %llu records "
+                  "lost with them, %llu messages lost after sending, %llu not exportable; ",
+                  t.Describe().c_str(), exporter::TransportStateName(t.status().state),
+                  U(e.flows_exported), U(e.datagrams), U(e.send_errors), U(e.flows_lost),
+                  U(t.stats().lost), U(e.flows_not_exportable));
     s += buf;
+    s += t.DescribeStats();
   }
   return s;
 }

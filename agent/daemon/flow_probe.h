@@ -19,7 +19,6 @@
 #include "agent/daemon/options.h"
 #include "agent/flow/flow_meter.h"
 #include "exporter/netflow/flow_exporter.h"
-#include "exporter/tcp_transport.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -40,10 +39,11 @@ struct FlowProbeSettings {
   uint64_t system_init_unix_ms = 0;
   // 1 = every packet; N = the source samples 1 in N at random (host probe --sampling).
   uint32_t sampling_rate = 1;
-  // Empty: UDP (exporter::UdpTransport), or IPFIX over TCP (exporter::TcpTransport).
+  // Empty: UDP (exporter::UdpTransport), or IPFIX over TCP (exporter::TcpTransport), both
+  // logging their state changes to the probe's logger.
   FlowTransportFactory make_transport;
-  // Real monotonic time for TCP connects and backoff (a replay's packet time runs far faster
-  // than the collector's). Null: the flow time passed to Tick.
+  // Real monotonic time for transports' Poll (TCP connects and backoff, UDP ICMP errors): a
+  // replay's packet time runs far faster than the collector's. Null: the flow time of Tick.
   const hal::base::Clock* clock = nullptr;
 };
 
@@ -76,10 +76,15 @@ class FlowProbe final : public hal::PacketSampleSink {
   // as it reads, ticks once per second of packet time, and finishes at the last packet's time.
   FileRunStats RunToEnd(hal::PacketSource& source, const std::function<bool()>& done);
 
-  // Control plane, for a replay: polls the TCP collectors until all are connected (true) or
-  // `timeout` of real time passed, so the first messages are not dropped for want of a
-  // connection; at the end, until their buffers are sent. Sleeps; not for the live loop.
+  // Control plane, for a replay: polls the collectors' transports until all are up (true) or
+  // `timeout` of real time passed, so the send buffer of a TCP collector does not fill while
+  // it connects; at the end (`until_empty`), until nothing waits unsent. Sleeps; not for the
+  // live loop. Without a clock, polls once.
   bool WaitForStreams(hal::base::Duration timeout, bool until_empty);
+
+  // True when records to any collector were lost: in messages the transport refused, messages
+  // lost after sending (ICMP refusal, lost connection) or still unsent now.
+  bool RecordsLost() const;
 
   // Interface names for the options data (IPFIX IE 82 / v9 field 82).
   void SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names);
@@ -104,7 +109,6 @@ class FlowProbe final : public hal::PacketSampleSink {
   hal::base::Logger& logger_;
   std::vector<std::unique_ptr<exporter::Transport>> transports_;
   std::vector<std::unique_ptr<exporter::netflow::FlowExporter>> exporters_;
-  std::vector<exporter::TcpTransport*> streams_;  // the TCP ones among transports_
   std::unique_ptr<exporter::netflow::ExporterSet> set_;
   std::unique_ptr<agent::flow::FlowMeter> meter_;
   hal::base::MonoTime latest_;  // newest sample time seen (flow time)

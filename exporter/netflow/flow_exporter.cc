@@ -45,7 +45,8 @@ FlowExporter::FlowExporter(const ExporterOptions& options, Transport& transport)
       v5_writer_(buffer_.data(), buffer_.size()) {
   const size_t fit = (options_.max_datagram_bytes - kV5HeaderSize) / kV5RecordSize;
   v5_max_records_ = fit < kV5MaxRecords ? fit : kV5MaxRecords;
-  session_seen_ = transport_.stats().sessions;
+  session_seen_ = transport_.status().stream;
+  sequence_stream_ = session_seen_;
 }
 
 void FlowExporter::SetTime(uint64_t now_unix_ms) { now_ms_ = now_unix_ms; }
@@ -133,7 +134,7 @@ void FlowExporter::SendV5() {
 
 bool FlowExporter::RefreshDue() const {
   if (!templates_sent_ || options_dirty_) return true;
-  if (transport_.stats().sessions != session_seen_) return true;
+  if (transport_.status().stream != session_seen_) return true;
   if (options_.template_refresh_packets != 0 &&
       messages_sent_ - last_refresh_message_ >= options_.template_refresh_packets) {
     return true;
@@ -157,9 +158,7 @@ void FlowExporter::StartMessage(bool allow_refresh) {
 // options data do not fit in one (many interfaces); `b` is left open with the last part.
 void FlowExporter::WriteRefresh(MessageBuilder& b, bool is_main) {
   const Version v = options_.version;
-  const uint64_t sessions = transport_.stats().sessions;
-  if (sessions != session_seen_ && v == Version::kIpfix) ipfix_data_records_ = 0;  // new stream
-  session_seen_ = sessions;
+  session_seen_ = transport_.status().stream;
   templates_sent_ = true;
   options_dirty_ = false;
   last_refresh_message_ = messages_sent_;
@@ -219,6 +218,13 @@ void FlowExporter::WriteRefresh(MessageBuilder& b, bool is_main) {
 
 bool FlowExporter::SendBuilder(MessageBuilder& b, uint32_t flows) {
   const Version v = options_.version;
+  // The sequence counts the records of the stream this message goes into (RFC 7011 sec 3.1),
+  // whenever its templates were written.
+  const uint64_t stream = transport_.status().stream;
+  if (stream != sequence_stream_) {
+    sequence_stream_ = stream;
+    if (v == Version::kIpfix) ipfix_data_records_ = 0;
+  }
   const uint32_t sequence = v == Version::kIpfix ? ipfix_data_records_ : v9_packets_;
   // The v9 header says unix_secs without the milliseconds: its sysUptime is taken at that
   // whole second, so a collector's unix_secs * 1000 - sysUptime + FIRST_SWITCHED gives the
@@ -244,7 +250,7 @@ void FlowExporter::SendMain() {
   open_ = false;
   if (builder_.empty()) return;
   // A new session since this message started: the collector must get templates first.
-  if (!open_has_templates_ && transport_.stats().sessions != session_seen_) {
+  if (!open_has_templates_ && transport_.status().stream != session_seen_) {
     aux_builder_.Reset();
     WriteRefresh(aux_builder_, false);
     if (!aux_builder_.empty()) SendBuilder(aux_builder_, 0);

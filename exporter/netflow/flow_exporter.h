@@ -9,16 +9,18 @@
 //   v5     flow_sequence = flows put in earlier datagrams;
 //   v9     sequence = export packets sent before this one (per source id);
 //   IPFIX  sequence = data records (flow records and options data records) sent before this
-//          message in the observation domain, modulo 2^32; restarts at 0 with each new TCP
-//          session (a new stream, RFC 7011 section 3.1).
+//          message in the observation domain, modulo 2^32; restarts at 0 with the first
+//          message of each new TCP stream (RFC 7011 section 3.1), decided when the message is
+//          handed to the transport.
 // A message whose send fails still consumes its sequence numbers: the collector sees the gap.
 //
 // Templates (v9/IPFIX): the data templates, the two options templates and the options data
 // (sampling, system init time, counters, interface names) go at the start of the first message,
 // then again at the start of a message once template_refresh_packets messages were sent since
 // the last refresh, once template_refresh_s passed (checked on every message start and Tick),
-// after SetInterfaceNames()/SetSampling(), and at once when the transport reports a new session
-// (TransportStats::sessions, a TCP reconnect): then the refresh is sent before anything else.
+// after SetInterfaceNames()/SetSampling(), and at once when the transport reports a new stream
+// (TransportStatus::stream, after a lost TCP connection): then the refresh is sent before
+// anything else.
 //
 // Time: SetTime()/Tick()/Flush() take Unix ms; the owner passes wall time live and packet time
 // when replaying a capture. Header times come from the last value passed.
@@ -145,7 +147,8 @@ class FlowExporter final : public FlowRecordSink {
   uint64_t messages_sent_ = 0;
   uint64_t last_refresh_message_ = 0;
   uint64_t last_refresh_ms_ = 0;
-  uint64_t session_seen_ = 0;
+  uint64_t session_seen_ = 0;     // the stream the last refresh was written for
+  uint64_t sequence_stream_ = 0;  // the stream ipfix_data_records_ counts
 
   // Options data.
   std::vector<InterfaceName> interfaces_;

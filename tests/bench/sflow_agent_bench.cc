@@ -32,6 +32,9 @@ class NullTransport final : public exporter::Transport {
   }
   const exporter::TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "null"; }
+  void Poll(hal::base::MonoTime) override {}
+  exporter::TransportStatus status() const override { return {}; }
+  std::string DescribeStats() const override { return ""; }
 
  private:
   exporter::TransportStats stats_;

@@ -7,12 +7,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "exporter/netflow/flow_exporter.h"
 #include "exporter/netflow/netflow_decoder.h"
 #include "gtest/gtest.h"
+#include "hal/base/log.h"
 
 namespace xflowd::exporter {
 namespace {
@@ -109,9 +112,74 @@ TEST(TcpTransportTest, CreateRejectsPortZero) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ((*t)->Describe(), "tcp 127.0.0.1:4739");
   EXPECT_FALSE((*t)->connected());
-  EXPECT_FALSE((*t)->Send(ByteView("abc")));  // not connected: dropped, counted
-  EXPECT_EQ((*t)->error_stats().dropped_not_connected, 1u);
-  EXPECT_EQ((*t)->stats().send_errors, 1u);
+  EXPECT_EQ((*t)->status().state, TransportState::kConnecting);
+}
+
+// Before a connection, messages wait in the send buffer up to its size; what does not fit is
+// dropped whole, counted, and said once.
+TEST(TcpTransportTest, MessagesWaitForTheConnectionUpToTheBuffer) {
+  std::vector<std::string> lines;
+  hal::base::Logger logger(
+      [&lines](hal::base::LogLevel, const std::string& l) { lines.push_back(l); });
+  TcpTransportOptions opts;
+  opts.send_buffer_bytes = 100;
+  opts.logger = &logger;
+  auto t = TcpTransport::Create(Local(4739), opts);
+  ASSERT_TRUE(t.ok());
+  std::vector<uint8_t> m(40, 0x11);
+  EXPECT_TRUE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_TRUE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_FALSE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_FALSE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_EQ((*t)->status().pending_bytes, 80u);
+  EXPECT_EQ((*t)->stats().datagrams_sent, 2u);
+  EXPECT_EQ((*t)->error_stats().dropped_not_connected, 2u);
+  EXPECT_EQ((*t)->stats().send_errors, 2u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("tcp 127.0.0.1:4739"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("send buffer full"), std::string::npos) << lines[0];
+}
+
+// What an exporter sends before the first connect reaches the collector once connected, as the
+// start of the stream: templates first, sequence from 0, no message lost.
+TEST(TcpTransportTest, FirstMessagesWaitForTheFirstConnect) {
+  int listener = Listen(0);
+  ASSERT_GE(listener, 0);
+  auto created = TcpTransport::Create(Local(PortOf(listener)));
+  ASSERT_TRUE(created.ok());
+  TcpTransport& t = **created;
+  netflow::ExporterOptions o;
+  o.version = netflow::Version::kIpfix;
+  netflow::FlowExporter exporter(o, t);
+  exporter.SetTime(1000);
+  exporter.OnFlow(Flow());
+  exporter.Flush(1000);  // before any Poll: no connection yet
+  exporter.OnFlow(Flow());
+  exporter.Flush(1000);
+  EXPECT_EQ(exporter.stats().send_errors, 0u);
+  const MonoTime now = MonoTime::FromSeconds(5);
+  t.Poll(now);
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(PollUntilConnected(t, now));
+  exporter.OnFlow(Flow());
+  exporter.Flush(2000);
+  netflow::NetflowDecoder collector;
+  uint32_t expected = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto bytes = ReadIpfixMessage(conn);
+    ASSERT_FALSE(bytes.empty()) << i;
+    auto m = collector.Decode(ByteView(bytes.data(), bytes.size()));
+    ASSERT_TRUE(m.ok()) << i << ": " << m.status().ToString();
+    EXPECT_EQ(m->templates.size(), i == 0 ? 6u : 0u) << i;
+    EXPECT_EQ(m->flows.size(), 1u) << i;
+    EXPECT_EQ(m->skipped_sets, 0u) << i;
+    EXPECT_EQ(m->sequence, expected) << i;
+    expected += m->data_record_count;
+  }
+  EXPECT_EQ(t.stats().lost, 0u);
+  close(conn);
+  close(listener);
 }
 
 TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
@@ -131,7 +199,7 @@ TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
   int conn = Accept(listener);
   ASSERT_GE(conn, 0);
   ASSERT_TRUE(PollUntilConnected(t, now));
-  EXPECT_EQ(t.stats().sessions, 1u);
+  const uint64_t first_stream = t.status().stream;
 
   exporter.SetTime(1000);
   exporter.OnFlow(Flow());
@@ -156,10 +224,13 @@ TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
   ASSERT_TRUE(WaitFor(t.fd(), POLLIN));
   t.Poll(now);
   EXPECT_FALSE(t.connected());
+  EXPECT_EQ(t.status().state, TransportState::kDown);
   EXPECT_EQ(t.error_stats().disconnects, 1u);
+  EXPECT_NE(t.status().stream, first_stream);
   exporter.OnFlow(Flow());
-  exporter.Flush(1000);  // no connection: dropped whole and counted
-  EXPECT_EQ(exporter.stats().send_errors, 1u);
+  exporter.Flush(1000);  // no connection: waits for the next one
+  EXPECT_EQ(exporter.stats().send_errors, 0u);
+  EXPECT_GT(t.status().pending_bytes, 0u);
 
   listener = Listen(port);
   ASSERT_GE(listener, 0);
@@ -171,12 +242,10 @@ TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
   conn = Accept(listener);
   ASSERT_GE(conn, 0);
   ASSERT_TRUE(PollUntilConnected(t, now));
-  EXPECT_EQ(t.stats().sessions, 2u);
 
-  // The first message of the new session starts with the templates, readable by a collector
-  // that knows nothing of the first session, and restarts the IPFIX sequence.
-  exporter.OnFlow(Flow());
-  exporter.Flush(2000);
+  // The first message of the new stream (the one that waited) starts with the templates,
+  // readable by a collector that knows nothing of the first session, and restarts the IPFIX
+  // sequence.
   netflow::NetflowDecoder fresh;
   auto m3 = ReadIpfixMessage(conn);
   ASSERT_FALSE(m3.empty());
@@ -187,6 +256,13 @@ TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
   EXPECT_EQ(d3->sequence, 0u);
   EXPECT_EQ(d3->flows.size(), 1u);
   EXPECT_EQ(d3->skipped_sets, 0u);
+  exporter.OnFlow(Flow());
+  exporter.Flush(2000);
+  auto m4 = ReadIpfixMessage(conn);
+  ASSERT_FALSE(m4.empty());
+  auto d4 = fresh.Decode(ByteView(m4.data(), m4.size()));
+  ASSERT_TRUE(d4.ok()) << d4.status().ToString();
+  EXPECT_EQ(d4->sequence, d3->data_record_count);
   close(conn);
   close(listener);
 }
@@ -219,7 +295,126 @@ TEST(TcpTransportTest, ConnectFailureBacksOffExponentially) {
     ASSERT_TRUE(attempt_fails(now)) << wait_s;
   }
   EXPECT_EQ((*t)->error_stats().connect_attempts, 5u);
-  EXPECT_EQ((*t)->stats().sessions, 0u);
+  EXPECT_EQ((*t)->status().state, TransportState::kDown);
+  EXPECT_EQ((*t)->status().last_error, ECONNREFUSED);
+}
+
+// Each change of state is logged once, naming the collector: the first connect failure (not
+// each retry, those are debug), the connection, its loss.
+TEST(TcpTransportTest, StateChangesAreLoggedOnce) {
+  int listener = Listen(0);
+  ASSERT_GE(listener, 0);
+  const uint16_t port = PortOf(listener);
+  close(listener);
+  std::vector<std::string> lines;
+  hal::base::Logger logger([&lines](hal::base::LogLevel level, const std::string& l) {
+    lines.push_back(std::string(hal::base::LogLevelName(level)) + " " + l);
+  });
+  TcpTransportOptions opts;
+  opts.logger = &logger;
+  opts.backoff_max = seconds(1);
+  auto t = TcpTransport::Create(Local(port), opts);
+  ASSERT_TRUE(t.ok());
+  MonoTime now = MonoTime::FromSeconds(10);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const uint64_t failures = (*t)->error_stats().connect_failures;
+    for (int i = 0; i < 100 && (*t)->error_stats().connect_failures == failures; ++i) {
+      (*t)->Poll(now);
+      if ((*t)->fd() >= 0) WaitFor((*t)->fd(), POLLOUT);
+    }
+    ASSERT_EQ((*t)->error_stats().connect_failures, failures + 1);
+    now = now + seconds(1);
+  }
+  const std::string name = "tcp 127.0.0.1:" + std::to_string(port);
+  ASSERT_EQ(lines.size(), 1u);  // the default level hides the retries
+  EXPECT_NE(lines[0].find(name + ": connect failed: Connection refused"), std::string::npos)
+      << lines[0];
+
+  listener = Listen(port);
+  ASSERT_GE(listener, 0);
+  (*t)->Poll(now);
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(PollUntilConnected(**t, now));
+  (*t)->Poll(now);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find(name + ": connected"), std::string::npos) << lines[1];
+  close(conn);
+  ASSERT_TRUE(WaitFor((*t)->fd(), POLLIN));
+  (*t)->Poll(now);
+  (*t)->Poll(now);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[2].find(name + ": connection lost"), std::string::npos) << lines[2];
+  close(listener);
+}
+
+// A connection lost with messages still in the buffer: they are counted as lost, and the
+// next stream starts empty.
+TEST(TcpTransportTest, MessagesLostWithAConnectionAreCounted) {
+  int listener = Listen(0);
+  ASSERT_GE(listener, 0);
+  TcpTransportOptions opts;
+  opts.send_buffer_bytes = 1 << 20;
+  auto t = TcpTransport::Create(Local(PortOf(listener)), opts);
+  ASSERT_TRUE(t.ok());
+  const MonoTime now = MonoTime::FromSeconds(1);
+  (*t)->Poll(now);
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(PollUntilConnected(**t, now));
+  // The collector does not read: the kernel's buffers fill, then ours.
+  std::vector<uint8_t> m(32 * 1024, 0x5a);
+  uint64_t accepted = 0;
+  for (int i = 0; i < 10000 && (*t)->Send(ByteView(m.data(), m.size())); ++i) ++accepted;
+  ASSERT_GT((*t)->status().pending_bytes, 0u);
+  const uint64_t waiting = ((*t)->status().pending_bytes + m.size() - 1) / m.size();
+  // Unread data makes the close a reset.
+  close(conn);
+  for (int i = 0; i < 100 && (*t)->connected(); ++i) {
+    WaitFor((*t)->fd(), POLLIN);
+    (*t)->Poll(now);
+  }
+  ASSERT_FALSE((*t)->connected());
+  EXPECT_EQ((*t)->error_stats().disconnects, 1u);
+  EXPECT_EQ((*t)->error_stats().messages_discarded, waiting);
+  EXPECT_EQ((*t)->stats().lost, waiting);
+  EXPECT_EQ((*t)->stats().datagrams_sent, accepted);
+  EXPECT_EQ((*t)->status().pending_bytes, 0u);
+  close(listener);
+}
+
+// A message whose own write finds the connection reset went with it: a send error for the
+// caller (who counts its records), not an accepted message; the next one waits for the next
+// connection, in a new stream.
+TEST(TcpTransportTest, MessageSentIntoAResetIsASendError) {
+  int listener = Listen(0);
+  ASSERT_GE(listener, 0);
+  auto t = TcpTransport::Create(Local(PortOf(listener)));
+  ASSERT_TRUE(t.ok());
+  const MonoTime now = MonoTime::FromSeconds(1);
+  (*t)->Poll(now);
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(PollUntilConnected(**t, now));
+  const uint64_t stream = (*t)->status().stream;
+  const linger reset = {1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  close(conn);
+  ASSERT_TRUE(WaitFor((*t)->fd(), POLLIN));
+  std::vector<uint8_t> m(100, 0x42);
+  EXPECT_FALSE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_EQ((*t)->stats().send_errors, 1u);
+  EXPECT_EQ((*t)->stats().datagrams_sent, 0u);
+  EXPECT_EQ((*t)->stats().bytes_sent, 0u);
+  EXPECT_EQ((*t)->stats().lost, 0u);
+  EXPECT_EQ((*t)->error_stats().messages_discarded, 0u);
+  EXPECT_EQ((*t)->error_stats().bytes_discarded, 0u);
+  EXPECT_EQ((*t)->error_stats().disconnects, 1u);
+  EXPECT_EQ((*t)->status().state, TransportState::kDown);
+  EXPECT_NE((*t)->status().stream, stream);
+  EXPECT_TRUE((*t)->Send(ByteView(m.data(), m.size())));
+  EXPECT_EQ((*t)->status().pending_bytes, m.size());
+  close(listener);
 }
 
 TEST(TcpTransportTest, MessageLargerThanBufferIsDroppedWhole) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "hal/base/log.h"
 #include "tests/test_env.h"
 
 namespace xflowd::exporter {
@@ -22,6 +23,7 @@ namespace {
 using hal::base::ByteView;
 using hal::base::Endpoint;
 using hal::base::IpAddress;
+using hal::base::MonoTime;
 
 // A UDP socket bound on a loopback address, port 0 (or a given port): the collector.
 class Listener {
@@ -311,6 +313,71 @@ TEST(UdpTransportTest, CreateErrorsAreClear) {
 
   auto t6 = UdpTransport::Create(Endpoint{});
   EXPECT_FALSE(t6.ok());
+}
+// A dead collector shows: the ICMP port unreachable of each datagram is read back from the
+// socket's error queue on Poll, counted as refused and lost, and the state change is logged
+// once; the socket stays unconnected, so no datagram is lost to an earlier one's error, and
+// the collector is up again once it stops refusing.
+TEST(UdpTransportTest, DeadCollectorIsCountedAsRefusedAndLoggedOnce) {
+  for (const char* address : {"127.0.0.1", "::1"}) {
+    SCOPED_TRACE(address);
+    Endpoint dead;
+    {
+      Listener tmp(address);
+      if (!tmp.ok()) continue;  // no IPv6 here
+      dead = tmp.endpoint();
+    }
+    std::vector<std::string> lines;
+    hal::base::Logger logger(
+        [&lines](hal::base::LogLevel, const std::string& l) { lines.push_back(l); });
+    UdpTransportOptions opt;
+    opt.logger = &logger;
+    auto t = UdpTransport::Create(dead, opt);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    UdpTransport& u = **t;
+    EXPECT_EQ(u.status().state, TransportState::kUp);
+    MonoTime now = MonoTime::FromSeconds(100);
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(u.Send(ByteView("refused"))) << i;
+    for (int i = 0; i < 100 && u.error_stats().icmp_refused < 10; ++i) {
+      u.Poll(now);
+      pollfd p{u.fd(), 0, 0};
+      poll(&p, 1, 10);  // POLLERR while the error queue holds something
+    }
+    EXPECT_EQ(u.error_stats().icmp_refused, 10u);
+    EXPECT_EQ(u.stats().lost, 10u);
+    EXPECT_EQ(u.stats().send_errors, 0u);
+    EXPECT_EQ(u.stats().datagrams_sent, 10u);
+    EXPECT_EQ(u.status().state, TransportState::kDown);
+    EXPECT_EQ(u.status().last_error, ECONNREFUSED);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find(u.Describe() + " is down: ICMP port unreachable"), std::string::npos)
+        << lines[0];
+    EXPECT_NE(u.DescribeStats().find("refused 10"), std::string::npos) << u.DescribeStats();
+
+    // Still refusing a second later: no new line.
+    EXPECT_TRUE(u.Send(ByteView("refused again")));
+    now += hal::base::seconds(1);
+    for (int i = 0; i < 100 && u.error_stats().icmp_refused < 11; ++i) {
+      u.Poll(now);
+      pollfd p{u.fd(), 0, 0};
+      poll(&p, 1, 10);
+    }
+    EXPECT_EQ(u.error_stats().icmp_refused, 11u);
+    EXPECT_EQ(lines.size(), 1u);
+
+    // The collector starts: up again after kRecoverAfter without an ICMP error.
+    Listener late(address, dead.port);
+    if (!late.ok()) GTEST_SKIP() << "port " << dead.port << " was taken meanwhile";
+    EXPECT_TRUE(u.Send(ByteView("arrives")));
+    EXPECT_EQ(late.Receive(), Bytes("arrives"));
+    u.Poll(now + UdpTransport::kRecoverAfter - hal::base::milliseconds(1));
+    EXPECT_EQ(u.status().state, TransportState::kDown);
+    u.Poll(now + UdpTransport::kRecoverAfter);
+    EXPECT_EQ(u.status().state, TransportState::kUp);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[1].find(u.Describe() + " is up again"), std::string::npos) << lines[1];
+    EXPECT_EQ(u.stats().send_errors, 0u);
+  }
 }
 
 // In a fresh network namespace, lo is down and there is no route at all: sendto() fails with

@@ -3,7 +3,9 @@
 #include "agent/daemon/daemon.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <deque>
@@ -347,6 +349,49 @@ TEST_F(DaemonTest, SendErrorsAreCountedAndLogged) {
   for (const auto& w : warnings_) logged |= w.find("send errors") != std::string::npos;
   EXPECT_TRUE(logged);
   EXPECT_NE(d->Summary().find("errors"), std::string::npos);
+}
+
+// A collector with nothing listening (the default, unconnected UDP transport): the ICMP port
+// unreachable replies are read back on the ticks, the collector is logged down once with its
+// address, and the summary counts the refusals; the other collector is not affected.
+TEST_F(DaemonTest, DeadUdpCollectorIsLoggedAndCountedAsRefused) {
+  // A free loopback port: bound, then closed.
+  int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(probe, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&a), len), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  close(probe);
+  const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  options_.collectors = {*Endpoint::Parse(dead, 6343)};
+  settings_.make_transport = nullptr;  // the real UDP transport
+  Daemon* daemon = nullptr;
+  int advances = 0;
+  platform_.advance_period = milliseconds(1);
+  platform_.advance = [&](hal::base::MonoTime) {
+    if (++advances == 30) daemon->Stop();
+  };
+  auto d = Make();
+  ASSERT_TRUE(d);
+  daemon = d.get();
+  ASSERT_TRUE(d->Run().ok());
+  const sflow::ReceiverStats& rs = d->agent().receivers()[0]->stats();
+  ASSERT_GT(rs.datagrams, 0u);
+  const exporter::Transport& t = *d->transports()[0];
+  EXPECT_EQ(t.stats().send_errors, 0u);  // unconnected: nothing fails on send
+  EXPECT_GT(t.stats().lost, 0u);
+  EXPECT_EQ(t.status().state, exporter::TransportState::kDown);
+  int down = 0;
+  for (const auto& w : warnings_) down += w.find("udp " + dead + " is down") != std::string::npos;
+  EXPECT_EQ(down, 1);
+  const std::string summary = d->Summary();
+  EXPECT_NE(summary.find("udp " + dead + ": down"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("refused " + std::to_string(t.stats().lost) + " (ICMP port unreachable)"),
+            std::string::npos)
+      << summary;
 }
 
 // The real simulated switch behind the daemon, as `xflowd --sim` wires it, for a few hundred

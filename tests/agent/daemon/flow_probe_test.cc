@@ -6,7 +6,10 @@
 #include "agent/daemon/flow_probe.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +20,7 @@
 
 #include "exporter/capture_transport.h"
 #include "exporter/netflow/netflow_decoder.h"
+#include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/pcap/pcap_file_source.h"
 #include "sim/packet_builder.h"
@@ -376,6 +380,173 @@ TEST(FlowProbeSimTest, SampledSwitchTrafficCarriesItsRate) {
   }
   EXPECT_TRUE(saw_rate);
   EXPECT_EQ(packets, m.metered);  // unscaled: one sample, one packet
+}
+
+// Losses reach RecordsLost (the -r exit status) and the summary, per collector.
+TEST(FlowProbeTest, LossesShowInTheSummaryAndRecordsLost) {
+  DaemonOptions o;
+  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
+  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4740", 4740), 10});
+  FlowProbeSettings fs;
+  std::vector<CaptureTransport*> captures;
+  fs.make_transport = [&captures](const FlowCollector&) {
+    auto t = std::make_unique<CaptureTransport>();
+    captures.push_back(t.get());
+    return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
+  };
+  hal::base::Logger logger = hal::base::Logger::Null();
+  auto probe = FlowProbe::Create(o, fs, logger);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  ASSERT_EQ(captures.size(), 2u);
+  hal::PacketSample sample;
+  uint8_t frame[128];
+  const size_t n = sim::BuildFrame(Udp(1, 1000), sizeof(frame), frame, sizeof(frame));
+  sample.header = hal::base::ByteView(frame, n);
+  sample.frame_length = static_cast<uint32_t>(n);
+  sample.timestamp = hal::base::MonoTime::FromNs(kStartNs);
+  (*probe)->OnSample(sample);
+  (*probe)->Finish(sample.timestamp + hal::base::seconds(1));
+  EXPECT_FALSE((*probe)->RecordsLost()) << (*probe)->Summary();
+  // Lost after the transport took it (an ICMP refusal, a lost connection).
+  captures[0]->AddLost(1);
+  EXPECT_TRUE((*probe)->RecordsLost());
+  EXPECT_NE((*probe)->Summary().find("1 messages lost after sending"), std::string::npos)
+      << (*probe)->Summary();
+
+  captures[1]->set_fail(true);
+  (*probe)->OnSample(sample);
+  (*probe)->Finish(sample.timestamp + hal::base::seconds(2));
+  EXPECT_TRUE((*probe)->RecordsLost());
+  const std::string summary = (*probe)->Summary();
+  EXPECT_NE(summary.find("capture: up, 2 records in 2 messages, 0 send errors, 0 records lost"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("1 send errors, 1 records lost"), std::string::npos) << summary;
+}
+
+int ListenTcp(uint16_t* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd, 4) != 0) {
+    close(fd);
+    return -1;
+  }
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+int AcceptWithin5s(int listener) {
+  pollfd p = {listener, POLLIN, 0};
+  if (poll(&p, 1, 5000) != 1) return -1;
+  return accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+}
+
+// What the collector has received so far (loopback delivers at once), as IPFIX messages.
+std::vector<exporter::netflow::DecodedMessage> ReadStream(int fd) {
+  std::vector<uint8_t> bytes;
+  uint8_t buf[65536];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n <= 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  std::vector<exporter::netflow::DecodedMessage> out;
+  NetflowDecoder decoder;  // a collector per stream
+  size_t at = 0;
+  while (bytes.size() - at >= 4) {
+    const size_t len = (size_t{bytes[at + 2]} << 8) | bytes[at + 3];
+    if (len < 16 || bytes.size() - at < len) break;
+    auto m = decoder.Decode(hal::base::ByteView(bytes.data() + at, len));
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    if (m.ok()) out.push_back(*m);
+    at += len;
+  }
+  EXPECT_EQ(at, bytes.size()) << "a message cut short";
+  return out;
+}
+
+// Each stream a collector reads starts with the templates and sequence 0, and each message's
+// sequence is the previous one's plus its data records (RFC 7011 sec 3.1 and 10.4), including
+// what was exported before the first connect completed; each state change is logged once.
+TEST(FlowProbeTcpTest, EachStreamStartsWithTemplatesAndSequenceZero) {
+  uint16_t port = 0;
+  int listener = ListenTcp(&port);
+  ASSERT_GE(listener, 0);
+  sim::SimConfig c;
+  c.num_ports = 4;
+  c.seed = 5;
+  const hal::base::MonoTime start = hal::base::MonoTime::FromSeconds(100);
+  auto sw = std::move(sim::SimSwitch::Create(c, start).value());
+  for (uint32_t p = 1; p <= 4; ++p) {
+    ASSERT_TRUE(sw->SetSamplingRate(p, hal::Direction::kIngress, 1000, 128).ok());
+  }
+  DaemonOptions o;
+  o.flow_collectors.push_back(
+      {*hal::base::Endpoint::Parse("127.0.0.1:" + std::to_string(port), port), 10, true});
+  o.inactive_timeout_s = 1;
+  hal::base::ManualClock clock(start);
+  FlowProbeSettings fs;
+  fs.unix_offset_ms = kStartNs / 1000000 - start.ms();
+  fs.system_init_unix_ms = kStartNs / 1000000;
+  fs.clock = &clock;
+  std::vector<std::string> lines;
+  hal::base::Logger logger(
+      [&lines](hal::base::LogLevel, const std::string& l) { lines.push_back(l); });
+  auto probe = FlowProbe::Create(o, fs, logger);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  hal::base::MonoTime now = start;
+  auto run = [&](int seconds) {
+    for (int s = 0; s < seconds; ++s) {
+      for (int step = 0; step < 10; ++step) {
+        now += hal::base::milliseconds(100);
+        clock.Set(now);
+        sw->AdvanceTo(now);
+        while (sw->Drain(**probe, 4096) > 0) {
+        }
+      }
+      (*probe)->Tick(now);
+    }
+  };
+  auto check = [](const std::vector<exporter::netflow::DecodedMessage>& stream) {
+    ASSERT_GE(stream.size(), 2u);
+    EXPECT_EQ(stream[0].templates.size(), 6u);
+    uint32_t expected = 0;
+    size_t flows = 0;
+    for (size_t i = 0; i < stream.size(); ++i) {
+      EXPECT_EQ(stream[i].sequence, expected) << "message " << i;
+      EXPECT_EQ(stream[i].skipped_sets, 0u) << "message " << i;
+      expected += stream[i].data_record_count;
+      flows += stream[i].flows.size();
+    }
+    EXPECT_GT(flows, 0u);
+  };
+  run(3);
+  int c1 = AcceptWithin5s(listener);
+  ASSERT_GE(c1, 0);
+  const auto first = ReadStream(c1);
+  check(first);
+  close(c1);
+  run(4);  // notices the close, backs off 1 s, reconnects
+  int c2 = AcceptWithin5s(listener);
+  ASSERT_GE(c2, 0);
+  run(2);
+  const auto second = ReadStream(c2);
+  check(second);
+  close(c2);
+  close(listener);
+  const std::string name = "tcp 127.0.0.1:" + std::to_string(port);
+  int connected = 0;
+  int lost = 0;
+  for (const std::string& l : lines) {
+    if (l.find(name + ": connected") != std::string::npos) ++connected;
+    if (l.find(name + ": connection lost") != std::string::npos) ++lost;
+  }
+  EXPECT_EQ(connected, 2);
+  EXPECT_EQ(lost, 1);
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ class CheckingTransport final : public exporter::Transport {
   }
   const exporter::TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "checking"; }
+  void Poll(hal::base::MonoTime) override {}
+  exporter::TransportStatus status() const override { return {}; }
+  std::string DescribeStats() const override { return ""; }
 
   uint64_t datagram_gaps = 0;
   uint64_t flow_seq_gaps = 0;

@@ -75,6 +75,9 @@ class LoggingTransport final : public exporter::Transport {
   }
   const exporter::TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "log"; }
+  void Poll(hal::base::MonoTime) override {}
+  exporter::TransportStatus status() const override { return {}; }
+  std::string DescribeStats() const override { return ""; }
 
  private:
   EventLog* log_;

@@ -386,13 +386,17 @@ class SessionTransport final : public Transport {
     datagrams.emplace_back(d.begin(), d.end());
     return true;
   }
+  void Poll(hal::base::MonoTime) override {}
+  TransportStatus status() const override { return status_; }
   const TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "session"; }
-  void NewSession() { ++stats_.sessions; }
+  std::string DescribeStats() const override { return ""; }
+  void NewSession() { ++status_.stream; }
   std::vector<std::vector<uint8_t>> datagrams;
 
  private:
   TransportStats stats_;
+  TransportStatus status_;
 };
 
 TEST(FlowExporterTest, NewSessionSendsTemplatesFirst) {
@@ -426,6 +430,37 @@ TEST(FlowExporterTest, NewSessionSendsTemplatesFirst) {
   auto third = NetflowDecoder().Decode(View(t.datagrams[4]));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->templates.size(), 6u);
+}
+
+// The IPFIX sequence belongs to the stream a message goes into, not to the one its templates
+// were written in: a message opened with a refresh before a reconnect and sent after it starts
+// the new stream at 0, and the next one follows on (the wire used to read 2, 0, 2).
+TEST(FlowExporterTest, SequenceFollowsTheStreamAMessageGoesInto) {
+  SessionTransport t;
+  FlowExporter e(Options(Version::kIpfix), t);
+  e.SetTime(kNowMs);
+  e.OnFlow(RecordA());
+  e.Flush(kNowMs);
+  e.SetSampling(100, SamplingAlgorithm::kRandom);  // the next message opens with a refresh
+  e.OnFlow(RecordA());
+  t.NewSession();
+  e.Flush(kNowMs);
+  e.Tick(kNowMs + 1000);  // the refresh for the new stream
+  e.OnFlow(RecordA());
+  e.Flush(kNowMs + 1000);
+  ASSERT_EQ(t.datagrams.size(), 4u);
+  NetflowDecoder fresh;
+  std::vector<DecodedMessage> m;
+  for (size_t i = 1; i < t.datagrams.size(); ++i) {
+    auto d = fresh.Decode(View(t.datagrams[i]));
+    ASSERT_TRUE(d.ok()) << i << ": " << d.status().ToString();
+    EXPECT_EQ(d->skipped_sets, 0u) << i;
+    m.push_back(*d);
+  }
+  EXPECT_EQ(m[0].sequence, 0u);
+  EXPECT_EQ(m[0].flows.size(), 1u);
+  EXPECT_EQ(m[1].sequence, m[0].data_record_count);
+  EXPECT_EQ(m[2].sequence, m[0].data_record_count + m[1].data_record_count);
 }
 
 TEST(FlowExporterTest, CollectorsAreIndependent) {

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/dump/record_fields.h"
 #include "agent/packet/packet_parser.h"
 
 namespace xflowd::agent::dump {
@@ -28,14 +29,6 @@ std::string Printf(const char* fmt, ...) {
   std::vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   return buf;
-}
-
-std::string Mac(const uint8_t* m) {
-  return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-std::string AddressOrUnknown(const IpAddress& a) {
-  return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();
 }
 
 std::string TagString(uint32_t enterprise, uint32_t format) {
@@ -116,23 +109,6 @@ const char* DirectionText(uint32_t d) {
 std::string Counter32(uint32_t v) { return v == sf::kUnknown32 ? "-" : std::to_string(v); }
 std::string Counter64(uint64_t v) { return v == sf::kUnknown64 ? "-" : std::to_string(v); }
 
-// Bytes as sent, with anything but printable ASCII shown as '?'.
-std::string Printable(const std::string& s) {
-  std::string printable;
-  for (char c : s) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return printable;
-}
-
-const char* ValueName(sf::ValueNames names, uint32_t value) {
-  switch (names) {
-    case sf::ValueNames::kHeaderProtocol:
-      return sf::HeaderProtocolName(value);
-    case sf::ValueNames::kDropReason:
-      return sf::DropReasonName(value);
-  }
-  return nullptr;
-}
-
 const char* FlowName(const sf::DecodedFlowRecord& r) {
   return sf::FlowRecordName(sf::RecordTag(r));
 }
@@ -148,15 +124,6 @@ std::string UptimeText(uint32_t ms) {
   const uint32_t s = ms / 1000;
   return Printf("%ud %02u:%02u:%02u.%03u", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60,
                 ms % 1000);
-}
-
-void HexLines(const uint8_t* data, size_t size, const char* indent, std::string* out) {
-  for (size_t i = 0; i < size; i += 16) {
-    *out += indent;
-    *out += Printf("%04zx ", i);
-    for (size_t j = i; j < i + 16 && j < size; ++j) *out += Printf(" %02x", data[j]);
-    *out += "\n";
-  }
 }
 
 // ---------------------------------------------------------------- text
@@ -176,7 +143,7 @@ void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
   const char* kIndent = "      ";
   if (p.has_ethernet) {
     *out += kIndent;
-    *out += "ether  " + Mac(p.src_mac) + " > " + Mac(p.dst_mac);
+    *out += "ether  " + MacText(p.src_mac) + " > " + MacText(p.dst_mac);
     for (int i = 0; i < p.vlan_count; ++i) {
       *out += Printf("  vlan %u pcp %u", p.vlan_id[i], p.vlan_pcp[i]);
     }
@@ -225,7 +192,7 @@ void RecordText(const sf::DecodedSampledHeader& h, const TextOptions& opt, std::
 }
 
 void RecordText(const sf::SampledEthernet& e, const TextOptions&, std::string* out) {
-  *out += "  " + Mac(e.src_mac) + " > " + Mac(e.dst_mac) +
+  *out += "  " + MacText(e.src_mac) + " > " + MacText(e.dst_mac) +
           Printf("  type 0x%04x  length %u\n", e.type, e.length);
 }
 
@@ -333,61 +300,6 @@ void RecordText(const sf::DecodedPortName& n, const TextOptions&, std::string* o
   *out += "  \"" + Printable(n.name) + "\"\n";
 }
 
-// Records without a layout of their own above: "  field value" in wire order, from the
-// record's field list (sflow_types.h).
-class TextFields {
- public:
-  TextFields(const TextOptions& opt, std::string* out) : opt_(opt), out_(out) {}
-
-  void U32(sf::FieldName n, uint32_t x) { Put(n, std::to_string(x)); }
-  void U32(sf::FieldName n, uint32_t x, sf::ValueNames names) {
-    const char* name = ValueName(names, x);
-    Put(n, std::to_string(x) + (name ? std::string(" ") + name : ""));
-  }
-  void U64(sf::FieldName n, uint64_t x) { Put(n, std::to_string(x)); }
-  void Ipv4(sf::FieldName n, const uint8_t (&b)[4]) { Put(n, IpAddress::V4(b).ToString()); }
-  void Ipv6(sf::FieldName n, const uint8_t (&b)[16]) { Put(n, IpAddress::V6(b).ToString()); }
-  void Mac(sf::FieldName n, const uint8_t (&b)[6]) { Put(n, dump::Mac(b)); }
-  void Address(sf::FieldName n, const IpAddress& a) { Put(n, AddressOrUnknown(a)); }
-  void Opaque(sf::FieldName n, const char*, size_t, const std::vector<uint8_t>& b) {
-    Put(n, std::to_string(b.size()) + " bytes");
-    if (opt_.hex) hex_.push_back(&b);
-  }
-  void String(sf::FieldName n, const char*, size_t, const std::string& s) {
-    Put(n, "\"" + Printable(s) + "\"");
-  }
-  void U32Array(sf::FieldName n, const char*, const char*, const std::vector<uint32_t>& v) {
-    std::string s;
-    for (uint32_t x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
-    Put(n, "[" + s + "]");
-  }
-  template <typename T>
-  void Array(sf::FieldName n, const char*, const std::vector<T>& v) {
-    Put(n, "[");
-    for (size_t i = 0; i < v.size(); ++i) {
-      *out_ += i ? " {" : "{";
-      sf::VisitFields(v[i], *this);
-      *out_ += " }";
-    }
-    *out_ += "]";
-  }
-
-  // Ends the line, then the hex of any opaque fields.
-  void Finish() {
-    *out_ += "\n";
-    for (const std::vector<uint8_t>* b : hex_) HexLines(b->data(), b->size(), "      ", out_);
-  }
-
- private:
-  void Put(sf::FieldName n, const std::string& value) {
-    *out_ += std::string("  ") + n.key + " " + value;
-  }
-
-  const TextOptions& opt_;
-  std::string* out_;
-  std::vector<const std::vector<uint8_t>*> hex_;
-};
-
 template <typename Record>
 void RecordText(const Record& r, const TextOptions& opt, std::string* out) {
   TextFields text(opt, out);
@@ -419,14 +331,6 @@ void JsonTag(const char* kind, uint32_t tag, JsonWriter* w) {
       .Field("format", sf::TagFormat(tag));
 }
 
-void JsonIp(const char* key, const IpAddress& a, JsonWriter* w) {
-  if (a.family() == IpAddress::Family::kNone) {
-    w->Key(key).Null();
-  } else {
-    w->Field(key, a.ToString());
-  }
-}
-
 void JsonParsedPacket(const sf::DecodedSampledHeader& h, JsonWriter* w) {
   packet::LinkType link;
   if (h.protocol == sf::kHeaderEthernet) {
@@ -442,7 +346,7 @@ void JsonParsedPacket(const sf::DecodedSampledHeader& h, JsonWriter* w) {
   w->Key("decoded").BeginObject();
   w->Field("parse_error", packet::ParseErrorName(err));
   if (p.has_ethernet) {
-    w->Field("src_mac", Mac(p.src_mac)).Field("dst_mac", Mac(p.dst_mac));
+    w->Field("src_mac", MacText(p.src_mac)).Field("dst_mac", MacText(p.dst_mac));
     w->Key("vlans").BeginArray();
     for (int i = 0; i < p.vlan_count; ++i) {
       w->BeginObject().Field("id", uint32_t{p.vlan_id[i]}).Field("pcp", uint32_t{p.vlan_pcp[i]});
@@ -486,59 +390,6 @@ void JsonUnknownRecord(const sf::UnknownRecord& u, JsonWriter* w) {
   w->Field("length", static_cast<uint64_t>(u.data.size()));
   w->Field("data", HexString(u.data.data(), u.data.size()));
 }
-
-// "key": value, then "key_name": its name or null.
-void JsonNamed(const char* key, uint32_t value, sf::ValueNames names, JsonWriter* w) {
-  w->Field(key, value);
-  const std::string name_key = std::string(key) + "_name";
-  if (const char* name = ValueName(names, value)) {
-    w->Field(name_key, name);
-  } else {
-    w->Key(name_key).Null();
-  }
-}
-
-// A record's fields under their struct member names, from its field list (sflow_types.h).
-class JsonFields {
- public:
-  explicit JsonFields(JsonWriter* w) : w_(w) {}
-
-  void U32(sf::FieldName n, uint32_t x) { w_->Field(n.key, x); }
-  void U32(sf::FieldName n, uint32_t x, sf::ValueNames names) { JsonNamed(n.key, x, names, w_); }
-  void U64(sf::FieldName n, uint64_t x) { w_->Field(n.key, x); }
-  void Ipv4(sf::FieldName n, const uint8_t (&b)[4]) {
-    w_->Field(n.key, IpAddress::V4(b).ToString());
-  }
-  void Ipv6(sf::FieldName n, const uint8_t (&b)[16]) {
-    w_->Field(n.key, IpAddress::V6(b).ToString());
-  }
-  void Mac(sf::FieldName n, const uint8_t (&b)[6]) { w_->Field(n.key, dump::Mac(b)); }
-  void Address(sf::FieldName n, const IpAddress& a) { JsonIp(n.key, a, w_); }
-  // "<key>_length": bytes, then "<key>": hex.
-  void Opaque(sf::FieldName n, const char*, size_t, const std::vector<uint8_t>& b) {
-    w_->Field(std::string(n.key) + "_length", static_cast<uint64_t>(b.size()));
-    w_->Field(n.key, HexString(b.data(), b.size()));
-  }
-  void String(sf::FieldName n, const char*, size_t, const std::string& s) { w_->Field(n.key, s); }
-  void U32Array(sf::FieldName n, const char*, const char*, const std::vector<uint32_t>& v) {
-    w_->Key(n.key).BeginArray();
-    for (uint32_t x : v) w_->Uint(x);
-    w_->EndArray();
-  }
-  template <typename T>
-  void Array(sf::FieldName n, const char*, const std::vector<T>& v) {
-    w_->Key(n.key).BeginArray();
-    for (const T& item : v) {
-      w_->BeginObject();
-      sf::VisitFields(item, *this);
-      w_->EndObject();
-    }
-    w_->EndArray();
-  }
-
- private:
-  JsonWriter* w_;
-};
 
 // What a record adds after its fields: only the sampled header has more (its decoded packet).
 void JsonExtra(const sf::DecodedSampledHeader& h, JsonWriter* w) { JsonParsedPacket(h, w); }
@@ -584,6 +435,57 @@ void JsonMeta(const DatagramMeta& meta, JsonWriter* w) {
 }
 
 }  // namespace
+
+std::string MacText(const uint8_t* m) {
+  return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+std::string AddressOrUnknown(const IpAddress& a) {
+  return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();
+}
+
+std::string Printable(const std::string& s) {
+  std::string printable;
+  for (char c : s) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return printable;
+}
+
+const char* ValueName(sf::ValueNames names, uint32_t value) {
+  switch (names) {
+    case sf::ValueNames::kHeaderProtocol:
+      return sf::HeaderProtocolName(value);
+    case sf::ValueNames::kDropReason:
+      return sf::DropReasonName(value);
+  }
+  return nullptr;
+}
+
+void HexLines(const uint8_t* data, size_t size, const char* indent, std::string* out) {
+  for (size_t i = 0; i < size; i += 16) {
+    *out += indent;
+    *out += Printf("%04zx ", i);
+    for (size_t j = i; j < i + 16 && j < size; ++j) *out += Printf(" %02x", data[j]);
+    *out += "\n";
+  }
+}
+
+void JsonNamed(const char* key, uint32_t value, sf::ValueNames names, JsonWriter* w) {
+  w->Field(key, value);
+  const std::string name_key = std::string(key) + "_name";
+  if (const char* name = ValueName(names, value)) {
+    w->Field(name_key, name);
+  } else {
+    w->Key(name_key).Null();
+  }
+}
+
+void JsonIp(const char* key, const IpAddress& a, JsonWriter* w) {
+  if (a.family() == IpAddress::Family::kNone) {
+    w->Key(key).Null();
+  } else {
+    w->Field(key, a.ToString());
+  }
+}
 
 std::string FormatWallTime(hal::base::WallTime t) {
   const int64_t ns = t.ns();

@@ -128,18 +128,25 @@ std::string UptimeText(uint32_t ms) {
 
 // ---------------------------------------------------------------- text
 
-void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
+// Parses the sampled header down to L4; false for header protocols we do not parse.
+bool ParseSampledHeader(const sf::DecodedSampledHeader& h, packet::ParsedPacket* p,
+                        packet::ParseError* err) {
   packet::LinkType link;
   if (h.protocol == sf::kHeaderEthernet) {
     link = packet::LinkType::kEthernet;
   } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
     link = packet::LinkType::kRawIp;
   } else {
-    return;
+    return false;
   }
+  *err = packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, p);
+  return true;
+}
+
+void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
   packet::ParsedPacket p;
-  const packet::ParseError err =
-      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  packet::ParseError err;
+  if (!ParseSampledHeader(h, &p, &err)) return;
   const char* kIndent = "      ";
   if (p.has_ethernet) {
     *out += kIndent;
@@ -332,17 +339,9 @@ void JsonTag(const char* kind, uint32_t tag, JsonWriter* w) {
 }
 
 void JsonParsedPacket(const sf::DecodedSampledHeader& h, JsonWriter* w) {
-  packet::LinkType link;
-  if (h.protocol == sf::kHeaderEthernet) {
-    link = packet::LinkType::kEthernet;
-  } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
-    link = packet::LinkType::kRawIp;
-  } else {
-    return;
-  }
   packet::ParsedPacket p;
-  const packet::ParseError err =
-      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  packet::ParseError err;
+  if (!ParseSampledHeader(h, &p, &err)) return;
   w->Key("decoded").BeginObject();
   w->Field("parse_error", packet::ParseErrorName(err));
   if (p.has_ethernet) {

@@ -347,15 +347,18 @@ uint32_t TagOf(const Variant& record) {
 DataSource CompactSource(uint32_t word) { return DataSource{word >> 24, word & 0x00FFFFFFu}; }
 Interface CompactInterface(uint32_t word) { return Interface{word >> 30, word & 0x3FFFFFFFu}; }
 
+DataSource ReadSource(Cursor& c, bool expanded) {
+  if (!expanded) return CompactSource(c.U32("source_id"));
+  DataSource s;
+  s.type = c.U32("source_id type");
+  s.index = c.U32("source_id index");
+  return s;
+}
+
 Status ReadFlowSample(Cursor& c, bool expanded, DecodedFlowSample* s) {
   s->expanded = expanded;
   s->sequence = c.U32("sequence_number");
-  if (expanded) {
-    s->source.type = c.U32("source_id type");
-    s->source.index = c.U32("source_id index");
-  } else {
-    s->source = CompactSource(c.U32("source_id"));
-  }
+  s->source = ReadSource(c, expanded);
   s->sampling_rate = c.U32("sampling_rate");
   s->sample_pool = c.U32("sample_pool");
   s->drops = c.U32("drops");
@@ -375,20 +378,14 @@ Status ReadFlowSample(Cursor& c, bool expanded, DecodedFlowSample* s) {
 Status ReadCounterSample(Cursor& c, bool expanded, DecodedCounterSample* s) {
   s->expanded = expanded;
   s->sequence = c.U32("sequence_number");
-  if (expanded) {
-    s->source.type = c.U32("source_id type");
-    s->source.index = c.U32("source_id index");
-  } else {
-    s->source = CompactSource(c.U32("source_id"));
-  }
+  s->source = ReadSource(c, expanded);
   XFLOWD_CURSOR_OK(c);
   return ReadRecords(c, &s->records);
 }
 
 Status ReadDiscardSample(Cursor& c, DecodedDiscardSample* s) {
   s->sequence = c.U32("sequence_number");
-  s->source.type = c.U32("source_id type");
-  s->source.index = c.U32("source_id index");
+  s->source = ReadSource(c, true);
   s->drops = c.U32("drops");
   s->input = c.U32("inputInterface");
   s->output = c.U32("outputInterface");

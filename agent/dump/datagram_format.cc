@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <ctime>
 #include <variant>
+#include <vector>
 
+#include "agent/dump/record_fields.h"
 #include "agent/packet/packet_parser.h"
 
 namespace xflowd::agent::dump {
@@ -27,14 +29,6 @@ std::string Printf(const char* fmt, ...) {
   std::vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   return buf;
-}
-
-std::string Mac(const uint8_t* m) {
-  return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-std::string AddressOrUnknown(const IpAddress& a) {
-  return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();
 }
 
 std::string TagString(uint32_t enterprise, uint32_t format) {
@@ -115,6 +109,13 @@ const char* DirectionText(uint32_t d) {
 std::string Counter32(uint32_t v) { return v == sf::kUnknown32 ? "-" : std::to_string(v); }
 std::string Counter64(uint64_t v) { return v == sf::kUnknown64 ? "-" : std::to_string(v); }
 
+const char* FlowName(const sf::DecodedFlowRecord& r) {
+  return sf::FlowRecordName(sf::RecordTag(r));
+}
+const char* CounterName(const sf::DecodedCounterRecord& r) {
+  return sf::CounterRecordName(sf::RecordTag(r));
+}
+
 std::string Percent(uint32_t hundredths) {
   return Printf("%u.%02u%%", hundredths / 100, hundredths % 100);
 }
@@ -125,33 +126,31 @@ std::string UptimeText(uint32_t ms) {
                 ms % 1000);
 }
 
-void HexLines(const uint8_t* data, size_t size, const char* indent, std::string* out) {
-  for (size_t i = 0; i < size; i += 16) {
-    *out += indent;
-    *out += Printf("%04zx ", i);
-    for (size_t j = i; j < i + 16 && j < size; ++j) *out += Printf(" %02x", data[j]);
-    *out += "\n";
-  }
-}
-
 // ---------------------------------------------------------------- text
 
-void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
+// Parses the sampled header down to L4; false for header protocols we do not parse.
+bool ParseSampledHeader(const sf::DecodedSampledHeader& h, packet::ParsedPacket* p,
+                        packet::ParseError* err) {
   packet::LinkType link;
   if (h.protocol == sf::kHeaderEthernet) {
     link = packet::LinkType::kEthernet;
   } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
     link = packet::LinkType::kRawIp;
   } else {
-    return;
+    return false;
   }
+  *err = packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, p);
+  return true;
+}
+
+void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
   packet::ParsedPacket p;
-  const packet::ParseError err =
-      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  packet::ParseError err;
+  if (!ParseSampledHeader(h, &p, &err)) return;
   const char* kIndent = "      ";
   if (p.has_ethernet) {
     *out += kIndent;
-    *out += "ether  " + Mac(p.src_mac) + " > " + Mac(p.dst_mac);
+    *out += "ether  " + MacText(p.src_mac) + " > " + MacText(p.dst_mac);
     for (int i = 0; i < p.vlan_count; ++i) {
       *out += Printf("  vlan %u pcp %u", p.vlan_id[i], p.vlan_pcp[i]);
     }
@@ -190,116 +189,137 @@ void ParsedPacketText(const sf::DecodedSampledHeader& h, std::string* out) {
   }
 }
 
-void FlowRecordText(const sf::DecodedFlowRecord& rec, const TextOptions& opt, std::string* out) {
-  const uint32_t tag = sf::RecordTag(rec);
-  *out += "    ";
-  *out += sf::FlowRecordName(tag);
-  if (const auto* h = std::get_if<sf::DecodedSampledHeader>(&rec)) {
-    const char* proto = sf::HeaderProtocolName(h->protocol);
-    *out += Printf("  %s  frame %u  stripped %u  header %zu\n",
-                   proto ? proto : std::to_string(h->protocol).c_str(), h->frame_length,
-                   h->stripped, h->header.size());
-    ParsedPacketText(*h, out);
-    if (opt.hex) HexLines(h->header.data(), h->header.size(), "      ", out);
-  } else if (const auto* e = std::get_if<sf::SampledEthernet>(&rec)) {
-    *out += "  " + Mac(e->src_mac) + " > " + Mac(e->dst_mac) +
-            Printf("  type 0x%04x  length %u\n", e->type, e->length);
-  } else if (const auto* v4 = std::get_if<sf::SampledIpv4>(&rec)) {
-    *out += "  " + IpAddress::V4(v4->src_ip).ToString() + Printf(":%u", v4->src_port) + " > " +
-            IpAddress::V4(v4->dst_ip).ToString() + Printf(":%u", v4->dst_port) + "  proto " +
-            ProtoText(v4->protocol) + Printf("  tos 0x%02x  length %u", v4->tos, v4->length);
-    if (v4->protocol == 6) *out += "  flags " + TcpFlagsText(v4->tcp_flags);
-    *out += "\n";
-  } else if (const auto* v6 = std::get_if<sf::SampledIpv6>(&rec)) {
-    *out += "  [" + IpAddress::V6(v6->src_ip).ToString() + Printf("]:%u", v6->src_port) + " > [" +
-            IpAddress::V6(v6->dst_ip).ToString() + Printf("]:%u", v6->dst_port) + "  proto " +
-            ProtoText(v6->protocol) + Printf("  priority %u  length %u", v6->priority, v6->length);
-    if (v6->protocol == 6) *out += "  flags " + TcpFlagsText(v6->tcp_flags);
-    *out += "\n";
-  } else if (const auto* sw = std::get_if<sf::ExtendedSwitch>(&rec)) {
-    *out += Printf("  in vlan %u pri %u  out vlan %u pri %u\n", sw->src_vlan, sw->src_priority,
-                   sw->dst_vlan, sw->dst_priority);
-  } else if (const auto* r = std::get_if<sf::ExtendedRouter>(&rec)) {
-    *out += "  next hop " + AddressOrUnknown(r->next_hop) +
-            Printf("  src /%u  dst /%u\n", r->src_mask_len, r->dst_mask_len);
-  } else if (const auto* g = std::get_if<sf::DecodedExtendedGateway>(&rec)) {
-    *out += "  next hop " + AddressOrUnknown(g->next_hop) +
-            Printf("  as %u  src_as %u  src_peer_as %u  localpref %u\n", g->as, g->src_as,
-                   g->src_peer_as, g->local_pref);
-    if (!g->dst_as_path.empty()) {
-      *out += "      as path";
-      for (const sf::DecodedAsPathSegment& s : g->dst_as_path) {
-        *out += s.type == 1 ? " {" : s.type == 2 ? " " : Printf(" (type %u:", s.type);
-        for (size_t i = 0; i < s.as_numbers.size(); ++i) {
-          *out += (i ? " " : "") + std::to_string(s.as_numbers[i]);
-        }
-        *out += s.type == 1 ? "}" : s.type == 2 ? "" : ")";
+void RecordText(const sf::DecodedSampledHeader& h, const TextOptions& opt, std::string* out) {
+  const char* proto = sf::HeaderProtocolName(h.protocol);
+  *out += Printf("  %s  frame %u  stripped %u  header %zu\n",
+                 proto ? proto : std::to_string(h.protocol).c_str(), h.frame_length, h.stripped,
+                 h.header.size());
+  ParsedPacketText(h, out);
+  if (opt.hex) HexLines(h.header.data(), h.header.size(), "      ", out);
+}
+
+void RecordText(const sf::SampledEthernet& e, const TextOptions&, std::string* out) {
+  *out += "  " + MacText(e.src_mac) + " > " + MacText(e.dst_mac) +
+          Printf("  type 0x%04x  length %u\n", e.type, e.length);
+}
+
+void RecordText(const sf::SampledIpv4& v4, const TextOptions&, std::string* out) {
+  *out += "  " + IpAddress::V4(v4.src_ip).ToString() + Printf(":%u", v4.src_port) + " > " +
+          IpAddress::V4(v4.dst_ip).ToString() + Printf(":%u", v4.dst_port) + "  proto " +
+          ProtoText(v4.protocol) + Printf("  tos 0x%02x  length %u", v4.tos, v4.length);
+  if (v4.protocol == 6) *out += "  flags " + TcpFlagsText(v4.tcp_flags);
+  *out += "\n";
+}
+
+void RecordText(const sf::SampledIpv6& v6, const TextOptions&, std::string* out) {
+  *out += "  [" + IpAddress::V6(v6.src_ip).ToString() + Printf("]:%u", v6.src_port) + " > [" +
+          IpAddress::V6(v6.dst_ip).ToString() + Printf("]:%u", v6.dst_port) + "  proto " +
+          ProtoText(v6.protocol) + Printf("  priority %u  length %u", v6.priority, v6.length);
+  if (v6.protocol == 6) *out += "  flags " + TcpFlagsText(v6.tcp_flags);
+  *out += "\n";
+}
+
+void RecordText(const sf::ExtendedSwitch& sw, const TextOptions&, std::string* out) {
+  *out += Printf("  in vlan %u pri %u  out vlan %u pri %u\n", sw.src_vlan, sw.src_priority,
+                 sw.dst_vlan, sw.dst_priority);
+}
+
+void RecordText(const sf::ExtendedRouter& r, const TextOptions&, std::string* out) {
+  *out += "  next hop " + AddressOrUnknown(r.next_hop) +
+          Printf("  src /%u  dst /%u\n", r.src_mask_len, r.dst_mask_len);
+}
+
+void RecordText(const sf::DecodedExtendedGateway& g, const TextOptions&, std::string* out) {
+  *out += "  next hop " + AddressOrUnknown(g.next_hop) +
+          Printf("  as %u  src_as %u  src_peer_as %u  localpref %u\n", g.as, g.src_as,
+                 g.src_peer_as, g.local_pref);
+  if (!g.dst_as_path.empty()) {
+    *out += "      as path";
+    for (const sf::DecodedAsPathSegment& s : g.dst_as_path) {
+      *out += s.type == 1 ? " {" : s.type == 2 ? " " : Printf(" (type %u:", s.type);
+      for (size_t i = 0; i < s.as_numbers.size(); ++i) {
+        *out += (i ? " " : "") + std::to_string(s.as_numbers[i]);
       }
-      *out += "\n";
+      *out += s.type == 1 ? "}" : s.type == 2 ? "" : ")";
     }
-    if (!g->communities.empty()) {
-      *out += "      communities";
-      for (uint32_t c : g->communities) *out += Printf(" %u:%u", c >> 16, c & 0xFFFF);
-      *out += "\n";
-    }
-  } else if (const auto* t = std::get_if<sf::ExtendedTimestamp>(&rec)) {
-    *out += "  " +
-            FormatWallTime(hal::base::WallTime::FromNs(
-                static_cast<int64_t>(t->nanoseconds > INT64_MAX ? INT64_MAX : t->nanoseconds))) +
-            Printf("  (%" PRIu64 " ns)\n", t->nanoseconds);
-  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
-    *out += "  " + TagString(u->enterprise, u->format) + Printf("  %zu bytes\n", u->data.size());
-    if (opt.hex) HexLines(u->data.data(), u->data.size(), "      ", out);
+    *out += "\n";
+  }
+  if (!g.communities.empty()) {
+    *out += "      communities";
+    for (uint32_t c : g.communities) *out += Printf(" %u:%u", c >> 16, c & 0xFFFF);
+    *out += "\n";
   }
 }
 
-void CounterRecordText(const sf::DecodedCounterRecord& rec, const TextOptions& opt,
-                       std::string* out) {
-  const uint32_t tag = sf::RecordTag(rec);
+void RecordText(const sf::ExtendedTimestamp& t, const TextOptions&, std::string* out) {
+  *out += "  " +
+          FormatWallTime(hal::base::WallTime::FromNs(
+              static_cast<int64_t>(t.nanoseconds > INT64_MAX ? INT64_MAX : t.nanoseconds))) +
+          Printf("  (%" PRIu64 " ns)\n", t.nanoseconds);
+}
+
+void RecordText(const sf::UnknownRecord& u, const TextOptions& opt, std::string* out) {
+  *out += "  " + TagString(u.enterprise, u.format) + Printf("  %zu bytes\n", u.data.size());
+  if (opt.hex) HexLines(u.data.data(), u.data.size(), "      ", out);
+}
+
+void RecordText(const sf::GenericInterfaceCounters& g, const TextOptions&, std::string* out) {
+  *out += Printf("  ifIndex %u  type %u  ", g.if_index, g.if_type) + SpeedText(g.if_speed) + "  " +
+          DirectionText(g.if_direction) + "  admin " + ((g.if_status & 1) ? "up" : "down") +
+          "  oper " + ((g.if_status & 2) ? "up" : "down") +
+          (g.promiscuous_mode == 1 ? "  promiscuous" : "") + "\n";
+  *out += "      in   octets " + Counter64(g.in_octets) + "  ucast " + Counter32(g.in_ucast_pkts) +
+          "  mcast " + Counter32(g.in_multicast_pkts) + "  bcast " +
+          Counter32(g.in_broadcast_pkts) + "  discards " + Counter32(g.in_discards) + "  errors " +
+          Counter32(g.in_errors) + "  unknown_protos " + Counter32(g.in_unknown_protos) + "\n";
+  *out += "      out  octets " + Counter64(g.out_octets) + "  ucast " +
+          Counter32(g.out_ucast_pkts) + "  mcast " + Counter32(g.out_multicast_pkts) + "  bcast " +
+          Counter32(g.out_broadcast_pkts) + "  discards " + Counter32(g.out_discards) +
+          "  errors " + Counter32(g.out_errors) + "\n";
+}
+
+void RecordText(const sf::EthernetInterfaceCounters& e, const TextOptions&, std::string* out) {
+  *out += "  alignment " + Counter32(e.alignment_errors) + "  fcs " + Counter32(e.fcs_errors) +
+          "  single_coll " + Counter32(e.single_collision_frames) + "  multi_coll " +
+          Counter32(e.multiple_collision_frames) + "  sqe " + Counter32(e.sqe_test_errors) +
+          "  deferred " + Counter32(e.deferred_transmissions) + "\n";
+  *out += "      late_coll " + Counter32(e.late_collisions) + "  excessive_coll " +
+          Counter32(e.excessive_collisions) + "  mac_tx_errors " +
+          Counter32(e.internal_mac_transmit_errors) + "  carrier_sense " +
+          Counter32(e.carrier_sense_errors) + "  too_long " + Counter32(e.frame_too_longs) +
+          "  mac_rx_errors " + Counter32(e.internal_mac_receive_errors) + "  symbol " +
+          Counter32(e.symbol_errors) + "\n";
+}
+
+void RecordText(const sf::VlanCounters& v, const TextOptions&, std::string* out) {
+  *out += Printf("  vlan %u  octets ", v.vlan_id) + Counter64(v.octets) + "  ucast " +
+          Counter32(v.ucast_pkts) + "  mcast " + Counter32(v.multicast_pkts) + "  bcast " +
+          Counter32(v.broadcast_pkts) + "  discards " + Counter32(v.discards) + "\n";
+}
+
+void RecordText(const sf::ProcessorCounters& p, const TextOptions&, std::string* out) {
+  *out += "  cpu 5s " + Percent(p.cpu_5s) + "  1m " + Percent(p.cpu_1m) + "  5m " +
+          Percent(p.cpu_5m) + "  memory total " + HumanBytes(double(p.total_memory)) + "  free " +
+          HumanBytes(double(p.free_memory)) + "\n";
+}
+
+void RecordText(const sf::DecodedPortName& n, const TextOptions&, std::string* out) {
+  *out += "  \"" + Printable(n.name) + "\"\n";
+}
+
+template <typename Record>
+void RecordText(const Record& r, const TextOptions& opt, std::string* out) {
+  TextFields text(opt, out);
+  sf::VisitFields(r, text);
+  text.Finish();
+}
+
+// "    <record name>  <fields>"
+template <typename Variant>
+void RecordLine(const Variant& rec, const char* name, const TextOptions& opt, std::string* out) {
   *out += "    ";
-  *out += sf::CounterRecordName(tag);
-  if (const auto* g = std::get_if<sf::GenericInterfaceCounters>(&rec)) {
-    *out += Printf("  ifIndex %u  type %u  ", g->if_index, g->if_type) + SpeedText(g->if_speed) +
-            "  " + DirectionText(g->if_direction) + "  admin " +
-            ((g->if_status & 1) ? "up" : "down") + "  oper " +
-            ((g->if_status & 2) ? "up" : "down") +
-            (g->promiscuous_mode == 1 ? "  promiscuous" : "") + "\n";
-    *out += "      in   octets " + Counter64(g->in_octets) + "  ucast " +
-            Counter32(g->in_ucast_pkts) + "  mcast " + Counter32(g->in_multicast_pkts) +
-            "  bcast " + Counter32(g->in_broadcast_pkts) + "  discards " +
-            Counter32(g->in_discards) + "  errors " + Counter32(g->in_errors) +
-            "  unknown_protos " + Counter32(g->in_unknown_protos) + "\n";
-    *out += "      out  octets " + Counter64(g->out_octets) + "  ucast " +
-            Counter32(g->out_ucast_pkts) + "  mcast " + Counter32(g->out_multicast_pkts) +
-            "  bcast " + Counter32(g->out_broadcast_pkts) + "  discards " +
-            Counter32(g->out_discards) + "  errors " + Counter32(g->out_errors) + "\n";
-  } else if (const auto* e = std::get_if<sf::EthernetInterfaceCounters>(&rec)) {
-    *out += "  alignment " + Counter32(e->alignment_errors) + "  fcs " + Counter32(e->fcs_errors) +
-            "  single_coll " + Counter32(e->single_collision_frames) + "  multi_coll " +
-            Counter32(e->multiple_collision_frames) + "  sqe " + Counter32(e->sqe_test_errors) +
-            "  deferred " + Counter32(e->deferred_transmissions) + "\n";
-    *out += "      late_coll " + Counter32(e->late_collisions) + "  excessive_coll " +
-            Counter32(e->excessive_collisions) + "  mac_tx_errors " +
-            Counter32(e->internal_mac_transmit_errors) + "  carrier_sense " +
-            Counter32(e->carrier_sense_errors) + "  too_long " + Counter32(e->frame_too_longs) +
-            "  mac_rx_errors " + Counter32(e->internal_mac_receive_errors) + "  symbol " +
-            Counter32(e->symbol_errors) + "\n";
-  } else if (const auto* v = std::get_if<sf::VlanCounters>(&rec)) {
-    *out += Printf("  vlan %u  octets ", v->vlan_id) + Counter64(v->octets) + "  ucast " +
-            Counter32(v->ucast_pkts) + "  mcast " + Counter32(v->multicast_pkts) + "  bcast " +
-            Counter32(v->broadcast_pkts) + "  discards " + Counter32(v->discards) + "\n";
-  } else if (const auto* p = std::get_if<sf::ProcessorCounters>(&rec)) {
-    *out += "  cpu 5s " + Percent(p->cpu_5s) + "  1m " + Percent(p->cpu_1m) + "  5m " +
-            Percent(p->cpu_5m) + "  memory total " + HumanBytes(double(p->total_memory)) +
-            "  free " + HumanBytes(double(p->free_memory)) + "\n";
-  } else if (const auto* n = std::get_if<sf::DecodedPortName>(&rec)) {
-    std::string printable;
-    for (char c : n->name) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
-    *out += "  \"" + printable + "\"\n";
-  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
-    *out += "  " + TagString(u->enterprise, u->format) + Printf("  %zu bytes\n", u->data.size());
-    if (opt.hex) HexLines(u->data.data(), u->data.size(), "      ", out);
-  }
+  *out += name;
+  std::visit([&](const auto& r) { RecordText(r, opt, out); }, rec);
 }
 
 // ---------------------------------------------------------------- json
@@ -318,30 +338,14 @@ void JsonTag(const char* kind, uint32_t tag, JsonWriter* w) {
       .Field("format", sf::TagFormat(tag));
 }
 
-void JsonIp(const char* key, const IpAddress& a, JsonWriter* w) {
-  if (a.family() == IpAddress::Family::kNone) {
-    w->Key(key).Null();
-  } else {
-    w->Field(key, a.ToString());
-  }
-}
-
 void JsonParsedPacket(const sf::DecodedSampledHeader& h, JsonWriter* w) {
-  packet::LinkType link;
-  if (h.protocol == sf::kHeaderEthernet) {
-    link = packet::LinkType::kEthernet;
-  } else if (h.protocol == sf::kHeaderIpv4 || h.protocol == sf::kHeaderIpv6) {
-    link = packet::LinkType::kRawIp;
-  } else {
-    return;
-  }
   packet::ParsedPacket p;
-  const packet::ParseError err =
-      packet::ParsePacket(ByteView(h.header.data(), h.header.size()), link, &p);
+  packet::ParseError err;
+  if (!ParseSampledHeader(h, &p, &err)) return;
   w->Key("decoded").BeginObject();
   w->Field("parse_error", packet::ParseErrorName(err));
   if (p.has_ethernet) {
-    w->Field("src_mac", Mac(p.src_mac)).Field("dst_mac", Mac(p.dst_mac));
+    w->Field("src_mac", MacText(p.src_mac)).Field("dst_mac", MacText(p.dst_mac));
     w->Key("vlans").BeginArray();
     for (int i = 0; i < p.vlan_count; ++i) {
       w->BeginObject().Field("id", uint32_t{p.vlan_id[i]}).Field("pcp", uint32_t{p.vlan_pcp[i]});
@@ -386,132 +390,24 @@ void JsonUnknownRecord(const sf::UnknownRecord& u, JsonWriter* w) {
   w->Field("data", HexString(u.data.data(), u.data.size()));
 }
 
-void JsonFlowRecord(const sf::DecodedFlowRecord& rec, JsonWriter* w) {
-  const uint32_t tag = sf::RecordTag(rec);
-  w->BeginObject();
-  JsonTag(sf::FlowRecordName(tag), tag, w);
-  if (const auto* h = std::get_if<sf::DecodedSampledHeader>(&rec)) {
-    const char* proto = sf::HeaderProtocolName(h->protocol);
-    w->Field("header_protocol", h->protocol);
-    if (proto) {
-      w->Field("header_protocol_name", proto);
-    } else {
-      w->Key("header_protocol_name").Null();
-    }
-    w->Field("frame_length", h->frame_length);
-    w->Field("stripped", h->stripped);
-    w->Field("header_length", static_cast<uint64_t>(h->header.size()));
-    w->Field("header", HexString(h->header.data(), h->header.size()));
-    JsonParsedPacket(*h, w);
-  } else if (const auto* e = std::get_if<sf::SampledEthernet>(&rec)) {
-    w->Field("length", e->length)
-        .Field("src_mac", Mac(e->src_mac))
-        .Field("dst_mac", Mac(e->dst_mac))
-        .Field("type", e->type);
-  } else if (const auto* v4 = std::get_if<sf::SampledIpv4>(&rec)) {
-    w->Field("length", v4->length)
-        .Field("protocol", v4->protocol)
-        .Field("src_ip", IpAddress::V4(v4->src_ip).ToString())
-        .Field("dst_ip", IpAddress::V4(v4->dst_ip).ToString())
-        .Field("src_port", v4->src_port)
-        .Field("dst_port", v4->dst_port)
-        .Field("tcp_flags", v4->tcp_flags)
-        .Field("tos", v4->tos);
-  } else if (const auto* v6 = std::get_if<sf::SampledIpv6>(&rec)) {
-    w->Field("length", v6->length)
-        .Field("protocol", v6->protocol)
-        .Field("src_ip", IpAddress::V6(v6->src_ip).ToString())
-        .Field("dst_ip", IpAddress::V6(v6->dst_ip).ToString())
-        .Field("src_port", v6->src_port)
-        .Field("dst_port", v6->dst_port)
-        .Field("tcp_flags", v6->tcp_flags)
-        .Field("priority", v6->priority);
-  } else if (const auto* sw = std::get_if<sf::ExtendedSwitch>(&rec)) {
-    w->Field("src_vlan", sw->src_vlan)
-        .Field("src_priority", sw->src_priority)
-        .Field("dst_vlan", sw->dst_vlan)
-        .Field("dst_priority", sw->dst_priority);
-  } else if (const auto* r = std::get_if<sf::ExtendedRouter>(&rec)) {
-    JsonIp("next_hop", r->next_hop, w);
-    w->Field("src_mask_len", r->src_mask_len).Field("dst_mask_len", r->dst_mask_len);
-  } else if (const auto* g = std::get_if<sf::DecodedExtendedGateway>(&rec)) {
-    JsonIp("next_hop", g->next_hop, w);
-    w->Field("as", g->as).Field("src_as", g->src_as).Field("src_peer_as", g->src_peer_as);
-    w->Key("dst_as_path").BeginArray();
-    for (const sf::DecodedAsPathSegment& s : g->dst_as_path) {
-      w->BeginObject().Field("type", s.type).Key("as_numbers").BeginArray();
-      for (uint32_t as : s.as_numbers) w->Uint(as);
-      w->EndArray().EndObject();
-    }
-    w->EndArray();
-    w->Key("communities").BeginArray();
-    for (uint32_t c : g->communities) w->Uint(c);
-    w->EndArray();
-    w->Field("local_pref", g->local_pref);
-  } else if (const auto* t = std::get_if<sf::ExtendedTimestamp>(&rec)) {
-    w->Field("nanoseconds", t->nanoseconds);
-  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
-    JsonUnknownRecord(*u, w);
-  }
-  w->EndObject();
-}
+// What a record adds after its fields: only the sampled header has more (its decoded packet).
+void JsonExtra(const sf::DecodedSampledHeader& h, JsonWriter* w) { JsonParsedPacket(h, w); }
+template <typename Record>
+void JsonExtra(const Record&, JsonWriter*) {}
 
-void JsonCounterRecord(const sf::DecodedCounterRecord& rec, JsonWriter* w) {
-  const uint32_t tag = sf::RecordTag(rec);
+template <typename Record>
+void JsonRecordBody(const Record& r, JsonWriter* w) {
+  JsonFields fields(w);
+  sf::VisitFields(r, fields);
+  JsonExtra(r, w);
+}
+void JsonRecordBody(const sf::UnknownRecord& u, JsonWriter* w) { JsonUnknownRecord(u, w); }
+
+template <typename Variant>
+void JsonRecord(const Variant& rec, const char* name, JsonWriter* w) {
   w->BeginObject();
-  JsonTag(sf::CounterRecordName(tag), tag, w);
-  if (const auto* g = std::get_if<sf::GenericInterfaceCounters>(&rec)) {
-    w->Field("if_index", g->if_index)
-        .Field("if_type", g->if_type)
-        .Field("if_speed", g->if_speed)
-        .Field("if_direction", g->if_direction)
-        .Field("if_status", g->if_status)
-        .Field("in_octets", g->in_octets)
-        .Field("in_ucast_pkts", g->in_ucast_pkts)
-        .Field("in_multicast_pkts", g->in_multicast_pkts)
-        .Field("in_broadcast_pkts", g->in_broadcast_pkts)
-        .Field("in_discards", g->in_discards)
-        .Field("in_errors", g->in_errors)
-        .Field("in_unknown_protos", g->in_unknown_protos)
-        .Field("out_octets", g->out_octets)
-        .Field("out_ucast_pkts", g->out_ucast_pkts)
-        .Field("out_multicast_pkts", g->out_multicast_pkts)
-        .Field("out_broadcast_pkts", g->out_broadcast_pkts)
-        .Field("out_discards", g->out_discards)
-        .Field("out_errors", g->out_errors)
-        .Field("promiscuous_mode", g->promiscuous_mode);
-  } else if (const auto* e = std::get_if<sf::EthernetInterfaceCounters>(&rec)) {
-    w->Field("alignment_errors", e->alignment_errors)
-        .Field("fcs_errors", e->fcs_errors)
-        .Field("single_collision_frames", e->single_collision_frames)
-        .Field("multiple_collision_frames", e->multiple_collision_frames)
-        .Field("sqe_test_errors", e->sqe_test_errors)
-        .Field("deferred_transmissions", e->deferred_transmissions)
-        .Field("late_collisions", e->late_collisions)
-        .Field("excessive_collisions", e->excessive_collisions)
-        .Field("internal_mac_transmit_errors", e->internal_mac_transmit_errors)
-        .Field("carrier_sense_errors", e->carrier_sense_errors)
-        .Field("frame_too_longs", e->frame_too_longs)
-        .Field("internal_mac_receive_errors", e->internal_mac_receive_errors)
-        .Field("symbol_errors", e->symbol_errors);
-  } else if (const auto* v = std::get_if<sf::VlanCounters>(&rec)) {
-    w->Field("vlan_id", v->vlan_id)
-        .Field("octets", v->octets)
-        .Field("ucast_pkts", v->ucast_pkts)
-        .Field("multicast_pkts", v->multicast_pkts)
-        .Field("broadcast_pkts", v->broadcast_pkts)
-        .Field("discards", v->discards);
-  } else if (const auto* p = std::get_if<sf::ProcessorCounters>(&rec)) {
-    w->Field("cpu_5s", p->cpu_5s)
-        .Field("cpu_1m", p->cpu_1m)
-        .Field("cpu_5m", p->cpu_5m)
-        .Field("total_memory", p->total_memory)
-        .Field("free_memory", p->free_memory);
-  } else if (const auto* n = std::get_if<sf::DecodedPortName>(&rec)) {
-    w->Field("name", n->name);
-  } else if (const auto* u = std::get_if<sf::UnknownRecord>(&rec)) {
-    JsonUnknownRecord(*u, w);
-  }
+  JsonTag(name, sf::RecordTag(rec), w);
+  std::visit([w](const auto& r) { JsonRecordBody(r, w); }, rec);
   w->EndObject();
 }
 
@@ -538,6 +434,57 @@ void JsonMeta(const DatagramMeta& meta, JsonWriter* w) {
 }
 
 }  // namespace
+
+std::string MacText(const uint8_t* m) {
+  return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+std::string AddressOrUnknown(const IpAddress& a) {
+  return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();
+}
+
+std::string Printable(const std::string& s) {
+  std::string printable;
+  for (char c : s) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return printable;
+}
+
+const char* ValueName(sf::ValueNames names, uint32_t value) {
+  switch (names) {
+    case sf::ValueNames::kHeaderProtocol:
+      return sf::HeaderProtocolName(value);
+    case sf::ValueNames::kDropReason:
+      return sf::DropReasonName(value);
+  }
+  return nullptr;
+}
+
+void HexLines(const uint8_t* data, size_t size, const char* indent, std::string* out) {
+  for (size_t i = 0; i < size; i += 16) {
+    *out += indent;
+    *out += Printf("%04zx ", i);
+    for (size_t j = i; j < i + 16 && j < size; ++j) *out += Printf(" %02x", data[j]);
+    *out += "\n";
+  }
+}
+
+void JsonNamed(const char* key, uint32_t value, sf::ValueNames names, JsonWriter* w) {
+  w->Field(key, value);
+  const std::string name_key = std::string(key) + "_name";
+  if (const char* name = ValueName(names, value)) {
+    w->Field(name_key, name);
+  } else {
+    w->Key(name_key).Null();
+  }
+}
+
+void JsonIp(const char* key, const IpAddress& a, JsonWriter* w) {
+  if (a.family() == IpAddress::Family::kNone) {
+    w->Key(key).Null();
+  } else {
+    w->Field(key, a.ToString());
+  }
+}
 
 std::string FormatWallTime(hal::base::WallTime t) {
   const int64_t ns = t.ns();
@@ -587,18 +534,18 @@ void AppendText(const sf::DecodedDatagram& d, const DatagramMeta& meta, const Te
           Printf("  rate 1:%u  pool %u  drops %u", fs->sampling_rate, fs->sample_pool, fs->drops) +
           "  in " + InterfaceText(fs->input, false) + "  out " + InterfaceText(fs->output, true) +
           "\n";
-      for (const auto& r : fs->records) FlowRecordText(r, opt, out);
+      for (const auto& r : fs->records) RecordLine(r, FlowName(r), opt, out);
     } else if (const auto* cs = std::get_if<sf::DecodedCounterSample>(&sample)) {
       *out += std::string("  ") + sf::SampleName(tag) + Printf("  seq %u  ", cs->sequence) +
               SourceText(cs->source) + "\n";
-      for (const auto& r : cs->records) CounterRecordText(r, opt, out);
+      for (const auto& r : cs->records) RecordLine(r, CounterName(r), opt, out);
     } else if (const auto* ds = std::get_if<sf::DecodedDiscardSample>(&sample)) {
       const char* reason = sf::DropReasonName(ds->reason);
       *out += std::string("  ") + sf::SampleName(tag) + Printf("  seq %u  ", ds->sequence) +
               SourceText(ds->source) + Printf("  reason %u", ds->reason) +
               (reason ? std::string(" ") + reason : "") +
               Printf("  drops %u  in %u  out %u\n", ds->drops, ds->input, ds->output);
-      for (const auto& r : ds->records) FlowRecordText(r, opt, out);
+      for (const auto& r : ds->records) RecordLine(r, FlowName(r), opt, out);
     } else if (const auto* us = std::get_if<sf::UnknownSample>(&sample)) {
       *out += "  unknown sample " + TagString(us->enterprise, us->format) +
               Printf("  %zu bytes\n", us->data.size());
@@ -635,27 +582,21 @@ void WriteJson(const sf::DecodedDatagram& d, const DatagramMeta& meta, JsonWrite
       JsonInterface("input", fs->input, w);
       JsonInterface("output", fs->output, w);
       w->Key("records").BeginArray();
-      for (const auto& r : fs->records) JsonFlowRecord(r, w);
+      for (const auto& r : fs->records) JsonRecord(r, FlowName(r), w);
       w->EndArray();
     } else if (const auto* cs = std::get_if<sf::DecodedCounterSample>(&sample)) {
       w->Field("expanded", cs->expanded).Field("sequence", cs->sequence);
       JsonSource(cs->source, w);
       w->Key("records").BeginArray();
-      for (const auto& r : cs->records) JsonCounterRecord(r, w);
+      for (const auto& r : cs->records) JsonRecord(r, CounterName(r), w);
       w->EndArray();
     } else if (const auto* ds = std::get_if<sf::DecodedDiscardSample>(&sample)) {
       w->Field("sequence", ds->sequence);
       JsonSource(ds->source, w);
       w->Field("drops", ds->drops).Field("input", ds->input).Field("output", ds->output);
-      w->Field("reason", ds->reason);
-      const char* reason = sf::DropReasonName(ds->reason);
-      if (reason) {
-        w->Field("reason_name", reason);
-      } else {
-        w->Key("reason_name").Null();
-      }
+      JsonNamed("reason", ds->reason, sf::ValueNames::kDropReason, w);
       w->Key("records").BeginArray();
-      for (const auto& r : ds->records) JsonFlowRecord(r, w);
+      for (const auto& r : ds->records) JsonRecord(r, FlowName(r), w);
       w->EndArray();
     } else if (const auto* us = std::get_if<sf::UnknownSample>(&sample)) {
       w->Field("length", static_cast<uint64_t>(us->data.size()));

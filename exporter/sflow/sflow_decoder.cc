@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace xflowd::exporter::sflow {
@@ -17,22 +18,6 @@ constexpr size_t kTagLenBytes = 8;
 constexpr uint32_t kAddressUnknown = 0;
 constexpr uint32_t kAddressIpv4 = 1;
 constexpr uint32_t kAddressIpv6 = 2;
-// string<255> of the port name record.
-constexpr size_t kMaxPortNameBytes = 255;
-
-// Body sizes of the fixed-size formats (the spec's layout, not sizeof).
-constexpr size_t kSampledEthernetBytes = 4 + 8 + 8 + 4;  // MACs are opaque[6], padded to 8
-constexpr size_t kSampledIpv4Bytes = 4 + 4 + 4 + 4 + 4 * 4;
-constexpr size_t kSampledIpv6Bytes = 4 + 4 + 16 + 16 + 4 * 4;
-constexpr size_t kExtendedSwitchBytes = 4 * 4;
-constexpr size_t kExtendedTimestampBytes = 8;
-constexpr size_t kGenericInterfaceBytes = 88;
-constexpr size_t kEthernetInterfaceBytes = 13 * 4;
-constexpr size_t kVlanBytes = 4 + 8 + 4 * 4;
-constexpr size_t kProcessorBytes = 3 * 4 + 8 + 8;
-
-constexpr size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
-
 std::string At(size_t offset) { return "offset " + std::to_string(offset) + ": "; }
 
 std::string TagString(uint32_t tag) {
@@ -156,279 +141,85 @@ Status ReadOpaque(Cursor& c, const char* length_field, const char* field, size_t
                                 " bytes left in the record");
   }
   *out = c.Bytes(len, field);
-  c.Skip(Pad4(len) - len, "XDR padding");
+  c.Skip(BodySizeVisitor::Pad4(len) - len, "XDR padding");
   XFLOWD_CURSOR_OK(c);
   return Status::Ok();
 }
 
-// ---- flow records ----
+// ---- records ----
 
-Status ReadBody(Cursor& c, DecodedSampledHeader* r) {
-  r->protocol = c.U32("header_protocol");
-  r->frame_length = c.U32("frame_length");
-  r->stripped = c.U32("stripped");
-  XFLOWD_CURSOR_OK(c);
-  ByteView h;
-  XFLOWD_RETURN_IF_ERROR(ReadOpaque(c, "header_length", "header bytes", SIZE_MAX, &h));
-  r->header.assign(h.begin(), h.end());
-  return Status::Ok();
-}
+// Reads a record's body from its field list (sflow_types.h). Like Cursor, it stops at the
+// first error (a later field reads nothing) so a record is read whole and checked once.
+class ReadVisitor {
+ public:
+  explicit ReadVisitor(Cursor& c) : c_(c) {}
 
-Status ReadBody(Cursor& c, SampledEthernet* r) {
-  r->length = c.U32("length");
-  c.Copy(r->src_mac, 6, "src_mac");
-  c.Skip(2, "src_mac padding");
-  c.Copy(r->dst_mac, 6, "dst_mac");
-  c.Skip(2, "dst_mac padding");
-  r->type = c.U32("type");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, SampledIpv4* r) {
-  r->length = c.U32("length");
-  r->protocol = c.U32("protocol");
-  c.Copy(r->src_ip, 4, "src_ip");
-  c.Copy(r->dst_ip, 4, "dst_ip");
-  r->src_port = c.U32("src_port");
-  r->dst_port = c.U32("dst_port");
-  r->tcp_flags = c.U32("tcp_flags");
-  r->tos = c.U32("tos");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, SampledIpv6* r) {
-  r->length = c.U32("length");
-  r->protocol = c.U32("protocol");
-  c.Copy(r->src_ip, 16, "src_ip");
-  c.Copy(r->dst_ip, 16, "dst_ip");
-  r->src_port = c.U32("src_port");
-  r->dst_port = c.U32("dst_port");
-  r->tcp_flags = c.U32("tcp_flags");
-  r->priority = c.U32("priority");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, ExtendedSwitch* r) {
-  r->src_vlan = c.U32("src_vlan");
-  r->src_priority = c.U32("src_priority");
-  r->dst_vlan = c.U32("dst_vlan");
-  r->dst_priority = c.U32("dst_priority");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, ExtendedRouter* r) {
-  XFLOWD_RETURN_IF_ERROR(ReadAddress(c, "next_hop", &r->next_hop));
-  r->src_mask_len = c.U32("src_mask_len");
-  r->dst_mask_len = c.U32("dst_mask_len");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, DecodedExtendedGateway* r) {
-  XFLOWD_RETURN_IF_ERROR(ReadAddress(c, "next_hop", &r->next_hop));
-  r->as = c.U32("as");
-  r->src_as = c.U32("src_as");
-  r->src_peer_as = c.U32("src_peer_as");
-  size_t count_offset = c.offset();
-  const uint32_t segments = c.U32("dst_as_path segment count");
-  XFLOWD_CURSOR_OK(c);
-  XFLOWD_RETURN_IF_ERROR(CheckCount(c, segments, 8, "dst_as_path segment count", count_offset));
-  r->dst_as_path.resize(segments);
-  for (DecodedAsPathSegment& s : r->dst_as_path) {
-    s.type = c.U32("as_path segment type");
-    count_offset = c.offset();
-    const uint32_t n = c.U32("as_path segment length");
-    XFLOWD_CURSOR_OK(c);
-    XFLOWD_RETURN_IF_ERROR(CheckCount(c, n, 4, "as_path segment length", count_offset));
-    s.as_numbers.resize(n);
-    for (uint32_t& as : s.as_numbers) as = c.U32("as_path AS number");
+  Status Finish() {
+    XFLOWD_RETURN_IF_ERROR(st_);
+    XFLOWD_CURSOR_OK(c_);
+    return Status::Ok();
   }
-  count_offset = c.offset();
-  const uint32_t communities = c.U32("communities count");
-  XFLOWD_CURSOR_OK(c);
-  XFLOWD_RETURN_IF_ERROR(CheckCount(c, communities, 4, "communities count", count_offset));
-  r->communities.resize(communities);
-  for (uint32_t& community : r->communities) community = c.U32("community");
-  r->local_pref = c.U32("localpref");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
 
-Status ReadBody(Cursor& c, ExtendedTimestamp* r) {
-  r->nanoseconds = c.U64("nanoseconds");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-// ---- counter records ----
-
-Status ReadBody(Cursor& c, GenericInterfaceCounters* r) {
-  r->if_index = c.U32("ifIndex");
-  r->if_type = c.U32("ifType");
-  r->if_speed = c.U64("ifSpeed");
-  r->if_direction = c.U32("ifDirection");
-  r->if_status = c.U32("ifStatus");
-  r->in_octets = c.U64("ifInOctets");
-  r->in_ucast_pkts = c.U32("ifInUcastPkts");
-  r->in_multicast_pkts = c.U32("ifInMulticastPkts");
-  r->in_broadcast_pkts = c.U32("ifInBroadcastPkts");
-  r->in_discards = c.U32("ifInDiscards");
-  r->in_errors = c.U32("ifInErrors");
-  r->in_unknown_protos = c.U32("ifInUnknownProtos");
-  r->out_octets = c.U64("ifOutOctets");
-  r->out_ucast_pkts = c.U32("ifOutUcastPkts");
-  r->out_multicast_pkts = c.U32("ifOutMulticastPkts");
-  r->out_broadcast_pkts = c.U32("ifOutBroadcastPkts");
-  r->out_discards = c.U32("ifOutDiscards");
-  r->out_errors = c.U32("ifOutErrors");
-  r->promiscuous_mode = c.U32("ifPromiscuousMode");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, EthernetInterfaceCounters* r) {
-  r->alignment_errors = c.U32("dot3StatsAlignmentErrors");
-  r->fcs_errors = c.U32("dot3StatsFCSErrors");
-  r->single_collision_frames = c.U32("dot3StatsSingleCollisionFrames");
-  r->multiple_collision_frames = c.U32("dot3StatsMultipleCollisionFrames");
-  r->sqe_test_errors = c.U32("dot3StatsSQETestErrors");
-  r->deferred_transmissions = c.U32("dot3StatsDeferredTransmissions");
-  r->late_collisions = c.U32("dot3StatsLateCollisions");
-  r->excessive_collisions = c.U32("dot3StatsExcessiveCollisions");
-  r->internal_mac_transmit_errors = c.U32("dot3StatsInternalMacTransmitErrors");
-  r->carrier_sense_errors = c.U32("dot3StatsCarrierSenseErrors");
-  r->frame_too_longs = c.U32("dot3StatsFrameTooLongs");
-  r->internal_mac_receive_errors = c.U32("dot3StatsInternalMacReceiveErrors");
-  r->symbol_errors = c.U32("dot3StatsSymbolErrors");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, VlanCounters* r) {
-  r->vlan_id = c.U32("vlan_id");
-  r->octets = c.U64("octets");
-  r->ucast_pkts = c.U32("ucastPkts");
-  r->multicast_pkts = c.U32("multicastPkts");
-  r->broadcast_pkts = c.U32("broadcastPkts");
-  r->discards = c.U32("discards");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, ProcessorCounters* r) {
-  r->cpu_5s = c.U32("5s_cpu");
-  r->cpu_1m = c.U32("1m_cpu");
-  r->cpu_5m = c.U32("5m_cpu");
-  r->total_memory = c.U64("total_memory");
-  r->free_memory = c.U64("free_memory");
-  XFLOWD_CURSOR_OK(c);
-  return Status::Ok();
-}
-
-Status ReadBody(Cursor& c, DecodedPortName* r) {
-  ByteView name;
-  XFLOWD_RETURN_IF_ERROR(ReadOpaque(c, "name length", "name", kMaxPortNameBytes, &name));
-  r->name.assign(reinterpret_cast<const char*>(name.data()), name.size());
-  return Status::Ok();
-}
-
-// ---- record lists ----
-
-// Body size of an enterprise-0 format with a fixed layout; 0 for variable-size formats.
-size_t FixedFlowRecordBytes(uint32_t format) {
-  switch (format) {
-    case kSampledEthernetFormat:
-      return kSampledEthernetBytes;
-    case kSampledIpv4Format:
-      return kSampledIpv4Bytes;
-    case kSampledIpv6Format:
-      return kSampledIpv6Bytes;
-    case kExtendedSwitchFormat:
-      return kExtendedSwitchBytes;
-    case kExtendedTimestampFormat:
-      return kExtendedTimestampBytes;
-    default:
-      return 0;
+  void U32(FieldName n, uint32_t& x) { x = c_.U32(n.wire); }
+  void U32(FieldName n, uint32_t& x, ValueNames) { x = c_.U32(n.wire); }
+  void U64(FieldName n, uint64_t& x) { x = c_.U64(n.wire); }
+  void Ipv4(FieldName n, uint8_t (&b)[4]) { c_.Copy(b, 4, n.wire); }
+  void Ipv6(FieldName n, uint8_t (&b)[16]) { c_.Copy(b, 16, n.wire); }
+  void Mac(FieldName n, uint8_t (&b)[6]) {
+    c_.Copy(b, 6, n.wire);
+    c_.Skip(2, "MAC padding");
   }
-}
-
-size_t FixedCounterRecordBytes(uint32_t format) {
-  switch (format) {
-    case kGenericInterfaceFormat:
-      return kGenericInterfaceBytes;
-    case kEthernetInterfaceFormat:
-      return kEthernetInterfaceBytes;
-    case kVlanFormat:
-      return kVlanBytes;
-    case kProcessorFormat:
-      return kProcessorBytes;
-    default:
-      return 0;
+  void Address(FieldName n, IpAddress& a) {
+    if (st_.ok()) st_ = ReadAddress(c_, n.wire, &a);
   }
-}
-
-template <typename Record, typename Variant>
-Status ReadKnown(Cursor& c, Variant* out) {
-  Record r;
-  XFLOWD_RETURN_IF_ERROR(ReadBody(c, &r));
-  *out = std::move(r);
-  return Status::Ok();
-}
-
-// A record we do not decode is kept whole (enterprise, format, bytes) and skipped.
-template <typename Variant>
-Status KeepUnknown(uint32_t tag, Cursor& c, ByteView body, Variant* out) {
-  *out = UnknownRecord{TagEnterprise(tag), TagFormat(tag),
-                       std::vector<uint8_t>(body.begin(), body.end())};
-  c.Skip(body.size(), "record body");
-  return Status::Ok();
-}
-
-Status ReadFlowRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedFlowRecord* out) {
-  if (TagEnterprise(tag) != 0) return KeepUnknown(tag, c, body, out);
-  switch (TagFormat(tag)) {
-    case kSampledHeaderFormat:
-      return ReadKnown<DecodedSampledHeader>(c, out);
-    case kSampledEthernetFormat:
-      return ReadKnown<SampledEthernet>(c, out);
-    case kSampledIpv4Format:
-      return ReadKnown<SampledIpv4>(c, out);
-    case kSampledIpv6Format:
-      return ReadKnown<SampledIpv6>(c, out);
-    case kExtendedSwitchFormat:
-      return ReadKnown<ExtendedSwitch>(c, out);
-    case kExtendedRouterFormat:
-      return ReadKnown<ExtendedRouter>(c, out);
-    case kExtendedGatewayFormat:
-      return ReadKnown<DecodedExtendedGateway>(c, out);
-    case kExtendedTimestampFormat:
-      return ReadKnown<ExtendedTimestamp>(c, out);
-    default:
-      return KeepUnknown(tag, c, body, out);
+  void Opaque(FieldName n, const char* length_name, size_t max, std::vector<uint8_t>& out) {
+    ByteView b;
+    if (ReadBytes(n, length_name, max, &b)) out.assign(b.begin(), b.end());
   }
-}
-
-Status ReadCounterRecordBody(uint32_t tag, Cursor& c, ByteView body, DecodedCounterRecord* out) {
-  if (TagEnterprise(tag) != 0) return KeepUnknown(tag, c, body, out);
-  switch (TagFormat(tag)) {
-    case kGenericInterfaceFormat:
-      return ReadKnown<GenericInterfaceCounters>(c, out);
-    case kEthernetInterfaceFormat:
-      return ReadKnown<EthernetInterfaceCounters>(c, out);
-    case kVlanFormat:
-      return ReadKnown<VlanCounters>(c, out);
-    case kProcessorFormat:
-      return ReadKnown<ProcessorCounters>(c, out);
-    case kPortNameFormat:
-      return ReadKnown<DecodedPortName>(c, out);
-    default:
-      return KeepUnknown(tag, c, body, out);
+  void String(FieldName n, const char* length_name, size_t max, std::string& out) {
+    ByteView b;
+    if (ReadBytes(n, length_name, max, &b)) {
+      out.assign(reinterpret_cast<const char*>(b.data()), b.size());
+    }
   }
-}
+  void U32Array(FieldName, const char* count_name, const char* item_name,
+                std::vector<uint32_t>& out) {
+    uint32_t n = 0;
+    if (!ReadCount(count_name, 4, &n)) return;
+    out.resize(n);
+    for (uint32_t& x : out) x = c_.U32(item_name);
+  }
+  template <typename T>
+  void Array(FieldName, const char* count_name, std::vector<T>& out) {
+    const T empty;  // every array and opaque empty: the least an item takes
+    BodySizeVisitor min;
+    VisitFields(empty, min);
+    uint32_t n = 0;
+    if (!ReadCount(count_name, min.size(), &n)) return;
+    out.resize(n);
+    for (T& item : out) {
+      VisitFields(item, *this);
+      if (!st_.ok()) return;
+    }
+  }
+
+ private:
+  bool ReadBytes(FieldName n, const char* length_name, size_t max, ByteView* out) {
+    if (st_.ok()) st_ = ReadOpaque(c_, length_name, n.wire, max, out);
+    return st_.ok();
+  }
+  // An element count, checked against what is left before anything loops or resizes on it.
+  bool ReadCount(const char* name, size_t min_bytes, uint32_t* n) {
+    if (!st_.ok()) return false;
+    const size_t offset = c_.offset();
+    *n = c_.U32(name);
+    st_ = c_.ok() ? CheckCount(c_, *n, min_bytes, name, offset) : c_.TruncatedError();
+    return st_.ok();
+  }
+
+  Cursor& c_;
+  Status st_ = Status::Ok();
+};
 
 // One (tag, length, body) element of a sample list or record list. The body is a view of the
 // datagram at absolute offset body_offset.
@@ -467,25 +258,59 @@ std::string ElementContext(const char* kind, uint32_t index, uint32_t count, con
 }
 
 // Decodes a known record body and insists the body is exactly what the format takes.
-template <typename Variant, typename ReadFn>
-Status DecodeRecord(const Element& e, const char* name, size_t fixed_bytes, ReadFn read,
-                    Variant* out) {
-  if (fixed_bytes != 0 && e.body.size() != fixed_bytes) {
+template <typename Record, typename Variant>
+Status ReadRecord(const Element& e, const char* name, Variant* out) {
+  Record r;
+  BodySizeVisitor layout;
+  VisitFields(r, layout);
+  if (layout.fixed() && e.body.size() != layout.size()) {
     return InvalidArgumentError(At(e.offset + 4) + name + " record has length " +
                                 std::to_string(e.body.size()) + ", the format takes " +
-                                std::to_string(fixed_bytes));
+                                std::to_string(layout.size()));
   }
   Cursor c(e.body, e.body_offset, name);
-  XFLOWD_RETURN_IF_ERROR(read(e.tag, c, e.body, out));
+  ReadVisitor v(c);
+  VisitFields(r, v);
+  XFLOWD_RETURN_IF_ERROR(v.Finish());
   if (c.remaining() != 0) {
     return InvalidArgumentError(At(c.offset()) + name + " record has length " +
                                 std::to_string(e.body.size()) + " but its contents end " +
                                 std::to_string(c.remaining()) + " bytes earlier");
   }
+  *out = std::move(r);
   return Status::Ok();
 }
 
-Status ReadFlowRecords(Cursor& c, std::vector<DecodedFlowRecord>* out) {
+// The record variants list every known record, then UnknownRecord: the record whose kFormat
+// matches the tag is read, anything else (other enterprises included) is kept whole.
+template <typename Variant, size_t I = 0>
+Status DecodeRecord(const Element& e, const char* name, Variant* out) {
+  if constexpr (I + 1 < std::variant_size_v<Variant>) {
+    using Record = std::variant_alternative_t<I, Variant>;
+    if (TagEnterprise(e.tag) == 0 && TagFormat(e.tag) == Record::kFormat) {
+      return ReadRecord<Record>(e, name, out);
+    }
+    return DecodeRecord<Variant, I + 1>(e, name, out);
+  } else {
+    *out = UnknownRecord{TagEnterprise(e.tag), TagFormat(e.tag),
+                         std::vector<uint8_t>(e.body.begin(), e.body.end())};
+    return Status::Ok();
+  }
+}
+
+template <typename Variant, size_t I = 0>
+const char* RecordName(uint32_t tag) {
+  if constexpr (I + 1 < std::variant_size_v<Variant>) {
+    using Record = std::variant_alternative_t<I, Variant>;
+    if (TagEnterprise(tag) == 0 && TagFormat(tag) == Record::kFormat) return Record::kName;
+    return RecordName<Variant, I + 1>(tag);
+  } else {
+    return "unknown";
+  }
+}
+
+template <typename Variant>
+Status ReadRecords(Cursor& c, std::vector<Variant>* out) {
   const size_t count_offset = c.offset();
   const uint32_t count = c.U32("record count");
   XFLOWD_CURSOR_OK(c);
@@ -496,31 +321,24 @@ Status ReadFlowRecords(Cursor& c, std::vector<DecodedFlowRecord>* out) {
     Status st = ReadElement(c, "sample", &e);
     if (!st.ok())
       return st.WithContext("record " + std::to_string(i + 1) + " of " + std::to_string(count));
-    const char* name = FlowRecordName(e.tag);
-    const size_t fixed = TagEnterprise(e.tag) == 0 ? FixedFlowRecordBytes(TagFormat(e.tag)) : 0;
-    st = DecodeRecord(e, name, fixed, ReadFlowRecordBody, &(*out)[i]);
+    const char* name = RecordName<Variant>(e.tag);
+    st = DecodeRecord(e, name, &(*out)[i]);
     if (!st.ok()) return st.WithContext(ElementContext("record", i, count, name, e));
   }
   return Status::Ok();
 }
 
-Status ReadCounterRecords(Cursor& c, std::vector<DecodedCounterRecord>* out) {
-  const size_t count_offset = c.offset();
-  const uint32_t count = c.U32("record count");
-  XFLOWD_CURSOR_OK(c);
-  XFLOWD_RETURN_IF_ERROR(CheckCount(c, count, kTagLenBytes, "record count", count_offset));
-  out->resize(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    Element e;
-    Status st = ReadElement(c, "sample", &e);
-    if (!st.ok())
-      return st.WithContext("record " + std::to_string(i + 1) + " of " + std::to_string(count));
-    const char* name = CounterRecordName(e.tag);
-    const size_t fixed = TagEnterprise(e.tag) == 0 ? FixedCounterRecordBytes(TagFormat(e.tag)) : 0;
-    st = DecodeRecord(e, name, fixed, ReadCounterRecordBody, &(*out)[i]);
-    if (!st.ok()) return st.WithContext(ElementContext("record", i, count, name, e));
-  }
-  return Status::Ok();
+template <typename Variant>
+uint32_t TagOf(const Variant& record) {
+  return std::visit(
+      [](const auto& r) -> uint32_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(r)>, UnknownRecord>) {
+          return MakeTag(r.enterprise, r.format);
+        } else {
+          return r.kFormat;
+        }
+      },
+      record);
 }
 
 // ---- samples ----
@@ -529,15 +347,18 @@ Status ReadCounterRecords(Cursor& c, std::vector<DecodedCounterRecord>* out) {
 DataSource CompactSource(uint32_t word) { return DataSource{word >> 24, word & 0x00FFFFFFu}; }
 Interface CompactInterface(uint32_t word) { return Interface{word >> 30, word & 0x3FFFFFFFu}; }
 
+DataSource ReadSource(Cursor& c, bool expanded) {
+  if (!expanded) return CompactSource(c.U32("source_id"));
+  DataSource s;
+  s.type = c.U32("source_id type");
+  s.index = c.U32("source_id index");
+  return s;
+}
+
 Status ReadFlowSample(Cursor& c, bool expanded, DecodedFlowSample* s) {
   s->expanded = expanded;
   s->sequence = c.U32("sequence_number");
-  if (expanded) {
-    s->source.type = c.U32("source_id type");
-    s->source.index = c.U32("source_id index");
-  } else {
-    s->source = CompactSource(c.U32("source_id"));
-  }
+  s->source = ReadSource(c, expanded);
   s->sampling_rate = c.U32("sampling_rate");
   s->sample_pool = c.U32("sample_pool");
   s->drops = c.U32("drops");
@@ -551,32 +372,26 @@ Status ReadFlowSample(Cursor& c, bool expanded, DecodedFlowSample* s) {
     s->output = CompactInterface(c.U32("output"));
   }
   XFLOWD_CURSOR_OK(c);
-  return ReadFlowRecords(c, &s->records);
+  return ReadRecords(c, &s->records);
 }
 
 Status ReadCounterSample(Cursor& c, bool expanded, DecodedCounterSample* s) {
   s->expanded = expanded;
   s->sequence = c.U32("sequence_number");
-  if (expanded) {
-    s->source.type = c.U32("source_id type");
-    s->source.index = c.U32("source_id index");
-  } else {
-    s->source = CompactSource(c.U32("source_id"));
-  }
+  s->source = ReadSource(c, expanded);
   XFLOWD_CURSOR_OK(c);
-  return ReadCounterRecords(c, &s->records);
+  return ReadRecords(c, &s->records);
 }
 
 Status ReadDiscardSample(Cursor& c, DecodedDiscardSample* s) {
   s->sequence = c.U32("sequence_number");
-  s->source.type = c.U32("source_id type");
-  s->source.index = c.U32("source_id index");
+  s->source = ReadSource(c, true);
   s->drops = c.U32("drops");
   s->input = c.U32("inputInterface");
   s->output = c.U32("outputInterface");
   s->reason = c.U32("reason");
   XFLOWD_CURSOR_OK(c);
-  return ReadFlowRecords(c, &s->records);
+  return ReadRecords(c, &s->records);
 }
 
 Status ReadSampleBody(const Element& e, const char* name, DecodedSample* out) {
@@ -670,32 +485,8 @@ uint32_t SampleTag(const DecodedSample& sample) {
   return std::visit(Visitor{}, sample);
 }
 
-uint32_t RecordTag(const DecodedFlowRecord& record) {
-  struct Visitor {
-    uint32_t operator()(const DecodedSampledHeader&) const { return kSampledHeaderFormat; }
-    uint32_t operator()(const SampledEthernet&) const { return kSampledEthernetFormat; }
-    uint32_t operator()(const SampledIpv4&) const { return kSampledIpv4Format; }
-    uint32_t operator()(const SampledIpv6&) const { return kSampledIpv6Format; }
-    uint32_t operator()(const ExtendedSwitch&) const { return kExtendedSwitchFormat; }
-    uint32_t operator()(const ExtendedRouter&) const { return kExtendedRouterFormat; }
-    uint32_t operator()(const DecodedExtendedGateway&) const { return kExtendedGatewayFormat; }
-    uint32_t operator()(const ExtendedTimestamp&) const { return kExtendedTimestampFormat; }
-    uint32_t operator()(const UnknownRecord& r) const { return MakeTag(r.enterprise, r.format); }
-  };
-  return std::visit(Visitor{}, record);
-}
-
-uint32_t RecordTag(const DecodedCounterRecord& record) {
-  struct Visitor {
-    uint32_t operator()(const GenericInterfaceCounters&) const { return kGenericInterfaceFormat; }
-    uint32_t operator()(const EthernetInterfaceCounters&) const { return kEthernetInterfaceFormat; }
-    uint32_t operator()(const VlanCounters&) const { return kVlanFormat; }
-    uint32_t operator()(const ProcessorCounters&) const { return kProcessorFormat; }
-    uint32_t operator()(const DecodedPortName&) const { return kPortNameFormat; }
-    uint32_t operator()(const UnknownRecord& r) const { return MakeTag(r.enterprise, r.format); }
-  };
-  return std::visit(Visitor{}, record);
-}
+uint32_t RecordTag(const DecodedFlowRecord& record) { return TagOf(record); }
+uint32_t RecordTag(const DecodedCounterRecord& record) { return TagOf(record); }
 
 const char* SampleName(uint32_t tag) {
   if (TagEnterprise(tag) != 0) return "unknown";
@@ -715,47 +506,8 @@ const char* SampleName(uint32_t tag) {
   }
 }
 
-const char* FlowRecordName(uint32_t tag) {
-  if (TagEnterprise(tag) != 0) return "unknown";
-  switch (TagFormat(tag)) {
-    case kSampledHeaderFormat:
-      return "sampled_header";
-    case kSampledEthernetFormat:
-      return "sampled_ethernet";
-    case kSampledIpv4Format:
-      return "sampled_ipv4";
-    case kSampledIpv6Format:
-      return "sampled_ipv6";
-    case kExtendedSwitchFormat:
-      return "extended_switch";
-    case kExtendedRouterFormat:
-      return "extended_router";
-    case kExtendedGatewayFormat:
-      return "extended_gateway";
-    case kExtendedTimestampFormat:
-      return "extended_timestamp";
-    default:
-      return "unknown";
-  }
-}
-
-const char* CounterRecordName(uint32_t tag) {
-  if (TagEnterprise(tag) != 0) return "unknown";
-  switch (TagFormat(tag)) {
-    case kGenericInterfaceFormat:
-      return "if_counters";
-    case kEthernetInterfaceFormat:
-      return "ethernet_counters";
-    case kVlanFormat:
-      return "vlan_counters";
-    case kProcessorFormat:
-      return "processor";
-    case kPortNameFormat:
-      return "port_name";
-    default:
-      return "unknown";
-  }
-}
+const char* FlowRecordName(uint32_t tag) { return RecordName<DecodedFlowRecord>(tag); }
+const char* CounterRecordName(uint32_t tag) { return RecordName<DecodedCounterRecord>(tag); }
 
 const char* HeaderProtocolName(uint32_t protocol) {
   static const char* const kNames[] = {nullptr,

@@ -42,29 +42,14 @@ struct UnknownSample {
   std::vector<uint8_t> data;
 };
 
-// Owning counterparts of the wire structs that point at the caller's memory.
-struct DecodedSampledHeader {  // 0:1
-  uint32_t protocol = 0;       // HeaderProtocol
-  uint32_t frame_length = 0;
-  uint32_t stripped = 0;
-  std::vector<uint8_t> header;  // header_length bytes, without the XDR padding
-};
-struct DecodedAsPathSegment {
-  uint32_t type = 0;  // 1 = AS_SET, 2 = AS_SEQUENCE
-  std::vector<uint32_t> as_numbers;
-};
-struct DecodedExtendedGateway {  // 0:1003
-  IpAddress next_hop;
-  uint32_t as = 0;
-  uint32_t src_as = 0;
-  uint32_t src_peer_as = 0;
-  std::vector<DecodedAsPathSegment> dst_as_path;
-  std::vector<uint32_t> communities;
-  uint32_t local_pref = 0;
-};
-struct DecodedPortName {  // 0:1005
-  std::string name;       // raw bytes as sent (the spec says ASCII; not checked)
-};
+// Owning counterparts of the wire structs that point at the caller's memory: the same field
+// lists (sflow_types.h) over vectors and strings.
+template <typename T>
+using Vector = std::vector<T>;
+using DecodedSampledHeader = BasicSampledHeader<std::vector<uint8_t>>;  // header without padding
+using DecodedAsPathSegment = BasicAsPathSegment<Vector>;
+using DecodedExtendedGateway = BasicExtendedGateway<Vector>;
+using DecodedPortName = BasicPortName<std::string>;  // raw bytes as sent
 
 // Same order as FlowRecord / CounterRecord, with UnknownRecord last, so index() of a known
 // record matches the encoder's variant.

@@ -8,17 +8,12 @@ namespace {
 
 // Every sample and record starts with (data_format, length); the length counts the body only.
 constexpr size_t kTagLenBytes = 8;
-// XDR string<255> in the port name record: longer names are cut rather than emitting a record
-// that a strict collector rejects.
-constexpr size_t kMaxPortNameBytes = 255;
 // Largest values the compact forms can carry: source_id = type:8 | index:24 and
 // interface = format:2 | value:30.
 constexpr uint32_t kMaxCompactType = 0xFF;
 constexpr uint32_t kMaxCompactIndex = 0x00FFFFFF;
 constexpr uint32_t kMaxCompactIfFormat = 0x3;
 constexpr uint32_t kMaxCompactIfValue = 0x3FFFFFFF;
-
-constexpr size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 
 // XDR address union: type (0 unknown, 1 IPv4, 2 IPv6) then 0, 4 or 16 bytes.
 uint32_t AddressType(const IpAddress& a) { return a.is_v4() ? 1 : a.is_v6() ? 2 : 0; }
@@ -28,183 +23,49 @@ void PutAddress(const IpAddress& a, ByteWriter& w) {
   w.Bytes(a.bytes(), a.size());
 }
 
-// XDR opaque<> / string<>: length, bytes, zeros up to the next 4-byte boundary.
-size_t OpaqueSize(ByteView v) { return 4 + Pad4(v.size()); }
-void PutOpaque(ByteView v, ByteWriter& w) {
-  w.U32(static_cast<uint32_t>(v.size()));
-  w.Bytes(v);
-  w.Zeros(Pad4(v.size()) - v.size());
-}
+// Writes a record's body from its field list (sflow_types.h); BodySizeVisitor sizes it.
+class PutVisitor {
+ public:
+  explicit PutVisitor(ByteWriter& w) : w_(w) {}
 
-// A MAC is opaque[6]: XDR pads fixed-length opaques too, so it takes 8 bytes.
-void PutMac(const uint8_t (&mac)[6], ByteWriter& w) {
-  w.Bytes(mac, 6);
-  w.Zeros(2);
-}
-
-ByteView ClampedPortName(const PortName& p) { return p.name.Subview(0, kMaxPortNameBytes); }
-
-// ---- flow records: format, body size, body ----
-// Body sizes are written out per type (not derived from sizeof) because the wire layout is
-// fixed by the spec, not by our struct layout.
-
-uint32_t Format(const SampledHeader&) { return kSampledHeaderFormat; }
-uint32_t Format(const SampledEthernet&) { return kSampledEthernetFormat; }
-uint32_t Format(const SampledIpv4&) { return kSampledIpv4Format; }
-uint32_t Format(const SampledIpv6&) { return kSampledIpv6Format; }
-uint32_t Format(const ExtendedSwitch&) { return kExtendedSwitchFormat; }
-uint32_t Format(const ExtendedRouter&) { return kExtendedRouterFormat; }
-uint32_t Format(const ExtendedGateway&) { return kExtendedGatewayFormat; }
-uint32_t Format(const ExtendedTimestamp&) { return kExtendedTimestampFormat; }
-
-size_t BodySize(const SampledHeader& r) { return 12 + OpaqueSize(r.header); }
-size_t BodySize(const SampledEthernet&) { return 4 + 8 + 8 + 4; }
-size_t BodySize(const SampledIpv4&) { return 4 + 4 + 4 + 4 + 4 * 4; }
-size_t BodySize(const SampledIpv6&) { return 4 + 4 + 16 + 16 + 4 * 4; }
-size_t BodySize(const ExtendedSwitch&) { return 4 * 4; }
-size_t BodySize(const ExtendedRouter& r) { return AddressSize(r.next_hop) + 8; }
-size_t BodySize(const ExtendedGateway& r) {
-  size_t n = AddressSize(r.next_hop) + 12 + 4;
-  const uint32_t segments = r.dst_as_path ? r.dst_as_path_count : 0;
-  for (uint32_t i = 0; i < segments; ++i) {
-    const AsPathSegment& s = r.dst_as_path[i];
-    n += 8 + 4 * size_t{s.as_numbers ? s.count : 0};
+  void U32(FieldName, uint32_t x) { w_.U32(x); }
+  void U32(FieldName, uint32_t x, ValueNames) { w_.U32(x); }
+  void U64(FieldName, uint64_t x) { w_.U64(x); }
+  void Ipv4(FieldName, const uint8_t (&b)[4]) { w_.Bytes(b, 4); }
+  void Ipv6(FieldName, const uint8_t (&b)[16]) { w_.Bytes(b, 16); }
+  void Mac(FieldName, const uint8_t (&b)[6]) {
+    w_.Bytes(b, 6);
+    w_.Zeros(2);
   }
-  n += 4 + 4 * size_t{r.communities ? r.community_count : 0};
-  return n + 4;
-}
-size_t BodySize(const ExtendedTimestamp&) { return 8; }
-
-void PutBody(const SampledHeader& r, ByteWriter& w) {
-  w.U32(r.protocol);
-  w.U32(r.frame_length);
-  w.U32(r.stripped);
-  PutOpaque(r.header, w);
-}
-void PutBody(const SampledEthernet& r, ByteWriter& w) {
-  w.U32(r.length);
-  PutMac(r.src_mac, w);
-  PutMac(r.dst_mac, w);
-  w.U32(r.type);
-}
-void PutBody(const SampledIpv4& r, ByteWriter& w) {
-  w.U32(r.length);
-  w.U32(r.protocol);
-  w.Bytes(r.src_ip, 4);
-  w.Bytes(r.dst_ip, 4);
-  w.U32(r.src_port);
-  w.U32(r.dst_port);
-  w.U32(r.tcp_flags);
-  w.U32(r.tos);
-}
-void PutBody(const SampledIpv6& r, ByteWriter& w) {
-  w.U32(r.length);
-  w.U32(r.protocol);
-  w.Bytes(r.src_ip, 16);
-  w.Bytes(r.dst_ip, 16);
-  w.U32(r.src_port);
-  w.U32(r.dst_port);
-  w.U32(r.tcp_flags);
-  w.U32(r.priority);
-}
-void PutBody(const ExtendedSwitch& r, ByteWriter& w) {
-  w.U32(r.src_vlan);
-  w.U32(r.src_priority);
-  w.U32(r.dst_vlan);
-  w.U32(r.dst_priority);
-}
-void PutBody(const ExtendedRouter& r, ByteWriter& w) {
-  PutAddress(r.next_hop, w);
-  w.U32(r.src_mask_len);
-  w.U32(r.dst_mask_len);
-}
-void PutBody(const ExtendedGateway& r, ByteWriter& w) {
-  PutAddress(r.next_hop, w);
-  w.U32(r.as);
-  w.U32(r.src_as);
-  w.U32(r.src_peer_as);
-  const uint32_t segments = r.dst_as_path ? r.dst_as_path_count : 0;
-  w.U32(segments);
-  for (uint32_t i = 0; i < segments; ++i) {
-    const AsPathSegment& s = r.dst_as_path[i];
-    const uint32_t count = s.as_numbers ? s.count : 0;
-    w.U32(s.type);
-    w.U32(count);
-    for (uint32_t j = 0; j < count; ++j) w.U32(s.as_numbers[j]);
+  void Address(FieldName, const IpAddress& a) { PutAddress(a, w_); }
+  // XDR opaque<max> / string<max>: length, bytes, zeros up to the next 4-byte boundary.
+  void Opaque(FieldName, const char*, size_t max, ByteView b) {
+    const size_t n = b.size() < max ? b.size() : max;  // cut at max rather than refused
+    w_.U32(static_cast<uint32_t>(n));
+    w_.Bytes(b.data(), n);
+    w_.Zeros(BodySizeVisitor::Pad4(n) - n);
   }
-  const uint32_t communities = r.communities ? r.community_count : 0;
-  w.U32(communities);
-  for (uint32_t i = 0; i < communities; ++i) w.U32(r.communities[i]);
-  w.U32(r.local_pref);
-}
-void PutBody(const ExtendedTimestamp& r, ByteWriter& w) { w.U64(r.nanoseconds); }
+  void String(FieldName n, const char* len, size_t max, ByteView b) { Opaque(n, len, max, b); }
+  void U32Array(FieldName, const char*, const char*, const Span<uint32_t>& s) {
+    w_.U32(s.size());
+    for (uint32_t x : s) w_.U32(x);
+  }
+  template <typename T>
+  void Array(FieldName, const char*, const Span<T>& s) {
+    w_.U32(s.size());
+    for (const T& item : s) VisitFields(item, *this);
+  }
 
-// ---- counter records ----
+ private:
+  ByteWriter& w_;
+};
 
-uint32_t Format(const GenericInterfaceCounters&) { return kGenericInterfaceFormat; }
-uint32_t Format(const EthernetInterfaceCounters&) { return kEthernetInterfaceFormat; }
-uint32_t Format(const VlanCounters&) { return kVlanFormat; }
-uint32_t Format(const ProcessorCounters&) { return kProcessorFormat; }
-uint32_t Format(const PortName&) { return kPortNameFormat; }
-
-size_t BodySize(const GenericInterfaceCounters&) { return 88; }
-size_t BodySize(const EthernetInterfaceCounters&) { return 13 * 4; }
-size_t BodySize(const VlanCounters&) { return 4 + 8 + 4 * 4; }
-size_t BodySize(const ProcessorCounters&) { return 3 * 4 + 8 + 8; }
-size_t BodySize(const PortName& r) { return OpaqueSize(ClampedPortName(r)); }
-
-void PutBody(const GenericInterfaceCounters& r, ByteWriter& w) {
-  w.U32(r.if_index);
-  w.U32(r.if_type);
-  w.U64(r.if_speed);
-  w.U32(r.if_direction);
-  w.U32(r.if_status);
-  w.U64(r.in_octets);
-  w.U32(r.in_ucast_pkts);
-  w.U32(r.in_multicast_pkts);
-  w.U32(r.in_broadcast_pkts);
-  w.U32(r.in_discards);
-  w.U32(r.in_errors);
-  w.U32(r.in_unknown_protos);
-  w.U64(r.out_octets);
-  w.U32(r.out_ucast_pkts);
-  w.U32(r.out_multicast_pkts);
-  w.U32(r.out_broadcast_pkts);
-  w.U32(r.out_discards);
-  w.U32(r.out_errors);
-  w.U32(r.promiscuous_mode);
+template <typename Record>
+size_t BodySize(const Record& r) {
+  BodySizeVisitor v;
+  VisitFields(r, v);
+  return v.size();
 }
-void PutBody(const EthernetInterfaceCounters& r, ByteWriter& w) {
-  w.U32(r.alignment_errors);
-  w.U32(r.fcs_errors);
-  w.U32(r.single_collision_frames);
-  w.U32(r.multiple_collision_frames);
-  w.U32(r.sqe_test_errors);
-  w.U32(r.deferred_transmissions);
-  w.U32(r.late_collisions);
-  w.U32(r.excessive_collisions);
-  w.U32(r.internal_mac_transmit_errors);
-  w.U32(r.carrier_sense_errors);
-  w.U32(r.frame_too_longs);
-  w.U32(r.internal_mac_receive_errors);
-  w.U32(r.symbol_errors);
-}
-void PutBody(const VlanCounters& r, ByteWriter& w) {
-  w.U32(r.vlan_id);
-  w.U64(r.octets);
-  w.U32(r.ucast_pkts);
-  w.U32(r.multicast_pkts);
-  w.U32(r.broadcast_pkts);
-  w.U32(r.discards);
-}
-void PutBody(const ProcessorCounters& r, ByteWriter& w) {
-  w.U32(r.cpu_5s);
-  w.U32(r.cpu_1m);
-  w.U32(r.cpu_5m);
-  w.U64(r.total_memory);
-  w.U64(r.free_memory);
-}
-void PutBody(const PortName& r, ByteWriter& w) { PutOpaque(ClampedPortName(r), w); }
 
 // ---- records, generic over both variants ----
 
@@ -217,9 +78,10 @@ template <typename Variant>
 void PutRecord(const Variant& v, ByteWriter& w) {
   std::visit(
       [&w](const auto& r) {
-        w.U32(Format(r));
+        w.U32(r.kFormat);
         w.U32(static_cast<uint32_t>(BodySize(r)));
-        PutBody(r, w);
+        PutVisitor put(w);
+        VisitFields(r, put);
       },
       v);
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <variant>
 
 #include "hal/base/byte_view.h"
@@ -68,20 +69,138 @@ struct Interface {
   uint32_t value = 0;
 };
 
+// ---- field descriptions ----
+// Each record lists its fields once, in wire order, in its static Fields(self, v); call it as
+// VisitFields(record, v), const or not. The encoder (size and bytes), the decoder, and
+// xflowdump's JSON and text writers are visitors over that list, so a new record type is its
+// struct, kFormat, kName, that list and its slot in the variant. A visitor provides, for a
+// field named `n` (FieldName):
+//   U32(n, uint32_t&)  U32(n, uint32_t&, ValueNames)  U64(n, uint64_t&)
+//   Ipv4(n, uint8_t(&)[4])  Ipv6(n, uint8_t(&)[16])   raw address bytes, network order
+//   Mac(n, uint8_t(&)[6])                               XDR opaque[6]: padded to 8 bytes
+//   Address(n, IpAddress&)                              XDR address union (type, 0/4/16 bytes)
+//   Opaque(n, length_name, max, bytes)                  XDR opaque<max>: length, bytes, padding
+//   String(n, length_name, max, text)                   XDR string<max>, same layout
+//   U32Array(n, count_name, item_name, seq)             count, then the u32 items
+//   Array(n, count_name, seq)                           count, then each item's fields
+// Variable parts are templates (Bytes, Text, Seq) so the same list serves the wire structs,
+// which point at the caller's memory, and the decoder's owning twins (sflow_decoder.h).
+// Templates inline: the encoder walks these lists with no per-field virtual call.
+
+// A field's name: `key` is the struct member's name (JSON keys); `wire`, when the spec's name
+// differs, is what decoder errors call it.
+struct FieldName {
+  constexpr FieldName(const char* k) : key(k), wire(k) {}  // NOLINT: a plain name converts
+  constexpr FieldName(const char* k, const char* w) : key(k), wire(w) {}
+  const char* key;
+  const char* wire;
+};
+
+template <typename Record, typename V>
+void VisitFields(Record& r, V& v) {
+  std::remove_const_t<Record>::Fields(r, v);
+}
+
+// u32 fields whose values have names (printed next to the number).
+enum class ValueNames { kHeaderProtocol, kDropReason };
+
+// An array member of a wire struct: pointer + count into the caller's memory. A null pointer
+// with a non-zero count is empty rather than dereferenced.
+template <typename T>
+struct Span {
+  const T* data = nullptr;
+  uint32_t count = 0;
+  uint32_t size() const { return data ? count : 0; }
+  const T* begin() const { return data; }
+  const T* end() const { return data + size(); }
+};
+
+// Bytes a record's body takes on the wire (XDR: 4-byte words, opaques padded), and whether
+// every value of the record takes that many. The encoder sizes records with it before writing
+// them; the decoder checks fixed-size records' lengths and bounds array counts with it.
+// Inline templates: for a fixed-size record the size folds to a constant.
+class BodySizeVisitor {
+ public:
+  size_t size() const { return n_; }
+  bool fixed() const { return fixed_; }
+
+  void U32(FieldName, uint32_t) { n_ += 4; }
+  void U32(FieldName, uint32_t, ValueNames) { n_ += 4; }
+  void U64(FieldName, uint64_t) { n_ += 8; }
+  void Ipv4(FieldName, const uint8_t (&)[4]) { n_ += 4; }
+  void Ipv6(FieldName, const uint8_t (&)[16]) { n_ += 16; }
+  void Mac(FieldName, const uint8_t (&)[6]) { n_ += 8; }  // opaque[6] is padded too
+  void Address(FieldName, const IpAddress& a) {
+    n_ += 4 + a.size();
+    fixed_ = false;
+  }
+  template <typename Bytes>
+  void Opaque(FieldName, const char*, size_t max, const Bytes& b) {
+    n_ += 4 + Pad4(b.size() < max ? b.size() : max);
+    fixed_ = false;
+  }
+  template <typename Text>
+  void String(FieldName n, const char* length_name, size_t max, const Text& t) {
+    Opaque(n, length_name, max, t);
+  }
+  template <typename Seq>
+  void U32Array(FieldName, const char*, const char*, const Seq& s) {
+    n_ += 4 + 4 * size_t{s.size()};
+    fixed_ = false;
+  }
+  template <typename Seq>
+  void Array(FieldName, const char*, const Seq& s) {
+    n_ += 4;
+    for (const auto& item : s) VisitFields(item, *this);
+    fixed_ = false;
+  }
+
+  static constexpr size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+ private:
+  size_t n_ = 0;
+  bool fixed_ = true;
+};
+
 // ---- flow records ----
-struct SampledHeader {  // 0:1
+template <typename Bytes>
+struct BasicSampledHeader {  // 0:1
+  static constexpr uint32_t kFormat = kSampledHeaderFormat;
+  static constexpr const char* kName = "sampled_header";
   uint32_t protocol = kHeaderEthernet;
   uint32_t frame_length = 0;  // original length, including stripped bytes
   uint32_t stripped = 0;
-  ByteView header;  // padded to 4 bytes on the wire
+  Bytes header;  // padded to 4 bytes on the wire
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("header_protocol", r.protocol, ValueNames::kHeaderProtocol);
+    v.U32("frame_length", r.frame_length);
+    v.U32("stripped", r.stripped);
+    v.Opaque({"header", "header bytes"}, "header_length", SIZE_MAX, r.header);
+  }
 };
+using SampledHeader = BasicSampledHeader<ByteView>;
+
 struct SampledEthernet {  // 0:2
-  uint32_t length = 0;    // MAC packet length in bytes
+  static constexpr uint32_t kFormat = kSampledEthernetFormat;
+  static constexpr const char* kName = "sampled_ethernet";
+  uint32_t length = 0;  // MAC packet length in bytes
   uint8_t src_mac[6] = {};
   uint8_t dst_mac[6] = {};
   uint32_t type = 0;  // ethertype
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("length", r.length);
+    v.Mac("src_mac", r.src_mac);
+    v.Mac("dst_mac", r.dst_mac);
+    v.U32("type", r.type);
+  }
 };
-struct SampledIpv4 {    // 0:3
+struct SampledIpv4 {  // 0:3
+  static constexpr uint32_t kFormat = kSampledIpv4Format;
+  static constexpr const char* kName = "sampled_ipv4";
   uint32_t length = 0;  // IP packet length
   uint32_t protocol = 0;
   uint8_t src_ip[4] = {};
@@ -90,8 +209,22 @@ struct SampledIpv4 {    // 0:3
   uint32_t dst_port = 0;
   uint32_t tcp_flags = 0;
   uint32_t tos = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("length", r.length);
+    v.U32("protocol", r.protocol);
+    v.Ipv4("src_ip", r.src_ip);
+    v.Ipv4("dst_ip", r.dst_ip);
+    v.U32("src_port", r.src_port);
+    v.U32("dst_port", r.dst_port);
+    v.U32("tcp_flags", r.tcp_flags);
+    v.U32("tos", r.tos);
+  }
 };
-struct SampledIpv6 {    // 0:4
+struct SampledIpv6 {  // 0:4
+  static constexpr uint32_t kFormat = kSampledIpv6Format;
+  static constexpr const char* kName = "sampled_ipv6";
   uint32_t length = 0;  // IP packet length excluding lower layer encapsulations
   uint32_t protocol = 0;
   uint8_t src_ip[16] = {};
@@ -100,42 +233,102 @@ struct SampledIpv6 {    // 0:4
   uint32_t dst_port = 0;
   uint32_t tcp_flags = 0;
   uint32_t priority = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("length", r.length);
+    v.U32("protocol", r.protocol);
+    v.Ipv6("src_ip", r.src_ip);
+    v.Ipv6("dst_ip", r.dst_ip);
+    v.U32("src_port", r.src_port);
+    v.U32("dst_port", r.dst_port);
+    v.U32("tcp_flags", r.tcp_flags);
+    v.U32("priority", r.priority);
+  }
 };
 struct ExtendedSwitch {  // 0:1001
+  static constexpr uint32_t kFormat = kExtendedSwitchFormat;
+  static constexpr const char* kName = "extended_switch";
   uint32_t src_vlan = 0;
   uint32_t src_priority = 0;
   uint32_t dst_vlan = 0;
   uint32_t dst_priority = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("src_vlan", r.src_vlan);
+    v.U32("src_priority", r.src_priority);
+    v.U32("dst_vlan", r.dst_vlan);
+    v.U32("dst_priority", r.dst_priority);
+  }
 };
 struct ExtendedRouter {  // 0:1002
+  static constexpr uint32_t kFormat = kExtendedRouterFormat;
+  static constexpr const char* kName = "extended_router";
   IpAddress next_hop;
   uint32_t src_mask_len = 0;
   uint32_t dst_mask_len = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.Address("next_hop", r.next_hop);
+    v.U32("src_mask_len", r.src_mask_len);
+    v.U32("dst_mask_len", r.dst_mask_len);
+  }
 };
-struct AsPathSegment {
+template <template <typename> class Seq>
+struct BasicAsPathSegment {
   uint32_t type = 2;  // 1 = AS_SET, 2 = AS_SEQUENCE
-  const uint32_t* as_numbers = nullptr;
-  uint32_t count = 0;
+  Seq<uint32_t> as_numbers;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32({"type", "as_path segment type"}, r.type);
+    v.U32Array("as_numbers", "as_path segment length", "as_path AS number", r.as_numbers);
+  }
 };
-struct ExtendedGateway {  // 0:1003
+using AsPathSegment = BasicAsPathSegment<Span>;
+template <template <typename> class Seq>
+struct BasicExtendedGateway {  // 0:1003
+  static constexpr uint32_t kFormat = kExtendedGatewayFormat;
+  static constexpr const char* kName = "extended_gateway";
   IpAddress next_hop;
   uint32_t as = 0;
   uint32_t src_as = 0;
   uint32_t src_peer_as = 0;
-  const AsPathSegment* dst_as_path = nullptr;
-  uint32_t dst_as_path_count = 0;
-  const uint32_t* communities = nullptr;
-  uint32_t community_count = 0;
+  Seq<BasicAsPathSegment<Seq>> dst_as_path;
+  Seq<uint32_t> communities;
   uint32_t local_pref = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.Address("next_hop", r.next_hop);
+    v.U32("as", r.as);
+    v.U32("src_as", r.src_as);
+    v.U32("src_peer_as", r.src_peer_as);
+    v.Array("dst_as_path", "dst_as_path segment count", r.dst_as_path);
+    v.U32Array("communities", "communities count", "community", r.communities);
+    v.U32({"local_pref", "localpref"}, r.local_pref);
+  }
 };
-struct ExtendedTimestamp {   // 0:1043
+using ExtendedGateway = BasicExtendedGateway<Span>;
+struct ExtendedTimestamp {  // 0:1043
+  static constexpr uint32_t kFormat = kExtendedTimestampFormat;
+  static constexpr const char* kName = "extended_timestamp";
   uint64_t nanoseconds = 0;  // wall clock, ns since the Unix epoch (UTC)
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U64("nanoseconds", r.nanoseconds);
+  }
 };
 using FlowRecord = std::variant<SampledHeader, SampledEthernet, SampledIpv4, SampledIpv6,
                                 ExtendedSwitch, ExtendedRouter, ExtendedGateway, ExtendedTimestamp>;
 
 // ---- counter records ----
 struct GenericInterfaceCounters {  // 0:1
+  static constexpr uint32_t kFormat = kGenericInterfaceFormat;
+  static constexpr const char* kName = "if_counters";
   uint32_t if_index = 0;
   uint32_t if_type = 6;
   uint64_t if_speed = 0;      // bits per second
@@ -155,8 +348,33 @@ struct GenericInterfaceCounters {  // 0:1
   uint32_t out_discards = 0;
   uint32_t out_errors = 0;
   uint32_t promiscuous_mode = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("if_index", r.if_index);
+    v.U32("if_type", r.if_type);
+    v.U64("if_speed", r.if_speed);
+    v.U32("if_direction", r.if_direction);
+    v.U32("if_status", r.if_status);
+    v.U64("in_octets", r.in_octets);
+    v.U32("in_ucast_pkts", r.in_ucast_pkts);
+    v.U32("in_multicast_pkts", r.in_multicast_pkts);
+    v.U32("in_broadcast_pkts", r.in_broadcast_pkts);
+    v.U32("in_discards", r.in_discards);
+    v.U32("in_errors", r.in_errors);
+    v.U32("in_unknown_protos", r.in_unknown_protos);
+    v.U64("out_octets", r.out_octets);
+    v.U32("out_ucast_pkts", r.out_ucast_pkts);
+    v.U32("out_multicast_pkts", r.out_multicast_pkts);
+    v.U32("out_broadcast_pkts", r.out_broadcast_pkts);
+    v.U32("out_discards", r.out_discards);
+    v.U32("out_errors", r.out_errors);
+    v.U32("promiscuous_mode", r.promiscuous_mode);
+  }
 };
 struct EthernetInterfaceCounters {  // 0:2 (dot3Stats)
+  static constexpr uint32_t kFormat = kEthernetInterfaceFormat;
+  static constexpr const char* kName = "ethernet_counters";
   uint32_t alignment_errors = kUnknown32;
   uint32_t fcs_errors = kUnknown32;
   uint32_t single_collision_frames = kUnknown32;
@@ -170,25 +388,77 @@ struct EthernetInterfaceCounters {  // 0:2 (dot3Stats)
   uint32_t frame_too_longs = kUnknown32;
   uint32_t internal_mac_receive_errors = kUnknown32;
   uint32_t symbol_errors = kUnknown32;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("alignment_errors", r.alignment_errors);
+    v.U32("fcs_errors", r.fcs_errors);
+    v.U32("single_collision_frames", r.single_collision_frames);
+    v.U32("multiple_collision_frames", r.multiple_collision_frames);
+    v.U32("sqe_test_errors", r.sqe_test_errors);
+    v.U32("deferred_transmissions", r.deferred_transmissions);
+    v.U32("late_collisions", r.late_collisions);
+    v.U32("excessive_collisions", r.excessive_collisions);
+    v.U32("internal_mac_transmit_errors", r.internal_mac_transmit_errors);
+    v.U32("carrier_sense_errors", r.carrier_sense_errors);
+    v.U32("frame_too_longs", r.frame_too_longs);
+    v.U32("internal_mac_receive_errors", r.internal_mac_receive_errors);
+    v.U32("symbol_errors", r.symbol_errors);
+  }
 };
 struct VlanCounters {  // 0:5
+  static constexpr uint32_t kFormat = kVlanFormat;
+  static constexpr const char* kName = "vlan_counters";
   uint32_t vlan_id = 0;
   uint64_t octets = 0;
   uint32_t ucast_pkts = 0;
   uint32_t multicast_pkts = 0;
   uint32_t broadcast_pkts = 0;
   uint32_t discards = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("vlan_id", r.vlan_id);
+    v.U64("octets", r.octets);
+    v.U32("ucast_pkts", r.ucast_pkts);
+    v.U32("multicast_pkts", r.multicast_pkts);
+    v.U32("broadcast_pkts", r.broadcast_pkts);
+    v.U32("discards", r.discards);
+  }
 };
 struct ProcessorCounters {  // 0:1001
-  uint32_t cpu_5s = 0;      // percent x 100 (5000 = 50%)
+  static constexpr uint32_t kFormat = kProcessorFormat;
+  static constexpr const char* kName = "processor";
+  uint32_t cpu_5s = 0;  // percent x 100 (5000 = 50%)
   uint32_t cpu_1m = 0;
   uint32_t cpu_5m = 0;
   uint64_t total_memory = 0;  // bytes
   uint64_t free_memory = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32("cpu_5s", r.cpu_5s);
+    v.U32("cpu_1m", r.cpu_1m);
+    v.U32("cpu_5m", r.cpu_5m);
+    v.U64("total_memory", r.total_memory);
+    v.U64("free_memory", r.free_memory);
+  }
 };
-struct PortName {  // 0:1005
-  ByteView name;   // up to 255 bytes; XDR string, padded
+// XDR string<255>: longer names are cut by the encoder rather than emitting a record that a
+// strict collector rejects, and refused by the decoder.
+constexpr size_t kMaxPortNameBytes = 255;
+template <typename Text>
+struct BasicPortName {  // 0:1005
+  static constexpr uint32_t kFormat = kPortNameFormat;
+  static constexpr const char* kName = "port_name";
+  Text name;  // raw bytes (the spec says ASCII; not checked)
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.String("name", "name length", kMaxPortNameBytes, r.name);
+  }
 };
+using PortName = BasicPortName<ByteView>;
 using CounterRecord = std::variant<GenericInterfaceCounters, EthernetInterfaceCounters,
                                    VlanCounters, ProcessorCounters, PortName>;
 

@@ -840,18 +840,16 @@ class Reencoder {
       } else if (const auto* g = std::get_if<DecodedExtendedGateway>(&r)) {
         std::vector<AsPathSegment>& segs = segments_.emplace_back();
         for (const DecodedAsPathSegment& s : g->dst_as_path) {
-          segs.push_back(AsPathSegment{s.type, s.as_numbers.data(),
-                                       static_cast<uint32_t>(s.as_numbers.size())});
+          segs.push_back(AsPathSegment{
+              s.type, {s.as_numbers.data(), static_cast<uint32_t>(s.as_numbers.size())}});
         }
         ExtendedGateway w;
         w.next_hop = g->next_hop;
         w.as = g->as;
         w.src_as = g->src_as;
         w.src_peer_as = g->src_peer_as;
-        w.dst_as_path = segs.data();
-        w.dst_as_path_count = static_cast<uint32_t>(segs.size());
-        w.communities = g->communities.data();
-        w.community_count = static_cast<uint32_t>(g->communities.size());
+        w.dst_as_path = {segs.data(), static_cast<uint32_t>(segs.size())};
+        w.communities = {g->communities.data(), static_cast<uint32_t>(g->communities.size())};
         w.local_pref = g->local_pref;
         out.push_back(w);
       } else if (std::holds_alternative<UnknownRecord>(r)) {
@@ -948,17 +946,15 @@ TEST(SflowDecoderRoundTripTest, EveryFlowRecordType) {
   ExtendedRouter router{IpAddress::V6(nh6), 64, 56};
   const uint32_t seq[] = {64512, 64513, 4200000001u};
   const uint32_t set[] = {65535};
-  const AsPathSegment path[] = {{2, seq, 3}, {1, set, 1}};
+  const AsPathSegment path[] = {{2, {seq, 3}}, {1, {set, 1}}};
   const uint32_t communities[] = {0xFFFFFF01, 0x00640064};
   ExtendedGateway gw;
   gw.next_hop = V4("203.0.113.1");
   gw.as = 64500;
   gw.src_as = 64501;
   gw.src_peer_as = 64502;
-  gw.dst_as_path = path;
-  gw.dst_as_path_count = 2;
-  gw.communities = communities;
-  gw.community_count = 2;
+  gw.dst_as_path = {path, 2};
+  gw.communities = {communities, 2};
   gw.local_pref = 200;
   ExtendedTimestamp ts{1767225600000000001ull};
   const FlowRecord records[] = {h, eth, v4, v6, sw, router, gw, ts};

@@ -337,17 +337,15 @@ TEST(SflowEncoderGoldenTest, ExtendedRouterUnknownNextHop) {
 TEST(SflowEncoderGoldenTest, ExtendedGateway) {
   const uint32_t seq_path[] = {65010, 65020};
   const uint32_t set_path[] = {4200000000u};
-  const AsPathSegment path[] = {{2, seq_path, 2}, {1, set_path, 1}};
+  const AsPathSegment path[] = {{2, {seq_path, 2}}, {1, {set_path, 1}}};
   const uint32_t communities[] = {0xfde80064, 0xfde800c8};
   ExtendedGateway r;
   r.next_hop = Ip("2001:db8::1");
   r.as = 65000;
   r.src_as = 65001;
   r.src_peer_as = 65002;
-  r.dst_as_path = path;
-  r.dst_as_path_count = 2;
-  r.communities = communities;
-  r.community_count = 2;
+  r.dst_as_path = {path, 2};
+  r.communities = {communities, 2};
   r.local_pref = 200;
   EXPECT_EQ(Dump(EncodeFlowRecord(r)), Dump(Hex(R"(
       00 00 03 eb              # data_format 0:1003 extended_gateway
@@ -393,11 +391,10 @@ TEST(SflowEncoderGoldenTest, ExtendedGatewayEmptyPathAndCommunities) {
 }
 
 TEST(SflowEncoderGoldenTest, ExtendedGatewayEmptySegment) {
-  const AsPathSegment path[] = {{1, nullptr, 0}};
+  const AsPathSegment path[] = {{1, {nullptr, 0}}};
   ExtendedGateway r;
   r.next_hop = Ip("10.0.0.254");
-  r.dst_as_path = path;
-  r.dst_as_path_count = 1;
+  r.dst_as_path = {path, 1};
   EXPECT_EQ(Dump(EncodeFlowRecord(r)), Dump(Hex(R"(
       00 00 03 eb  # data_format 0:1003 extended_gateway
       00 00 00 28  # length 40
@@ -848,17 +845,15 @@ TEST(SflowEncoderGoldenTest, DatagramIpv4FlowSampleAllRecordTypes) {
   router.src_mask_len = 24;
   router.dst_mask_len = 16;
   const uint32_t as_path[] = {65010, 65020};
-  const AsPathSegment segments[] = {{2, as_path, 2}};
+  const AsPathSegment segments[] = {{2, {as_path, 2}}};
   const uint32_t communities[] = {0xfde80064};
   ExtendedGateway gw;
   gw.next_hop = Ip("192.0.2.254");
   gw.as = 65000;
   gw.src_as = 65001;
   gw.src_peer_as = 65002;
-  gw.dst_as_path = segments;
-  gw.dst_as_path_count = 1;
-  gw.communities = communities;
-  gw.community_count = 1;
+  gw.dst_as_path = {segments, 1};
+  gw.communities = {communities, 1};
   gw.local_pref = 100;
   const FlowRecord records[] = {eth, ip4, router, gw};
   FlowSample s;

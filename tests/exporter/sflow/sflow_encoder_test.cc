@@ -29,7 +29,7 @@ const uint8_t kPacket[67] = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x01, 0x00, 0x00,
                              0x5e, 0x00, 0x53, 0x02, 0x08, 0x00, 0x45};
 const uint32_t kAsPath1[] = {65001, 65002, 65003};
 const uint32_t kAsPath2[] = {4200000000u};
-const AsPathSegment kSegments[] = {{2, kAsPath1, 3}, {1, kAsPath2, 1}, {2, nullptr, 0}};
+const AsPathSegment kSegments[] = {{2, {kAsPath1, 3}}, {1, {kAsPath2, 1}}, {2, {nullptr, 0}}};
 const uint32_t kCommunities[] = {1, 2, 3, 4, 5};
 
 // One of every flow record type, with the variable-length ones in several sizes.
@@ -57,10 +57,8 @@ std::vector<FlowRecord> AllFlowRecords() {
     for (uint32_t communities : {0u, 1u, 5u}) {
       ExtendedGateway g;
       g.next_hop = segments % 2 ? Ip("2001:db8::1") : Ip("192.0.2.1");
-      g.dst_as_path = kSegments;
-      g.dst_as_path_count = segments;
-      g.communities = kCommunities;
-      g.community_count = communities;
+      g.dst_as_path = {kSegments, segments};
+      g.communities = {kCommunities, communities};
       out.push_back(g);
     }
   }
@@ -375,11 +373,10 @@ TEST(SflowEncoderTest, NullArraysAreEncodedAsEmpty) {
   EXPECT_EQ(w.size(), EncodedSize(s));
   EXPECT_EQ(U32At(w.view(), 36), 0u) << "record count";
 
-  const AsPathSegment segments[] = {{2, nullptr, 3}};
+  const AsPathSegment segments[] = {{2, {nullptr, 3}}};
   ExtendedGateway g;
-  g.dst_as_path = segments;
-  g.dst_as_path_count = 1;
-  g.community_count = 4;  // communities == nullptr
+  g.dst_as_path = {segments, 1};
+  g.communities = {nullptr, 4};  // a null array with a count is empty
   const FlowRecord record = g;
   const FlowSample gs = MakeFlowSample(&record, 1, false);
   w.Reset();

@@ -148,7 +148,8 @@ PsampleMessage PsampleEmitter::Prepare(const hal::PacketSample& s) {
   m.in_ifindex = s.input_ifindex;
   m.out_ifindex = s.output_ifindex;
   m.sample_rate = s.sampling_rate;
-  m.orig_size = s.frame_length;
+  // skb->len: the frame without the FCS that frame_length counts (stripped says how much).
+  m.orig_size = s.frame_length >= s.stripped ? s.frame_length - s.stripped : 0;
   m.group = s.direction == hal::Direction::kIngress ? config_.ingress_group : config_.egress_group;
   m.group_seq = GroupSeq(s.direction)++;
   m.has_timestamp = config_.timestamps;

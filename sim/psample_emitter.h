@@ -39,7 +39,7 @@ struct PsampleMessage {
   uint32_t in_ifindex = 0;   // omitted when 0 (like the kernel); u16, or u32 above 65535
   uint32_t out_ifindex = 0;  // omitted when 0
   uint32_t sample_rate = 1;
-  uint32_t orig_size = 0;
+  uint32_t orig_size = 0;  // skb->len, no FCS (Prepare: frame_length - stripped)
   uint32_t group = 0;
   uint32_t group_seq = 0;
   bool has_out_tc = false;

@@ -27,6 +27,8 @@ using hal::base::Status;
 // bursts last ~100 ms.
 constexpr double kBurstCorrelation = 0.9;
 constexpr uint32_t kMaxRate = 1u << 31;
+// Ethernet FCS: on the wire and in the counters, not in the frames the traffic model builds.
+constexpr uint32_t kFcsBytes = 4;
 // How often a train re-draws its flow when the drawn one leads to a port that is down.
 constexpr int kFlowRetries = 4;
 
@@ -295,7 +297,7 @@ void SimSwitch::Impl::EmitTrain(Port& in, uint32_t flow, uint32_t frame_length, 
                                 MonoTime start, int64_t duration_ns) {
   FlowState& f = in.flows[flow];
   const FlowSpec& spec = in.specs[flow];  // touched only when a sample is taken
-  const uint64_t bytes = m * frame_length;
+  const uint64_t bytes = m * (uint64_t{frame_length} + kFcsBytes);
   const uint64_t first_ordinal = f.packets;
   f.packets += m;
   f.bytes += bytes;
@@ -354,7 +356,7 @@ void SimSwitch::Impl::Take(Port& port, Direction dir, const FlowSpec& flow, uint
   q.input_ifindex = ports[flow.input_port].ifindex;
   q.output_ifindex = flow.output_port == kNoPort ? 0 : ports[flow.output_port].ifindex;
   q.direction = dir;
-  q.frame_length = frame_length;
+  q.frame_length = frame_length + kFcsBytes;
   q.sampling_rate = s.rate;
   q.sequence = sequence;
   q.timestamp = timestamp;
@@ -421,7 +423,7 @@ size_t SimSwitch::Drain(hal::PacketSampleSink& sink, size_t budget) {
     s.output_ifindex = q.output_ifindex;
     s.direction = q.direction;
     s.frame_length = q.frame_length;
-    s.stripped = 0;
+    s.stripped = kFcsBytes;
     s.sampling_rate = q.sampling_rate;
     s.source_sequence = q.sequence;
     s.has_source_sequence = true;

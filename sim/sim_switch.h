@@ -17,11 +17,13 @@
 // over ~10 slices), as trains_per_slice trains in evenly spaced time bands; a train's flow is
 // drawn by Zipf popularity and its frame size from the flow's size profile, and the trains of
 // one port and slice share one packet count, so small-frame flows carry few bytes (the mean
-// frame is ~500 bytes with the default mix). Frame sizes are bytes without FCS: 60..1514,
-// plus 4 per VLAN tag.
+// frame is ~500 bytes with the default mix). The model's frame sizes are bytes without FCS:
+// 60..1514, plus 4 per VLAN tag; on the wire, in samples, counters and ground truth every frame
+// has its 4-byte FCS too (docs/architecture.md, "Frame bytes and the FCS").
 //
 // Sampling: per port and direction, skips are drawn uniformly in [1, 2N-1]. Samples carry
-// sampling_rate = N, stripped = 0, frame_length = the frame size, the VLAN tags in the header
+// sampling_rate = N, frame_length = the frame size with its FCS, stripped = 4 (the FCS, which
+// the header bytes leave out, as the sFlow spec has it), the VLAN tags in the header
 // bytes (vlan_valid = false), and a sequence number per port and direction that counts every
 // sample taken from 0, including lost ones (lost samples show as gaps). Timestamps lie inside
 // the train's time band and never decrease per port and direction; across ports they are
@@ -72,7 +74,7 @@ struct SimConfig {
 // What the simulated traffic really was, for tests.
 struct PortTruth {
   uint64_t in_packets = 0;
-  uint64_t in_bytes = 0;  // frame bytes (no FCS), the same unit as frame_length
+  uint64_t in_bytes = 0;  // frame bytes with FCS: the unit of frame_length and ifInOctets
   uint64_t out_packets = 0;
   uint64_t out_bytes = 0;
   uint64_t in_ucast = 0, in_mcast = 0, in_bcast = 0;
@@ -93,7 +95,7 @@ struct FlowTruth {
   uint16_t vlan = 0;      // outer VLAN id, 0 = untagged
   uint8_t vlan_tags = 0;  // 0, 1, or 2 (QinQ: outer 802.1ad)
   uint64_t packets = 0;
-  uint64_t bytes = 0;  // frame bytes
+  uint64_t bytes = 0;  // frame bytes with FCS
 };
 
 class SimSwitch final : public hal::PacketSource,
@@ -126,8 +128,9 @@ class SimSwitch final : public hal::PacketSource,
   hal::base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, hal::Direction direction,
                                               uint32_t rate, uint32_t header_bytes) override;
 
-  // hal::CounterSource: counters as of the last AdvanceTo (octets are frame bytes without
-  // FCS; discards, errors and dot3 counters are 0). NOT_FOUND for an unknown or removed port.
+  // hal::CounterSource: counters as of the last AdvanceTo (octets are frame bytes with FCS, as
+  // a switch ASIC counts ifInOctets; discards, errors and dot3 counters are 0). NOT_FOUND for
+  // an unknown or removed port.
   hal::base::Result<hal::PortCounters> ReadCounters(uint32_t ifindex) override;
 
   // hal::PortInventory: present ports, named port_name_prefix + (index + 1), MAC

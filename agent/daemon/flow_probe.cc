@@ -77,6 +77,8 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
     eo.template_refresh_packets = options.template_refresh_packets;
     eo.template_refresh_s = options.template_refresh_s;
     eo.system_init_unix_ms = settings.system_init_unix_ms;
+    eo.key_fields.macs = options.flow_key_macs;
+    eo.key_fields.mpls = options.flow_key_mpls;
     Status valid = exporter::netflow::ValidateExporterOptions(eo);
     if (!valid.ok()) return valid.WithContext("--netflow " + c.endpoint.ToString());
     auto e = std::make_unique<FlowExporter>(eo, **t);
@@ -85,6 +87,12 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
     }
     logger.Log(LogLevel::kInfo, "flow collector %s, %s", (*t)->Describe().c_str(),
                c.version == 10 ? "IPFIX" : (c.version == 5 ? "NetFlow v5" : "NetFlow v9"));
+    if (eo.version == Version::kV5 && (options.flow_key_macs || options.flow_key_mpls)) {
+      logger.Log(LogLevel::kWarning,
+                 "flow collector %s: NetFlow v5 has no MAC or MPLS fields; records that differ "
+                 "only in them look like duplicates (use v9 or IPFIX)",
+                 (*t)->Describe().c_str());
+    }
     raw.push_back(e.get());
     p->transports_.push_back(std::move(t.value()));
     p->exporters_.push_back(std::move(e));

@@ -8,6 +8,7 @@ namespace {
 constexpr uint8_t kProtoIcmp = 1;
 constexpr uint8_t kProtoIcmpv6 = 58;
 constexpr uint16_t kVlanIdMask = 0x0fff;
+constexpr uint32_t kMplsTtlMask = 0xff;
 
 }  // namespace
 
@@ -50,7 +51,8 @@ bool BuildFlowKey(const packet::ParsedPacket& p, const hal::PacketSample& s,
     std::memcpy(key->src_mac, p.src_mac, sizeof(key->src_mac));
     std::memcpy(key->dst_mac, p.dst_mac, sizeof(key->dst_mac));
   }
-  if (o.mpls && p.mpls_count > 0) key->mpls_top = p.mpls_labels[0];
+  // Without the TTL, which changes hop by hop and which no template field carries.
+  if (o.mpls && p.mpls_count > 0) key->mpls_top = p.mpls_labels[0] & ~kMplsTtlMask;
   return true;
 }
 

@@ -11,7 +11,7 @@ namespace xflowd::agent::flow {
 // for both together).
 struct FlowKeyOptions {
   bool macs = false;  // source and destination MAC
-  bool mpls = false;  // top MPLS label stack entry (label, TC, S, TTL as on the wire)
+  bool mpls = false;  // top MPLS label stack entry: label, TC, S (not the TTL)
 };
 
 // Fills `key` from a parsed packet `p` and the sample `s` it came from. Returns false (key

@@ -20,6 +20,9 @@ FlowCacheOptions CacheOptions(const FlowMeterOptions& o) {
   return c;
 }
 
+// Fibonacci hashing (the top bits of ifindex * 2^32 / phi): consecutive ifindexes spread out.
+uint32_t FirstRateSlot(uint32_t ifindex) { return (ifindex * 0x9E3779B1u) >> (32 - 13); }
+
 uint64_t FlowMs(hal::base::MonoTime t) { return t.ms() < 0 ? 0 : static_cast<uint64_t>(t.ms()); }
 
 }  // namespace
@@ -36,9 +39,33 @@ void FlowMeter::RateStamper::OnFlow(const FlowRecord& record) {
   next_.OnFlow(stamped);
 }
 
+void FlowMeter::SetRate(uint32_t input_ifindex, uint32_t rate) {
+  last_rate_ = rate;
+  for (uint32_t i = FirstRateSlot(input_ifindex);; i = (i + 1) & (kRateSlots - 1)) {
+    RateSlot& slot = rates_[i];
+    if (slot.rate != 0 && slot.ifindex == input_ifindex) {
+      slot.rate = rate;
+      return;
+    }
+    if (slot.rate == 0) {
+      if (rate_ifindexes_ == kMaxRateIfindexes) {
+        ++stats_.rate_table_full;
+        return;
+      }
+      ++rate_ifindexes_;
+      slot.ifindex = input_ifindex;
+      slot.rate = rate;
+      return;
+    }
+  }
+}
+
 uint32_t FlowMeter::RateOf(uint32_t input_ifindex) const {
-  const RateSlot& slot = rates_[input_ifindex % kRateSlots];
-  return slot.rate != 0 && slot.ifindex == input_ifindex ? slot.rate : last_rate_;
+  for (uint32_t i = FirstRateSlot(input_ifindex);; i = (i + 1) & (kRateSlots - 1)) {
+    const RateSlot& slot = rates_[i];
+    if (slot.rate == 0) return last_rate_;
+    if (slot.ifindex == input_ifindex) return slot.rate;
+  }
 }
 
 void FlowMeter::OnSample(const hal::PacketSample& s) {
@@ -85,10 +112,7 @@ void FlowMeter::OnSample(const hal::PacketSample& s) {
   if (p.is_fragment) ++stats_.fragments;
 
   const uint32_t rate = s.sampling_rate == 0 ? 1 : s.sampling_rate;
-  RateSlot& slot = rates_[s.input_ifindex % kRateSlots];
-  slot.ifindex = s.input_ifindex;
-  slot.rate = rate;
-  last_rate_ = rate;
+  SetRate(s.input_ifindex, rate);
 
   ++stats_.metered;
   if (batch_ == 1) {

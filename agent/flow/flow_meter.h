@@ -59,6 +59,9 @@ struct FlowMeterStats {
   uint64_t records_by_reason[6] = {};
   // Flows ended early because the cache was full (== records_by_reason[5]).
   uint64_t evictions = 0;
+  // Samples from an input ifindex beyond the first 4096 seen: their records carry the rate of
+  // the latest sample, which is wrong if that port samples at another rate.
+  uint64_t rate_table_full = 0;
 };
 
 class FlowMeter : public hal::PacketSampleSink {
@@ -93,12 +96,16 @@ class FlowMeter : public hal::PacketSampleSink {
   };
   struct RateSlot {
     uint32_t ifindex = 0;
-    uint32_t rate = 0;  // 0 = never seen
+    uint32_t rate = 0;  // 0 = empty slot
   };
-  // Direct-mapped by ifindex; two ifindexes sharing a slot with different rates is the only
-  // way a record gets a wrong rate (then: the rate of the latest sample of the other one).
-  static constexpr uint32_t kRateSlots = 1024;
+  // Rate by input ifindex: open addressing with linear probing, exact for up to
+  // kMaxRateIfindexes distinct ifindexes (the simulator's largest switch has 4096 ports).
+  // Beyond that a new ifindex is not stored (rate_table_full) and its records get the rate
+  // of the latest sample.
+  static constexpr uint32_t kRateSlots = 8192;  // 2^13: FirstRateSlot() takes 13 bits
+  static constexpr uint32_t kMaxRateIfindexes = kRateSlots / 2;
 
+  void SetRate(uint32_t input_ifindex, uint32_t rate);
   uint32_t RateOf(uint32_t input_ifindex) const;
 
   static constexpr uint32_t kMaxBatch = 64;
@@ -109,6 +116,7 @@ class FlowMeter : public hal::PacketSampleSink {
   FlowCache cache_;
   RateStamper stamper_;
   RateSlot rates_[kRateSlots];
+  uint32_t rate_ifindexes_ = 0;
   uint32_t last_rate_ = 1;
   FlowMeterStats stats_;  // the meter's own counters; the cache's are merged in stats()
 };

@@ -47,6 +47,10 @@ FlowExporter::FlowExporter(const ExporterOptions& options, Transport& transport)
   v5_max_records_ = fit < kV5MaxRecords ? fit : kV5MaxRecords;
   session_seen_ = transport_.status().stream;
   sequence_stream_ = session_seen_;
+  for (int i = 0; i < kDataTemplateCount; ++i) {
+    data_templates_[i] =
+        &DataTemplate(options_.version, static_cast<TemplateKind>(i), options_.key_fields);
+  }
 }
 
 void FlowExporter::SetTime(uint64_t now_unix_ms) { now_ms_ = now_unix_ms; }
@@ -69,7 +73,7 @@ void FlowExporter::OnFlow(const FlowRecord& record) {
     last_record_rate_ = record.sampling_rate;
     options_dirty_ = true;
   }
-  const TemplateSpec& t = DataTemplate(options_.version, kind);
+  const TemplateSpec& t = *data_templates_[static_cast<int>(kind)];
   if (!open_) StartMessage(true);
   // Up to three tries: the open message; a new one (which may start with a refresh); a new one
   // without refresh, where any record fits (max_datagram_bytes >= kMinDatagramBytes).
@@ -180,7 +184,7 @@ void FlowExporter::WriteRefresh(MessageBuilder& b, bool is_main) {
     return b.BeginRecord(set_id, len);
   };
   for (int i = 0; i < kDataTemplateCount; ++i) {
-    const TemplateSpec& t = DataTemplate(v, static_cast<TemplateKind>(i));
+    const TemplateSpec& t = *data_templates_[i];
     if (!begin(template_set, TemplateRecordSize(v, t))) return;
     WriteTemplateRecord(v, t, b.writer());
     b.EndRecord(false);
@@ -199,7 +203,8 @@ void FlowExporter::WriteRefresh(MessageBuilder& b, bool is_main) {
   values.scope_id = options_.observation_domain;
   values.system_init_unix_ms = options_.system_init_unix_ms;
   values.sampling_interval = sampling_set_ ? sampling_interval_ : last_record_rate_;
-  values.sampling_algorithm = static_cast<uint8_t>(sampling_algorithm_);
+  values.sampling_algorithm = static_cast<uint8_t>(
+      values.sampling_interval <= 1 ? SamplingAlgorithm::kDeterministic : sampling_algorithm_);
   values.exported_flows = stats_.flows_exported;
   values.not_sent_flows = stats_.flows_not_exportable + stats_.flows_lost;
   const TemplateSpec& sys = SystemOptionsTemplate(v);

@@ -53,6 +53,9 @@ struct ExporterOptions {
   uint64_t system_init_unix_ms = 0;
   uint8_t engine_type = 0;  // v5 header only
   uint8_t engine_id = 0;    // v5 header only
+  // The optional parts of the meter's flow key, carried by the v9/IPFIX data templates (v5 has
+  // no field for them).
+  KeyFields key_fields;
 };
 
 // Control plane: InvalidArgument naming the bad field, for config checks before construction.
@@ -63,6 +66,8 @@ struct InterfaceName {
   std::string name;  // sent cut/padded to kIfNameBytes
 };
 
+// SAMPLING_ALGORITHM / samplingAlgorithm values. Every sampler xflowd has (the sFlow agent's,
+// the ASICs', tc sample, the AF_PACKET filter, the simulator's) picks packets at random.
 enum class SamplingAlgorithm : uint8_t { kDeterministic = 1, kRandom = 2 };
 
 struct ExporterStats {
@@ -102,7 +107,9 @@ class FlowExporter final : public FlowRecordSink {
   void SetInterfaceNames(std::vector<InterfaceName> names);
   // Until called, the options data carry the sampling rate of the records: a record whose
   // rate differs from the one announced last is sent after fresh options data (so a stream
-  // that mixes rates, e.g. ports of different speeds, refreshes at each change).
+  // that mixes rates, e.g. ports of different speeds, refreshes at each change), sampled at
+  // random. Interval 1 (every packet) is announced as deterministic whatever `algorithm`
+  // says: no packet is left to chance.
   void SetSampling(uint32_t interval, SamplingAlgorithm algorithm);
 
   const ExporterStats& stats() const { return stats_; }
@@ -127,6 +134,7 @@ class FlowExporter final : public FlowRecordSink {
   ByteWriter v5_writer_;
   uint64_t now_ms_ = 0;
   ExporterStats stats_;
+  const TemplateSpec* data_templates_[kDataTemplateCount];
 
   // Open message state.
   bool open_ = false;
@@ -154,7 +162,7 @@ class FlowExporter final : public FlowRecordSink {
   std::vector<InterfaceName> interfaces_;
   bool sampling_set_ = false;
   uint32_t sampling_interval_ = 1;
-  SamplingAlgorithm sampling_algorithm_ = SamplingAlgorithm::kDeterministic;
+  SamplingAlgorithm sampling_algorithm_ = SamplingAlgorithm::kRandom;
   uint32_t last_record_rate_ = 1;
 };
 

@@ -39,7 +39,9 @@ struct FlowKey {
   // Optional key parts (zero unless configured): MACs and the top MPLS label stack entry.
   uint8_t src_mac[6] = {};
   uint8_t dst_mac[6] = {};
-  uint32_t mpls_top = 0;  // label stack entry as on the wire: label << 12 | tc << 9 | s << 8 | ttl
+  // Label stack entry as on the wire without its TTL: label << 12 | tc << 9 | s << 8 (the low
+  // byte stays 0; exported as the 3 bytes of MPLS_LABEL_1 / mplsTopLabelStackSection).
+  uint32_t mpls_top = 0;
 };
 
 struct FlowRecord {

@@ -57,6 +57,15 @@ Status ApplyField(uint16_t type, const uint8_t* p, size_t len, size_t offset, Ve
       return addr(r.key.src_ip, 16, 6);
     case field::kDstIpv6:
       return addr(r.key.dst_ip, 16, 6);
+    case field::kSrcMac:
+    case field::kDstMac:
+      if (len != 6) return Err(offset, "MAC field " + N(type) + " has length " + N(len));
+      std::memcpy(type == field::kSrcMac ? r.key.src_mac : r.key.dst_mac, p, 6);
+      return Status::Ok();
+    case field::kMplsTopLabel:  // label, TC, S (3 bytes); FlowKey keeps the entry's TTL byte 0
+      if (len != 3) return Err(offset, "MPLS label field has length " + N(len) + ", expected 3");
+      r.key.mpls_top = static_cast<uint32_t>(BeUint(p, 3) << 8);
+      return Status::Ok();
     default:
       break;
   }

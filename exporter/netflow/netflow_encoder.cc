@@ -1,6 +1,7 @@
 #include "exporter/netflow/netflow_encoder.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace xflowd::exporter::netflow {
 
@@ -52,9 +53,10 @@ constexpr FieldSpec kIpfixIcmpv6[] = {
 constexpr FieldSpec kV9SystemOptions[] = {
     {kScopeSystem, 4}, {kTotalFlowsExp, 8}, {kSamplingInterval, 4}, {kSamplingAlgorithm, 1}};
 constexpr FieldSpec kV9InterfaceOptions[] = {{kScopeInterface, 4}, {kIfName, kIfNameBytes}};
-constexpr FieldSpec kIpfixSystemOptions[] = {{kObservationDomain, 4}, {kSystemInitMs, 8},
-                                             {kTotalFlowsExp, 8},     {kNotSentFlows, 8},
-                                             {kSamplingInterval, 4},  {kSamplingAlgorithm, 1}};
+constexpr FieldSpec kIpfixSystemOptions[] = {
+    {kObservationDomain, 4}, {kSystemInitMs, 8},     {kTotalFlowsExp, 8},
+    {kNotSentFlows, 8},      {kSamplingInterval, 4}, {kSamplingAlgorithm, 1},
+    {kSelectorAlgorithm, 2}, {kSamplingSize, 4},     {kSamplingPopulation, 4}};
 constexpr FieldSpec kIpfixInterfaceOptions[] = {{kInputIf, 4}, {kIfName, kIfNameBytes}};
 
 template <size_t N>
@@ -75,6 +77,46 @@ constexpr TemplateSpec kV9Templates[kDataTemplateCount] = {
 constexpr TemplateSpec kIpfixTemplates[kDataTemplateCount] = {
     Spec(kTemplateIdIpv4, 0, kIpfixIpv4), Spec(kTemplateIdIpv6, 0, kIpfixIpv6),
     Spec(kTemplateIdIcmpv4, 0, kIpfixIcmpv4), Spec(kTemplateIdIcmpv6, 0, kIpfixIcmpv6)};
+// Appended to every data template when the key has them (the same numbers in v9 and IPFIX).
+constexpr FieldSpec kMacFields[] = {{kSrcMac, 6}, {kDstMac, 6}};
+constexpr FieldSpec kMplsFields[] = {{kMplsTopLabel, 3}};
+
+// Every data template with every combination of optional key fields, built once.
+class DataTemplateTables {
+ public:
+  DataTemplateTables() {
+    for (int ipfix = 0; ipfix < 2; ++ipfix) {
+      for (int combo = 0; combo < 4; ++combo) {
+        for (int kind = 0; kind < kDataTemplateCount; ++kind) {
+          const TemplateSpec& base = ipfix ? kIpfixTemplates[kind] : kV9Templates[kind];
+          FieldSpec* f = fields_[ipfix][combo][kind];
+          uint16_t n = 0;
+          auto add = [&](const FieldSpec* from, size_t count) {
+            for (size_t i = 0; i < count; ++i) f[n++] = from[i];
+          };
+          add(base.fields, base.field_count);
+          if (combo & 1) add(kMacFields, std::size(kMacFields));
+          if (combo & 2) add(kMplsFields, std::size(kMplsFields));
+          uint16_t length = 0;
+          for (uint16_t i = 0; i < n; ++i) length = static_cast<uint16_t>(length + f[i].length);
+          specs_[ipfix][combo][kind] = TemplateSpec{base.id, 0, f, n, length};
+        }
+      }
+    }
+  }
+  const TemplateSpec& Get(Version v, TemplateKind kind, KeyFields key) const {
+    const int combo = (key.macs ? 1 : 0) | (key.mpls ? 2 : 0);
+    return specs_[v == Version::kIpfix ? 1 : 0][combo][static_cast<int>(kind)];
+  }
+
+ private:
+  static constexpr size_t kMaxFields = 20;
+  static_assert(std::size(kIpfixIpv4) + std::size(kMacFields) + std::size(kMplsFields) <=
+                kMaxFields);
+  FieldSpec fields_[2][4][kDataTemplateCount][kMaxFields] = {};
+  TemplateSpec specs_[2][4][kDataTemplateCount] = {};
+};
+
 constexpr TemplateSpec kV9System = Spec(kTemplateIdSystemOptions, 1, kV9SystemOptions);
 constexpr TemplateSpec kV9Interface = Spec(kTemplateIdInterfaceOptions, 1, kV9InterfaceOptions);
 constexpr TemplateSpec kIpfixSystem = Spec(kTemplateIdSystemOptions, 1, kIpfixSystemOptions);
@@ -105,9 +147,9 @@ size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
 
 }  // namespace
 
-const TemplateSpec& DataTemplate(Version v, TemplateKind kind) {
-  const int i = static_cast<int>(kind);
-  return v == Version::kIpfix ? kIpfixTemplates[i] : kV9Templates[i];
+const TemplateSpec& DataTemplate(Version v, TemplateKind kind, KeyFields key) {
+  static const DataTemplateTables tables;  // built on first use: plain arrays, no allocation
+  return tables.Get(v, kind, key);
 }
 const TemplateSpec& SystemOptionsTemplate(Version v) {
   return v == Version::kIpfix ? kIpfixSystem : kV9System;
@@ -230,6 +272,16 @@ void WriteDataRecord(Version v, const TemplateSpec& t, const FlowRecord& r,
       case kEndReason:
         w.U8(static_cast<uint8_t>(r.end_reason));
         break;
+      case kSrcMac:
+        w.Bytes(k.src_mac, 6);
+        break;
+      case kDstMac:
+        w.Bytes(k.dst_mac, 6);
+        break;
+      case kMplsTopLabel:  // label, TC, S: the entry without its TTL byte
+        w.U8(static_cast<uint8_t>(k.mpls_top >> 24));
+        w.U16(static_cast<uint16_t>(k.mpls_top >> 8));
+        break;
       default:
         w.Zeros(f.length);
     }
@@ -259,6 +311,15 @@ void WriteSystemOptionsRecord(Version v, const SystemOptionsValues& o, ByteWrite
           break;
         case kSamplingAlgorithm:
           x = o.sampling_algorithm;
+          break;
+        case kSelectorAlgorithm:
+          x = o.sampling_algorithm == 2 ? 3 : 1;  // random n-out-of-N : systematic count-based
+          break;
+        case kSamplingSize:
+          x = 1;
+          break;
+        case kSamplingPopulation:
+          x = o.sampling_interval;
           break;
         default:
           break;

@@ -2,7 +2,8 @@
 // Big-endian throughout. Nothing here allocates; every size is known before a byte is written,
 // so the exporter decides to send a message *before* a record would overflow it.
 //
-// The templates are fixed tables (below): a record picks one by IP version and protocol. Field
+// The templates are fixed tables (below): a record picks one by IP version and protocol, and an
+// exporter whose flow key has MACs or the top MPLS entry appends their fields (KeyFields). Field
 // numbers are shared by v9 and IPFIX (IANA "IPFIX Information Elements"; v9 types < 128 are the
 // same numbers), except where noted; v9 options templates use the RFC 3954 scope types.
 #pragma once
@@ -42,8 +43,11 @@ constexpr uint16_t kIcmpType = 32;            // ICMP_TYPE / icmpTypeCodeIPv4: t
 constexpr uint16_t kSamplingInterval = 34;    // SAMPLING_INTERVAL / samplingInterval
 constexpr uint16_t kSamplingAlgorithm = 35;   // 1 = deterministic, 2 = random
 constexpr uint16_t kTotalFlowsExp = 42;       // TOTAL_FLOWS_EXP / exportedFlowRecordTotalCount
+constexpr uint16_t kSrcMac = 56;              // IN_SRC_MAC / sourceMacAddress
 constexpr uint16_t kVlan = 58;                // SRC_VLAN / vlanId (outer VLAN)
 constexpr uint16_t kIpVersion = 60;           // IP_PROTOCOL_VERSION / ipVersion
+constexpr uint16_t kMplsTopLabel = 70;        // MPLS_LABEL_1 / mplsTopLabelStackSection: 3 bytes
+constexpr uint16_t kDstMac = 80;              // IN_DST_MAC / destinationMacAddress
 constexpr uint16_t kIfName = 82;              // IF_NAME / interfaceName
 constexpr uint16_t kIcmpTypeV6 = 139;         // icmpTypeCodeIPv6 (IPFIX only)
 constexpr uint16_t kEndReason = 136;          // flowEndReason (IPFIX only)
@@ -53,6 +57,10 @@ constexpr uint16_t kFlowEndMs = 153;          // flowEndMilliseconds
 constexpr uint16_t kSystemInitMs = 160;       // systemInitTimeMilliseconds (IPFIX)
 constexpr uint16_t kNotSentFlows = 166;       // notSentFlowTotalCount (IPFIX)
 constexpr uint16_t kCustomerVlan = 245;       // dot1qCustomerVlanId (QinQ inner VLAN)
+// RFC 5477 (PSAMP) selector description, IPFIX only.
+constexpr uint16_t kSelectorAlgorithm = 304;   // 1 = systematic count-based, 3 = random n-of-N
+constexpr uint16_t kSamplingSize = 309;        // n of random n-out-of-N
+constexpr uint16_t kSamplingPopulation = 310;  // N of random n-out-of-N
 // RFC 3954 section 6.1 options scope types (v9 options templates only).
 constexpr uint16_t kScopeSystem = 1;
 constexpr uint16_t kScopeInterface = 2;
@@ -97,7 +105,16 @@ struct TemplateSpec {
   uint16_t record_length;  // bytes of one data record
 };
 
-const TemplateSpec& DataTemplate(Version v, TemplateKind kind);  // v9 or IPFIX
+// Optional flow key parts the data templates carry, appended after the fixed fields: source and
+// destination MAC (6 bytes each), the top MPLS label stack entry without its TTL (3 bytes: label,
+// TC, S). Set them as the flow key is set, or records that differ only in them look alike.
+struct KeyFields {
+  bool macs = false;
+  bool mpls = false;
+};
+
+// v9 or IPFIX. The reference stays valid for the life of the program.
+const TemplateSpec& DataTemplate(Version v, TemplateKind kind, KeyFields key = KeyFields());
 const TemplateSpec& SystemOptionsTemplate(Version v);
 const TemplateSpec& InterfaceOptionsTemplate(Version v);
 
@@ -116,12 +133,17 @@ void WriteTemplateRecord(Version v, const TemplateSpec& t, ByteWriter& w);
 void WriteDataRecord(Version v, const TemplateSpec& t, const FlowRecord& r,
                      uint64_t system_init_unix_ms, ByteWriter& w);
 
-// Values of the system options record (template kTemplateIdSystemOptions).
+// Values of the system options record (template kTemplateIdSystemOptions). The sampling is
+// described twice: SAMPLING_INTERVAL / samplingInterval and SAMPLING_ALGORITHM /
+// samplingAlgorithm (what v9 collectors, nfdump and pmacct read), and, IPFIX only, the RFC 5477
+// selector derived from them: random -> selectorAlgorithm 3 (random n-out-of-N) with
+// samplingSize 1 and samplingPopulation = the interval; deterministic -> 1 (systematic
+// count-based), the same size and population.
 struct SystemOptionsValues {
   uint32_t scope_id = 0;             // v9 System scope / IPFIX observationDomainId
   uint64_t system_init_unix_ms = 0;  // IPFIX only
   uint32_t sampling_interval = 1;
-  uint8_t sampling_algorithm = 1;
+  uint8_t sampling_algorithm = 1;  // 1 = deterministic, 2 = random
   uint64_t exported_flows = 0;
   uint64_t not_sent_flows = 0;  // IPFIX only
 };

@@ -19,6 +19,7 @@ constexpr uint16_t kNlmsgDone = 3;
 constexpr uint16_t kNlmsgOverrun = 4;
 constexpr uint16_t kNlmsgMinType = 0x10;
 constexpr uint16_t kNlaTypeMask = 0x3FFF;  // ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
+constexpr uint32_t kFcsBytes = 4;          // Ethernet FCS: on the wire, not in skb->len
 
 }  // namespace
 
@@ -169,8 +170,11 @@ MessageResult ParseSampleMessage(base::ByteView msg, uint16_t family_id, PacketS
   const uint32_t data_len = static_cast<uint32_t>(sample->header.size());
   meta->trunc_size = data_len;
   // The kernel never sends more DATA than ORIGSIZE; keep frame_length >= header regardless.
-  sample->frame_length = has_origsize && origsize >= data_len ? origsize : data_len;
-  sample->stripped = 0;  // skb->len has no FCS and DATA starts at the Ethernet header
+  // ORIGSIZE is skb->len, without the FCS; sFlow's frame_length counts it, and stripped says
+  // the header bytes leave it out (as the AF_PACKET and NFLOG sources do).
+  const uint32_t orig = has_origsize && origsize >= data_len ? origsize : data_len;
+  sample->frame_length = orig <= UINT32_MAX - kFcsBytes ? orig + kFcsBytes : UINT32_MAX;
+  sample->stripped = kFcsBytes;
   if (sample->sampling_rate == 0) sample->sampling_rate = 1;
   return MessageResult::kSample;
 }

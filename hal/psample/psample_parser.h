@@ -9,7 +9,8 @@
 // Attribute payloads as the kernel writes them (net/psample/psample.c):
 //   IIFINDEX, OIFINDEX   u16 (omitted when 0; ifindex > 65535 is truncated by the kernel; we
 //                        also accept a u32 payload)
-//   ORIGSIZE             u32, bytes of the packet when it was sampled (no FCS)
+//   ORIGSIZE             u32, bytes of the packet when it was sampled (no FCS; the sample's
+//                        frame_length is ORIGSIZE + 4 with stripped = 4, as sFlow counts it)
 //   SAMPLE_GROUP         u32, the psample group the tc action / ASIC sampled into
 //   GROUP_SEQ            u32, per GROUP (not per port) counter of samples taken, from 0, wraps
 //   SAMPLE_RATE          u32, 1-in-N

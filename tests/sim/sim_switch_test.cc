@@ -275,8 +275,8 @@ TEST(SimSwitchTest, CountersEqualGroundTruth) {
     ASSERT_GE(f.output_ifindex, 1u);
     ASSERT_LE(f.output_ifindex, n);
     ASSERT_NE(f.input_ifindex, f.output_ifindex);
-    ASSERT_GE(f.bytes, f.packets * 60);
-    ASSERT_LE(f.bytes, f.packets * 1522);
+    ASSERT_GE(f.bytes, f.packets * 64);  // with the FCS
+    ASSERT_LE(f.bytes, f.packets * 1526);
     from_flows[f.input_ifindex].in_packets += f.packets;
     from_flows[f.input_ifindex].in_bytes += f.bytes;
     from_flows[f.output_ifindex].out_packets += f.packets;
@@ -340,12 +340,12 @@ TEST(SimSwitchTest, SampledHeadersParseBackToTheirFlow) {
   for (const Captured& cap : sink.got) {
     const PacketSample& s = cap.sample;
     ASSERT_EQ(s.sampling_rate, 100u);
-    ASSERT_EQ(s.stripped, 0u);
+    ASSERT_EQ(s.stripped, 4u);  // the FCS: counted in frame_length, not in the header bytes
     ASSERT_TRUE(s.has_source_sequence);
     ASSERT_FALSE(s.vlan_valid);
-    ASSERT_GE(s.frame_length, 60u);
-    ASSERT_LE(s.frame_length, 1522u);
-    ASSERT_EQ(cap.header.size(), std::min<size_t>(128, s.frame_length));
+    ASSERT_GE(s.frame_length, 64u);
+    ASSERT_LE(s.frame_length, 1526u);
+    ASSERT_EQ(cap.header.size(), std::min<size_t>(128, s.frame_length - s.stripped));
     ASSERT_GT(s.timestamp, kStart);
     ASSERT_LE(s.timestamp, sw->generated_until());
     const uint32_t sampler_port =
@@ -358,7 +358,7 @@ TEST(SimSwitchTest, SampledHeadersParseBackToTheirFlow) {
 
     const Decoded d = Decode(ByteView(cap.header.data(), cap.header.size()));
     ASSERT_TRUE(d.ok);
-    ASSERT_EQ(d.frame_length_from_ip, s.frame_length) << "IP length does not fill the frame";
+    ASSERT_EQ(d.frame_length_from_ip + 4, s.frame_length) << "IP length + FCS is not the frame";
     auto f = flows.find(KeyOf(s, d));
     ASSERT_NE(f, flows.end()) << "sample matches no flow";
     tagged += d.vlan_count > 0;
@@ -370,6 +370,41 @@ TEST(SimSwitchTest, SampledHeadersParseBackToTheirFlow) {
   EXPECT_GT(qinq, 0);
   EXPECT_GT(v6, 0);
   EXPECT_GT(icmp, 0);
+}
+
+// Sampling 1 in 1 takes every packet: the samples' frame_length (FCS included, as the sFlow
+// spec counts it) add up exactly to the port's octet counter and ground truth, and each is the
+// frame the header describes plus the 4 FCS bytes the header leaves out (stripped).
+TEST(SimSwitchTest, EveryFrameLengthAndCounterCountsTheFcs) {
+  SimConfig c = SmallConfig();
+  c.num_ports = 2;
+  c.port_speed_bps = 10'000'000;
+  c.flows_per_port = 20;
+  auto sw = Make(c);
+  ASSERT_TRUE(sw->SetSamplingRate(1, Direction::kIngress, 1, 0).ok());
+  CollectingSink sink;
+  RunFor(*sw, seconds(2), milliseconds(100), sink);
+  ASSERT_GT(sink.got.size(), 100u);
+  uint64_t frames = 0, bytes = 0;
+  for (const Captured& cap : sink.got) {
+    const PacketSample& s = cap.sample;
+    if (s.input_ifindex != 1 || s.direction != Direction::kIngress) continue;
+    ++frames;
+    bytes += s.frame_length;
+    ASSERT_EQ(s.stripped, 4u);
+    const Decoded d = Decode(ByteView(cap.header.data(), cap.header.size()));
+    ASSERT_TRUE(d.ok);
+    ASSERT_EQ(s.frame_length, d.frame_length_from_ip + 4);
+  }
+  const PortTruth& t = sw->port_truth(1);
+  EXPECT_EQ(frames, t.in_packets);
+  EXPECT_EQ(bytes, t.in_bytes);
+  auto counters = sw->ReadCounters(1);
+  ASSERT_TRUE(counters.ok());
+  EXPECT_EQ(counters->in_octets, bytes);
+  uint64_t flow_bytes = 0;
+  for (const FlowTruth& f : sw->flow_truth()) flow_bytes += f.input_ifindex == 1 ? f.bytes : 0;
+  EXPECT_EQ(flow_bytes, bytes);
 }
 
 // The same check through the agent's own packet parser, which is what will read these bytes.
@@ -395,7 +430,7 @@ TEST(SimSwitchTest, SampledHeadersParseWithTheAgentParser) {
         << hal::base::HexDump(ByteView(cap.header.data(), cap.header.size()));
     ASSERT_TRUE(pp.has_ethernet);
     ASSERT_FALSE(pp.is_fragment);
-    ASSERT_EQ(pp.l3_offset + pp.ip_length, s.frame_length);
+    ASSERT_EQ(pp.l3_offset + pp.ip_length + s.stripped, s.frame_length);
     Decoded d;  // the parser's view, in the shape KeyOf wants
     d.ip_version = pp.ip_version;
     d.protocol = pp.protocol;
@@ -515,10 +550,10 @@ TEST(SimSwitchTest, HeaderBytesAreCappedBySamplerAndSlot) {
   for (const Captured& cap : sink.got) {
     if (cap.sample.input_ifindex == 1) {
       ++one;
-      EXPECT_EQ(cap.header.size(), std::min<size_t>(64, cap.sample.frame_length));
+      EXPECT_EQ(cap.header.size(), std::min<size_t>(64, cap.sample.frame_length - 4));
     } else {
       ++two;
-      EXPECT_EQ(cap.header.size(), std::min<size_t>(96, cap.sample.frame_length));
+      EXPECT_EQ(cap.header.size(), std::min<size_t>(96, cap.sample.frame_length - 4));
     }
   }
   EXPECT_GT(one, 0);

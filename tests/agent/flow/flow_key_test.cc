@@ -203,10 +203,24 @@ TEST(FlowKeyTest, MplsTopEntryOnlyWhenAsked) {
   FlowKeyOptions o;
   o.mpls = true;
   ASSERT_TRUE(KeyOf(f, &k, o));
-  EXPECT_EQ(k.mpls_top, top);
+  EXPECT_EQ(k.mpls_top, top & ~0xFFu);  // label, TC, S: the TTL is not keyed (nor exported)
   EXPECT_EQ(k.ip_version, 4);
   EXPECT_EQ(k.protocol, 17);
   EXPECT_EQ(k.dst_port, 443);
+}
+
+// The TTL changes from hop to hop and no template field carries it: keyed, it would split a
+// flow into records that export identical fields.
+TEST(FlowKeyTest, MplsTtlDoesNotSplitFlows) {
+  const uint32_t top = (1000u << 12) | (5u << 9) | 64;
+  const uint32_t bottom = (2000u << 12) | 0x100 | 63;
+  FlowKeyOptions o;
+  o.mpls = true;
+  FlowKey a, b;
+  ASSERT_TRUE(KeyOf(WithMpls(Build(V4(sim::kIpProtoUdp)), top, bottom), &a, o));
+  ASSERT_TRUE(KeyOf(WithMpls(Build(V4(sim::kIpProtoUdp)), top - 1, bottom), &b, o));
+  EXPECT_EQ(a.mpls_top, b.mpls_top);
+  EXPECT_EQ(a.mpls_top, (1000u << 12) | (5u << 9));
 }
 
 TEST(FlowKeyTest, Ipv4FragmentsOnlyTheFirstHasPorts) {

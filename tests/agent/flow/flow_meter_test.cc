@@ -110,6 +110,57 @@ TEST(FlowMeterTest, SamplingRateFollowsTheInputPort) {
   }
 }
 
+// ifindexes 5 and 1029 share a slot of a 1024-slot table indexed by ifindex % 1024: each
+// port's records must still carry that port's rate, whichever sampled last.
+TEST(FlowMeterTest, SamplingRateIsExactForIfindexesThatShareASlot) {
+  RecordingSink sink;
+  FlowMeter meter(Options(), sink);
+  Frame a = Make(Spec(), 500, 128, 5, 1000);
+  sim::PacketSpec other = Spec();
+  other.src_port = 6000;
+  Frame b = Make(other, 500, 128, 1029, 4096);
+  Feed(meter, a);
+  Feed(meter, b);
+  Feed(meter, a);
+  meter.Flush(MonoTime::FromMs(1000));
+  ASSERT_EQ(sink.records.size(), 2u);
+  for (const FlowRecord& r : sink.records) {
+    EXPECT_EQ(r.sampling_rate, r.key.input_ifindex == 5 ? 1000u : 4096u)
+        << "ifindex " << r.key.input_ifindex;
+  }
+  EXPECT_EQ(meter.stats().rate_table_full, 0u);
+}
+
+// Every port of the largest simulated switch (4096 ports, ifindexes 1..4096 plus strided ones
+// that collide under any modulo) keeps its own rate; the next new ifindex is counted.
+TEST(FlowMeterTest, SamplingRateIsExactFor4096PortsThenCounted) {
+  RecordingSink sink;
+  FlowMeterOptions o = Options();
+  o.cache.capacity = 8192;
+  FlowMeter meter(o, sink);
+  auto ifindex_of = [](uint32_t i) { return i < 2048 ? i + 1 : (i - 2047) * 8192 + 5; };
+  for (uint32_t i = 0; i < 4096; ++i) {
+    sim::PacketSpec spec = Spec();
+    spec.src_port = static_cast<uint16_t>(1000 + i);
+    Frame f = Make(spec, 200, 128, ifindex_of(i), 100 + i);
+    Feed(meter, f);
+  }
+  EXPECT_EQ(meter.stats().rate_table_full, 0u);
+  sim::PacketSpec extra = Spec();
+  extra.src_port = 999;
+  Frame f = Make(extra, 200, 128, 7777777, 3);
+  Feed(meter, f);
+  EXPECT_EQ(meter.stats().rate_table_full, 1u);
+  meter.Flush(MonoTime::FromMs(2000));
+  ASSERT_EQ(sink.records.size(), 4097u);
+  for (const FlowRecord& r : sink.records) {
+    if (r.key.src_port == 999) continue;
+    const uint32_t i = r.key.src_port - 1000u;
+    EXPECT_EQ(r.key.input_ifindex, ifindex_of(i));
+    EXPECT_EQ(r.sampling_rate, 100 + i) << "ifindex " << r.key.input_ifindex;
+  }
+}
+
 TEST(FlowMeterTest, TickEndsIdleFlowsAndFinEndsTcp) {
   RecordingSink sink;
   FlowMeter meter(Options(), sink);

@@ -2,6 +2,7 @@
 // sequence numbers per version, template refresh, v5 limits, collector independence.
 #include "exporter/netflow/flow_exporter.h"
 
+#include <cstring>
 #include <vector>
 
 #include "exporter/capture_transport.h"
@@ -359,6 +360,124 @@ TEST(FlowExporterTest, OptionsDataDecode) {
     // The decoder applies the sampling interval of the options data to later records.
     ASSERT_EQ(msgs[0].flows.size(), 1u);
     EXPECT_EQ(msgs[0].flows[0].record.sampling_rate, 512u);
+  }
+}
+
+// What the system options record says about sampling, per version and source of the rate.
+struct AnnouncedSampling {
+  uint64_t interval = 0;
+  uint64_t algorithm = 0;   // v9 SAMPLING_ALGORITHM / IPFIX samplingAlgorithm
+  uint64_t selector = 0;    // IPFIX selectorAlgorithm (RFC 5477); 0 in v9
+  uint64_t size = 0;        // IPFIX samplingSize
+  uint64_t population = 0;  // IPFIX samplingPopulation
+};
+
+AnnouncedSampling Announced(Version v, uint32_t record_rate, uint32_t set_interval) {
+  CaptureTransport capture;
+  FlowExporter e(Options(v), capture);
+  if (set_interval != 0) e.SetSampling(set_interval, SamplingAlgorithm::kRandom);
+  FlowRecord r = RecordA();
+  r.sampling_rate = record_rate;
+  e.SetTime(kNowMs);
+  e.OnFlow(r);
+  e.Flush(kNowMs);
+  AnnouncedSampling a;
+  const auto msgs = DecodeAll(capture);
+  if (msgs.empty() || msgs.back().options.empty()) return a;
+  const DecodedOptionsRecord& o = msgs.back().options[0];
+  auto get = [&o](uint16_t type) { return o.Find(type) ? o.Find(type)->AsUint() : 0; };
+  a.interval = get(field::kSamplingInterval);
+  a.algorithm = get(field::kSamplingAlgorithm);
+  a.selector = get(field::kSelectorAlgorithm);
+  a.size = get(field::kSamplingSize);
+  a.population = get(field::kSamplingPopulation);
+  return a;
+}
+
+// Every xflowd sampler picks packets at random: the rate the records carry (a switch's sFlow
+// samples) and the host probe's --sampling are announced as random 1-in-N, in v9 (field 35 = 2)
+// and in IPFIX (samplingAlgorithm 2; RFC 5477 random n-out-of-N with n = 1 and N = the rate).
+TEST(FlowExporterTest, RandomSamplingIsAnnouncedAsRandom) {
+  for (uint32_t set : {0u, 512u}) {  // rate from the records; rate set by SetSampling
+    const uint32_t rate = set == 0 ? 512 : set;
+    const AnnouncedSampling v9 = Announced(Version::kV9, 512, set);
+    EXPECT_EQ(v9.interval, rate);
+    EXPECT_EQ(v9.algorithm, 2u) << "v9, SetSampling " << set;
+    EXPECT_EQ(v9.selector, 0u);  // no RFC 5477 fields in v9
+    const AnnouncedSampling ix = Announced(Version::kIpfix, 512, set);
+    EXPECT_EQ(ix.interval, rate);
+    EXPECT_EQ(ix.algorithm, 2u) << "IPFIX, SetSampling " << set;
+    EXPECT_EQ(ix.selector, 3u);  // random n-out-of-N
+    EXPECT_EQ(ix.size, 1u);
+    EXPECT_EQ(ix.population, rate);
+  }
+}
+
+// Unsampled (every packet: a capture replayed whole, a probe without --sampling) is announced
+// as deterministic 1 in 1: nothing is left to chance.
+TEST(FlowExporterTest, UnsampledIsAnnouncedAsDeterministicOneInOne) {
+  for (uint32_t set : {0u, 1u}) {
+    const AnnouncedSampling v9 = Announced(Version::kV9, 1, set);
+    EXPECT_EQ(v9.interval, 1u);
+    EXPECT_EQ(v9.algorithm, 1u);
+    const AnnouncedSampling ix = Announced(Version::kIpfix, 1, set);
+    EXPECT_EQ(ix.interval, 1u);
+    EXPECT_EQ(ix.algorithm, 1u);
+    EXPECT_EQ(ix.selector, 1u);  // systematic count-based, 1 of 1
+    EXPECT_EQ(ix.size, 1u);
+    EXPECT_EQ(ix.population, 1u);
+  }
+}
+
+// Flows that differ only in MACs or the top MPLS entry (split by --flow-key-macs /
+// --flow-key-mpls) must be told apart by a collector: v9 and IPFIX carry the fields, and a
+// decoder gets every key field back.
+TEST(FlowExporterTest, KeyFieldsAreExportedAndRoundTrip) {
+  for (Version v : {Version::kV9, Version::kIpfix}) {
+    for (int combo = 1; combo < 4; ++combo) {
+      CaptureTransport capture;
+      ExporterOptions o = Options(v);
+      o.key_fields.macs = (combo & 1) != 0;
+      o.key_fields.mpls = (combo & 2) != 0;
+      FlowExporter e(o, capture);
+      e.SetTime(kNowMs);
+      std::vector<FlowRecord> sent;
+      for (FlowRecord r : {RecordA(), RecordB(), RecordC()}) {
+        for (uint8_t i = 0; i < 2; ++i) {  // two records with the same 5-tuple
+          if (o.key_fields.macs) {
+            SetIp(r.key.src_mac, {0x02, 0, 0, 0, 0, static_cast<uint8_t>(i + 1)});
+            SetIp(r.key.dst_mac, {0x33, 0x33, 0, 0, 0, 0xfb});
+          }
+          if (o.key_fields.mpls) r.key.mpls_top = ((1000u + i) << 12) | (5u << 9) | 0x100;
+          sent.push_back(r);
+          e.OnFlow(r);
+        }
+      }
+      e.Flush(kNowMs);
+      const auto msgs = DecodeAll(capture);
+      ASSERT_EQ(msgs.size(), 1u);
+      for (const DecodedTemplate& t : msgs[0].templates) {
+        if (t.options) continue;
+        auto has = [&t](uint16_t type) {
+          for (const FieldSpec& f : t.fields) {
+            if (f.type == type) return true;
+          }
+          return false;
+        };
+        EXPECT_EQ(has(field::kSrcMac), o.key_fields.macs) << "template " << t.id;
+        EXPECT_EQ(has(field::kDstMac), o.key_fields.macs) << "template " << t.id;
+        EXPECT_EQ(has(field::kMplsTopLabel), o.key_fields.mpls) << "template " << t.id;
+      }
+      ASSERT_EQ(msgs[0].flows.size(), sent.size());
+      for (size_t i = 0; i < sent.size(); ++i) {
+        FlowRecord want = Carried(sent[i], v);
+        std::memcpy(want.key.src_mac, sent[i].key.src_mac, 6);
+        std::memcpy(want.key.dst_mac, sent[i].key.dst_mac, 6);
+        want.key.mpls_top = sent[i].key.mpls_top;
+        EXPECT_TRUE(SameRecord(msgs[0].flows[i].record, want))
+            << "v" << static_cast<int>(v) << " combo " << combo << " record " << i;
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Byte-exact tests of whole NetFlow v5, v9 and IPFIX messages. The expected bytes are in
 // tests/testdata/netflow/*.hex, written by make_golden.py there (an implementation of the
 // specs independent of this encoder); compared hex to hex so a failure shows the field.
+#include <cstring>
 #include <vector>
 
 #include "exporter/capture_transport.h"
@@ -47,6 +48,44 @@ std::vector<uint8_t> OptionsOnly(Version v) {
   return capture.datagrams().empty() ? std::vector<uint8_t>() : capture.datagrams()[0];
 }
 
+// --flow-key-macs --flow-key-mpls, unsampled: records A and C with MACs and a top MPLS entry.
+std::vector<uint8_t> KeyFields(Version v) {
+  CaptureTransport capture;
+  ExporterOptions o = Options(v);
+  o.key_fields.macs = true;
+  o.key_fields.mpls = true;
+  FlowExporter e(o, capture);
+  e.SetTime(kNowMs);
+  FlowRecord a = RecordA();
+  SetIp(a.key.src_mac, {0x02, 0, 0, 0, 0, 0x01});
+  SetIp(a.key.dst_mac, {0x02, 0, 0, 0, 0, 0x02});
+  a.key.mpls_top = (1000u << 12) | (5u << 9) | 0x100;
+  a.sampling_rate = 1;
+  FlowRecord c = RecordC();
+  SetIp(c.key.src_mac, {0x02, 0, 0, 0, 0, 0x03});
+  SetIp(c.key.dst_mac, {0x33, 0x33, 0, 0, 0, 0x01});
+  c.key.mpls_top = 17u << 12;
+  c.sampling_rate = 1;
+  e.OnFlow(a);
+  e.OnFlow(c);
+  e.Flush(kNowMs);
+  EXPECT_EQ(capture.datagrams().size(), 1u);
+  if (capture.datagrams().empty()) return {};
+  // Through our decoder: the key fields come back.
+  NetflowDecoder d;
+  auto m = d.Decode(View(capture.datagrams()[0]));
+  EXPECT_TRUE(m.ok());
+  if (m.ok() && m->flows.size() == 2) {
+    EXPECT_EQ(m->flows[0].record.key.mpls_top, a.key.mpls_top);
+    EXPECT_EQ(m->flows[1].record.key.mpls_top, c.key.mpls_top);
+    EXPECT_EQ(std::memcmp(m->flows[0].record.key.src_mac, a.key.src_mac, 6), 0);
+    EXPECT_EQ(std::memcmp(m->flows[1].record.key.dst_mac, c.key.dst_mac, 6), 0);
+  } else {
+    ADD_FAILURE() << "expected 2 decoded flows";
+  }
+  return capture.datagrams()[0];
+}
+
 void ExpectDecodes(const std::vector<uint8_t>& m) {
   NetflowDecoder d;
   auto r = d.Decode(View(m));
@@ -75,6 +114,18 @@ TEST(NetflowEncoderGoldenTest, V9Options) {
 TEST(NetflowEncoderGoldenTest, IpfixTemplateAndData) {
   const auto m = TemplateAndData(Version::kIpfix);
   EXPECT_EQ(Dump(m), Dump(ReadGolden("ipfix_template_data.hex")));
+  ExpectDecodes(m);
+}
+
+TEST(NetflowEncoderGoldenTest, V9KeyFields) {
+  const auto m = KeyFields(Version::kV9);
+  EXPECT_EQ(Dump(m), Dump(ReadGolden("v9_key_fields.hex")));
+  ExpectDecodes(m);
+}
+
+TEST(NetflowEncoderGoldenTest, IpfixKeyFields) {
+  const auto m = KeyFields(Version::kIpfix);
+  EXPECT_EQ(Dump(m), Dump(ReadGolden("ipfix_key_fields.hex")));
   ExpectDecodes(m);
 }
 

@@ -69,7 +69,7 @@ Bytes Reencode(const PacketSample& s, const PsampleMeta& m, bool pad) {
   msg.in_ifindex = s.input_ifindex;
   msg.out_ifindex = s.output_ifindex;
   msg.sample_rate = s.sampling_rate;
-  msg.orig_size = s.frame_length;
+  msg.orig_size = s.frame_length - s.stripped;
   msg.group = m.group;
   msg.group_seq = m.group_seq;
   msg.has_out_tc = m.has_out_tc;
@@ -102,8 +102,8 @@ TEST(PsampleParserGoldenTest, IngressIpv4FromTcSample) {
   EXPECT_EQ(s.input_ifindex, 3u);
   EXPECT_EQ(s.output_ifindex, 0u);
   EXPECT_EQ(s.sampling_rate, 1024u);
-  EXPECT_EQ(s.frame_length, 1514u);
-  EXPECT_EQ(s.stripped, 0u);
+  EXPECT_EQ(s.frame_length, 1518u);  // ORIGSIZE 1514 + the FCS, as sFlow counts it
+  EXPECT_EQ(s.stripped, 4u);
   ASSERT_EQ(s.header.size(), 42u);
   EXPECT_EQ(s.header[12], 0x08);
   EXPECT_EQ(s.header[41], 0x00);
@@ -133,7 +133,7 @@ TEST(PsampleParserGoldenTest, EgressWithEveryMetadataAttribute) {
   EXPECT_EQ(s.input_ifindex, 3u);
   EXPECT_EQ(s.output_ifindex, 5u);
   EXPECT_EQ(s.sampling_rate, 4096u);
-  EXPECT_EQ(s.frame_length, 1514u);
+  EXPECT_EQ(s.frame_length, 1518u);
   EXPECT_EQ(s.header.size(), 62u);
   EXPECT_EQ(m.group, 2u);
   EXPECT_EQ(m.group_seq, 0xFFFFFFFEu);
@@ -174,7 +174,7 @@ TEST(PsampleParserGoldenTest, OddButValidAttributes) {
   ASSERT_EQ(ParseSampleMessage(View(msg), 0, &s, &m, &st), MessageResult::kSample);
   EXPECT_EQ(s.input_ifindex, 70000u);
   EXPECT_EQ(s.sampling_rate, 100u);
-  EXPECT_EQ(s.frame_length, 64u);
+  EXPECT_EQ(s.frame_length, 68u);
   EXPECT_EQ(s.header.size(), 14u);
   EXPECT_TRUE(m.has_tunnel);
   EXPECT_TRUE(m.rate_is_probability);

@@ -54,7 +54,8 @@ PacketSample SimpleSample(uint32_t in, uint32_t seq, const std::vector<uint8_t>&
   PacketSample s;
   s.input_ifindex = in;
   s.direction = Direction::kIngress;
-  s.frame_length = 1000;
+  s.frame_length = 1004;  // with the FCS, which the header leaves out
+  s.stripped = 4;
   s.sampling_rate = 512;
   s.has_source_sequence = true;
   s.source_sequence = seq;
@@ -101,7 +102,8 @@ TEST(PsampleSourceTest, FromFdReadsEmittedMessagesWithinBudget) {
   ASSERT_EQ(sink.got.size(), 11u);
   const Captured& c = sink.got[0];
   EXPECT_EQ(c.sample.input_ifindex, 3u);
-  EXPECT_EQ(c.sample.frame_length, 1000u);
+  EXPECT_EQ(c.sample.frame_length, 1004u);
+  EXPECT_EQ(c.sample.stripped, 4u);
   EXPECT_EQ(c.sample.sampling_rate, 512u);
   EXPECT_EQ(c.sample.timestamp, MonoTime::FromSeconds(100));
   EXPECT_EQ(c.header, frame);

@@ -25,6 +25,12 @@ C = dict(name="C: IPv6 TCP [2001:db8::1]:1234 -> [2001:db8::2]:80", v=6, src="20
          tos=0, pkts=5, bytes=600, first=INIT_MS + 3000, last=INIT_MS + 3500, flags=0x12,
          reason=2, rate=1000)
 
+# A and C with MACs and a top MPLS entry (label 1000, TC 5, S 1; C: label 17, TC 0, S 0).
+AK = dict(A, name="A with MACs and MPLS", smac="02:00:00:00:00:01", dmac="02:00:00:00:00:02",
+          label=1000, tc=5, s=1, rate=1)
+CK = dict(C, name="C with MACs and MPLS", smac="02:00:00:00:00:03", dmac="33:33:00:00:00:01",
+          label=17, tc=0, s=0, rate=1)
+
 
 class Out:
     def __init__(self):
@@ -82,13 +88,24 @@ V9_OPT = {
                                      (35, 1, "SAMPLING_ALGORITHM")]),
     261: ([(2, 4, "scope Interface")], [(82, 32, "IF_NAME")]),
 }
+# Sampling in IPFIX: samplingInterval and samplingAlgorithm (RFC 7012, deprecated there but what
+# collectors read), then the RFC 5477 selector: random 1-in-N is selectorAlgorithm 3 (random
+# n-out-of-N, IANA PSAMP registry) with samplingSize n = 1 and samplingPopulation N.
 IX_OPT = {
     260: ([(149, 4, "observationDomainId")],
           [(160, 8, "systemInitTimeMilliseconds"), (42, 8, "exportedFlowRecordTotalCount"),
            (166, 8, "notSentFlowTotalCount"), (34, 4, "samplingInterval"),
-           (35, 1, "samplingAlgorithm")]),
+           (35, 1, "samplingAlgorithm"), (304, 2, "selectorAlgorithm"), (309, 4, "samplingSize"),
+           (310, 4, "samplingPopulation")]),
     261: ([(10, 4, "ingressInterface")], [(82, 32, "interfaceName")]),
 }
+
+
+# Optional key fields, appended to every data template when the flow key has them (v9 types 56,
+# 80, 70 are the IPFIX IEs sourceMacAddress, destinationMacAddress, mplsTopLabelStackSection).
+V9_KEY = [(56, 6, "IN_SRC_MAC"), (80, 6, "IN_DST_MAC"), (70, 3, "MPLS_LABEL_1")]
+IX_KEY = [(56, 6, "sourceMacAddress"), (80, 6, "destinationMacAddress"),
+          (70, 3, "mplsTopLabelStackSection")]
 
 
 def field_value(r, t, n, ipfix):
@@ -99,14 +116,19 @@ def field_value(r, t, n, ipfix):
             60: r["v"], 4: r["proto"], 5: r["tos"], 6: r["flags"], 136: r["reason"]}
     if t in (8, 12, 27, 28):
         return ip(r["src"] if t in (8, 27) else r["dst"])
+    if t in (56, 80):
+        return bytes.fromhex(r["smac" if t == 56 else "dmac"].replace(":", ""))
+    if t == 70:  # label (20 bits), TC (3), S (1); no TTL
+        return ((r["label"] << 4) | (r["tc"] << 1) | r["s"]).to_bytes(3, "big")
     return vals[t].to_bytes(n, "big")
 
 
 class Message:
     """A v9 or IPFIX message: sets of records, padded to 4 bytes (IPFIX too: pmacct needs it)."""
 
-    def __init__(self, ipfix):
+    def __init__(self, ipfix, key_fields=False):
         self.ipfix = ipfix
+        self.key = (IX_KEY if ipfix else V9_KEY) if key_fields else []
         self.sets = []  # (set_id, title, [(bytes_list_of_(bytes, comment))])
         self.records = 0
         self.data_records = 0
@@ -142,7 +164,7 @@ class Message:
         self.add(3 if self.ipfix else 1, "options template %d" % tid, f, False, own_set=True)
 
     def flow(self, tid, r):
-        table = (IX_T if self.ipfix else V9_T)[tid]
+        table = (IX_T if self.ipfix else V9_T)[tid] + self.key
         f = [(field_value(r, t, n, self.ipfix), name) for t, n, name in table]
         self.add(tid, "data record " + r["name"], f, True)
 
@@ -196,11 +218,12 @@ class Message:
 def refresh(m, ipfix, sampling, algo, exported, interfaces):
     names = {256: "IPv4", 257: "IPv6", 258: "ICMPv4", 259: "ICMPv6"}
     for tid in (256, 257, 258, 259):
-        m.template(tid, (IX_T if ipfix else V9_T)[tid], names[tid])
+        m.template(tid, (IX_T if ipfix else V9_T)[tid] + m.key, names[tid])
     for tid, (scope, opts) in sorted((IX_OPT if ipfix else V9_OPT).items()):
         m.options_template(tid, scope, opts)
     if ipfix:
-        m.options_data(260, [DOMAIN, INIT_MS, exported, 0, sampling, algo])
+        selector = 3 if algo == 2 else 1  # random n-out-of-N : systematic count-based
+        m.options_data(260, [DOMAIN, INIT_MS, exported, 0, sampling, algo, selector, 1, sampling])
     else:
         m.options_data(260, [DOMAIN, exported, sampling, algo])
     for ifindex, name in interfaces:
@@ -249,13 +272,23 @@ def main():
     v5(os.path.join(d, "v5_datagram.hex"))
     for ipfix, prefix in ((False, "v9"), (True, "ipfix")):
         m = Message(ipfix)
-        refresh(m, ipfix, 1000, 1, 0, [])
+        # The records' rate (1 in 1000) with no SetSampling: announced as random, as every
+        # xflowd sampler is.
+        refresh(m, ipfix, 1000, 2, 0, [])
         m.flow(256, A)
         m.flow(258, B)
         m.flow(257, C)
         m.write(os.path.join(d, prefix + "_template_data.hex"),
                 ["%s: the first message of an exporter (domain %d): templates, options" %
                  (prefix, DOMAIN), "templates, options data, then records A, B, C."], 0)
+        m = Message(ipfix, key_fields=True)
+        refresh(m, ipfix, 1, 1, 0, [])
+        m.flow(256, AK)
+        m.flow(257, CK)
+        m.write(os.path.join(d, prefix + "_key_fields.hex"),
+                ["%s: the first message of an exporter whose flow key has the MACs and the top" %
+                 prefix, "MPLS entry (--flow-key-macs --flow-key-mpls), unsampled (deterministic",
+                 "1 in 1): templates with the key fields, then records A and C with them."], 0)
         m = Message(ipfix)
         refresh(m, ipfix, 1000, 2, 0, [(3, "eth0"), (5, "swp5")])
         m.write(os.path.join(d, prefix + "_options.hex"),

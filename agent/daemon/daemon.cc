@@ -180,6 +180,7 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
       // Counters are still worth polling.
       sflow::PollerConfig pc;
       pc.interval_s = options_.polling_interval_s;
+      pc.expanded = options_.expanded_samples;
       agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
       return st;
     }
@@ -196,10 +197,12 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   sc.sampling_rate = applied;
   sc.header_bytes = options_.header_bytes;
   sc.max_samples_per_s = options_.max_samples_per_s;
+  sc.expanded = options_.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   agent_->AddSampler(port.ifindex, hal::Direction::kIngress, sc, *receiver_, platform_.sampling);
   sflow::PollerConfig pc;
   pc.interval_s = options_.polling_interval_s;
+  pc.expanded = options_.expanded_samples;
   agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
               port.name.c_str(), port.ifindex, port.speed_bps, applied, pc.interval_s);
@@ -254,6 +257,7 @@ Result<StopReason> Daemon::Run() {
   ran_ = true;
   std::optional<hal::base::Duration> run_for;
   if (options_.duration_s) run_for = hal::base::seconds(*options_.duration_s);
+  if (platform_.start) platform_.start(started_);
   Result<StopReason> reason = loop_->Run(run_for);
   // Whatever happened, send what we have: samples made up to now, then the pending datagram.
   if (platform_.advance) platform_.advance(clock_.Now());

@@ -145,6 +145,10 @@ class SimSwitch final : public hal::PacketSource,
   hal::base::Status SetPortPresent(uint32_t ifindex, bool present);  // kAdded / kRemoved
   hal::base::Status SetPortOperUp(uint32_t ifindex, bool up);        // kChanged
 
+  // Test hook: the mean offered load of every port from the next slice on (a burst, a lull).
+  // INVALID_ARGUMENT outside [0, 1].
+  hal::base::Status SetLoad(double load);
+
   // Ground truth. An unknown ifindex gives all zeros.
   const PortTruth& port_truth(uint32_t ifindex) const;
   // Every flow that carried traffic, with its totals (order unspecified).

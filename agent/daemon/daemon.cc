@@ -277,9 +277,11 @@ std::string Daemon::Summary() const {
   const hal::PacketSourceStats src = platform_.packets->stats();
   const sflow::ReceiverStats& rs = receiver_->stats();
   uint64_t backoffs = 0;
+  uint64_t recoveries = 0;
   uint64_t seq_drops = 0;
   for (const auto& s : agent_->samplers()) {
     backoffs += s->stats().backoffs;
+    recoveries += s->stats().recoveries;
     seq_drops += s->stats().source_drops;
   }
   uint64_t send_errors = 0;
@@ -296,8 +298,9 @@ std::string Daemon::Summary() const {
       U(rs.datagrams), static_cast<double>(rs.datagrams) * per_s);
   s += Printf(
       "; %llu oversize samples dropped, %llu samples for unsampled ports, %llu "
-      "rate backoffs, %llu send errors.",
-      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(send_errors));
+      "rate backoffs, %llu rate recoveries, %llu send errors.",
+      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(recoveries),
+      U(send_errors));
   s += " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {
     const exporter::TransportStats& ts = transports_[i]->stats();

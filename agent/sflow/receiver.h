@@ -19,7 +19,8 @@ namespace wire = ::xflowd::exporter::sflow;
 
 struct ReceiverConfig {
   std::string name = "default";
-  // 200..9000, validated by the config layer; the Receiver clamps anything else into range.
+  // The command line allows 512..9000; the Receiver clamps anything outside 200..9000 into
+  // range (samples too big for a small datagram are trimmed or counted by their sampler).
   size_t max_datagram_bytes = wire::kDefaultMaxDatagramBytes;
 };
 

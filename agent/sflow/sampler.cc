@@ -169,7 +169,8 @@ void Sampler::Tick(hal::base::MonoTime /*now*/) {
     ++stats_.backoffs;
     // Keep the doubled rate even if the platform refuses it: the sampler sub-samples what
     // the hardware still sends.
-    rate_ = Program(wanted);
+    const uint32_t applied = Program(wanted);
+    rate_ = applied > 0 ? applied : wanted;
     return;
   }
   if (rate_ <= floor_rate_ || uint64_t{exported} * 4 > config_.max_samples_per_s) {
@@ -180,6 +181,8 @@ void Sampler::Tick(hal::base::MonoTime /*now*/) {
   calm_ticks_ = 0;
   const uint32_t wanted = rate_ / 2 > floor_rate_ ? rate_ / 2 : floor_rate_;
   const uint32_t applied = Program(wanted);
+  // Refused: the hardware still samples at rate_; try again after the next calm stretch.
+  if (applied == 0) return;
   if (applied >= rate_) {
     // The platform cannot go lower (it rounds to what it has): that is the floor now.
     floor_rate_ = rate_;
@@ -194,10 +197,8 @@ uint32_t Sampler::Program(uint32_t wanted) {
   hal::base::Result<uint32_t> applied =
       control_->SetSamplingRate(ifindex_, direction_, wanted, config_.header_bytes);
   if (applied.ok() && *applied > 0) return *applied;
-  // Samples still come at the hardware's rate and are reported at the rate they were taken
-  // at, so using `wanted` anyway stays truthful.
   ++stats_.control_errors;
-  return wanted;
+  return 0;
 }
 
 }  // namespace xflowd::agent::sflow

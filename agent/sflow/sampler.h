@@ -46,7 +46,7 @@ struct SamplerStats {
   uint64_t source_drops = 0;     // lost between source and agent (sequence gaps)
   uint64_t backoffs = 0;         // times the budget doubled the rate
   uint64_t header_errors = 0;    // headers the packet parser rejected (still exported)
-  uint64_t control_errors = 0;   // SamplingControl refused a new rate (the rate changed anyway)
+  uint64_t control_errors = 0;   // SamplingControl refused a new rate (backoff: sub-sample)
   uint64_t recoveries = 0;       // times a calm budget halved the rate back
   uint64_t headers_trimmed = 0;  // headers cut shorter to fit the receiver's datagrams
   uint64_t oversize_drops = 0;   // samples that fit no datagram: counted in drops, not sent
@@ -81,7 +81,8 @@ class Sampler {
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
   // Shortens hdr (records[0] of fs) so that fs fits an empty datagram, if it can.
   void TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr);
-  // Asks SamplingControl for `wanted` when the hardware samples; returns the rate to use.
+  // Asks SamplingControl for `wanted` when the hardware samples. Returns the rate applied
+  // (`wanted` when there is nothing to program), or 0 if the platform refused (counted).
   uint32_t Program(uint32_t wanted);
   uint32_t NextSkip(uint32_t n);
   // Counts one packet against a 1-in-n countdown; true when this one is sampled.

@@ -568,6 +568,31 @@ TEST_F(SamplerTest, RecoveryStopsWhereThePlatformCannotGoLower) {
   EXPECT_EQ(control.calls.size(), calls + 2) << "asked again and again for a rate it lacks";
 }
 
+// A platform that refuses the lower rate still samples at the higher one: the rate stays (the
+// datagrams keep saying it) and the step is tried again after the next calm stretch.
+TEST_F(SamplerTest, RefusedRecoveryKeepsTheRateAndRetries) {
+  FakeSamplingControl control;
+  SamplerConfig config;
+  config.sampling_rate = 64;
+  config.max_samples_per_s = 4;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  for (uint32_t i = 1; i <= 5; ++i) s.OnSample(Hw(64, i));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  control.fail = true;
+  for (int i = 0; i < 10; ++i) s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  EXPECT_EQ(s.stats().control_errors, 1u);
+  EXPECT_EQ(s.stats().recoveries, 0u);
+  control.fail = false;
+  for (int i = 0; i < 9; ++i) s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 64u);
+  EXPECT_EQ(s.stats().recoveries, 1u);
+  EXPECT_EQ(control.calls.back().rate, 64u);
+}
+
 TEST_F(SamplerTest, ExternalPoolComesOnlyFromTheInterfaceCounters) {
   SamplerConfig config;
   config.sampling_rate = 100;

@@ -223,6 +223,33 @@ TEST(SflowScenarioTest, AsicSampleLossShowsAsDropsInSamples) {
   EXPECT_EQ(rig.transport->flow_seq_gaps, 0u);  // the agent's own sequence never skips
 }
 
+// The same at 1-in-1: the ASIC numbers every sample, so its losses are drops and the pool
+// counts every packet, as at any other rate.
+TEST(SflowScenarioTest, AsicSampleLossAtOneInOneShowsAsDrops) {
+  sim::SimConfig config;
+  config.num_ports = 4;
+  config.port_speed_bps = 1'000'000'000ull;
+  config.load = 0.002;  // ~500 packets/s per port, every one sampled
+  config.sample_loss = 0.02;
+  config.seed = 9;
+  Rig rig(config, 1, 0);
+  rig.Run(xflowd::testing::ScenarioSeconds(60, 30));
+  ASSERT_EQ(rig.transport->ports.size(), 4u);
+  for (const auto& kv : rig.transport->ports) {
+    const auto& truth = rig.sim->port_truth(kv.first);
+    ASSERT_GT(truth.samples_lost, 10u) << "port " << kv.first;
+    EXPECT_LE(kv.second.last_drops, truth.samples_lost);
+    EXPECT_GE(kv.second.last_drops + 5, truth.samples_lost);
+    EXPECT_EQ(kv.second.samples, truth.samples_taken - truth.samples_lost);
+    const agent::sflow::Sampler* s = rig.agent->FindSampler(kv.first, hal::Direction::kIngress);
+    ASSERT_NE(s, nullptr);
+    // The pool is every packet up to the last delivered sample: a few short at most.
+    EXPECT_LE(s->sample_pool(), truth.in_packets);
+    EXPECT_GE(s->sample_pool() + 5, truth.in_packets);
+  }
+  EXPECT_EQ(rig.transport->flow_seq_gaps, 0u);
+}
+
 // Export budget both ways: a burst pushes every port's rate up (doubling per busy second);
 // once the load drops back, the rate steps back down to the configured one (halving after 10
 // calm seconds) and stays there. The datagrams give every rate on the way, the hardware is

@@ -1,7 +1,5 @@
 #include "agent/sflow/sampler.h"
 
-#include <variant>
-
 #include "agent/packet/packet_parser.h"
 
 namespace xflowd::agent::sflow {
@@ -134,7 +132,7 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
 
   // Only a datagram limit too small for a whole header pays for the size computation.
   if (hdr.header.size() + kFlowSampleOverheadMax > receiver_.sample_room()) {
-    TrimHeaderToFit(fs, std::get<wire::SampledHeader>(records[0]));
+    if (TrimHeaderToFit(fs, hdr)) records[0] = hdr;
   }
   if (!receiver_.Add(fs)) {
     // Lost here, not on the network: say so in drops and keep the sequence unbroken.
@@ -147,16 +145,17 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   ++in_this_tick_;
 }
 
-void Sampler::TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr) {
+bool Sampler::TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr) {
   const size_t size = wire::EncodedSize(fs);
   const size_t room = receiver_.sample_room();
-  if (size <= room) return;
+  if (size <= room) return false;
   // The header bytes are padded to 4 on the wire; the record carries the length kept.
   const size_t padded = (hdr.header.size() + 3) & ~size_t{3};
   const size_t excess = size - room;
-  if (excess > padded) return;  // even no header bytes would not fit: the receiver drops it
+  if (excess > padded) return false;  // not even an empty header fits: the receiver drops it
   hdr.header = hdr.header.Subview(0, (padded - excess) & ~size_t{3});
   ++stats_.headers_trimmed;
+  return true;
 }
 
 void Sampler::Tick(hal::base::MonoTime /*now*/) {

@@ -79,8 +79,9 @@ class Sampler {
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
-  // Shortens hdr (records[0] of fs) so that fs fits an empty datagram, if it can.
-  void TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr);
+  // Shortens hdr (a copy of fs's header record) so that fs fits an empty datagram, if that
+  // is needed and possible; true if it did.
+  bool TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr);
   // Asks SamplingControl for `wanted` when the hardware samples. Returns the rate applied
   // (`wanted` when there is nothing to program), or 0 if the platform refused (counted).
   uint32_t Program(uint32_t wanted);

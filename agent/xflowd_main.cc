@@ -20,6 +20,7 @@
 #include "hal/base/status.h"
 
 #ifdef XFLOWD_HAVE_SIM
+#include "agent/daemon/sim_platform.h"
 #include "sim/sim_switch.h"
 #endif
 #ifdef XFLOWD_HAVE_LINUX
@@ -317,11 +318,7 @@ int Run(const DaemonOptions& options, Logger& logger) {
     return kExitFailure;
   }
   xflowd::sim::SimSwitch& sw = **sim;
-  platform.packets = &sw;
-  platform.sampling = &sw;
-  platform.counters = &sw;
-  platform.ports = &sw;
-  platform.advance = [&sw](xflowd::hal::base::MonoTime now) { sw.AdvanceTo(now); };
+  platform = xflowd::agent::daemon::SimPlatform(sw);
   char description[160];
   std::snprintf(description, sizeof(description), "simulated switch (%u x %s at %g%% load%s)",
                 options.sim_ports,

@@ -408,6 +408,21 @@ void SimSwitch::AdvanceTo(MonoTime now) {
   }
 }
 
+Status SimSwitch::SetLoad(double load) {
+  if (!(load >= 0.0 && load <= 1.0))
+    return hal::base::InvalidArgumentError("sim: load must be in [0, 1]");
+  impl_->config.load = load;
+  config_.load = load;
+  return Status::Ok();
+}
+
+void SimSwitch::SkipTo(MonoTime now) {
+  Impl& im = *impl_;
+  if (im.next_slice_start + im.slice > now) return;
+  const int64_t slices = (now - im.next_slice_start).count() / im.slice.count();
+  im.next_slice_start += Duration(slices * im.slice.count());
+}
+
 MonoTime SimSwitch::generated_until() const { return impl_->next_slice_start; }
 
 int SimSwitch::fd() const { return impl_->event_fd; }

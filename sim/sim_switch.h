@@ -111,6 +111,10 @@ class SimSwitch final : public hal::PacketSource,
   // Generates the traffic between the previous call and `now` (monotonic, never backwards).
   // Samples the ASIC takes are queued for Drain with their own timestamps.
   void AdvanceTo(hal::base::MonoTime now);
+  // Lets the links idle up to `now`: no traffic is made for the slices that end by then (the
+  // time a daemon spends starting up), so that time does not come out later in one burst.
+  // Counters and ground truth agree (they saw no traffic either).
+  void SkipTo(hal::base::MonoTime now);
   // Traffic exists up to here (the end of the last whole slice made).
   hal::base::MonoTime generated_until() const;
 
@@ -143,6 +147,10 @@ class SimSwitch final : public hal::PacketSource,
   // its counters and sampler settings are kept and resume when it comes back.
   hal::base::Status SetPortPresent(uint32_t ifindex, bool present);  // kAdded / kRemoved
   hal::base::Status SetPortOperUp(uint32_t ifindex, bool up);        // kChanged
+
+  // Test hook: the mean offered load of every port from the next slice on (a burst, a lull).
+  // INVALID_ARGUMENT outside [0, 1].
+  hal::base::Status SetLoad(double load);
 
   // Ground truth. An unknown ifindex gives all zeros.
   const PortTruth& port_truth(uint32_t ifindex) const;

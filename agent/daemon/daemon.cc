@@ -182,6 +182,7 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
       // Counters are still worth polling.
       sflow::PollerConfig pc;
       pc.interval_s = options_.polling_interval_s;
+      pc.expanded = options_.expanded_samples;
       agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
       return st;
     }
@@ -198,10 +199,12 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   sc.sampling_rate = applied;
   sc.header_bytes = options_.header_bytes;
   sc.max_samples_per_s = options_.max_samples_per_s;
+  sc.expanded = options_.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   agent_->AddSampler(port.ifindex, hal::Direction::kIngress, sc, *receiver_, platform_.sampling);
   sflow::PollerConfig pc;
   pc.interval_s = options_.polling_interval_s;
+  pc.expanded = options_.expanded_samples;
   agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
               port.name.c_str(), port.ifindex, port.speed_bps, applied, pc.interval_s);
@@ -255,6 +258,7 @@ Result<StopReason> Daemon::Run() {
   ran_ = true;
   std::optional<hal::base::Duration> run_for;
   if (options_.duration_s) run_for = hal::base::seconds(*options_.duration_s);
+  if (platform_.start) platform_.start(started_);
   Result<StopReason> reason = loop_->Run(run_for);
   // Whatever happened, send what we have: samples made up to now, then the pending datagram.
   if (platform_.advance) platform_.advance(clock_.Now());
@@ -275,9 +279,11 @@ std::string Daemon::Summary() const {
   const hal::PacketSourceStats src = platform_.packets->stats();
   const sflow::ReceiverStats& rs = receiver_->stats();
   uint64_t backoffs = 0;
+  uint64_t recoveries = 0;
   uint64_t seq_drops = 0;
   for (const auto& s : agent_->samplers()) {
     backoffs += s->stats().backoffs;
+    recoveries += s->stats().recoveries;
     seq_drops += s->stats().source_drops;
   }
   uint64_t send_errors = 0;
@@ -298,8 +304,10 @@ std::string Daemon::Summary() const {
       U(rs.datagrams), static_cast<double>(rs.datagrams) * per_s);
   s += Printf(
       "; %llu oversize samples dropped, %llu samples for unsampled ports, %llu "
-      "rate backoffs, %llu send errors, %llu datagrams lost at collectors (ICMP errors).",
-      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(send_errors), U(lost));
+      "rate backoffs, %llu rate recoveries, %llu send errors, %llu datagrams lost at "
+      "collectors (ICMP errors).",
+      U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(recoveries),
+      U(send_errors), U(lost));
   s += " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {
     const exporter::Transport& t = *transports_[i];

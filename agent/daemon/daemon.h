@@ -41,6 +41,10 @@ struct Platform {
   // traffic up to then. Empty for real back-ends.
   std::function<void(hal::base::MonoTime now)> advance;
   hal::base::Duration advance_period = hal::base::milliseconds(10);
+  // Called once by Run() with the clock's time, just before the loop starts. A simulator
+  // lets its links idle up to then: otherwise the traffic of the start-up time (making and
+  // programming every port) would come out at the first advance, in one burst. May be empty.
+  std::function<void(hal::base::MonoTime now)> start;
   // For logs and the summary: "simulated switch, 48 x 10G at 20% load".
   std::string description;
   // Kernel filters that cannot count what they reject (AF_PACKET, NFLOG): true for the ports

@@ -79,6 +79,7 @@ enum class Opt {
   kMaxDatagram,
   kHeaderBytes,
   kMaxSamplesPerSecond,
+  kExpandedSamples,
   kDuration,
   kSimSampleLoss,
   kSimPow2,
@@ -132,6 +133,7 @@ constexpr OptSpec kOpts[] = {
     {"max-datagram", 0, true, false, Opt::kMaxDatagram},
     {"header-bytes", 0, true, false, Opt::kHeaderBytes},
     {"max-samples-per-second", 0, true, false, Opt::kMaxSamplesPerSecond},
+    {"expanded-samples", 0, false, false, Opt::kExpandedSamples},
     {"duration", 0, true, false, Opt::kDuration},
     {"sim-sample-loss", 0, true, true, Opt::kSimSampleLoss},
     {"sim-pow2", 0, false, true, Opt::kSimPow2},
@@ -318,8 +320,12 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       break;
     }
     case Opt::kMaxDatagram: {
-      Result<uint32_t> v = ParseU32(name, value, 200, 9000);
-      if (!v.ok()) return v.status();
+      Result<uint32_t> v = ParseU32(name, value, kDatagramBytesMin, kDatagramBytesMax);
+      if (!v.ok()) {
+        return InvalidArgumentError(v.status().message() +
+                                    " (a smaller datagram cannot hold every counter sample "
+                                    "or a NetFlow/IPFIX template set)");
+      }
       o->max_datagram_bytes = *v;
       break;
     }
@@ -335,6 +341,9 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->max_samples_per_s = *v;
       break;
     }
+    case Opt::kExpandedSamples:
+      o->expanded_samples = true;
+      break;
     case Opt::kDuration: {
       if (value == "0") {
         return InvalidArgumentError(name +
@@ -793,8 +802,11 @@ sFlow collectors and agent:
   --agent-address IP          agent address in every datagram
                               (default with --sim or --sample: 127.0.0.1)
   --sub-agent-id N            sub-agent id (default 0)
-  --max-datagram BYTES        largest datagram, 200..9000 (default 1400)
-                              (NetFlow/IPFIX messages too, at least 512)
+  --max-datagram BYTES        largest datagram, sFlow and NetFlow/IPFIX alike,
+                              512..9000 (default 1400)
+  --expanded-samples          always send expanded flow and counter samples
+                              (0:3, 0:4), as hsflowd does; otherwise only for
+                              an ifindex above 16777215
 
 Sampling and polling (every port, ingress):
   -s, --sampling N            sample 1 in N packets (default: by link speed,

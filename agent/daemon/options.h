@@ -20,6 +20,12 @@ inline constexpr char kVersion[] = XFLOWD_VERSION;
 inline constexpr char kVersion[] = "0.1.0";
 #endif
 
+// --max-datagram range. 512 holds the largest counter sample the agent sends (IPv6 agent,
+// expanded, generic + Ethernet + a 255-byte port name: 488 bytes) and every NetFlow/IPFIX
+// template set, so no size the option accepts loses samples.
+constexpr uint32_t kDatagramBytesMin = 512;
+constexpr uint32_t kDatagramBytesMax = 9000;
+
 constexpr uint16_t kDefaultSflowPort = 6343;
 constexpr uint16_t kDefaultNetflowPort = 2055;  // NetFlow v5/v9 (nfcapd -p 2055, pmacct)
 constexpr uint16_t kDefaultIpfixPort = 4739;    // IPFIX (RFC 7011), UDP and TCP
@@ -66,9 +72,10 @@ struct DaemonOptions {
   std::vector<hal::base::Endpoint> collectors;
   std::optional<hal::base::IpAddress> agent_address;  // unset: 127.0.0.1 with --sim
   uint32_t sub_agent_id = 0;
-  uint32_t max_datagram_bytes = 1400;  // 200..9000
+  uint32_t max_datagram_bytes = 1400;  // kDatagramBytesMin..kDatagramBytesMax
   uint32_t header_bytes = 128;         // 14..256
   uint32_t max_samples_per_s = 0;      // per sampler; 0 = no export budget
+  bool expanded_samples = false;       // always 0:3 / 0:4, not only for ifindex >= 2^24
 
   // Host probe (libpcap): at most one of sim, interface and read_file.
   std::string interface;    // -i: capture every packet (or 1 in --sampling) on this interface

@@ -89,13 +89,19 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
 
   wire::CounterSample cs;
   cs.expanded = config_.expanded || port_.ifindex >= kCompactIndexLimit;
-  cs.sequence = ++sequence_;
+  cs.sequence = sequence_ + 1;
   cs.source = wire::DataSource{0, port_.ifindex};
   cs.records = records;
   cs.record_count = record_count;
 
+  // A sample the receiver can never send does not use up a sequence number: collectors
+  // would take the gap for a lost datagram.
+  if (!receiver_.Add(cs)) {
+    ++stats_.oversize_drops;
+    return;
+  }
+  sequence_ = cs.sequence;
   ++stats_.samples;
-  receiver_.Add(cs);
 }
 
 }  // namespace xflowd::agent::sflow

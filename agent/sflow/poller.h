@@ -20,6 +20,8 @@ struct PollerConfig {
 struct PollerStats {
   uint64_t samples = 0;
   uint64_t read_errors = 0;  // CounterSource failed: no sample that interval
+  // Larger than the receiver's datagrams can carry: dropped, no sequence number used.
+  uint64_t oversize_drops = 0;
 };
 
 class Poller {

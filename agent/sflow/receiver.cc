@@ -26,31 +26,34 @@ Receiver::Receiver(const ReceiverConfig& config, const hal::base::IpAddress& age
       sample_room_(config_.max_datagram_bytes - wire::DatagramHeaderSize(agent_address)) {}
 
 template <typename Sample>
-void Receiver::AddSample(const Sample& sample, uint64_t* counter) {
+bool Receiver::AddSample(const Sample& sample, uint64_t* counter) {
   if (builder_.Add(sample)) {
     ++*counter;
-    return;
+    return true;
   }
   // Does not fit in what is left. A sample too big for any datagram is dropped on its own:
   // flushing first would only send the pending samples early for nothing.
   if (wire::EncodedSize(sample) > sample_room_) {
     ++stats_.oversize_drops;
-    return;
+    return false;
   }
   Flush();
   if (builder_.Add(sample)) {
     ++*counter;
-  } else {
-    ++stats_.oversize_drops;  // unreachable unless EncodedSize and Encode disagree
+    return true;
   }
+  ++stats_.oversize_drops;  // unreachable unless EncodedSize and Encode disagree
+  return false;
 }
 
-void Receiver::Add(const wire::FlowSample& sample) { AddSample(sample, &stats_.flow_samples); }
-void Receiver::Add(const wire::CounterSample& sample) {
-  AddSample(sample, &stats_.counter_samples);
+bool Receiver::Add(const wire::FlowSample& sample) {
+  return AddSample(sample, &stats_.flow_samples);
 }
-void Receiver::Add(const wire::DiscardSample& sample) {
-  AddSample(sample, &stats_.discard_samples);
+bool Receiver::Add(const wire::CounterSample& sample) {
+  return AddSample(sample, &stats_.counter_samples);
+}
+bool Receiver::Add(const wire::DiscardSample& sample) {
+  return AddSample(sample, &stats_.discard_samples);
 }
 
 void Receiver::Flush() {

@@ -19,7 +19,8 @@ namespace wire = ::xflowd::exporter::sflow;
 
 struct ReceiverConfig {
   std::string name = "default";
-  // 200..9000, validated by the config layer; the Receiver clamps anything else into range.
+  // The command line allows 512..9000; the Receiver clamps anything outside 200..9000 into
+  // range (samples too big for a small datagram are trimmed or counted by their sampler).
   size_t max_datagram_bytes = wire::kDefaultMaxDatagramBytes;
 };
 
@@ -40,20 +41,24 @@ class Receiver {
            uint32_t sub_agent_id, const hal::base::Clock& clock, hal::base::MonoTime boot,
            std::vector<exporter::Transport*> transports);
 
-  void Add(const wire::FlowSample& sample);
-  void Add(const wire::CounterSample& sample);
-  void Add(const wire::DiscardSample& sample);
+  // Each returns false if the sample can never fit (counted in oversize_drops): the caller
+  // keeps its sequence number and counts the loss itself.
+  bool Add(const wire::FlowSample& sample);
+  bool Add(const wire::CounterSample& sample);
+  bool Add(const wire::DiscardSample& sample);
   // Sends what is pending, if anything.
   void Flush();
 
   const ReceiverConfig& config() const { return config_; }
   const ReceiverStats& stats() const { return stats_; }
   uint32_t next_sequence() const { return sequence_ + 1; }
+  // Bytes an empty datagram holds for samples: the largest sample that can be sent.
+  size_t sample_room() const { return sample_room_; }
   const std::vector<exporter::Transport*>& transports() const { return transports_; }
 
  private:
   template <typename Sample>
-  void AddSample(const Sample& sample, uint64_t* counter);
+  bool AddSample(const Sample& sample, uint64_t* counter);
 
   static ReceiverConfig Clamped(const ReceiverConfig& config);
 

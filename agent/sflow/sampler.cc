@@ -9,6 +9,13 @@ constexpr uint32_t kCompactIndexLimit = 1u << 24;
 // A forward jump in the source's sequence larger than this is not a gap but a restart (or a
 // reordering backwards, which wraps to a huge value): resync without counting drops.
 constexpr uint32_t kMaxPlausibleGap = 1u << 24;
+// Bytes of a flow sample besides its header bytes, at most: tag and length, the expanded
+// fields, and the sampled header (with its padding), switch and timestamp records (116).
+constexpr size_t kFlowSampleOverheadMax = 128;
+// Export budget recovery: the rate halves back towards the configured one after this many
+// ticks in a row that each exported at most a quarter of the budget (so the halved rate still
+// stays near half of it: no flapping between two rates).
+constexpr uint32_t kCalmTicksBeforeRecovery = 10;
 
 }  // namespace
 
@@ -22,7 +29,8 @@ Sampler::Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig
       prng_(prng),
       clock_(clock),
       control_(control),
-      rate_(config.sampling_rate) {}
+      rate_(config.sampling_rate),
+      floor_rate_(config.sampling_rate) {}
 
 uint32_t Sampler::NextSkip(uint32_t n) {
   if (n <= 1) return 1;
@@ -40,7 +48,8 @@ bool Sampler::Take(uint32_t n) {
 void Sampler::OnSample(const hal::PacketSample& sample) {
   if (rate_ == 0) return;  // disabled
 
-  if (sample.sampling_rate <= 1) {
+  // A source that numbers its samples sampled them, even at 1-in-1: its gaps are drops.
+  if (sample.sampling_rate <= 1 && !sample.has_source_sequence) {
     hardware_input_ = false;
     if (!config_.external_pool) ++pool_;
     if (Take(rate_)) Export(sample, rate_);
@@ -124,7 +133,7 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   fs.expanded = config_.expanded || ifindex_ >= kCompactIndexLimit ||
                 sample.input_ifindex >= kCompactIndexLimit ||
                 sample.output_ifindex >= kCompactIndexLimit;
-  fs.sequence = ++sequence_;
+  fs.sequence = sequence_ + 1;
   fs.source = wire::DataSource{0, ifindex_};
   fs.sampling_rate = reported_rate;
   fs.sample_pool = pool_;
@@ -134,30 +143,74 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   fs.records = records;
   fs.record_count = record_count;
 
+  // Only a datagram limit too small for a whole header pays for the size computation.
+  if (hdr.header.size() + kFlowSampleOverheadMax > receiver_.sample_room()) {
+    if (TrimHeaderToFit(fs, hdr)) records[0] = hdr;
+  }
+  if (!receiver_.Add(fs)) {
+    // Lost here, not on the network: say so in drops and keep the sequence unbroken.
+    ++drops_;
+    ++stats_.oversize_drops;
+    return;
+  }
+  sequence_ = fs.sequence;
   ++stats_.samples;
   ++in_this_tick_;
-  receiver_.Add(fs);
+}
+
+bool Sampler::TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr) {
+  const size_t size = wire::EncodedSize(fs);
+  const size_t room = receiver_.sample_room();
+  if (size <= room) return false;
+  // The header bytes are padded to 4 on the wire; the record carries the length kept.
+  const size_t padded = (hdr.header.size() + 3) & ~size_t{3};
+  const size_t excess = size - room;
+  if (excess > padded) return false;  // not even an empty header fits: the receiver drops it
+  hdr.header = hdr.header.Subview(0, (padded - excess) & ~size_t{3});
+  ++stats_.headers_trimmed;
+  return true;
 }
 
 void Sampler::Tick(hal::base::MonoTime /*now*/) {
   const uint32_t exported = in_this_tick_;
   in_this_tick_ = 0;
-  if (rate_ == 0 || config_.max_samples_per_s == 0 || exported <= config_.max_samples_per_s) {
+  if (rate_ == 0 || config_.max_samples_per_s == 0) return;
+  if (exported > config_.max_samples_per_s) {
+    calm_ticks_ = 0;
+    const uint32_t wanted = rate_ >= 0x80000000u ? 0xFFFFFFFFu : rate_ * 2;
+    ++stats_.backoffs;
+    // Keep the doubled rate even if the platform refuses it: the sampler sub-samples what
+    // the hardware still sends.
+    const uint32_t applied = Program(wanted);
+    rate_ = applied > 0 ? applied : wanted;
     return;
   }
-  const uint32_t wanted = rate_ >= 0x80000000u ? 0xFFFFFFFFu : rate_ * 2;
-  ++stats_.backoffs;
-  rate_ = wanted;
-  if (control_ != nullptr && hardware_input_) {
-    hal::base::Result<uint32_t> applied =
-        control_->SetSamplingRate(ifindex_, direction_, wanted, config_.header_bytes);
-    if (applied.ok() && *applied > 0) {
-      rate_ = *applied;
-    } else {
-      // Keep the doubled rate: the sampler sub-samples what the hardware still sends.
-      ++stats_.control_errors;
-    }
+  if (rate_ <= floor_rate_ || uint64_t{exported} * 4 > config_.max_samples_per_s) {
+    calm_ticks_ = 0;
+    return;
   }
+  if (++calm_ticks_ < kCalmTicksBeforeRecovery) return;
+  calm_ticks_ = 0;
+  const uint32_t wanted = rate_ / 2 > floor_rate_ ? rate_ / 2 : floor_rate_;
+  const uint32_t applied = Program(wanted);
+  // Refused: the hardware still samples at rate_; try again after the next calm stretch.
+  if (applied == 0) return;
+  if (applied >= rate_) {
+    // The platform cannot go lower (it rounds to what it has): that is the floor now.
+    floor_rate_ = rate_;
+    return;
+  }
+  ++stats_.recoveries;
+  rate_ = applied;
+}
+
+uint32_t Sampler::Program(uint32_t wanted) {
+  if (control_ == nullptr || !hardware_input_) return wanted;
+  hal::base::Result<uint32_t> applied =
+      control_->SetSamplingRate(ifindex_, direction_, wanted, config_.header_bytes);
+  if (applied.ok() && *applied > 0) return *applied;
+  ++stats_.control_errors;
+  return 0;
 }
 
 }  // namespace xflowd::agent::sflow

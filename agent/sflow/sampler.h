@@ -8,9 +8,16 @@
 // sub-samples by k = N / R (integer; skips in [1, 2k-1]) and reports k x R, the rate those
 // samples were really taken at (== N when N is a multiple of R, the usual case).
 //
+// A sample with a source sequence number is a hardware sample at any rate, 1-in-1 included.
+//
 // Export budget: at most max_samples_per_s samples in a tick interval; over it, the rate
 // doubles (datagrams say so in sampling_rate) and SamplingControl is asked for the new rate
-// when the hardware samples.
+// when the hardware samples. After 10 ticks in a row at no more than a quarter of the budget,
+// the rate halves back, never below the configured rate (the same way: datagrams and
+// SamplingControl). The quarter leaves the halved rate at about half the budget.
+//
+// A flow sample larger than the receiver's datagrams has its header bytes trimmed to fit;
+// one that cannot fit at all counts in drops and does not use up a sequence number.
 #pragma once
 
 #include <cstdint>
@@ -35,11 +42,14 @@ struct SamplerConfig {
 };
 
 struct SamplerStats {
-  uint64_t samples = 0;         // flow samples exported
-  uint64_t source_drops = 0;    // lost between source and agent (sequence gaps)
-  uint64_t backoffs = 0;        // times the budget doubled the rate
-  uint64_t header_errors = 0;   // headers the packet parser rejected (still exported)
-  uint64_t control_errors = 0;  // SamplingControl refused a backoff rate (rate_ doubled anyway)
+  uint64_t samples = 0;          // flow samples exported
+  uint64_t source_drops = 0;     // lost between source and agent (sequence gaps)
+  uint64_t backoffs = 0;         // times the budget doubled the rate
+  uint64_t header_errors = 0;    // headers the packet parser rejected (still exported)
+  uint64_t control_errors = 0;   // SamplingControl refused a new rate (backoff: sub-sample)
+  uint64_t recoveries = 0;       // times a calm budget halved the rate back
+  uint64_t headers_trimmed = 0;  // headers cut shorter to fit the receiver's datagrams
+  uint64_t oversize_drops = 0;   // samples that fit no datagram: counted in drops, not sent
 };
 
 class Sampler {
@@ -54,7 +64,7 @@ class Sampler {
   // Control plane, with external_pool: `packets` more packets could have been sampled (the
   // interface counter delta since the last call). The pool wraps at 2^32 as the spec allows.
   void AddToSamplePool(uint64_t packets) { pool_ += static_cast<uint32_t>(packets); }
-  // Once a second: applies the export budget.
+  // Once a second: applies the export budget (backoff and recovery).
   void Tick(hal::base::MonoTime now);
 
   uint32_t ifindex() const { return ifindex_; }
@@ -69,6 +79,12 @@ class Sampler {
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
+  // Shortens hdr (a copy of fs's header record) so that fs fits an empty datagram, if that
+  // is needed and possible; true if it did.
+  bool TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr);
+  // Asks SamplingControl for `wanted` when the hardware samples. Returns the rate applied
+  // (`wanted` when there is nothing to program), or 0 if the platform refused (counted).
+  uint32_t Program(uint32_t wanted);
   uint32_t NextSkip(uint32_t n);
   // Counts one packet against a 1-in-n countdown; true when this one is sampled.
   bool Take(uint32_t n);
@@ -82,6 +98,8 @@ class Sampler {
   hal::SamplingControl* control_;
 
   uint32_t rate_;              // N: the configured rate, doubled by each backoff
+  uint32_t floor_rate_;        // recovery stops here: the configured (or lowest possible) rate
+  uint32_t calm_ticks_ = 0;    // ticks in a row at <= a quarter of the budget
   uint32_t skip_ = 0;          // packets (or hw samples) to let pass before the next
   uint32_t pool_ = 0;          // sFlow sample_pool (wraps, as the spec allows)
   uint32_t drops_ = 0;         // sFlow drops

@@ -260,6 +260,35 @@ TEST(SimSwitchTest, TrafficComesInWholeSlices) {
   EXPECT_EQ(sw->generated_until(), kStart + milliseconds(20));
 }
 
+TEST(SimSwitchTest, SkipToIdlesTheLinksOnTheSliceGrid) {
+  auto sw = Make(SmallConfig());
+  sw->SkipTo(kStart + milliseconds(3005));
+  EXPECT_EQ(sw->generated_until(), kStart + milliseconds(3000));
+  EXPECT_EQ(sw->port_truth(1).in_packets, 0u);
+  sw->AdvanceTo(kStart + milliseconds(3010));  // one slice of traffic, not three seconds
+  EXPECT_EQ(sw->generated_until(), kStart + milliseconds(3010));
+  const uint64_t one_slice = sw->port_truth(1).in_packets;
+  EXPECT_GT(one_slice, 0u);
+  auto fresh = Make(SmallConfig());
+  fresh->AdvanceTo(kStart + milliseconds(3010));
+  EXPECT_GT(fresh->port_truth(1).in_packets, 100 * one_slice);
+  sw->SkipTo(kStart);  // never backwards
+  EXPECT_EQ(sw->generated_until(), kStart + milliseconds(3010));
+}
+
+TEST(SimSwitchTest, SetLoadChangesTheNextSlices) {
+  auto sw = Make(SmallConfig());
+  sw->AdvanceTo(kStart + seconds(1));
+  const uint64_t before = sw->port_truth(1).in_bytes;
+  ASSERT_TRUE(sw->SetLoad(sw->config().load / 4).ok());
+  sw->AdvanceTo(kStart + seconds(2));
+  const uint64_t after = sw->port_truth(1).in_bytes - before;
+  EXPECT_LT(after, before / 2);
+  EXPECT_GT(after, before / 8);
+  EXPECT_EQ(sw->SetLoad(1.5).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(sw->SetLoad(-0.1).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(SimSwitchTest, CountersEqualGroundTruth) {
   auto sw = Make(SmallConfig());
   SampleAll(*sw, 1000);

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/daemon/sim_platform.h"
 #include "exporter/capture_transport.h"
+#include "exporter/sflow/sflow_decoder.h"
 #include "sim/sim_switch.h"
 
 namespace xflowd::agent::daemon {
@@ -24,7 +26,9 @@ using hal::base::Endpoint;
 using hal::base::IpAddress;
 using hal::base::Logger;
 using hal::base::LogLevel;
+using hal::base::ManualClock;
 using hal::base::milliseconds;
+using hal::base::MonoTime;
 using hal::base::Result;
 using hal::base::Status;
 
@@ -442,6 +446,116 @@ TEST_F(DaemonTest, SimSwitchEndToEndScenarioTest) {
     ASSERT_TRUE(hal::base::ByteView(dg.data(), dg.size()).U32At(16, &seq));
     EXPECT_EQ(seq, expected_seq++);
     EXPECT_LE(dg.size(), options_.max_datagram_bytes);
+  }
+  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+}
+
+// --expanded-samples: every flow sample is 0:3 and every counter sample 0:4, although no
+// ifindex needs it; without it they are the compact 0:1 and 0:2.
+TEST_F(DaemonTest, ExpandedSamplesOptionSendsOnlyExpandedSamples) {
+  for (bool expanded : {false, true}) {
+    options_.expanded_samples = expanded;
+    captures_.clear();
+    int advances = 0;
+    Daemon* daemon = nullptr;
+    platform_.advance_period = milliseconds(1);
+    platform_.advance = [&](hal::base::MonoTime) {
+      if (++advances == 1) fake_.Inject(1, 10);
+      if (advances == 20) daemon->Stop();
+    };
+    auto d = Make();
+    ASSERT_TRUE(d);
+    daemon = d.get();
+    ASSERT_TRUE(d->Run().ok());
+    ASSERT_FALSE(captures_.empty());
+    int flows = 0, counters = 0;
+    for (const auto& dg : captures_[0]->datagrams()) {
+      auto decoded = exporter::sflow::DecodeDatagram(hal::base::ByteView(dg.data(), dg.size()));
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      for (const auto& sample : decoded->samples) {
+        if (const auto* f = std::get_if<exporter::sflow::DecodedFlowSample>(&sample)) {
+          ++flows;
+          EXPECT_EQ(f->expanded, expanded);
+          EXPECT_EQ(f->source.index, 1u);
+        } else if (const auto* c = std::get_if<exporter::sflow::DecodedCounterSample>(&sample)) {
+          ++counters;
+          EXPECT_EQ(c->expanded, expanded);
+        }
+      }
+    }
+    EXPECT_EQ(flows, 10);
+    EXPECT_GT(counters, 0);
+  }
+}
+
+// Counts what leaves per 100 ms of the daemon's (manual) clock.
+class TimedTransport final : public exporter::Transport {
+ public:
+  TimedTransport(const ManualClock& clock, MonoTime from) : clock_(clock), from_(from) {}
+  bool Send(hal::base::ByteView d) override {
+    ++stats_.datagrams_sent;
+    stats_.bytes_sent += d.size();
+    ++per_100ms[(clock_.Now() - from_).count() / 100'000'000];
+    return true;
+  }
+  const exporter::TransportStats& stats() const override { return stats_; }
+  std::string Describe() const override { return "timed"; }
+  std::map<int64_t, uint64_t> per_100ms;
+
+ private:
+  const ManualClock& clock_;
+  MonoTime from_;
+  exporter::TransportStats stats_;
+};
+
+// `xflowd --sim` on a slow start: three seconds pass between making the switch and running
+// the loop (building and programming many ports). That time must not come out as one burst
+// of samples at the first advance: no 100 ms of the run sends more than twice the steady
+// rate. Simulated time moves 10 ms per advance, whatever the real timers do.
+TEST_F(DaemonTest, SimStartupSendsNoBurstScenarioTest) {
+  ManualClock clock(MonoTime::FromSeconds(1000));
+  sim::SimConfig sc;
+  sc.num_ports = 64;  // 10G at 20% load, 1-in-10000 by speed: ~3,200 samples/s in all
+  sc.seed = 3;
+  sc.header_bytes = options_.header_bytes;
+  auto sw = sim::SimSwitch::Create(sc, clock.Now());
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  clock.Advance(hal::base::seconds(3));
+  const MonoTime run_start = clock.Now();
+
+  options_.collectors.resize(1);
+  options_.polling_interval_s = 20;
+  TimedTransport* timed = nullptr;
+  settings_.make_transport = [&](const Endpoint&) -> Result<std::unique_ptr<exporter::Transport>> {
+    auto t = std::make_unique<TimedTransport>(clock, run_start);
+    timed = t.get();
+    return std::unique_ptr<exporter::Transport>(std::move(t));
+  };
+  settings_.loop.tick_period = milliseconds(10);  // about one tick per 100 simulated ms
+  Platform platform = SimPlatform(**sw);
+  platform.advance_period = milliseconds(1);
+  int advances = 0;
+  Daemon* daemon = nullptr;
+  platform.advance = [&](MonoTime) {
+    clock.Advance(milliseconds(10));
+    (*sw)->AdvanceTo(clock.Now());
+    if (++advances == 500) daemon->Stop();  // 5 simulated seconds
+  };
+  auto d = Daemon::Create(options_, platform, clock, logger_, settings_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  daemon = d->get();
+  ASSERT_TRUE((*d)->Run().ok());
+  ASSERT_NE(timed, nullptr);
+
+  EXPECT_EQ((*sw)->stats().source_drops, 0u);
+  // Steady: what seconds 1 to 5 sent, per 100 ms.
+  uint64_t steady = 0;
+  for (int64_t i = 10; i < 50; ++i) steady += timed->per_100ms[i];
+  const double mean = static_cast<double>(steady) / 40;
+  ASSERT_GT(mean, 20.0);
+  for (const auto& [interval, n] : timed->per_100ms) {
+    if (interval >= 50) continue;  // the final flush
+    EXPECT_LE(static_cast<double>(n), 2 * mean) << "interval " << interval << " of 100 ms";
   }
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
 }

@@ -175,10 +175,10 @@ TEST(OptionsTest, NumbersOutOfRange) {
                   "--ports: expected a whole number from 1 to 4096, got '0'");
   EXPECT_CONTAINS(Error({"--sim", "--ports", "-3", "--collector", "127.0.0.1"}), "got '-3'");
   EXPECT_CONTAINS(Error({"--sim", "--ports", "12x", "--collector", "127.0.0.1"}), "'12x'");
-  EXPECT_CONTAINS(Error({"--sim", "--max-datagram", "199", "--collector", "127.0.0.1"}),
-                  "200 to 9000");
+  EXPECT_CONTAINS(Error({"--sim", "--max-datagram", "511", "--collector", "127.0.0.1"}),
+                  "512 to 9000");
   EXPECT_CONTAINS(Error({"--sim", "--max-datagram", "9001", "--collector", "127.0.0.1"}),
-                  "200 to 9000");
+                  "512 to 9000");
   EXPECT_CONTAINS(Error({"--sim", "--sampling", "0", "--collector", "127.0.0.1"}), "--sampling");
   EXPECT_CONTAINS(Error({"--sim", "--sampling", "4294967296", "--collector", "127.0.0.1"}),
                   "--sampling");
@@ -367,6 +367,31 @@ TEST(OptionsTest, FlowOptionErrorsSayWhatToDo) {
   Parsed p = Parse({"--sim", "-n", "127.0.0.1"});
   EXPECT_TRUE(p.status.ok()) << p.status.ToString();
   EXPECT_EQ(CheckSupported(p.options, false, true).code(), StatusCode::kUnimplemented);
+}
+
+// Sizes that cannot carry every sample are usage errors (exit 2) on the command line, not a
+// runtime failure (NetFlow) or silently lost samples (sFlow); the range is the one --help gives.
+TEST(OptionsTest, MaxDatagramBelowWhatSamplesNeedIsAUsageError) {
+  for (const char* size : {"200", "300", "511"}) {
+    const std::string e = Error({"--sim", "--max-datagram", size, "--collector", "127.0.0.1"});
+    EXPECT_CONTAINS(e, "--max-datagram: expected a whole number from 512 to 9000");
+    EXPECT_CONTAINS(e, "counter sample");
+    EXPECT_CONTAINS(Error({"--sim", "--max-datagram", size, "-n", "127.0.0.1"}), "512 to 9000");
+  }
+  EXPECT_CONTAINS(HelpText("xflowd"), "512..9000 (default 1400)");
+  Parsed p = Parse({"--sim", "--max-datagram", "512", "-n", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(p.options.max_datagram_bytes, kDatagramBytesMin);
+}
+
+TEST(OptionsTest, ExpandedSamples) {
+  EXPECT_FALSE(Parse({"--sim", "--collector", "127.0.0.1"}).options.expanded_samples);
+  Parsed p = Parse({"--sim", "--expanded-samples", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_TRUE(p.options.expanded_samples);
+  EXPECT_CONTAINS(HelpText("xflowd"), "--expanded-samples");
+  EXPECT_CONTAINS(Error({"--sim", "--expanded-samples=1", "--collector", "127.0.0.1"}),
+                  "--expanded-samples");
 }
 
 TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {

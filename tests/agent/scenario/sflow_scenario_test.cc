@@ -34,6 +34,7 @@ struct PortEstimate {
   double variance = 0;      // sum of (rate x frame_length)^2
   uint32_t last_drops = 0;  // sFlow drops of the latest sample
   uint32_t last_seq = 0;
+  std::vector<uint32_t> rates;  // each sampling rate the datagrams gave, in order
 };
 
 // Decodes each datagram on arrival and checks it against the simulator.
@@ -80,6 +81,7 @@ class CheckingTransport final : public exporter::Transport {
     if (p.samples > 0 && f.sequence != p.last_seq + 1) ++flow_seq_gaps;
     p.last_seq = f.sequence;
     p.last_drops = f.drops;
+    if (p.rates.empty() || p.rates.back() != f.sampling_rate) p.rates.push_back(f.sampling_rate);
     ++p.samples;
     for (const auto& r : f.records) {
       if (auto* h = std::get_if<wire::DecodedSampledHeader>(&r)) {
@@ -128,7 +130,7 @@ struct Rig {
   std::unique_ptr<CheckingTransport> transport;
   std::unique_ptr<agent::sflow::Agent> agent;
 
-  Rig(const sim::SimConfig& config, uint32_t rate, uint32_t polling_s) {
+  Rig(const sim::SimConfig& config, uint32_t rate, uint32_t polling_s, uint32_t budget = 0) {
     sim = std::move(sim::SimSwitch::Create(config, clock.Now()).value());
     transport = std::make_unique<CheckingTransport>(*sim, clock);
     agent = std::make_unique<agent::sflow::Agent>(
@@ -141,6 +143,7 @@ struct Rig {
       auto applied = sim->SetSamplingRate(port.ifindex, hal::Direction::kIngress, rate, 128);
       agent::sflow::SamplerConfig sc;
       sc.sampling_rate = applied.value();
+      sc.max_samples_per_s = budget;
       agent->AddSampler(port.ifindex, hal::Direction::kIngress, sc, rx, sim.get());
       agent::sflow::PollerConfig pc;
       pc.interval_s = polling_s;
@@ -221,6 +224,91 @@ TEST(SflowScenarioTest, AsicSampleLossShowsAsDropsInSamples) {
     EXPECT_EQ(kv.second.samples, truth.samples_taken - truth.samples_lost);
   }
   EXPECT_EQ(rig.transport->flow_seq_gaps, 0u);  // the agent's own sequence never skips
+}
+
+// The same at 1-in-1: the ASIC numbers every sample, so its losses are drops and the pool
+// counts every packet, as at any other rate.
+TEST(SflowScenarioTest, AsicSampleLossAtOneInOneShowsAsDrops) {
+  sim::SimConfig config;
+  config.num_ports = 4;
+  config.port_speed_bps = 1'000'000'000ull;
+  config.load = 0.002;  // ~500 packets/s per port, every one sampled
+  config.sample_loss = 0.02;
+  config.seed = 9;
+  Rig rig(config, 1, 0);
+  rig.Run(xflowd::testing::ScenarioSeconds(60, 30));
+  ASSERT_EQ(rig.transport->ports.size(), 4u);
+  for (const auto& kv : rig.transport->ports) {
+    const auto& truth = rig.sim->port_truth(kv.first);
+    ASSERT_GT(truth.samples_lost, 10u) << "port " << kv.first;
+    EXPECT_LE(kv.second.last_drops, truth.samples_lost);
+    EXPECT_GE(kv.second.last_drops + 5, truth.samples_lost);
+    EXPECT_EQ(kv.second.samples, truth.samples_taken - truth.samples_lost);
+    const agent::sflow::Sampler* s = rig.agent->FindSampler(kv.first, hal::Direction::kIngress);
+    ASSERT_NE(s, nullptr);
+    // The pool is every packet up to the last delivered sample: a few short at most.
+    EXPECT_LE(s->sample_pool(), truth.in_packets);
+    EXPECT_GE(s->sample_pool() + 5, truth.in_packets);
+  }
+  EXPECT_EQ(rig.transport->flow_seq_gaps, 0u);
+}
+
+// Export budget both ways: a burst pushes every port's rate up (doubling per busy second);
+// once the load drops back, the rate steps back down to the configured one (halving after 10
+// calm seconds) and stays there. The datagrams give every rate on the way, the hardware is
+// reprogrammed each time, and the scaled estimates stay true across the changes.
+TEST(SflowScenarioTest, ExportBudgetBacksOffInABurstAndRecoversAfterIt) {
+  sim::SimConfig config;
+  config.num_ports = 8;
+  config.port_speed_bps = 1'000'000'000ull;
+  config.load = 0.02;     // ~5 samples/s per port at 1-in-1000
+  config.burstiness = 0;  // the burst is ours
+  config.seed = 21;
+  Rig rig(config, 1000, 0, 20);  // at most 20 samples/s per port
+  rig.Run(5);
+  for (const auto& s : rig.agent->samplers()) EXPECT_EQ(s->sampling_rate(), 1000u);
+  ASSERT_TRUE(rig.sim->SetLoad(0.5).ok());  // ~125 samples/s at 1-in-1000
+  rig.Run(30);
+  for (const auto& s : rig.agent->samplers()) {
+    EXPECT_GE(s->sampling_rate(), 8000u) << "port " << s->ifindex();
+    EXPECT_EQ(s->stats().recoveries, 0u);
+  }
+  ASSERT_TRUE(rig.sim->SetLoad(0.02).ok());
+  rig.Run(150);
+
+  int ports = 0;
+  for (const auto& s : rig.agent->samplers()) {
+    ++ports;
+    EXPECT_EQ(s->sampling_rate(), 1000u) << "port " << s->ifindex();
+    EXPECT_GE(s->stats().backoffs, 3u);
+    EXPECT_EQ(s->stats().recoveries, s->stats().backoffs);
+    EXPECT_EQ(s->stats().control_errors, 0u);
+  }
+  EXPECT_EQ(ports, 8);
+  ASSERT_EQ(rig.transport->ports.size(), 8u);
+  for (const auto& kv : rig.transport->ports) {
+    const PortEstimate& p = kv.second;
+    // 1000, doubling up to the peak, then halving back to 1000: each step in the datagrams.
+    ASSERT_GE(p.rates.size(), 7u) << "port " << kv.first;
+    EXPECT_EQ(p.rates.front(), 1000u);
+    EXPECT_EQ(p.rates.back(), 1000u);
+    size_t peak = 0;
+    for (size_t i = 1; i < p.rates.size(); ++i) {
+      if (p.rates[i] > p.rates[peak]) peak = i;
+    }
+    EXPECT_GE(p.rates[peak], 8000u);
+    for (size_t i = 1; i < p.rates.size(); ++i) {
+      const uint32_t want = i <= peak ? p.rates[i - 1] * 2 : p.rates[i - 1] / 2;
+      EXPECT_EQ(p.rates[i], want) << "port " << kv.first << " step " << i;
+    }
+    EXPECT_EQ(p.last_drops, 0u);
+    // The estimate follows the rate each sample carries, so it stays within sampling error.
+    const double truth = static_cast<double>(rig.sim->port_truth(kv.first).in_bytes);
+    const double z = (p.scaled_bytes - truth) / std::sqrt(p.variance);
+    EXPECT_LE(std::fabs(z), 3.29) << "port " << kv.first;
+  }
+  EXPECT_EQ(rig.transport->flow_seq_gaps, 0u);
+  EXPECT_EQ(rig.transport->datagram_gaps, 0u);
 }
 
 }  // namespace

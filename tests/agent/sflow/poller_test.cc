@@ -278,6 +278,53 @@ TEST_F(PollerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
   EXPECT_EQ(samples[1].source.index, 2u);
 }
 
+// The largest counter sample the poller makes (IPv6 agent, expanded, Ethernet counters, a
+// 255-byte port name) fits the smallest datagram the command line accepts (512 bytes).
+TEST_F(PollerTest, LargestCounterSampleFitsTheSmallestDatagramOption) {
+  ReceiverConfig rc;
+  rc.max_datagram_bytes = 512;
+  Receiver rx(rc, *IpAddress::Parse("2001:db8::1"), 0, clock_, MonoTime(), {&t_});
+  PortCounters c;
+  c.has_ethernet = true;
+  counters_.counters[1u << 24] = c;
+  hal::PortInfo port = Port(1u << 24);
+  port.name = std::string(300, 'p');  // cut to 255 by the poller
+  PollerConfig config;
+  config.interval_s = 1;
+  Poller p(port, config, rx, counters_, prng_);
+  p.Tick(clock_.Now());
+  rx.Flush();
+  EXPECT_EQ(p.stats().samples, 1u);
+  EXPECT_EQ(p.stats().oversize_drops, 0u);
+  EXPECT_EQ(rx.stats().oversize_drops, 0u);
+  ASSERT_EQ(t_.datagrams().size(), 1u);
+  EXPECT_EQ(t_.datagrams()[0].size(), 488u);
+}
+
+// A counter sample no datagram can carry is counted, and does not use up a sequence number
+// (collectors would report a lost sample that never went on the wire).
+TEST_F(PollerTest, OversizeSampleIsCountedAndKeepsTheSequence) {
+  ReceiverConfig rc;
+  rc.max_datagram_bytes = 200;
+  Receiver rx(rc, IpAddress::V4(0x0A000001), 0, clock_, MonoTime(), {&t_});
+  hal::PortInfo port = Port(3);
+  port.name = std::string(200, 'x');
+  PollerConfig config;
+  config.interval_s = 1;
+  Poller p(port, config, rx, counters_, prng_);
+  p.Tick(clock_.Now());
+  EXPECT_EQ(p.stats().samples, 0u);
+  EXPECT_EQ(p.stats().oversize_drops, 1u);
+  EXPECT_EQ(p.sequence(), 0u);
+  port.name = "swp3";
+  p.UpdatePort(port);
+  p.Tick(clock_.Now());
+  rx.Flush();
+  const auto samples = CounterSamples(t_);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].sequence, 1u);
+}
+
 TEST_F(PollerTest, ZeroIntervalDisables) {
   PollerConfig config;
   config.interval_s = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -224,6 +225,70 @@ TEST_F(SamplerTest, HardwareSequenceGapsAreDropsAndGrowThePool) {
     EXPECT_EQ(samples[i].drops, want_drops[i]);
     EXPECT_EQ(samples[i].sequence, i + 1);
   }
+}
+
+// A source that numbers its samples sampled them, at 1-in-1 too: its gaps are drops and grow
+// the pool, as at any other rate.
+TEST_F(SamplerTest, HardwareSamplesAtOneInOneUseTheSequenceAndDrops) {
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  const uint32_t seqs[] = {1, 2, 5, 6, 10};  // 3, 4 and 7..9 lost
+  for (uint32_t seq : seqs) s.OnSample(Hw(1, seq));
+  EXPECT_EQ(s.drops(), 5u);
+  EXPECT_EQ(s.stats().source_drops, 5u);
+  EXPECT_EQ(s.sample_pool(), 10u);  // every packet the source looked at
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 5u);
+  EXPECT_EQ(samples[2].drops, 2u);
+  EXPECT_EQ(samples[2].sample_pool, 5u);
+  EXPECT_EQ(samples[4].drops, 5u);
+  EXPECT_EQ(samples[4].sample_pool, 10u);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    EXPECT_EQ(samples[i].sampling_rate, 1u);
+    EXPECT_EQ(samples[i].sequence, i + 1);
+  }
+}
+
+// A datagram limit below what a full header needs trims the header (the record says how many
+// bytes it carries): no sample is lost, no sequence number skipped, drops stay 0.
+TEST_F(SamplerTest, HeaderTrimmedToFitASmallDatagram) {
+  ReceiverConfig rc;
+  rc.max_datagram_bytes = 200;  // the smallest a Receiver takes
+  Receiver small(rc, *IpAddress::Parse("2001:db8::1"), 0, clock_, MonoTime(), {&t_});
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  config.header_bytes = 256;
+  config.expanded = true;
+  config.timestamp_record = true;
+  Sampler s(5, Direction::kIngress, config, small, prng_, clock_, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    PacketSample p = Packet();
+    if (i % 2 == 1) p.header = ByteView(frame_.data(), 40);
+    s.OnSample(p);
+  }
+  small.Flush();
+  const auto samples = FlowSamples(t_);
+  ASSERT_EQ(samples.size(), 20u);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    EXPECT_EQ(samples[i].sequence, i + 1);
+    EXPECT_EQ(samples[i].drops, 0u);
+    const auto* h = FindRecord<wire::DecodedSampledHeader>(samples[i].records);
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->frame_length, frame_.size() + 4);  // the frame length is the real one
+    if (i % 2 == 1) {
+      EXPECT_EQ(h->header.size(), 40u);  // short enough already: untouched
+    } else {
+      // 200 - 40 (IPv6 datagram header) - 116 (the rest of the sample) = 44
+      EXPECT_EQ(h->header.size(), 44u);
+    }
+    EXPECT_TRUE(std::equal(h->header.begin(), h->header.end(), frame_.begin()));
+  }
+  for (const auto& d : t_.datagrams()) EXPECT_LE(d.size(), 200u);
+  EXPECT_EQ(s.stats().headers_trimmed, 10u);
+  EXPECT_EQ(s.stats().oversize_drops, 0u);
+  EXPECT_EQ(small.stats().oversize_drops, 0u);
+  EXPECT_EQ(s.drops(), 0u);
 }
 
 TEST_F(SamplerTest, HardwareSequenceWrapsAndResyncsAfterARestart) {
@@ -464,6 +529,103 @@ TEST_F(SamplerTest, ControlErrorKeepsTheDoubledRate) {
   EXPECT_LT(samples.size(), 600u);
   for (const auto& x : samples) EXPECT_EQ(x.sampling_rate, 128u);
   EXPECT_EQ(s.drops(), 0u);
+}
+
+// After a backoff the rate steps back towards the configured one, one halving per 10 calm
+// ticks (each at most a quarter of the budget), and never below it. A tick between a quarter
+// and the whole budget restarts the count (hysteresis: no flapping).
+TEST_F(SamplerTest, CalmBudgetStepsTheRateBackWithHysteresis) {
+  FakeSamplingControl control;
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.header_bytes = 64;
+  config.max_samples_per_s = 40;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  uint32_t seq = 0;
+  auto burst = [&](uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) s.OnSample(Hw(s.sampling_rate(), ++seq));
+    s.Tick(clock_.Now());
+  };
+  burst(100);
+  burst(100);
+  EXPECT_EQ(s.sampling_rate(), 400u);
+  EXPECT_EQ(s.stats().backoffs, 2u);
+
+  // 11 samples a tick is over a quarter of 40: no recovery however long it lasts.
+  for (int i = 0; i < 30; ++i) burst(11);
+  EXPECT_EQ(s.sampling_rate(), 400u);
+  // 10 a tick is calm: the 10th calm tick halves the rate, and asks the hardware for it.
+  for (int i = 0; i < 9; ++i) burst(10);
+  EXPECT_EQ(s.sampling_rate(), 400u);
+  burst(10);
+  EXPECT_EQ(s.sampling_rate(), 200u);
+  EXPECT_EQ(s.stats().recoveries, 1u);
+  EXPECT_EQ(control.calls.back().rate, 200u);
+  EXPECT_EQ(control.calls.back().header_bytes, 64u);
+  // A busy tick in the middle restarts the count.
+  for (int i = 0; i < 5; ++i) burst(0);
+  burst(20);
+  for (int i = 0; i < 9; ++i) burst(0);
+  EXPECT_EQ(s.sampling_rate(), 200u);
+  burst(0);
+  EXPECT_EQ(s.sampling_rate(), 100u);
+  // Floor: the configured rate.
+  for (int i = 0; i < 50; ++i) burst(0);
+  EXPECT_EQ(s.sampling_rate(), 100u);
+  EXPECT_EQ(s.stats().recoveries, 2u);
+  EXPECT_EQ(s.stats().backoffs, 2u);
+
+  // The datagrams say each rate: samples at 1-in-100 report 100 again.
+  FlushAndRead();
+  burst(3);
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 3u);
+  for (const auto& x : samples) EXPECT_EQ(x.sampling_rate, 100u);
+}
+
+// A platform that cannot go below the rate it has (it rounds) makes that the floor.
+TEST_F(SamplerTest, RecoveryStopsWhereThePlatformCannotGoLower) {
+  FakeSamplingControl control;
+  control.power_of_two = true;  // rounds up
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.max_samples_per_s = 4;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  uint32_t seq = 0;
+  for (int i = 0; i < 5; ++i) s.OnSample(Hw(100, ++seq));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 256u);  // 200 rounded up
+  const size_t calls = control.calls.size();
+  for (int i = 0; i < 100; ++i) s.Tick(clock_.Now());
+  // 128 is as low as it goes: asking for 100 gives 128 again, and then no more asking.
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  EXPECT_EQ(s.stats().recoveries, 1u);
+  EXPECT_EQ(control.calls.size(), calls + 2) << "asked again and again for a rate it lacks";
+}
+
+// A platform that refuses the lower rate still samples at the higher one: the rate stays (the
+// datagrams keep saying it) and the step is tried again after the next calm stretch.
+TEST_F(SamplerTest, RefusedRecoveryKeepsTheRateAndRetries) {
+  FakeSamplingControl control;
+  SamplerConfig config;
+  config.sampling_rate = 64;
+  config.max_samples_per_s = 4;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, &control);
+  for (uint32_t i = 1; i <= 5; ++i) s.OnSample(Hw(64, i));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  control.fail = true;
+  for (int i = 0; i < 10; ++i) s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  EXPECT_EQ(s.stats().control_errors, 1u);
+  EXPECT_EQ(s.stats().recoveries, 0u);
+  control.fail = false;
+  for (int i = 0; i < 9; ++i) s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 128u);
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 64u);
+  EXPECT_EQ(s.stats().recoveries, 1u);
+  EXPECT_EQ(control.calls.back().rate, 64u);
 }
 
 TEST_F(SamplerTest, ExternalPoolComesOnlyFromTheInterfaceCounters) {

@@ -498,8 +498,11 @@ class TimedTransport final : public exporter::Transport {
     ++per_100ms[(clock_.Now() - from_).count() / 100'000'000];
     return true;
   }
+  void Poll(MonoTime) override {}
+  exporter::TransportStatus status() const override { return {}; }
   const exporter::TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "timed"; }
+  std::string DescribeStats() const override { return ""; }
   std::map<int64_t, uint64_t> per_100ms;
 
  private:

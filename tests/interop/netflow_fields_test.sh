@@ -95,16 +95,16 @@ open(sys.argv[1], "wb").write(b"".join(out))
 PY
 [ -s "$pcap" ] || { echo "FAIL: could not write the capture"; exit 1; }
 
-# export VERSION SAMPLING: xflowd -r into nfcapd (when SAMPLING = 1) with tcpdump capturing.
+# export VERSION SAMPLING: xflowd -r into nfcapd with tcpdump capturing.
 export_run() {
   local v=$1 s=$2 d=$work/v$1-s$2 port=$((22000 + $1 * 10 + $2))
   mkdir -p "$d/nfcapd"
-  if [ "$s" = 1 ]; then
-    nfcapd -b 127.0.0.1 -p "$port" -w "$d/nfcapd" >"$d/nfcapd.log" 2>&1 &
-    nfcapd_pid=$!
-    pids+=("$nfcapd_pid")
-    wait_for udp_listening "$port" || fail "v$v: nfcapd did not start"
-  fi
+  # A listener for every run: datagrams a closed port refuses count as lost, and -r then
+  # exits 1 (docs/metrics.md).
+  nfcapd -b 127.0.0.1 -p "$port" -w "$d/nfcapd" >"$d/nfcapd.log" 2>&1 &
+  nfcapd_pid=$!
+  pids+=("$nfcapd_pid")
+  wait_for udp_listening "$port" || fail "v$v: nfcapd did not start"
   tcpdump -i lo -n -U --immediate-mode -Z root -w "$d/export.pcap" "udp dst port $port" 2>"$d/tcpdump.log" &
   local tcpdump_pid=$!
   pids+=("$tcpdump_pid")
@@ -115,7 +115,7 @@ export_run() {
   timeout 60 "$xflowd" "${args[@]}" >"$d/xflowd.log" 2>&1 || fail "v$v -s $s: xflowd exited $?"
   sleep 0.5
   stop "$tcpdump_pid"
-  [ "$s" = 1 ] && stop "$nfcapd_pid"
+  stop "$nfcapd_pid"
 }
 
 # tshark FIELD... on a run's export, one line per value (comma-separated occurrences split).

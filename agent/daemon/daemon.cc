@@ -141,6 +141,16 @@ Status Daemon::Init(DaemonSettings settings) {
   loop_ = std::move(loop.value());
   XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
   loop_->OnTick([this] { OnTick(); });
+  // SIGUSR1: the exit summary's counters, now, one log line per summary line.
+  loop_->OnStatus([this] {
+    const std::string s = Summary();
+    for (size_t start = 0; start < s.size();) {
+      size_t end = s.find('\n', start);
+      if (end == std::string::npos) end = s.size();
+      logger_.Log(LogLevel::kInfo, "SIGUSR1: %s", s.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  });
   if (platform_.advance) {
     XFLOWD_RETURN_IF_ERROR(
         loop_->AddTimer(platform_.advance_period, [this] { platform_.advance(clock_.Now()); }));
@@ -252,6 +262,7 @@ void Daemon::DrainAll() {
 Result<StopReason> Daemon::Run() {
   started_ = clock_.Now();
   ran_ = true;
+  running_ = true;
   std::optional<hal::base::Duration> run_for;
   if (options_.duration_s) run_for = hal::base::seconds(*options_.duration_s);
   Result<StopReason> reason = loop_->Run(run_for);
@@ -261,6 +272,7 @@ Result<StopReason> Daemon::Run() {
   agent_->Flush();
   if (flow_probe_) flow_probe_->Finish(clock_.Now());
   stopped_ = clock_.Now();
+  running_ = false;
   if (reason.ok()) {
     logger_.Log(LogLevel::kDebug, "event loop ended: %s", StopReasonName(*reason));
   }
@@ -268,7 +280,8 @@ Result<StopReason> Daemon::Run() {
 }
 
 std::string Daemon::Summary() const {
-  const double secs = ran_ ? static_cast<double>((stopped_ - started_).count()) / 1e9 : 0.0;
+  const MonoTime end = running_ ? clock_.Now() : stopped_;
+  const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;
   const double per_s = secs > 0 ? 1.0 / secs : 0.0;
   const hal::PacketSourceStats src = platform_.packets->stats();
   const sflow::ReceiverStats& rs = receiver_->stats();

@@ -135,6 +135,7 @@ class Daemon {
   hal::base::MonoTime started_;
   hal::base::MonoTime stopped_;
   bool ran_ = false;
+  bool running_ = false;  // in Run(): Summary() counts the time up to now
 };
 
 }  // namespace xflowd::agent::daemon

@@ -106,14 +106,23 @@ Status Daemon::Init(DaemonSettings settings) {
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");
-  if (ports->empty()) return hal::base::NotFoundError("the platform has no ports to sample");
+  // Neither is fatal: on a switch the ports may come after the daemon (the inventory reports
+  // them as they appear), and a port that cannot be sampled is still polled for counters.
+  if (ports->empty()) {
+    logger_.Log(LogLevel::kWarning,
+                "no ports on %s yet; waiting for them (each is added as it appears)",
+                platform_.description.empty() ? "this platform" : platform_.description.c_str());
+  }
   Status first_error;
   for (const hal::PortInfo& port : *ports) {
     Status st = AddPort(port);
     if (!st.ok() && first_error.ok()) first_error = st;
   }
-  if (ports_without_sampling_ == ports->size()) {
-    return first_error.WithContext("could not program sampling on any port");
+  if (!ports->empty() && ports_without_sampling_ == ports->size()) {
+    logger_.Log(LogLevel::kWarning,
+                "could not program sampling on any port (first: %s); running on, their counters "
+                "are polled",
+                first_error.message().c_str());
   }
   platform_.ports->SetListener(
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });

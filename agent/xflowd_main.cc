@@ -285,6 +285,7 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
   pc::PcapLiveSource& src = **source;
   uint32_t named_ifindex = src.ifindex();
   (*loop)->OnTick([&p, &clock, &src, &named_ifindex, &options] {
+    src.ProcessLinkEvents();
     // A re-created interface comes back with a new ifindex: keep the options data in step.
     if (src.ifindex() != named_ifindex) {
       named_ifindex = src.ifindex();
@@ -297,10 +298,11 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
     const auto ps = src.stats();
     char line[320];
     std::snprintf(line, sizeof(line),
-                  "xflowd: captured %llu packets on %s, %llu dropped by the kernel; capture "
-                  "lost %llu times, re-opened %llu times%s\n",
+                  "xflowd: captured %llu packets on %s, %llu dropped by the kernel; link down "
+                  "%llu times, capture lost %llu times, re-opened %llu times%s\n",
                   static_cast<unsigned long long>(src.packets_read()), options.interface.c_str(),
                   static_cast<unsigned long long>(ps.source_drops),
+                  static_cast<unsigned long long>(src.link_downs()),
                   static_cast<unsigned long long>(src.losses()),
                   static_cast<unsigned long long>(src.reopens()),
                   src.capturing() ? "" : " (lost now)");

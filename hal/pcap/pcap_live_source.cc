@@ -1,8 +1,11 @@
 #include "hal/pcap/pcap_live_source.h"
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -180,6 +183,15 @@ Status PcapLiveSource::Init() {
   }
   Attach(opened->handle, opened->fd, opened->ifindex, std::move(opened->filter));
   if (handle_ == nullptr) return base::UnavailableError("pcap: cannot poll " + options_.interface);
+  // Link messages only make the log and the re-open quicker: without them, retries still work.
+  link_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  sockaddr_nl sa = {};
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_LINK;
+  if (link_fd_ >= 0 && bind(link_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    close(link_fd_);
+    link_fd_ = -1;
+  }
   return Status::Ok();
 }
 
@@ -203,6 +215,7 @@ void PcapLiveSource::Attach(pcap_t* handle, int fd, uint32_t ifindex, std::strin
 PcapLiveSource::~PcapLiveSource() {
   if (handle_ != nullptr) pcap_close(handle_);
   if (retry_fd_ >= 0) close(retry_fd_);
+  if (link_fd_ >= 0) close(link_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
@@ -277,6 +290,62 @@ void PcapLiveSource::OnPacket(unsigned char* user, const ::pcap_pkthdr* h,
   self->sample_.header = base::ByteView(bytes, h->caplen);
   self->sink_->OnSample(self->sample_);
   ++self->delivered_;
+}
+
+void PcapLiveSource::ProcessLinkEvents() {
+  if (link_fd_ < 0) return;
+  alignas(nlmsghdr) unsigned char buf[16384];
+  for (;;) {
+    const ssize_t n = recv(link_fd_, buf, sizeof(buf), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // EAGAIN: all read; ENOBUFS: some lost, the next ones still count
+    int left = static_cast<int>(n);
+    for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) ||
+          h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) {
+        continue;
+      }
+      const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+      int attr_len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(ifinfomsg)));
+      bool ours = false;
+      for (const rtattr* a = IFLA_RTA(ifi); RTA_OK(a, attr_len); a = RTA_NEXT(a, attr_len)) {
+        if (a->rta_type != IFLA_IFNAME) continue;
+        const char* name = static_cast<const char*>(RTA_DATA(a));
+        ours =
+            strnlen(name, RTA_PAYLOAD(a)) == options_.interface.size() &&
+            options_.interface.compare(0, std::string::npos, name, options_.interface.size()) == 0;
+      }
+      if (!ours) continue;
+      // A deletion comes as a NEWLINK (down) then the DELLINK; each is logged, one is counted.
+      if (h->nlmsg_type == RTM_DELLINK) {
+        if (link_up_) ++link_downs_;
+        link_up_ = false;
+        logger_.Log(base::LogLevel::kWarning, "-i %s: interface deleted (ifindex %d)",
+                    options_.interface.c_str(), ifi->ifi_index);
+        continue;
+      }
+      const bool up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+      if (up == link_up_) continue;
+      link_up_ = up;
+      if (!up) {
+        ++link_downs_;
+        logger_.Log(base::LogLevel::kWarning, "-i %s: %s (ifindex %d)", options_.interface.c_str(),
+                    (ifi->ifi_flags & IFF_UP) ? "link down (no carrier)" : "link set down",
+                    ifi->ifi_index);
+        continue;
+      }
+      logger_.Log(base::LogLevel::kInfo, "-i %s: link up (ifindex %d)", options_.interface.c_str(),
+                  ifi->ifi_index);
+      if (handle_ == nullptr) {
+        // Re-open now rather than at the next backoff step.
+        retry_ms_ = options_.reopen_min_ms;
+        itimerspec its = {};
+        its.it_value.tv_nsec = 1;
+        timerfd_settime(retry_fd_, 0, &its, nullptr);
+      }
+    }
+  }
 }
 
 size_t PcapLiveSource::Drain(PacketSampleSink& sink, size_t budget) {

@@ -19,6 +19,12 @@
 // the capture open when they were read. fd() stays the same throughout (an epoll set over the
 // capture socket and the retry timer), so the event loop never sees the capture change.
 // Re-opening happens in the thread and network namespace that calls Drain.
+//
+// Link events: the source also listens to rtnetlink link messages (RTMGRP_LINK) and, when its
+// owner calls ProcessLinkEvents (once a second, off the sample path), logs the interface going
+// down, coming up and being deleted, even a flap too short for the capture to notice (libpcap
+// waits through a down/up on the same socket); an up while the capture is lost re-opens it at
+// once instead of at the next retry.
 #pragma once
 
 #include <cstdint>
@@ -99,6 +105,11 @@ class PcapLiveSource final : public PacketSource {
   // Times the capture failed (link down, interface deleted) and times it was opened again.
   uint64_t losses() const { return losses_; }
   uint64_t reopens() const { return reopens_; }
+  // Reads the link messages queued since the last call (non-blocking): logs state changes of
+  // the interface, counts link_downs(), hastens a re-open. Not on the sample path.
+  void ProcessLinkEvents();
+  // Times the interface was seen going down (not up, or no carrier) or being deleted.
+  uint64_t link_downs() const { return link_downs_; }
 
  private:
   PcapLiveSource(const PcapLiveOptions& options, const base::Clock& clock, base::Logger& logger);
@@ -112,7 +123,9 @@ class PcapLiveSource final : public PacketSource {
   ::pcap* handle_ = nullptr;
   int fd_ = -1;  // the capture's own fd, -1 while lost
   int epoll_fd_ = -1;
-  int retry_fd_ = -1;  // timerfd
+  int retry_fd_ = -1;    // timerfd
+  int link_fd_ = -1;     // rtnetlink, RTMGRP_LINK; -1 if it could not be opened
+  bool link_up_ = true;  // as last reported by a link message
   uint32_t ifindex_ = 0;
   PcapLiveOptions options_;
   const base::Clock& clock_;
@@ -120,6 +133,7 @@ class PcapLiveSource final : public PacketSource {
   std::string filter_;
   uint64_t losses_ = 0;
   uint64_t reopens_ = 0;
+  uint64_t link_downs_ = 0;
   uint64_t closed_drops_ = 0;  // kernel drops of captures already closed
   uint32_t retry_ms_ = 0;
   base::MonoTime lost_at_;

@@ -130,7 +130,7 @@ kill -TERM "$xflowd_pid"
 wait "$xflowd_pid"
 rc=$?
 if [ $rc -eq 0 ]; then echo "PASS xflowd exited 0 on SIGTERM"; else echo "FAIL xflowd exit status $rc"; failures=$((failures + 1)); fi
-grep -E "capture|captured|SIG" "$work/xflowd.log" | sed 's/^/  /'
+grep -E "xfa: |captured|SIG" "$work/xflowd.log" | sed 's/^/  /'
 if grep -q "packet source fd" "$work/xflowd.log"; then
   echo "FAIL the log names a file descriptor"; failures=$((failures + 1))
 fi
@@ -138,6 +138,11 @@ if grep -q "xfa: capture lost" "$work/xflowd.log"; then
   echo "PASS the capture loss is logged with the interface's name"
 else
   echo "FAIL no 'xfa: capture lost' line"; failures=$((failures + 1))
+fi
+if grep -q "xfa: link set down" "$work/xflowd.log" && grep -q "xfa: interface deleted" "$work/xflowd.log"; then
+  echo "PASS the flap and the deletions are logged with the interface's name"
+else
+  echo "FAIL no 'xfa: link set down' or 'xfa: interface deleted' line"; failures=$((failures + 1))
 fi
 reopened=$(sed -n 's/^xflowd: captured .* re-opened \([0-9]*\) times.*/\1/p' "$work/xflowd.log")
 if [ "${reopened:-0}" -ge 2 ]; then

@@ -406,6 +406,12 @@ TEST_F(PcapLivePrivilegedTest, ReopensWhenTheInterfaceIsDeletedAndCreatedAgain) 
   IfindexSink flapped;
   send_and_see(flapped);
   EXPECT_EQ(flapped.ours, 10);
+  // The owner's tick reads the link messages: the deletion and the flap are both logged,
+  // though the flap was too short for the capture to fail.
+  EXPECT_EQ(src.link_downs(), 0u);
+  src.ProcessLinkEvents();
+  EXPECT_EQ(src.link_downs(), 2u);
+  EXPECT_EQ(src.losses(), 1u);
 
   std::string all;
   for (const auto& l : lines) all += l + "\n";
@@ -413,6 +419,9 @@ TEST_F(PcapLivePrivilegedTest, ReopensWhenTheInterfaceIsDeletedAndCreatedAgain) 
   EXPECT_NE(all.find("-i xfa: capture re-opened"), std::string::npos) << all;
   EXPECT_NE(all.find("-i xfa: not re-opened yet: interface xfa does not exist"), std::string::npos)
       << all;
+  EXPECT_NE(all.find("-i xfa: interface deleted"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: link set down"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: link up"), std::string::npos) << all;
 }
 
 }  // namespace

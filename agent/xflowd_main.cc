@@ -2,8 +2,14 @@
 // of this Linux host or switch, a live interface or a capture file) and the daemon or flow
 // probe, runs it. Exit status: 0 ok,
 // 1 runtime failure, 2 usage error.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -47,6 +53,17 @@ constexpr int kExitUsage = 2;
 std::string ProgramName(const char* argv0) {
   const char* slash = argv0 ? std::strrchr(argv0, '/') : nullptr;
   return slash ? slash + 1 : (argv0 && *argv0 ? argv0 : "xflowd");
+}
+
+// A multi-line report (a summary) as one log line per line.
+void LogLines(Logger& logger, const char* prefix, const std::string& text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    logger.Log(LogLevel::kInfo, "%s%s", prefix, text.substr(start, end - start).c_str());
+    start = end + 1;
+  }
 }
 
 int UsageError(const std::string& program, const Status& status) {
@@ -135,6 +152,19 @@ xflowd::hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uin
 // -r FILE: packet time drives the flow timers; the exporters' clock starts at the first packet.
 int RunFile(const DaemonOptions& options, Logger& logger) {
   xflowd::hal::base::SystemClock clock;
+  // No event loop here: SIGUSR1/SIGUSR2/SIGPIPE wait in a signalfd, looked at between
+  // batches of packets, so none of them ends the replay; SIGUSR1 logs the progress.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGUSR1, SIGUSR2, SIGPIPE}) sigaddset(&mask, sig);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  const int signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  struct CloseFd {
+    int fd;
+    ~CloseFd() {
+      if (fd >= 0) close(fd);
+    }
+  } close_signal_fd{signal_fd};
   const uint32_t sampling = options.sampling_rate.value_or(1);
   auto input = OpenCapture(options.read_file, sampling, options.seed);
   if (!input.ok()) {
@@ -173,7 +203,23 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
   }
   CaptureInput& in = *input;
   const auto t0 = clock.Now();
-  auto run = (*probe)->RunToEnd(*in.source, in.done);
+  FlowProbe& p = **probe;
+  auto done = [&] {
+    signalfd_siginfo si;
+    while (signal_fd >= 0 && read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+      if (si.ssi_signo == SIGUSR1) {
+        char line[160];
+        std::snprintf(line, sizeof(line), "xflowd: read %llu packets from %s so far\n",
+                      static_cast<unsigned long long>(in.packets_read()),
+                      options.read_file.c_str());
+        LogLines(logger, "SIGUSR1: ", line + p.Summary());
+      } else if (si.ssi_signo == SIGUSR2) {
+        logger.Log(LogLevel::kInfo, "SIGUSR2: ignored (SIGUSR1 logs the counters)");
+      }
+    }
+    return in.done();
+  };
+  auto run = (*probe)->RunToEnd(*in.source, done);
   (*probe)->WaitForStreams(xflowd::hal::base::seconds(5), true);
   const double secs = static_cast<double>((clock.Now() - t0).count()) / 1e9;
   const std::string read_error = in.read_error();
@@ -213,7 +259,7 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
   lo.sampling_rate = options.sampling_rate.value_or(1);
   lo.seed = options.seed;
   for (const auto& c : options.flow_collectors) lo.exclude_collectors.push_back(c.endpoint);
-  auto source = pc::PcapLiveSource::Create(lo, clock);
+  auto source = pc::PcapLiveSource::Create(lo, clock, logger);
   if (!source.ok()) {
     logger.Log(LogLevel::kError, "-i %s: %s", options.interface.c_str(),
                source.status().message().c_str());
@@ -236,13 +282,39 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
     logger.Log(LogLevel::kError, "%s", loop.status().message().c_str());
     return kExitFailure;
   }
-  Status st = (*loop)->AddPacketSource(**source, **probe);
+  Status st = (*loop)->AddPacketSource(**source, **probe, "-i " + options.interface);
   if (!st.ok()) {
     logger.Log(LogLevel::kError, "%s", st.message().c_str());
     return kExitFailure;
   }
   FlowProbe& p = **probe;
-  (*loop)->OnTick([&p, &clock] { p.Tick(clock.Now()); });
+  pc::PcapLiveSource& src = **source;
+  uint32_t named_ifindex = src.ifindex();
+  (*loop)->OnTick([&p, &clock, &src, &named_ifindex, &options] {
+    src.ProcessLinkEvents();
+    // A re-created interface comes back with a new ifindex: keep the options data in step.
+    if (src.ifindex() != named_ifindex) {
+      named_ifindex = src.ifindex();
+      p.SetInterfaceNames({{named_ifindex, options.interface}});
+    }
+    p.Tick(clock.Now());
+  });
+  // The exit summary; SIGUSR1 logs the same lines while running.
+  auto summary = [&p, &src, &options] {
+    const auto ps = src.stats();
+    char line[320];
+    std::snprintf(line, sizeof(line),
+                  "xflowd: captured %llu packets on %s, %llu dropped by the kernel; link down "
+                  "%llu times, capture lost %llu times, re-opened %llu times%s\n",
+                  static_cast<unsigned long long>(src.packets_read()), options.interface.c_str(),
+                  static_cast<unsigned long long>(ps.source_drops),
+                  static_cast<unsigned long long>(src.link_downs()),
+                  static_cast<unsigned long long>(src.losses()),
+                  static_cast<unsigned long long>(src.reopens()),
+                  src.capturing() ? "" : " (lost now)");
+    return line + p.Summary();
+  };
+  (*loop)->OnStatus([&summary, &logger] { LogLines(logger, "SIGUSR1: ", summary()); });
   logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", options.interface.c_str(),
              (*source)->ifindex(), (*source)->filter().empty() ? "" : ", own export excluded");
   std::optional<xflowd::hal::base::Duration> run_for;
@@ -252,13 +324,7 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
   }
   p.Finish(clock.Now());
   p.WaitForStreams(xflowd::hal::base::seconds(2), true);
-  if (!options.quiet) {
-    const auto ps = (*source)->stats();
-    std::fprintf(stderr, "xflowd: captured %llu packets on %s, %llu dropped by the kernel\n%s\n",
-                 static_cast<unsigned long long>((*source)->packets_read()),
-                 options.interface.c_str(), static_cast<unsigned long long>(ps.source_drops),
-                 p.Summary().c_str());
-  }
+  if (!options.quiet) std::fprintf(stderr, "%s\n", summary().c_str());
   if (!reason.ok()) {
     logger.Log(LogLevel::kError, "%s", reason.status().message().c_str());
     return kExitFailure;
@@ -390,6 +456,11 @@ int main(int argc, char** argv) {
 
   Logger logger;
   logger.set_min_level(options.log_level);
+  // The journal stamps each line itself; anywhere else a line carries its time.
+  xflowd::hal::base::SystemClock log_clock;
+  if (!xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
+    logger.set_timestamp_clock(&log_clock);
+  }
   switch (xflowd::agent::daemon::ModeOf(options)) {
     case xflowd::agent::daemon::RunMode::kSim:
       return Run(options, logger);

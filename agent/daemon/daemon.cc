@@ -108,14 +108,23 @@ Status Daemon::Init(DaemonSettings settings) {
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");
-  if (ports->empty()) return hal::base::NotFoundError("the platform has no ports to sample");
+  // Neither is fatal: on a switch the ports may come after the daemon (the inventory reports
+  // them as they appear), and a port that cannot be sampled is still polled for counters.
+  if (ports->empty()) {
+    logger_.Log(LogLevel::kWarning,
+                "no ports on %s yet; waiting for them (each is added as it appears)",
+                platform_.description.empty() ? "this platform" : platform_.description.c_str());
+  }
   Status first_error;
   for (const hal::PortInfo& port : *ports) {
     Status st = AddPort(port);
     if (!st.ok() && first_error.ok()) first_error = st;
   }
-  if (ports_without_sampling_ == ports->size()) {
-    return first_error.WithContext("could not program sampling on any port");
+  if (!ports->empty() && ports_without_sampling_ == ports->size()) {
+    logger_.Log(LogLevel::kWarning,
+                "could not program sampling on any port (first: %s); running on, their counters "
+                "are polled",
+                first_error.message().c_str());
   }
   platform_.ports->SetListener(
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
@@ -143,6 +152,16 @@ Status Daemon::Init(DaemonSettings settings) {
   loop_ = std::move(loop.value());
   XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
   loop_->OnTick([this] { OnTick(); });
+  // SIGUSR1: the exit summary's counters, now, one log line per summary line.
+  loop_->OnStatus([this] {
+    const std::string s = Summary();
+    for (size_t start = 0; start < s.size();) {
+      size_t end = s.find('\n', start);
+      if (end == std::string::npos) end = s.size();
+      logger_.Log(LogLevel::kInfo, "SIGUSR1: %s", s.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  });
   if (platform_.advance) {
     XFLOWD_RETURN_IF_ERROR(
         loop_->AddTimer(platform_.advance_period, [this] { platform_.advance(clock_.Now()); }));
@@ -256,6 +275,7 @@ void Daemon::DrainAll() {
 Result<StopReason> Daemon::Run() {
   started_ = clock_.Now();
   ran_ = true;
+  running_ = true;
   std::optional<hal::base::Duration> run_for;
   if (options_.duration_s) run_for = hal::base::seconds(*options_.duration_s);
   if (platform_.start) platform_.start(started_);
@@ -267,6 +287,7 @@ Result<StopReason> Daemon::Run() {
   if (flow_probe_) flow_probe_->Finish(clock_.Now());
   for (const auto& t : transports_) t->Poll(clock_.Now());  // refusals so far, for the summary
   stopped_ = clock_.Now();
+  running_ = false;
   if (reason.ok()) {
     logger_.Log(LogLevel::kDebug, "event loop ended: %s", StopReasonName(*reason));
   }
@@ -274,7 +295,8 @@ Result<StopReason> Daemon::Run() {
 }
 
 std::string Daemon::Summary() const {
-  const double secs = ran_ ? static_cast<double>((stopped_ - started_).count()) / 1e9 : 0.0;
+  const MonoTime end = running_ ? clock_.Now() : stopped_;
+  const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;
   const double per_s = secs > 0 ? 1.0 / secs : 0.0;
   const hal::PacketSourceStats src = platform_.packets->stats();
   const sflow::ReceiverStats& rs = receiver_->stats();

@@ -68,7 +68,8 @@ struct DaemonSettings {
 
 class Daemon {
  public:
-  // Control plane: every failure is a Status with a message for the user.
+  // Control plane: every failure is a Status with a message for the user. No ports yet, or
+  // ports that all refuse sampling, are warnings, not failures (see Init).
   static hal::base::Result<std::unique_ptr<Daemon>> Create(const DaemonOptions& options,
                                                            const Platform& platform,
                                                            const hal::base::Clock& clock,
@@ -139,6 +140,7 @@ class Daemon {
   hal::base::MonoTime started_;
   hal::base::MonoTime stopped_;
   bool ran_ = false;
+  bool running_ = false;  // in Run(): Summary() counts the time up to now
 };
 
 }  // namespace xflowd::agent::daemon

@@ -119,6 +119,9 @@ Status EventLoop::Init() {
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGUSR2);
+    sigaddset(&mask, SIGPIPE);
     if (int err = pthread_sigmask(SIG_BLOCK, &mask, &old_mask_); err != 0) {
       return ErrnoError("pthread_sigmask", err);
     }
@@ -146,13 +149,15 @@ Status EventLoop::AddWatch(std::unique_ptr<Watch> watch) {
   return Status::Ok();
 }
 
-Status EventLoop::AddPacketSource(hal::PacketSource& source, hal::PacketSampleSink& sink) {
+Status EventLoop::AddPacketSource(hal::PacketSource& source, hal::PacketSampleSink& sink,
+                                  std::string name) {
   if (source.fd() < 0) return InvalidArgumentError("packet source has no file descriptor");
   auto w = std::make_unique<Watch>();
   w->kind = Kind::kSource;
   w->fd = source.fd();
   w->source = &source;
   w->sink = &sink;
+  w->name = name.empty() ? "fd " + std::to_string(w->fd) : std::move(name);
   return AddWatch(std::move(w));
 }
 
@@ -214,8 +219,8 @@ Result<StopReason> EventLoop::Run(std::optional<Duration> run_for) {
       if (w->kind == Kind::kSource && (events[i].events & (EPOLLERR | EPOLLHUP)) &&
           !(events[i].events & EPOLLIN)) {
         // The source's fd is dead; leaving it in a level-triggered epoll would spin.
-        logger_.Log(LogLevel::kError, "packet source fd %d closed or failed; no longer polled",
-                    w->fd);
+        logger_.Log(LogLevel::kError, "packet source %s closed or failed; no longer polled",
+                    w->name.c_str());
         epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w->fd, nullptr);
         continue;
       }
@@ -290,6 +295,18 @@ void EventLoop::OnSignalFd(Watch& w) {
       } else {
         logger_.Log(LogLevel::kInfo, "SIGHUP: nothing to reload yet; ignored");
       }
+    } else if (sig == SIGUSR1) {
+      ++stats_.status_requests;
+      if (on_status_) {
+        on_status_();
+      } else {
+        logger_.Log(LogLevel::kInfo, "SIGUSR1: no status to report; ignored");
+      }
+    } else if (sig == SIGUSR2) {
+      ++stats_.ignored_signals;
+      logger_.Log(LogLevel::kInfo, "SIGUSR2: ignored (SIGUSR1 logs the counters)");
+    } else if (sig == SIGPIPE) {
+      ++stats_.ignored_signals;  // the write that raised it got EPIPE and counted its error
     } else if (sig == SIGINT || sig == SIGTERM) {
       logger_.Log(LogLevel::kInfo, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
       stop_signal_ = sig;

@@ -4,7 +4,9 @@
 //   - PacketSource fds: when readable, one Drain(sink, budget) per wake-up, then back to epoll
 //     (level-triggered), so a flood of samples cannot push the tick late;
 //   - extra periodic timers (the simulator's 10 ms AdvanceTo);
-//   - a signalfd: SIGINT/SIGTERM stop the loop, SIGHUP calls the reload hook;
+//   - a signalfd: SIGINT/SIGTERM stop the loop, SIGHUP calls the reload hook, SIGUSR1 the
+//     status hook (the daemon logs its counters); SIGUSR2 and SIGPIPE are logged or
+//     swallowed, so a habit `kill -USR1` or a closed pipe never kills the daemon;
 //   - an optional deadline (--duration).
 // Callbacks run on the loop thread and may call Stop().
 #pragma once
@@ -16,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "hal/base/log.h"
@@ -33,7 +36,8 @@ struct EventLoopOptions {
   // After a stall (suspend, debugger) at most this many missed ticks are run back to back;
   // the rest are counted in missed_ticks and skipped.
   uint32_t max_catch_up_ticks = 10;
-  // Block SIGINT, SIGTERM and SIGHUP and take them through a signalfd. The mask is changed for
+  // Block SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGPIPE and take them through a
+  // signalfd. The mask is changed for
   // the calling thread, so create the loop before starting any other thread; the old mask is
   // restored when the loop is destroyed.
   bool handle_signals = true;
@@ -47,13 +51,15 @@ enum class StopReason {
 const char* StopReasonName(StopReason reason);
 
 struct EventLoopStats {
-  uint64_t ticks = 0;         // tick callbacks run
-  uint64_t missed_ticks = 0;  // ticks skipped after a stall longer than max_catch_up_ticks
-  uint64_t late_ticks = 0;    // wake-ups that found more than one expiration
-  uint64_t drains = 0;        // Drain calls
-  uint64_t samples = 0;       // samples the Drain calls reported
-  uint64_t timer_runs = 0;    // extra timer callbacks run
-  uint64_t reloads = 0;       // SIGHUPs received
+  uint64_t ticks = 0;            // tick callbacks run
+  uint64_t missed_ticks = 0;     // ticks skipped after a stall longer than max_catch_up_ticks
+  uint64_t late_ticks = 0;       // wake-ups that found more than one expiration
+  uint64_t drains = 0;           // Drain calls
+  uint64_t samples = 0;          // samples the Drain calls reported
+  uint64_t timer_runs = 0;       // extra timer callbacks run
+  uint64_t reloads = 0;          // SIGHUPs received
+  uint64_t status_requests = 0;  // SIGUSR1s received
+  uint64_t ignored_signals = 0;  // SIGUSR2 and SIGPIPE received (nothing else happens)
 };
 
 class EventLoop {
@@ -68,8 +74,9 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   // When `source` is readable, Drain(sink, budget) hands its samples to `sink`. Neither is
-  // owned; both must outlive the loop.
-  hal::base::Status AddPacketSource(hal::PacketSource& source, hal::PacketSampleSink& sink);
+  // owned; both must outlive the loop. `name` says which source in logs ("-i eth0").
+  hal::base::Status AddPacketSource(hal::PacketSource& source, hal::PacketSampleSink& sink,
+                                    std::string name = "");
   // Called once per tick period (once per missed period too, up to max_catch_up_ticks).
   void OnTick(Callback callback) { on_tick_ = std::move(callback); }
   // A periodic timer (CLOCK_MONOTONIC). Called once per wake-up even if several periods passed
@@ -77,6 +84,8 @@ class EventLoop {
   hal::base::Status AddTimer(hal::base::Duration period, Callback callback);
   // SIGHUP. Without a hook, SIGHUP is logged and ignored.
   void OnReload(Callback callback) { on_reload_ = std::move(callback); }
+  // SIGUSR1: log the live counters. Without a hook, SIGUSR1 is logged and ignored.
+  void OnStatus(Callback callback) { on_status_ = std::move(callback); }
 
   // Runs until Stop(), SIGINT/SIGTERM, or `run_for` has passed (if given). Returns why it
   // stopped, or an error if epoll itself failed. Can be run again after it returns.
@@ -97,6 +106,7 @@ class EventLoop {
     hal::PacketSampleSink* sink = nullptr;
     hal::base::Duration period{0};
     Callback callback;
+    std::string name;  // kSource: for logs
   };
 
   EventLoop(const EventLoopOptions& options, hal::base::Logger& logger);
@@ -115,6 +125,7 @@ class EventLoop {
   std::vector<std::unique_ptr<Watch>> watches_;
   Callback on_tick_;
   Callback on_reload_;
+  Callback on_status_;
   bool signals_blocked_ = false;
   sigset_t old_mask_;
   bool stop_requested_ = false;

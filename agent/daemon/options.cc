@@ -872,7 +872,9 @@ Running:
 
 SIGINT/SIGTERM send what is pending (every flow in the cache too), print a
 summary and exit 0. SIGHUP is reserved for reloading the configuration
-(nothing to reload yet). Exit status: 0 ok, 1 runtime failure, 2 usage error.
+(nothing to reload yet). SIGUSR1 logs the summary's counters and goes on;
+SIGUSR2 and SIGPIPE are ignored. Exit status: 0 ok, 1 runtime failure, 2 usage
+error.
 
 Examples:
   {P} --sample 'swp*=psample' --sample eth0 --collector 192.0.2.10 \

@@ -1,6 +1,11 @@
 #include "hal/base/log.h"
 
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 
 namespace xflowd::hal::base {
 
@@ -18,6 +23,39 @@ const char* LogLevelName(LogLevel level) {
   return "?";
 }
 
+bool JournalStreamIs(const char* journal_stream, uint64_t dev, uint64_t ino) {
+  if (journal_stream == nullptr) return false;
+  uint64_t want_dev = 0;
+  uint64_t want_ino = 0;
+  int end = 0;
+  if (std::sscanf(journal_stream, "%" SCNu64 ":%" SCNu64 "%n", &want_dev, &want_ino, &end) != 2 ||
+      journal_stream[end] != '\0') {
+    return false;
+  }
+  return want_dev == dev && want_ino == ino;
+}
+
+bool FdIsJournalStream(const char* journal_stream, int fd) {
+  if (journal_stream == nullptr) return false;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return false;
+  return JournalStreamIs(journal_stream, static_cast<uint64_t>(st.st_dev),
+                         static_cast<uint64_t>(st.st_ino));
+}
+
+std::string Logger::FormatLine(LogLevel level, const char* message) const {
+  char stamp[40] = "";
+  if (timestamp_clock_ != nullptr) {
+    const int64_t ns = timestamp_clock_->WallNow().ns();
+    const time_t secs = static_cast<time_t>(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    const size_t n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof(stamp) - n, ".%03dZ ", static_cast<int>((ns / 1000000) % 1000));
+  }
+  return std::string(stamp) + "xflowd[" + LogLevelName(level) + "]: " + message;
+}
+
 void Logger::Log(LogLevel level, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -32,7 +70,7 @@ void Logger::LogV(LogLevel level, const char* fmt, va_list ap) {
   if (sink_) {
     sink_(level, buf);
   } else {
-    fprintf(stderr, "xflowd[%s]: %s\n", LogLevelName(level), buf);
+    fprintf(stderr, "%s\n", FormatLine(level, buf).c_str());
   }
 }
 

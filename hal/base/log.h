@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "hal/base/clock.h"
 #include "hal/base/time.h"
 
 namespace xflowd::hal::base {
@@ -15,16 +16,29 @@ namespace xflowd::hal::base {
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 const char* LogLevelName(LogLevel level);
 
+// systemd's journal sets JOURNAL_STREAM="DEV:INODE" to the stream it gives a service; stderr
+// goes to the journal only if it still is that file (not when redirected, or in a child of the
+// service writing elsewhere). The journal stamps each line itself.
+bool JournalStreamIs(const char* journal_stream, uint64_t dev, uint64_t ino);
+// The same for an open fd (fstat). False when journal_stream is null or the fd is bad.
+bool FdIsJournalStream(const char* journal_stream, int fd);
+
 class Logger {
  public:
   using Sink = std::function<void(LogLevel, const std::string&)>;
-  // Writes "xflowd[level]: message\n" to stderr.
+  // Writes "xflowd[level]: message\n" to stderr, after a timestamp when a clock is set.
   Logger() = default;
   explicit Logger(Sink sink) : sink_(std::move(sink)) {}
 
   void set_min_level(LogLevel level) { min_level_ = level; }
   LogLevel min_level() const { return min_level_; }
   bool Enabled(LogLevel level) const { return level >= min_level_; }
+
+  // Prefixes each stderr line with `clock`'s wall time, UTC to the millisecond (main sets it
+  // unless stderr is the journal). Null: no prefix. Must outlive the logger.
+  void set_timestamp_clock(const Clock* clock) { timestamp_clock_ = clock; }
+  // A stderr line without its newline: "2026-01-01T00:00:01.500Z xflowd[info]: message".
+  std::string FormatLine(LogLevel level, const char* message) const;
 
   void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void LogV(LogLevel level, const char* fmt, va_list ap);
@@ -39,6 +53,7 @@ class Logger {
  private:
   Sink sink_;
   LogLevel min_level_ = LogLevel::kInfo;
+  const Clock* timestamp_clock_ = nullptr;
 };
 
 // At most `burst` lines per `interval`; the lines dropped are counted and reported with the

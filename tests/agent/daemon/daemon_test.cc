@@ -224,14 +224,37 @@ TEST_F(DaemonTest, PortThatRefusesSamplingIsStillPolled) {
   EXPECT_NE(warnings_[0].find("ASIC says no"), std::string::npos) << warnings_[0];
 }
 
-TEST_F(DaemonTest, CreateErrors) {
+TEST_F(DaemonTest, NoPortThatCanSampleStillRunsAndPollsEveryPort) {
   fake_.fail_all = true;
-  auto all_fail = Daemon::Create(options_, platform_, clock_, logger_, settings_);
-  ASSERT_FALSE(all_fail.ok());
-  EXPECT_NE(all_fail.status().message().find("could not program sampling on any port"),
-            std::string::npos);
-  fake_.fail_all = false;
+  auto d = Make();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->ports_without_sampling(), 3u);
+  EXPECT_EQ(d->agent().samplers().size(), 0u);
+  EXPECT_EQ(d->agent().pollers().size(), 3u);
+  ASSERT_EQ(warnings_.size(), 4u);  // one per port, then the summary
+  EXPECT_NE(warnings_[3].find("could not program sampling on any port"), std::string::npos)
+      << warnings_[3];
+  EXPECT_NE(warnings_[3].find("polled"), std::string::npos) << warnings_[3];
+}
 
+TEST_F(DaemonTest, NoPortsYetIsAWarningAndPortsAreAddedAsTheyAppear) {
+  fake_.ports_.clear();
+  auto d = Make();
+  ASSERT_TRUE(d);
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_NE(warnings_[0].find("no ports on fake switch yet; waiting"), std::string::npos)
+      << warnings_[0];
+  EXPECT_EQ(d->agent().pollers().size(), 0u);
+  hal::PortInfo p;
+  p.ifindex = 9;
+  p.name = "swp9";
+  p.speed_bps = 10'000'000'000ull;
+  fake_.Fire(hal::PortEvent::kAdded, p);
+  EXPECT_NE(d->agent().FindSampler(9, hal::Direction::kIngress), nullptr);
+  EXPECT_NE(d->agent().FindPoller(9), nullptr);
+}
+
+TEST_F(DaemonTest, CreateErrors) {
   DaemonOptions bad_collector = options_;
   bad_collector.collectors.push_back(*Endpoint::Parse("127.0.0.1:9", 6343));
   auto bc = Daemon::Create(bad_collector, platform_, clock_, logger_, settings_);
@@ -244,11 +267,6 @@ TEST_F(DaemonTest, CreateErrors) {
 
   Platform empty;
   EXPECT_FALSE(Daemon::Create(options_, empty, clock_, logger_, settings_).ok());
-
-  fake_.ports_.clear();
-  auto no_ports = Daemon::Create(options_, platform_, clock_, logger_, settings_);
-  ASSERT_FALSE(no_ports.ok());
-  EXPECT_NE(no_ports.status().message().find("no ports"), std::string::npos);
 }
 
 TEST_F(DaemonTest, RunsSamplesToEveryCollectorAndFlushesAtStop) {

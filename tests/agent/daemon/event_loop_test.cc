@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -216,6 +217,40 @@ TEST_F(EventLoopTest, SigintStopsAndLateSignalsDoNotKillOnDestroy) {
   EXPECT_FALSE(sigismember(&mask, SIGTERM)) << "mask not restored";
 }
 
+TEST_F(EventLoopTest, Sigusr1ReportsStatusAndUsr2AndPipeDoNotKill) {
+  auto loop = MakeLoop();
+  ASSERT_TRUE(loop);
+  int reports = 0;
+  loop->OnStatus([&] {
+    ++reports;
+    raise(SIGUSR2);  // by default each of these three would end the process
+    raise(SIGPIPE);
+    raise(SIGTERM);
+  });
+  raise(SIGUSR1);
+  auto reason = loop->Run(hal::base::seconds(10));
+  ASSERT_TRUE(reason.ok());
+  EXPECT_EQ(*reason, StopReason::kSignal);
+  EXPECT_EQ(reports, 1);
+  EXPECT_EQ(loop->stats().status_requests, 1u);
+  EXPECT_EQ(loop->stats().ignored_signals, 2u);
+}
+
+TEST_F(EventLoopTest, Sigusr1WithoutAHookIsLoggedNotFatal) {
+  std::vector<std::string> lines;
+  Logger logger([&](hal::base::LogLevel, const std::string& m) { lines.push_back(m); });
+  auto loop = EventLoop::Create({}, logger);
+  ASSERT_TRUE(loop.ok());
+  raise(SIGUSR1);
+  raise(SIGINT);
+  auto reason = (*loop)->Run(hal::base::seconds(10));
+  ASSERT_TRUE(reason.ok());
+  EXPECT_EQ((*loop)->stats().status_requests, 1u);
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.find("SIGUSR1") == 0; }),
+            1);
+}
+
 TEST_F(EventLoopTest, WithoutSignalHandlingTheMaskIsUntouched) {
   EventLoopOptions opt;
   opt.handle_signals = false;
@@ -227,11 +262,16 @@ TEST_F(EventLoopTest, WithoutSignalHandlingTheMaskIsUntouched) {
 }
 
 TEST_F(EventLoopTest, DeadSourceIsDroppedNotSpunOn) {
-  auto loop = MakeLoop();
-  ASSERT_TRUE(loop);
+  std::vector<std::string> lines;
+  Logger logger([&](hal::base::LogLevel, const std::string& m) { lines.push_back(m); });
+  EventLoopOptions opt;
+  opt.tick_period = milliseconds(2);
+  auto created = EventLoop::Create(opt, logger);
+  ASSERT_TRUE(created.ok());
+  EventLoop* loop = created->get();
   PipeSource source;
   CountingSink sink;
-  ASSERT_TRUE(loop->AddPacketSource(source, sink).ok());
+  ASSERT_TRUE(loop->AddPacketSource(source, sink, "-i xf-test0").ok());
   source.Write(3);
   source.CloseWriter();  // readable (3 bytes), then HUP forever
   int ticks = 0;
@@ -243,6 +283,9 @@ TEST_F(EventLoopTest, DeadSourceIsDroppedNotSpunOn) {
   EXPECT_EQ(*reason, StopReason::kStopped);
   EXPECT_EQ(sink.count, 3u);
   EXPECT_LE(loop->stats().drains, 3u);  // not thousands of empty Drain calls
+  // The log says which source, not which fd.
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "packet source -i xf-test0 closed or failed; no longer polled");
 }
 
 TEST_F(EventLoopTest, StallCatchesUpThenSkips) {

@@ -13,6 +13,7 @@
 
 #include "agent/linux/multi_packet_source.h"
 #include "agent/linux/port_filter.h"
+#include "exporter/capture_transport.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 
@@ -236,6 +237,57 @@ TEST_F(LinuxPlatformTest, PoolFromCountersOnlyForKernelFilters) {
   EXPECT_TRUE(p.pool_from_counters(2));
   EXPECT_FALSE(p.pool_from_counters(4));  // psample: the hardware pool
   EXPECT_FALSE(p.pool_from_counters(3));  // not sampled
+}
+
+// --sample with no matching port yet, then a port whose back-end cannot sample (psample in a
+// build or kernel without it) and an afpacket port: the daemon starts, warns, polls the first
+// and samples the second.
+TEST(LinuxPlatformDaemonTest, WaitsForPortsAndPollsThoseThatCannotSample) {
+  FakeInventory inner;  // no links at all yet
+  FakeCounters counters;
+  std::vector<std::string> warnings;
+  hal::base::Logger logger([&](hal::base::LogLevel level, const std::string& m) {
+    if (level >= hal::base::LogLevel::kWarning) warnings.push_back(m);
+  });
+  hal::base::ManualClock clock;
+  LinuxBackends b;
+  b.ports = &inner;
+  b.counters = &counters;
+  b.open_afpacket = [](const hal::afpacket::AfPacketOptions&)
+      -> hal::base::Result<std::unique_ptr<hal::PacketSource>> {
+    return std::unique_ptr<hal::PacketSource>(std::make_unique<FakeSource>(2));
+  };
+  LinuxPlatformOptions o;
+  o.patterns = {{"p*", SampleBackend::kAfPacket}, {"swp*", SampleBackend::kPsample}};
+  auto platform = LinuxPlatform::CreateWith(o, std::move(b), clock, logger);
+  ASSERT_TRUE(platform.ok()) << platform.status().ToString();
+
+  daemon::DaemonOptions options;
+  options.agent_address = *hal::base::IpAddress::Parse("127.0.0.1");
+  options.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
+  daemon::DaemonSettings settings;
+  settings.make_transport =
+      [](const hal::base::Endpoint&) -> hal::base::Result<std::unique_ptr<exporter::Transport>> {
+    return std::unique_ptr<exporter::Transport>(std::make_unique<exporter::CaptureTransport>());
+  };
+  auto d = daemon::Daemon::Create(options, (*platform)->platform(), clock, logger, settings);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("waiting"), std::string::npos) << warnings[0];
+
+  inner.ports = {Port(4, "swp1")};
+  inner.Emit(PortEvent::kAdded, Port(4, "swp1"));
+  EXPECT_EQ((*d)->agent().FindSampler(4, hal::Direction::kIngress), nullptr);
+  EXPECT_NE((*d)->agent().FindPoller(4), nullptr) << "a port that cannot sample is still polled";
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[1].find("psample on swp1"), std::string::npos) << warnings[1];
+
+  inner.ports.push_back(Port(2, "p1"));
+  inner.Emit(PortEvent::kAdded, Port(2, "p1"));
+  EXPECT_NE((*d)->agent().FindSampler(2, hal::Direction::kIngress), nullptr);
+  EXPECT_NE((*d)->agent().FindPoller(2), nullptr);
+  EXPECT_NE((*platform)->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
+  d->reset();  // before the platform it points into
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -184,6 +186,40 @@ TEST(LogTest, RateLimitedLogSuppressesAndReportsCount) {
   rl.Log(t + seconds(11), LogLevel::kWarning, "drop again");
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2], "drop again (3 similar messages suppressed)");
+}
+
+TEST(LogTest, StderrLinesCarryAWallTimestampWhenAClockIsSet) {
+  Logger logger;
+  EXPECT_EQ(logger.FormatLine(LogLevel::kWarning, "link down"), "xflowd[warning]: link down");
+  ManualClock clock(MonoTime::FromSeconds(0), WallTime::FromSeconds(1767225600));  // 2026-01-01
+  clock.Advance(seconds(3661) + milliseconds(42));
+  logger.set_timestamp_clock(&clock);
+  EXPECT_EQ(logger.FormatLine(LogLevel::kInfo, "capture re-opened"),
+            "2026-01-01T01:01:01.042Z xflowd[info]: capture re-opened");
+}
+
+TEST(LogTest, JournalStreamMustNameTheFileStderrIs) {
+  EXPECT_TRUE(JournalStreamIs("8:12345", 8, 12345));
+  EXPECT_FALSE(JournalStreamIs("8:12345", 8, 12346));  // another stream: redirected
+  EXPECT_FALSE(JournalStreamIs("9:12345", 8, 12345));
+  EXPECT_FALSE(JournalStreamIs(nullptr, 8, 12345));  // not under systemd
+  EXPECT_FALSE(JournalStreamIs("", 0, 0));
+  EXPECT_FALSE(JournalStreamIs("8:12345x", 8, 12345));
+  EXPECT_FALSE(JournalStreamIs("8", 8, 0));
+
+  FILE* a = tmpfile();
+  FILE* b = tmpfile();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  struct stat st;
+  ASSERT_EQ(fstat(fileno(a), &st), 0);
+  const std::string env = std::to_string(static_cast<uint64_t>(st.st_dev)) + ":" +
+                          std::to_string(static_cast<uint64_t>(st.st_ino));
+  EXPECT_TRUE(FdIsJournalStream(env.c_str(), fileno(a)));
+  EXPECT_FALSE(FdIsJournalStream(env.c_str(), fileno(b)));
+  EXPECT_FALSE(FdIsJournalStream(nullptr, fileno(a)));
+  EXPECT_FALSE(FdIsJournalStream(env.c_str(), -1));
+  fclose(a);
+  fclose(b);
 }
 
 }  // namespace

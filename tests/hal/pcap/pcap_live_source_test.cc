@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,22 +46,29 @@ TEST(PcapLiveSourceTest, ExclusionFilterCoversUdpExportAndTcpBothWays) {
 
 TEST(PcapLiveSourceTest, ClearErrorsBeforeTouchingTheKernel) {
   ManualClock clock;
+  base::Logger log = base::Logger::Null();
   PcapLiveOptions o;
-  auto none = PcapLiveSource::Create(o, clock);
+  auto none = PcapLiveSource::Create(o, clock, log);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
 
   o.interface = "xf-no-such-if0";
-  auto missing = PcapLiveSource::Create(o, clock);
+  auto missing = PcapLiveSource::Create(o, clock, log);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("xf-no-such-if0"), std::string::npos);
 
   o.interface = "lo";
   o.exclude_collectors = {Endpoint()};
-  auto bad = PcapLiveSource::Create(o, clock);
+  auto bad = PcapLiveSource::Create(o, clock, log);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+
+  o.exclude_collectors.clear();
+  o.reopen_min_ms = 0;
+  auto no_backoff = PcapLiveSource::Create(o, clock, log);
+  ASSERT_FALSE(no_backoff.ok());
+  EXPECT_EQ(no_backoff.status().code(), StatusCode::kInvalidArgument);
 }
 
 // --- Privileged: a veth pair in a private network namespace. ---
@@ -134,7 +142,7 @@ class PcapLivePrivilegedTest : public ::testing::Test {
         return;
       }
       close(nsfd);
-      auto src = PcapLiveSource::Create(options, clock);
+      auto src = PcapLiveSource::Create(options, clock, log_);
       if (!src.ok()) {
         error_ = src.status().ToString();
         return;
@@ -170,6 +178,7 @@ class PcapLivePrivilegedTest : public ::testing::Test {
   std::string ns_;
   bool created_ = false;
   std::string error_;
+  base::Logger log_ = base::Logger::Null();
   std::unique_ptr<PcapLiveSource> source_;
   unsigned xfb_index_ = 0;
   unsigned xfa_index_ = 0;
@@ -322,6 +331,142 @@ TEST_F(PcapLivePrivilegedTest, AnyInterfaceGivesCookedFramesWithTheirIfindex) {
   };
   EXPECT_EQ(on(xfa_index_), kSent);
   EXPECT_EQ(on(xfa_index_) + on(xfb_index_), static_cast<long>(sink.ifindexes.size()));
+}
+
+// Puts the calling thread into a network namespace until destroyed: the source re-opens its
+// capture in the thread (and namespace) that drains it.
+class InNamespace {
+ public:
+  explicit InNamespace(const std::string& ns) {
+    home_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    ok_ = home_ >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
+    if (fd >= 0) close(fd);
+  }
+  ~InNamespace() {
+    if (home_ >= 0) {
+      EXPECT_EQ(setns(home_, CLONE_NEWNET), 0);
+      close(home_);
+    }
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int home_ = -1;
+  bool ok_ = false;
+};
+
+// Frames from kOurMac sent into xfa through xfb, counted by the ifindex they arrive with.
+struct IfindexSink : PacketSampleSink {
+  void OnSample(const PacketSample& s) override {
+    if (s.header.size() >= 14 && std::memcmp(s.header.data() + 6, kOurMac, 6) == 0) {
+      ++ours;
+      last_ifindex = s.input_ifindex;
+    }
+  }
+  int ours = 0;
+  uint32_t last_ifindex = 0;
+};
+
+TEST_F(PcapLivePrivilegedTest, ReopensWhenTheInterfaceIsDeletedAndCreatedAgain) {
+  InNamespace in(ns_);
+  ASSERT_TRUE(in.ok()) << std::strerror(errno);
+  ManualClock clock(MonoTime::FromSeconds(7));
+  std::vector<std::string> lines;
+  base::Logger log([&](base::LogLevel, const std::string& m) { lines.push_back(m); });
+  PcapLiveOptions o;
+  o.interface = "xfa";
+  o.immediate = true;
+  o.reopen_min_ms = 5;
+  o.reopen_max_ms = 20;
+  auto created = PcapLiveSource::Create(o, clock, log);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  PcapLiveSource& src = **created;
+  const int fd = src.fd();
+  const uint32_t first_ifindex = src.ifindex();
+
+  // Sends 10 frames through xfb and drains until they are in (or 2 s of polling passed).
+  auto send_and_see = [&](IfindexSink& sink) {
+    const int tx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    sockaddr_ll sll = {};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = static_cast<int>(if_nametoindex("xfb"));
+    sll.sll_halen = 6;
+    ASSERT_GE(tx, 0);
+    std::vector<uint8_t> f(200);
+    sim::PacketSpec spec = Spec(4, sim::kIpProtoUdp, "10.0.0.1", "10.0.0.2", 1000, 53);
+    std::memcpy(sll.sll_addr, spec.dst_mac, 6);
+    ASSERT_EQ(sim::BuildFrame(spec, 200, f.data(), f.size()), 200u);
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_EQ(sendto(tx, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof sll),
+                200);
+    }
+    close(tx);
+    for (int rounds = 0; rounds < 40 && sink.ours < 10; ++rounds) {
+      pollfd p = {fd, POLLIN, 0};
+      poll(&p, 1, 50);
+      src.Drain(sink, 64);
+    }
+  };
+  // Drains (as the event loop would, on readiness) until `done` or `rounds` polls (at most
+  // 50 ms each) passed.
+  auto drain_until = [&](const std::function<bool()>& done, int rounds = 40) {
+    IfindexSink ignore;
+    for (; rounds > 0 && !done(); --rounds) {
+      pollfd p = {fd, POLLIN, 0};
+      poll(&p, 1, 50);
+      src.Drain(ignore, 64);
+    }
+  };
+
+  IfindexSink before;
+  send_and_see(before);
+  EXPECT_EQ(before.ours, 10);
+  EXPECT_EQ(before.last_ifindex, first_ifindex);
+
+  ASSERT_EQ(Run("-n " + ns_ + " link del xfa"), 0);
+  drain_until([&] { return src.losses() == 1; });
+  EXPECT_EQ(src.losses(), 1u);
+  EXPECT_FALSE(src.capturing());
+  drain_until([] { return false; }, 4);  // a few failed retries while it is gone
+  EXPECT_EQ(src.reopens(), 0u);
+  ASSERT_EQ(Run("-n " + ns_ + " link add xfa type veth peer name xfb"), 0);
+  ASSERT_EQ(Run("-n " + ns_ + " link set xfa up"), 0);
+  ASSERT_EQ(Run("-n " + ns_ + " link set xfb up"), 0);
+  drain_until([&] { return src.capturing(); });
+  ASSERT_TRUE(src.capturing()) << src.last_error();
+  EXPECT_EQ(src.reopens(), 1u);
+  EXPECT_EQ(src.fd(), fd);  // the event loop keeps polling the same fd
+  EXPECT_NE(src.ifindex(), first_ifindex);
+
+  IfindexSink after;
+  send_and_see(after);
+  EXPECT_EQ(after.ours, 10);
+  EXPECT_EQ(after.last_ifindex, src.ifindex());
+
+  // A flap (down, up) does not stop the capture either.
+  ASSERT_EQ(Run("-n " + ns_ + " link set xfa down"), 0);
+  drain_until([] { return false; }, 4);
+  ASSERT_EQ(Run("-n " + ns_ + " link set xfa up"), 0);
+  IfindexSink flapped;
+  send_and_see(flapped);
+  EXPECT_EQ(flapped.ours, 10);
+  // The owner's tick reads the link messages: the deletion and the flap are both logged,
+  // though the flap was too short for the capture to fail.
+  EXPECT_EQ(src.link_downs(), 0u);
+  src.ProcessLinkEvents();
+  EXPECT_EQ(src.link_downs(), 2u);
+  EXPECT_EQ(src.losses(), 1u);
+
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("-i xfa: capture lost"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: capture re-opened"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: not re-opened yet: interface xfa does not exist"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("-i xfa: interface deleted"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: link set down"), std::string::npos) << all;
+  EXPECT_NE(all.find("-i xfa: link up"), std::string::npos) << all;
 }
 
 }  // namespace

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Signals a user may send by habit never end xflowd: in every run mode, SIGUSR1 logs the
+# counters of the exit summary and the run goes on; SIGUSR2 and SIGPIPE are ignored; the
+# run still ends normally afterwards (exit 0). Modes here: --sim (the Daemon, as --sample
+# uses it) and -r (a capture replayed to a TCP collector xflowd waits for, so the run is
+# still on when the signals come). -i is covered by netflow_flap_test.sh. No root needed; about 14 s.
+# Usage: xflowd_signals_test.sh BUILD_DIR      (exit 77 = skipped)
+set -uo pipefail
+build=${1:?usage: xflowd_signals_test.sh BUILD_DIR}
+xflowd=$build/agent/xflowd
+pcapgen=$build/sim/xflowd-pcapgen
+[ -x "$xflowd" ] || { echo "FAIL: xflowd not built"; exit 1; }
+work=$(mktemp -d /tmp/xf-signals.XXXXXX)
+pids=()
+keep=1  # cleared on success
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$keep" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# Sends USR1, USR2 and PIPE to PID, one by one; the process must survive each.
+poke() {
+  local pid=$1 mode=$2 sig
+  for sig in USR1 USR2 PIPE; do
+    kill -"$sig" "$pid" 2>/dev/null || true
+    sleep 0.2
+    kill -0 "$pid" 2>/dev/null || { fail "$mode: SIG$sig killed xflowd"; return 1; }
+  done
+  echo "PASS $mode: SIGUSR1, SIGUSR2 and SIGPIPE did not end xflowd"
+}
+# The exit status and the SIGUSR1 report in LOG.
+check_end() {
+  local mode=$1 rc=$2 log=$3 want=$4
+  if [ "$rc" -eq 0 ]; then echo "PASS $mode: exit 0 afterwards"; else fail "$mode: exit status $rc"; fi
+  if grep -q "SIGUSR1: $want" "$log"; then
+    echo "PASS $mode: SIGUSR1 logged the counters"
+  else
+    fail "$mode: no 'SIGUSR1: $want' line"; sed 's/^/  /' "$log"
+  fi
+}
+
+if "$xflowd" --sim --collector 127.0.0.1:9 --help >/dev/null 2>&1 &&
+   ! "$xflowd" --sim --collector 127.0.0.1:9 --duration 0 -q 2>&1 | grep -q "without the simulated"; then
+  "$xflowd" --sim --ports 2 --collector 127.0.0.1:9 --duration 3 >"$work/sim.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  sleep 0.5
+  poke "$pid" "--sim"
+  wait "$pid"
+  check_end "--sim" $? "$work/sim.log" "xflowd: ran"
+else
+  echo "SKIP --sim: not in this build"
+fi
+
+if [ -x "$pcapgen" ]; then
+  "$pcapgen" --packets 2000 --flows 50 --seconds 2 --seed 3 --out "$work/in.pcap" >/dev/null ||
+    { echo "FAIL: xflowd-pcapgen"; exit 1; }
+  # An IPFIX-over-TCP collector nobody listens on: xflowd waits 5 s for it before the
+  # replay (and again at the end), and the signals come during that wait.
+  "$xflowd" -r "$work/in.pcap" -n 127.0.0.1:9/ipfix-tcp >"$work/file.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do grep -q "flow cache" "$work/file.log" && break; sleep 0.05; done
+  poke "$pid" "-r"
+  wait "$pid"
+  check_end "-r" $? "$work/file.log" "xflowd: read"
+else
+  echo "SKIP -r: xflowd-pcapgen not built"
+fi
+
+if [ $failures -eq 0 ]; then keep=0; echo "all signal checks passed"; exit 0; fi
+echo "FAIL: $failures check(s) failed"
+exit 1

@@ -174,12 +174,13 @@ Status Daemon::Init(DaemonSettings settings) {
       break;
     }
   }
-  logger_.Log(LogLevel::kInfo,
-              "sFlow agent %s: %zu ports on %s, %s, polling every %u s, datagrams up to %u "
-              "bytes",
+  const std::string polling = options_.polling_interval_s == 0
+                                  ? std::string("no counter polling")
+                                  : Printf("polling every %u s", options_.polling_interval_s);
+  logger_.Log(LogLevel::kInfo, "sFlow agent %s: %zu ports on %s, %s, %s, datagrams up to %u bytes",
               options_.agent_address->ToString().c_str(), ports->size(),
               platform_.description.empty() ? "this platform" : platform_.description.c_str(),
-              rate.c_str(), options_.polling_interval_s, options_.max_datagram_bytes);
+              rate.c_str(), polling.c_str(), options_.max_datagram_bytes);
   if (ports_rounded_ > 0) {
     logger_.Log(LogLevel::kInfo, "the platform rounded the sampling rate on %u ports (%s)",
                 ports_rounded_, rounded_example_.c_str());
@@ -330,7 +331,7 @@ std::string Daemon::Summary() const {
       "collectors (ICMP errors).",
       U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(recoveries),
       U(send_errors), U(lost));
-  s += " Collectors:";
+  s += transports_.empty() ? " No sFlow collector." : " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {
     const exporter::Transport& t = *transports_[i];
     const exporter::TransportStats& ts = t.stats();
@@ -340,7 +341,7 @@ std::string Daemon::Summary() const {
                U(ts.datagrams_sent), U(ts.bytes_sent), U(ts.send_errors), U(ts.lost));
     s += t.DescribeStats() + ")";
   }
-  s += ".";
+  if (!transports_.empty()) s += ".";
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
 }

@@ -129,6 +129,7 @@ uint64_t FlowProbe::UnixMs(MonoTime flow_time) const {
 void FlowProbe::OnSample(const hal::PacketSample& sample) {
   // Message headers follow the newest packet, so records ended by this packet (a timeout
   // split, FIN) never carry a time later than their message.
+  if (!seen_sample_) first_ = sample.timestamp;
   if (!seen_sample_ || sample.timestamp > latest_) {
     latest_ = sample.timestamp;
     seen_sample_ = true;
@@ -163,7 +164,7 @@ FileRunStats FlowProbe::RunToEnd(hal::PacketSource& source, const std::function<
     if (!seen_sample_) continue;
     if (!started) {
       started = true;
-      st.first = latest_;
+      st.first = first_;
       next_tick = latest_ + hal::base::seconds(1);
     }
     // One tick per second of packet time, as the live loop would have run.

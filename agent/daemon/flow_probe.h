@@ -111,6 +111,7 @@ class FlowProbe final : public hal::PacketSampleSink {
   std::vector<std::unique_ptr<exporter::netflow::FlowExporter>> exporters_;
   std::unique_ptr<exporter::netflow::ExporterSet> set_;
   std::unique_ptr<agent::flow::FlowMeter> meter_;
+  hal::base::MonoTime first_;   // first sample's time (flow time)
   hal::base::MonoTime latest_;  // newest sample time seen (flow time)
   bool seen_sample_ = false;
 };

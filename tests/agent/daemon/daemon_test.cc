@@ -319,6 +319,27 @@ TEST_F(DaemonTest, RunsSamplesToEveryCollectorAndFlushesAtStop) {
   }
 }
 
+// Start-up line and summary with no counter polling and only NetFlow/IPFIX collectors.
+TEST_F(DaemonTest, NoPollingAndNoSflowCollectorAreSaidPlainly) {
+  options_.polling_interval_s = 0;
+  options_.collectors.clear();
+  options_.flow_collectors.push_back({*Endpoint::Parse("127.0.0.1:2055", 2055), 9});
+  settings_.make_flow_transport = [](const FlowCollector&) {
+    return Result<std::unique_ptr<exporter::Transport>>(std::make_unique<CaptureTransport>());
+  };
+  std::vector<std::string> lines;
+  Logger logger([&](LogLevel, const std::string& line) { lines.push_back(line); });
+  auto d = Daemon::Create(options_, platform_, clock_, logger, settings_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("no counter polling"), std::string::npos) << all;
+  EXPECT_EQ(all.find("every 0 s"), std::string::npos) << all;
+  const std::string summary = (*d)->Summary();
+  EXPECT_NE(summary.find("No sFlow collector."), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("Collectors:."), std::string::npos) << summary;
+}
+
 TEST_F(DaemonTest, DurationEndsTheRun) {
   options_.duration_s = 1;
   settings_.loop.tick_period = milliseconds(100);

@@ -108,6 +108,7 @@ struct Result {
   std::vector<exporter::netflow::DecodedMessage> messages;
   agent::flow::FlowMeterStats meter;
   std::string read_error;
+  FileRunStats run;
 };
 
 // Runs `xflowd -r path -n 127.0.0.1:2055/<version>` with the given cache settings.
@@ -132,7 +133,7 @@ Result Replay(const std::string& path, uint8_t version, uint32_t cache_size = 26
   Result r;
   if (!probe.ok() || !src.ok()) return r;
   hal::pcap::PcapFileSource& s = **src;
-  (*probe)->RunToEnd(s, [&s] { return s.done(); });
+  r.run = (*probe)->RunToEnd(s, [&s] { return s.done(); });
   r.meter = (*probe)->meter().stats();
   r.read_error = s.read_error();
   NetflowDecoder decoder;
@@ -165,6 +166,9 @@ TEST(FlowProbeCaptureTest, TwentySecondGapSplitsAtTheInactiveTimeout) {
   EXPECT_EQ(r.flows[1].packets, 10u);
   EXPECT_EQ(r.flows[1].bytes, bytes_after);
   EXPECT_EQ(r.flows[1].end_reason, EndReason::kForcedEnd);  // the end of the file
+  // The summary's "s of packet time": first to last packet, not first batch to last.
+  EXPECT_EQ(r.run.first.ns(), static_cast<int64_t>(kStartNs));
+  EXPECT_EQ((r.run.last - r.run.first).count(), 38 * static_cast<int64_t>(kSecondNs));
 }
 
 TEST(FlowProbeCaptureTest, TwoHourFlowSplitsAtActiveTimeoutBoundaries) {
@@ -183,6 +187,7 @@ TEST(FlowProbeCaptureTest, TwoHourFlowSplitsAtActiveTimeoutBoundaries) {
     EXPECT_EQ(f.end_reason, i < 4 ? EndReason::kActiveTimeout : EndReason::kForcedEnd) << i;
   }
   EXPECT_EQ(packets, 7201u);
+  EXPECT_EQ((r.run.last - r.run.first).count(), 7200 * static_cast<int64_t>(kSecondNs));
 }
 
 TEST(FlowProbeCaptureTest, FinAndRstEndFlowsWithReasonThree) {

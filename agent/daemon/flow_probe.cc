@@ -226,6 +226,13 @@ std::string FlowProbe::Summary() const {
                 U(m.records_by_reason[1]), U(m.records_by_reason[2]), U(m.records_by_reason[3]),
                 U(m.records_by_reason[4]), U(m.records_by_reason[5]));
   std::string s = buf;
+  if (m.rate_table_full > 0) {
+    // Said only when it happened: past 4096 input ports a record may carry another's rate.
+    std::snprintf(buf, sizeof(buf),
+                  "; %llu packets from ports beyond the 4096 whose sampling rate is kept",
+                  U(m.rate_table_full));
+    s += buf;
+  }
   for (size_t i = 0; i < exporters_.size(); ++i) {
     const auto& e = exporters_[i]->stats();
     const exporter::Transport& t = *transports_[i];

@@ -6,7 +6,7 @@ namespace xflowd::agent::daemon {
 
 hal::base::Result<std::unique_ptr<CaptureFileSource>> CaptureFileSource::Create(
     const std::string& path, uint32_t ifindex) {
-  auto reader = dump::PcapReader::Open(path);
+  auto reader = tools::xflowdump::PcapReader::Open(path);
   if (!reader.ok()) return reader.status();
   hal::LinkType link = hal::LinkType::kEthernet;
   if (!hal::LinkTypeFromPcap((*reader)->link_type(), &link)) {
@@ -21,7 +21,7 @@ hal::base::Result<std::unique_ptr<CaptureFileSource>> CaptureFileSource::Create(
 size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
   size_t n = 0;
   while (n < budget && !done_) {
-    dump::PcapRecord rec;
+    tools::xflowdump::PcapRecord rec;
     auto more = reader_->Next(&rec);
     if (!more.ok()) {
       done_ = true;

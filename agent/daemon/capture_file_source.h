@@ -1,5 +1,5 @@
 // CaptureFileSource: a PacketSource over a classic pcap file read by our own reader
-// (agent/dump/pcap_reader.h), for `xflowd -r` in builds without libpcap (firmware profiles,
+// (tools/xflowdump/pcap_reader.h), for `xflowd -r` in builds without libpcap (firmware profiles,
 // targets Debian has no libpcap for). With libpcap, hal::pcap::PcapFileSource is used instead
 // (it also reads pcapng). Same contract: packet time as the samples' timestamps, fd() = -1,
 // drain in a loop until done(); a cut or broken record ends reading and is counted.
@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "agent/dump/pcap_reader.h"
 #include "hal/base/status.h"
 #include "hal/link_type.h"
 #include "hal/packet_source.h"
+#include "tools/xflowdump/pcap_reader.h"
 
 namespace xflowd::agent::daemon {
 
@@ -33,11 +33,11 @@ class CaptureFileSource final : public hal::PacketSource {
   hal::LinkType link_type() const { return link_type_; }
 
  private:
-  CaptureFileSource(std::unique_ptr<dump::PcapReader> reader, uint32_t ifindex,
+  CaptureFileSource(std::unique_ptr<tools::xflowdump::PcapReader> reader, uint32_t ifindex,
                     hal::LinkType link_type)
       : reader_(std::move(reader)), ifindex_(ifindex), link_type_(link_type) {}
 
-  std::unique_ptr<dump::PcapReader> reader_;
+  std::unique_ptr<tools::xflowdump::PcapReader> reader_;
   uint32_t ifindex_;
   hal::LinkType link_type_;
   hal::PacketSourceStats stats_;

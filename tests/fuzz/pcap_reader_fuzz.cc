@@ -6,12 +6,12 @@
 #include <sstream>
 #include <string>
 
-#include "agent/dump/pcap_reader.h"
+#include "tools/xflowdump/pcap_reader.h"
 
-using xflowd::agent::dump::ExtractUdp;
-using xflowd::agent::dump::PcapReader;
-using xflowd::agent::dump::PcapRecord;
-using xflowd::agent::dump::UdpDatagram;
+using xflowd::tools::xflowdump::ExtractUdp;
+using xflowd::tools::xflowdump::PcapReader;
+using xflowd::tools::xflowdump::PcapRecord;
+using xflowd::tools::xflowdump::UdpDatagram;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in =
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (uint32_t link : kLinks) {
     UdpDatagram udp;
     if (ExtractUdp(link, xflowd::hal::base::ByteView(data, size), &udp) ==
-        xflowd::agent::dump::ExtractResult::kOk) {
+        xflowd::tools::xflowdump::ExtractResult::kOk) {
       if (udp.payload.data() < data || udp.payload.end() > data + size) __builtin_trap();
     }
   }

@@ -1,14 +1,14 @@
 // The xflowdump printers derived from a record's field list: what a new record type prints
 // before (or without) a text layout of its own, and its JSON body. One made-up record with
 // every field kind.
-#include "agent/dump/record_fields.h"
+#include "tools/xflowdump/record_fields.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 namespace sf = exporter::sflow;
@@ -94,4 +94,4 @@ TEST(RecordFieldsTest, JsonUsesTheMemberNames) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

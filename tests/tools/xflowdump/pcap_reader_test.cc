@@ -1,13 +1,13 @@
-#include "agent/dump/pcap_reader.h"
+#include "tools/xflowdump/pcap_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "tests/agent/dump/dump_test_util.h"
+#include "tests/tools/xflowdump/dump_test_util.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 using testing::Bytes;
@@ -255,4 +255,4 @@ TEST(ExtractUdpTest, EveryTruncationOfAFrameIsHandled) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -1,4 +1,4 @@
-#include "agent/dump/datagram_format.h"
+#include "tools/xflowdump/datagram_format.h"
 
 #include <cinttypes>
 #include <cstdarg>
@@ -8,12 +8,13 @@
 #include <variant>
 #include <vector>
 
-#include "agent/dump/record_fields.h"
 #include "agent/packet/packet_parser.h"
+#include "tools/xflowdump/record_fields.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 namespace sf = exporter::sflow;
+namespace packet = agent::packet;
 using hal::base::ByteView;
 using hal::base::IpAddress;
 
@@ -615,4 +616,4 @@ void WriteJsonError(const DatagramMeta& meta, const std::string& message, JsonWr
   w->EndObject().EndObject();
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -1,4 +1,4 @@
-#include "agent/dump/dumper.h"
+#include "tools/xflowdump/dumper.h"
 
 #include <poll.h>
 
@@ -6,11 +6,11 @@
 #include <cmath>
 #include <limits>
 
-#include "agent/dump/pcap_reader.h"
-#include "agent/dump/udp_listener.h"
 #include "exporter/sflow/sflow_decoder.h"
+#include "tools/xflowdump/pcap_reader.h"
+#include "tools/xflowdump/udp_listener.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 using hal::base::ByteView;
 using hal::base::Duration;
@@ -247,4 +247,4 @@ Status RunLive(const DumpOptions& options, const hal::base::Clock& clock, int st
   return status;
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

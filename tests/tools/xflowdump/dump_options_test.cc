@@ -1,5 +1,5 @@
 // Command line, listen addresses, the UDP listener and the JSON writer.
-#include "agent/dump/dump_options.h"
+#include "tools/xflowdump/dump_options.h"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/dump/json_writer.h"
-#include "agent/dump/udp_listener.h"
+#include "tools/xflowdump/json_writer.h"
+#include "tools/xflowdump/udp_listener.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 using ::testing::HasSubstr;
@@ -185,4 +185,4 @@ TEST(JsonWriterTest, NestingCommasAndEscapes) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

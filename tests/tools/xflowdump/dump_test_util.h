@@ -9,7 +9,7 @@
 #include "exporter/sflow/sflow_encoder.h"
 #include "hal/base/ip_address.h"
 
-namespace xflowd::agent::dump::testing {
+namespace xflowd::tools::xflowdump::testing {
 
 using Bytes = std::vector<uint8_t>;
 namespace sf = ::xflowd::exporter::sflow;
@@ -176,4 +176,4 @@ class PcapWriter {
   Bytes b_;
 };
 
-}  // namespace xflowd::agent::dump::testing
+}  // namespace xflowd::tools::xflowdump::testing

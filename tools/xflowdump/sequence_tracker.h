@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 struct SequenceCounts {
   uint64_t checked = 0;  // numbers compared with a predecessor
@@ -61,4 +61,4 @@ class SequenceTracker {
 // Adds one observation to `counts`.
 void Count(const SequenceTracker::Observation& o, SequenceCounts* counts);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

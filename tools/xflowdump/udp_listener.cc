@@ -1,4 +1,4 @@
-#include "agent/dump/udp_listener.h"
+#include "tools/xflowdump/udp_listener.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 using hal::base::ByteView;
 using hal::base::Endpoint;
@@ -144,4 +144,4 @@ Result<bool> UdpListener::Receive(ByteView* payload, Endpoint* from) {
   }
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

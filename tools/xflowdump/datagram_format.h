@@ -25,12 +25,12 @@
 #include <cstddef>
 #include <string>
 
-#include "agent/dump/json_writer.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/ip_address.h"
 #include "hal/base/time.h"
+#include "tools/xflowdump/json_writer.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 // Where and when a datagram came from.
 struct DatagramMeta {
@@ -61,4 +61,4 @@ std::string HumanBytes(double bytes);
 // "1.50 M", "12.0 k", "900".
 std::string HumanCount(double n);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -11,7 +11,7 @@
 #include "hal/base/ip_address.h"
 #include "hal/base/status.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 class UdpListener {
  public:
@@ -46,4 +46,4 @@ class UdpListener {
 hal::base::Result<hal::base::Endpoint> ParseListenAddress(const std::string& text,
                                                           uint16_t default_port);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "agent/dump/sequence_tracker.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/ip_address.h"
+#include "tools/xflowdump/sequence_tracker.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 enum class SequenceKind : uint8_t {
   kDatagram = 0,   // per agent + sub-agent
@@ -165,4 +165,4 @@ class DumpStats {
 // the frame length (header) or IP length (ipv4/ipv6 records).
 bool TalkerOf(const exporter::sflow::DecodedFlowSample& s, TalkerKey* key, uint64_t* frame_bytes);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -15,7 +15,7 @@
 #include "hal/base/status.h"
 #include "hal/base/time.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 // LINKTYPE_* values (tcpdump.org/linktypes.html) this reader understands.
 enum PcapLinkType : uint32_t {
@@ -99,4 +99,4 @@ const char* ExtractResultName(ExtractResult r);
 // Finds the UDP datagram in `frame`. Never reads outside `frame`.
 ExtractResult ExtractUdp(uint32_t link_type, hal::base::ByteView frame, UdpDatagram* out);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -1,9 +1,9 @@
-#include "agent/dump/json_writer.h"
+#include "tools/xflowdump/json_writer.h"
 
 #include <cmath>
 #include <cstdio>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 void JsonWriter::BeforeValue() {
   if (after_key_) {
@@ -131,4 +131,4 @@ std::string HexString(const uint8_t* data, size_t size) {
   return s;
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

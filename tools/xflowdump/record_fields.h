@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/dump/datagram_format.h"
-#include "agent/dump/json_writer.h"
 #include "exporter/sflow/sflow_types.h"
 #include "hal/base/ip_address.h"
+#include "tools/xflowdump/datagram_format.h"
+#include "tools/xflowdump/json_writer.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 // "aa:bb:cc:dd:ee:ff" of 6 bytes.
 std::string MacText(const uint8_t* m);
@@ -133,4 +133,4 @@ class JsonFields {
   JsonWriter* w_;
 };
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

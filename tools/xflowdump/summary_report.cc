@@ -1,12 +1,12 @@
-#include "agent/dump/summary_report.h"
+#include "tools/xflowdump/summary_report.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <vector>
 
-#include "agent/dump/datagram_format.h"
+#include "tools/xflowdump/datagram_format.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 namespace {
 
@@ -304,4 +304,4 @@ void WriteSummaryJson(const DumpStats& stats, const InputStats& input, double du
   w->EndObject().EndObject();
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

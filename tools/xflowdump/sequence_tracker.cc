@@ -1,6 +1,6 @@
-#include "agent/dump/sequence_tracker.h"
+#include "tools/xflowdump/sequence_tracker.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 SequenceTracker::Observation SequenceTracker::Observe(uint32_t seq, bool restarted) {
   Observation o;
@@ -53,4 +53,4 @@ void Count(const SequenceTracker::Observation& o, SequenceCounts* counts) {
   }
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

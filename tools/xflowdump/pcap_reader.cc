@@ -1,4 +1,4 @@
-#include "agent/dump/pcap_reader.h"
+#include "tools/xflowdump/pcap_reader.h"
 
 #include <sys/stat.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iostream>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 using hal::base::ByteView;
@@ -371,4 +371,4 @@ Result<bool> PcapReader::Next(PcapRecord* out) {
   return true;
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/dump/dump_options.h"
-#include "agent/dump/dumper.h"
 #include "hal/base/clock.h"
+#include "tools/xflowdump/dump_options.h"
+#include "tools/xflowdump/dumper.h"
 
 namespace {
 
@@ -31,7 +31,7 @@ int StopSignalFd() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace dump = xflowd::agent::dump;
+  namespace dump = xflowd::tools::xflowdump;
   std::ios::sync_with_stdio(false);
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto options = dump::ParseDumpOptions(args);

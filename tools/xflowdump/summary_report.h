@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/dump/dump_stats.h"
-#include "agent/dump/json_writer.h"
-#include "agent/dump/pcap_reader.h"
 #include "hal/base/time.h"
+#include "tools/xflowdump/dump_stats.h"
+#include "tools/xflowdump/json_writer.h"
+#include "tools/xflowdump/pcap_reader.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 constexpr size_t kTopTalkers = 10;
 constexpr int kExtractResults = static_cast<int>(ExtractResult::kUnsupportedLink) + 1;
@@ -55,4 +55,4 @@ void AppendFinalReport(const DumpStats& stats, const InputStats& input, double d
 void WriteSummaryJson(const DumpStats& stats, const InputStats& input, double duration_s,
                       JsonWriter* w);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -10,11 +10,11 @@
 #include <sstream>
 #include <string>
 
-#include "agent/dump/datagram_format.h"
 #include "hal/base/byte_view.h"
-#include "tests/agent/dump/dump_test_util.h"
+#include "tests/tools/xflowdump/dump_test_util.h"
+#include "tools/xflowdump/datagram_format.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 namespace sf = exporter::sflow;
@@ -154,4 +154,4 @@ TEST(DatagramFormatGoldenTest, TextAndJsonOfEveryRecordType) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 class JsonWriter {
  public:
@@ -52,4 +52,4 @@ class JsonWriter {
 // Lower-case hex without separators ("0a1b").
 std::string HexString(const uint8_t* data, size_t size);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -1,13 +1,13 @@
 // Sequence-gap accounting and top talkers, fed with datagrams made by the encoder.
-#include "agent/dump/dump_stats.h"
+#include "tools/xflowdump/dump_stats.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "agent/dump/sequence_tracker.h"
-#include "tests/agent/dump/dump_test_util.h"
+#include "tests/tools/xflowdump/dump_test_util.h"
+#include "tools/xflowdump/sequence_tracker.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 namespace sf = exporter::sflow;
@@ -293,4 +293,4 @@ TEST(DumpStatsTest, TalkerKeyText) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

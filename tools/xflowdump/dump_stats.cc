@@ -1,4 +1,4 @@
-#include "agent/dump/dump_stats.h"
+#include "tools/xflowdump/dump_stats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,9 +6,10 @@
 
 #include "agent/packet/packet_parser.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 namespace sf = exporter::sflow;
+namespace packet = agent::packet;
 using hal::base::ByteView;
 using hal::base::IpAddress;
 
@@ -293,4 +294,4 @@ std::vector<Talker> DumpStats::TopTalkers(size_t n, bool interval) const {
   return all;
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

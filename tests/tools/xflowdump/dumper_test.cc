@@ -1,6 +1,6 @@
 // The xflowdump core end to end: datagrams in, text / JSON / summaries out, with time driven by
 // hand; and RunPcap over a capture file written by the test.
-#include "agent/dump/dumper.h"
+#include "tools/xflowdump/dumper.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/agent/dump/dump_test_util.h"
+#include "tests/tools/xflowdump/dump_test_util.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 namespace {
 
 namespace sf = exporter::sflow;
@@ -333,4 +333,4 @@ TEST_F(RunPcapTest, ATruncatedFileIsReportedThenFails) {
 }
 
 }  // namespace
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

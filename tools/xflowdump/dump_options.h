@@ -8,7 +8,7 @@
 #include "hal/base/ip_address.h"
 #include "hal/base/status.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 constexpr uint16_t kSflowPort = 6343;
 
@@ -37,4 +37,4 @@ hal::base::Result<DumpOptions> ParseDumpOptions(const std::vector<std::string>& 
 // The --help text.
 std::string DumpUsage();
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -1,12 +1,12 @@
-#include "agent/dump/dump_options.h"
+#include "tools/xflowdump/dump_options.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
-#include "agent/dump/udp_listener.h"
+#include "tools/xflowdump/udp_listener.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 using hal::base::InvalidArgumentError;
 using hal::base::Result;
@@ -193,4 +193,4 @@ Examples:
 )";
 }
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

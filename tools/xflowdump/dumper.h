@@ -7,17 +7,17 @@
 #include <ostream>
 #include <string>
 
-#include "agent/dump/datagram_format.h"
-#include "agent/dump/dump_options.h"
-#include "agent/dump/dump_stats.h"
-#include "agent/dump/json_writer.h"
-#include "agent/dump/summary_report.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
 #include "hal/base/status.h"
 #include "hal/base/time.h"
+#include "tools/xflowdump/datagram_format.h"
+#include "tools/xflowdump/dump_options.h"
+#include "tools/xflowdump/dump_stats.h"
+#include "tools/xflowdump/json_writer.h"
+#include "tools/xflowdump/summary_report.h"
 
-namespace xflowd::agent::dump {
+namespace xflowd::tools::xflowdump {
 
 class Dumper {
  public:
@@ -82,4 +82,4 @@ hal::base::Status RunPcap(const DumpOptions& options, std::ostream& out);
 hal::base::Status RunLive(const DumpOptions& options, const hal::base::Clock& clock, int stop_fd,
                           std::ostream& out, std::ostream& log);
 
-}  // namespace xflowd::agent::dump
+}  // namespace xflowd::tools::xflowdump

@@ -7,7 +7,8 @@
 #include <limits>
 
 #include "exporter/sflow/sflow_decoder.h"
-#include "tools/xflowdump/pcap_reader.h"
+#include "hal/capfile/pcap_reader.h"
+#include "hal/link_type.h"
 #include "tools/xflowdump/udp_listener.h"
 
 namespace xflowd::tools::xflowdump {
@@ -143,10 +144,11 @@ void Dumper::Finish(MonoTime now, WallTime wall) {
 }
 
 Status RunPcap(const DumpOptions& options, std::ostream& out) {
-  auto reader = PcapReader::Open(options.read_file);
+  auto reader = hal::capfile::PcapReader::Open(options.read_file);
   if (!reader.ok()) return reader.status();
-  PcapReader& r = **reader;
-  if (!IsSupportedLinkType(r.link_type())) {
+  hal::capfile::PcapReader& r = **reader;
+  hal::LinkType link = hal::LinkType::kEthernet;
+  if (!hal::LinkTypeFromPcap(r.link_type(), &link)) {
     return hal::base::InvalidArgumentError(
         options.read_file + ": link type " + std::to_string(r.link_type()) +
         " is not supported (Ethernet, Linux cooked, raw IP and loopback are)");
@@ -157,7 +159,7 @@ Status RunPcap(const DumpOptions& options, std::ostream& out) {
   d.input().is_pcap = true;
   d.input().name = options.read_file == "-" ? "<stdin>" : options.read_file;
   d.input().link_type = r.link_type();
-  PcapRecord rec;
+  hal::capfile::PcapRecord rec;
   MonoTime now;
   WallTime wall;
   Status status;
@@ -170,7 +172,7 @@ Status RunPcap(const DumpOptions& options, std::ostream& out) {
     if (!*more) break;
     ++d.input().packets;
     UdpDatagram udp;
-    const ExtractResult er = ExtractUdp(r.link_type(), rec.data, &udp);
+    const ExtractResult er = ExtractUdp(link, rec.data, &udp);
     ++d.input().count(er);
     if (er != ExtractResult::kOk) continue;
     if (options.port != 0 && udp.destination.port != options.port) {

@@ -8,7 +8,7 @@
 #include "hal/base/time.h"
 #include "tools/xflowdump/dump_stats.h"
 #include "tools/xflowdump/json_writer.h"
-#include "tools/xflowdump/pcap_reader.h"
+#include "tools/xflowdump/udp_extract.h"
 
 namespace xflowd::tools::xflowdump {
 

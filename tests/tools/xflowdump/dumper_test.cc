@@ -214,7 +214,7 @@ TEST(DumperTest, CountAndTimeLimits) {
 
 class RunPcapTest : public ::testing::Test {
  protected:
-  std::string WriteFile(const testing::PcapWriter& w) {
+  std::string WriteFile(const testing::PcapFile& w) {
     const std::string path = ::testing::TempDir() + "xflowdump_" +
                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                              ".pcap";
@@ -229,8 +229,8 @@ class RunPcapTest : public ::testing::Test {
   std::vector<std::string> paths_;
 };
 
-testing::PcapWriter Capture() {
-  testing::PcapWriter w(kLinkEthernet);
+testing::PcapFile Capture() {
+  testing::PcapFile w(1);  // LINKTYPE_ETHERNET
   uint32_t t = 1767225600;
   for (uint32_t seq = 1; seq <= 6; ++seq) {
     if (seq == 4) continue;  // lost
@@ -306,14 +306,14 @@ TEST_F(RunPcapTest, ErrorsForFilesItCannotRead) {
   o.read_file = "/nonexistent/x.pcap";
   std::ostringstream out;
   EXPECT_THAT(RunPcap(o, out).message(), HasSubstr("cannot open capture file"));
-  o.read_file = WriteFile(testing::PcapWriter(147));  // LINKTYPE_USER0
+  o.read_file = WriteFile(testing::PcapFile(147));  // LINKTYPE_USER0
   EXPECT_THAT(RunPcap(o, out).message(), HasSubstr("link type 147 is not supported"));
   EXPECT_THAT(out.str(), Not(HasSubstr("report")));
 }
 
 // Reported in full, then an error (exit status 1), as xflowd -r does with a cut capture.
 TEST_F(RunPcapTest, ATruncatedFileIsReportedThenFails) {
-  testing::PcapWriter w = Capture();
+  testing::PcapFile w = Capture();
   Bytes bytes = w.bytes();
   bytes.resize(bytes.size() - 5);
   const std::string path = ::testing::TempDir() + "xflowdump_truncated.pcap";

@@ -1,27 +1,27 @@
-#include "agent/daemon/capture_file_source.h"
+#include "hal/capfile/capture_file_source.h"
 
 #include <utility>
 
-namespace xflowd::agent::daemon {
+namespace xflowd::hal::capfile {
 
-hal::base::Result<std::unique_ptr<CaptureFileSource>> CaptureFileSource::Create(
-    const std::string& path, uint32_t ifindex) {
-  auto reader = tools::xflowdump::PcapReader::Open(path);
+base::Result<std::unique_ptr<CaptureFileSource>> CaptureFileSource::Create(const std::string& path,
+                                                                           uint32_t ifindex) {
+  auto reader = PcapReader::Open(path);
   if (!reader.ok()) return reader.status();
-  hal::LinkType link = hal::LinkType::kEthernet;
-  if (!hal::LinkTypeFromPcap((*reader)->link_type(), &link)) {
-    return hal::base::InvalidArgumentError(
+  LinkType link = LinkType::kEthernet;
+  if (!LinkTypeFromPcap((*reader)->link_type(), &link)) {
+    return base::InvalidArgumentError(
         path + ": link type " + std::to_string((*reader)->link_type()) +
-        " is not supported; supported are " + hal::kSupportedPcapLinkTypes);
+        " is not supported; supported are " + kSupportedPcapLinkTypes);
   }
   return std::unique_ptr<CaptureFileSource>(
       new CaptureFileSource(std::move(reader.value()), ifindex, link));
 }
 
-size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
+size_t CaptureFileSource::Drain(PacketSampleSink& sink, size_t budget) {
   size_t n = 0;
   while (n < budget && !done_) {
-    tools::xflowdump::PcapRecord rec;
+    PcapRecord rec;
     auto more = reader_->Next(&rec);
     if (!more.ok()) {
       done_ = true;
@@ -37,11 +37,11 @@ size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
       }
       break;
     }
-    hal::PacketSample s;
+    PacketSample s;
     s.input_ifindex = ifindex_;
     s.link_type = link_type_;
     s.frame_length = rec.original_length;
-    s.timestamp = hal::base::MonoTime::FromNs(rec.time.ns());
+    s.timestamp = base::MonoTime::FromNs(rec.time.ns());
     s.header = rec.data;
     sink.OnSample(s);
     ++stats_.samples;
@@ -50,4 +50,4 @@ size_t CaptureFileSource::Drain(hal::PacketSampleSink& sink, size_t budget) {
   return n;
 }
 
-}  // namespace xflowd::agent::daemon
+}  // namespace xflowd::hal::capfile

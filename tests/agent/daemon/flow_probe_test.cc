@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/netflow/netflow_decoder.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -26,14 +25,15 @@
 #include "sim/packet_builder.h"
 #include "sim/pcap_writer.h"
 #include "sim/sim_switch.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::daemon {
 namespace {
 
-using exporter::CaptureTransport;
 using exporter::netflow::EndReason;
 using exporter::netflow::FlowRecord;
 using exporter::netflow::NetflowDecoder;
+using xflowd::testing::CaptureTransport;
 
 constexpr int64_t kStartNs = 1767225600LL * 1000000000LL;  // 2026-01-01
 constexpr int64_t kSecondNs = 1000000000LL;

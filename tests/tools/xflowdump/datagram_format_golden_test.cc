@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "hal/base/byte_view.h"
+#include "tests/support/golden.h"
 #include "tests/tools/xflowdump/dump_test_util.h"
 #include "tools/xflowdump/datagram_format.h"
 
@@ -21,18 +21,9 @@ namespace sf = exporter::sflow;
 using hal::base::ByteView;
 using testing::Bytes;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 Bytes GoldenDatagram(const std::string& name) {
-  std::basic_string<uint8_t> out;
-  const std::string path = std::string(XFLOWD_TESTDATA_DIR) + "/sflow/" + name;
-  EXPECT_TRUE(hal::base::ParseHex(ReadFile(path), &out)) << "bad hex in " << path;
-  return Bytes(out.begin(), out.end());
+  const std::basic_string<uint8_t> b = xflowd::testing::ReadGoldenHex("sflow/" + name);
+  return Bytes(b.begin(), b.end());
 }
 
 // Every flow and counter record type, in two samples.
@@ -143,13 +134,13 @@ TEST(DatagramFormatGoldenTest, TextAndJsonOfEveryRecordType) {
   }
   AppendBoth("every record type", EveryRecordDatagram(), &actual);
 
-  const std::string golden = std::string(XFLOWD_TESTDATA_DIR) + "/sflow/xflowdump_output.txt";
-  const std::string expected = ReadFile(golden);
+  const std::string expected = xflowd::testing::ReadTestdata("sflow/xflowdump_output.txt");
   EXPECT_EQ(actual, expected);
   if (actual != expected) {
     const std::string path = ::testing::TempDir() + "xflowdump_output.actual.txt";
     std::ofstream(path) << actual;
-    ADD_FAILURE() << "expected " << golden << ", actual output written to " << path;
+    ADD_FAILURE() << "expected tests/testdata/sflow/xflowdump_output.txt, actual output written to "
+                  << path;
   }
 }
 

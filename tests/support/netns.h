@@ -1,6 +1,6 @@
 // Helpers for the privileged back-end tests (root + network namespaces): a namespace with a
 // unique name that is always deleted, entering it on the current thread, and sending frames
-// through an AF_PACKET socket. Header-only so the rtnl and nflog tests can use it too.
+// through an AF_PACKET socket. Shared by the afpacket, nflog, psample and rtnl tests.
 #pragma once
 
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "hal/packet_source.h"
-#include "tests/test_env.h"  // IsRoot, XFLOWD_SKIP_UNDER_EMULATION
+#include "tests/support/test_env.h"  // IsRoot, XFLOWD_SKIP_UNDER_EMULATION
 
 namespace xflowd::testing {
 

@@ -1,4 +1,5 @@
-// A Transport that keeps every datagram in memory: the test double for collectors.
+// A Transport that keeps every datagram in memory: the test double for collectors. Test-only:
+// no product code links it.
 #pragma once
 
 #include <string>
@@ -6,9 +7,9 @@
 
 #include "exporter/transport.h"
 
-namespace xflowd::exporter {
+namespace xflowd::testing {
 
-class CaptureTransport final : public Transport {
+class CaptureTransport final : public exporter::Transport {
  public:
   bool Send(hal::base::ByteView d) override {
     if (fail_) {
@@ -21,8 +22,8 @@ class CaptureTransport final : public Transport {
     return true;
   }
   void Poll(hal::base::MonoTime) override {}
-  TransportStatus status() const override { return status_; }
-  const TransportStats& stats() const override { return stats_; }
+  exporter::TransportStatus status() const override { return status_; }
+  const exporter::TransportStats& stats() const override { return stats_; }
   std::string Describe() const override { return "capture"; }
   std::string DescribeStats() const override {
     return "captured " + std::to_string(datagrams_.size());
@@ -33,15 +34,15 @@ class CaptureTransport final : public Transport {
   // Make every Send fail (to test error counting).
   void set_fail(bool fail) { fail_ = fail; }
   // What status() reports (a new stream, a state, as a stream transport would).
-  void set_status(const TransportStatus& status) { status_ = status; }
+  void set_status(const exporter::TransportStatus& status) { status_ = status; }
   // Messages accepted and then lost downstream (ICMP refusal, lost connection).
   void AddLost(uint64_t n) { stats_.lost += n; }
 
  private:
   std::vector<std::vector<uint8_t>> datagrams_;
-  TransportStats stats_;
-  TransportStatus status_;
+  exporter::TransportStats stats_;
+  exporter::TransportStatus status_;
   bool fail_ = false;
 };
 
-}  // namespace xflowd::exporter
+}  // namespace xflowd::testing

@@ -26,6 +26,7 @@
 #include "sim/pcap_writer.h"
 #include "sim/sim_switch.h"
 #include "tests/support/capture_transport.h"
+#include "tests/support/temp_dir.h"
 
 namespace xflowd::agent::daemon {
 namespace {
@@ -38,25 +39,7 @@ using xflowd::testing::CaptureTransport;
 constexpr int64_t kStartNs = 1767225600LL * 1000000000LL;  // 2026-01-01
 constexpr int64_t kSecondNs = 1000000000LL;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/xflowd-probe-test.XXXXXX";
-    path_ = mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~TempDir() {
-    for (const std::string& f : files_) std::remove(f.c_str());
-    if (!path_.empty()) rmdir(path_.c_str());
-  }
-  std::string File(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
+using xflowd::testing::TempDir;
 
 sim::PacketSpec Udp(uint8_t host, uint16_t sport) {
   sim::PacketSpec s;

@@ -140,9 +140,9 @@ Input:
   -r, --read FILE           read a capture instead ("-" = standard input):
                             classic pcap, as tcpdump -w writes it. Convert
                             pcapng first: editcap -F pcap in.pcapng out.pcap.
-                            Ethernet (with VLAN tags), Linux cooked (-i any),
-                            raw IP and loopback; IPv4 and IPv6. IP fragments
-                            are skipped (and counted).
+                            Ethernet (up to two VLAN tags), Linux cooked
+                            (-i any), raw IP and loopback; IPv4 and IPv6. IP
+                            fragments and MPLS are skipped (and counted).
   -p, --port PORT           with -r: UDP destination port of the sFlow
                             (default 6343; 0 = try every UDP datagram)
 

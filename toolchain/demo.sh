@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/toolchain/deps.sh"
 "$root/toolchain/build.sh" release xflowd xflowdump
-bin="$root/build/release/agent"
+bin="$root/build/release"
 port=${XFLOWD_DEMO_PORT:-6343}
 duration=${1:-0}
 dump_args=(-l "127.0.0.1:$port" -o summary -i 2)
@@ -15,12 +15,12 @@ if [ "$duration" != 0 ]; then
   dump_args+=(-t "$((duration + 1))")
   xf_args+=(--duration "$duration")
 fi
-"$bin/xflowdump" "${dump_args[@]}" &
+"$bin/tools/xflowdump" "${dump_args[@]}" &
 dump_pid=$!
 trap 'kill "$xf_pid" "$dump_pid" 2>/dev/null || true' INT TERM EXIT
 sleep 0.3
 echo "demo: xflowd --sim exporting to 127.0.0.1:$port; xflowdump decoding (Ctrl-C to stop)"
-"$bin/xflowd" "${xf_args[@]}" &
+"$bin/agent/xflowd" "${xf_args[@]}" &
 xf_pid=$!
 wait "$xf_pid" || true
 wait "$dump_pid" || true

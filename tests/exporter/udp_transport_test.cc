@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "hal/base/log.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::exporter {
 namespace {

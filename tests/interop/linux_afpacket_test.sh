@@ -14,7 +14,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 xflowd=$build/agent/xflowd
-xflowdump=$build/agent/xflowdump
+xflowdump=$build/tools/xflowdump
 frames=${XFLOWD_INTEROP_FRAMES:-200000}
 py=/usr/bin/python3
 

@@ -10,7 +10,7 @@ set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 xflowd=$build/agent/xflowd
-xflowdump=$build/agent/xflowdump
+xflowdump=$build/tools/xflowdump
 py=/usr/bin/python3
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi

@@ -16,7 +16,7 @@ build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${XFLOWD_INTEROP_SECONDS:-60}
 xflowd=$build/agent/xflowd
-xflowdump=$build/agent/xflowdump
+xflowdump=$build/tools/xflowdump
 py=/usr/bin/python3
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hal/base/byte_view.h"
+#include "tests/support/temp_dir.h"
 
 namespace xflowd::sim {
 namespace {
@@ -19,26 +20,7 @@ using hal::base::HexDump;
 using hal::base::StatusCode;
 using hal::base::WallTime;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/xf-pcapw-test.XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    path_ = d ? d : "";
-  }
-  ~TempDir() {
-    for (const std::string& f : files_) ::unlink(f.c_str());
-    ::rmdir(path_.c_str());
-  }
-  std::string File(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
+using xflowd::testing::TempDir;
 
 std::vector<uint8_t> ReadFile(const std::string& path) {
   std::vector<uint8_t> b;

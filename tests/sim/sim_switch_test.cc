@@ -12,7 +12,7 @@
 
 #include "agent/packet/packet_parser.h"
 #include "hal/base/byte_view.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::sim {
 namespace {

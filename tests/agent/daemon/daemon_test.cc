@@ -14,14 +14,13 @@
 #include <vector>
 
 #include "agent/daemon/sim_platform.h"
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "sim/sim_switch.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::daemon {
 namespace {
 
-using exporter::CaptureTransport;
 using hal::base::Endpoint;
 using hal::base::IpAddress;
 using hal::base::Logger;
@@ -31,6 +30,7 @@ using hal::base::milliseconds;
 using hal::base::MonoTime;
 using hal::base::Result;
 using hal::base::Status;
+using xflowd::testing::CaptureTransport;
 
 // A minimal Ethernet + IPv4 + UDP frame (60 bytes).
 const uint8_t kFrame[60] = {

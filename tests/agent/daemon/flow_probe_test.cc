@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/netflow/netflow_decoder.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -26,37 +25,21 @@
 #include "sim/packet_builder.h"
 #include "sim/pcap_writer.h"
 #include "sim/sim_switch.h"
+#include "tests/support/capture_transport.h"
+#include "tests/support/temp_dir.h"
 
 namespace xflowd::agent::daemon {
 namespace {
 
-using exporter::CaptureTransport;
 using exporter::netflow::EndReason;
 using exporter::netflow::FlowRecord;
 using exporter::netflow::NetflowDecoder;
+using xflowd::testing::CaptureTransport;
 
 constexpr int64_t kStartNs = 1767225600LL * 1000000000LL;  // 2026-01-01
 constexpr int64_t kSecondNs = 1000000000LL;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/xflowd-probe-test.XXXXXX";
-    path_ = mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~TempDir() {
-    for (const std::string& f : files_) std::remove(f.c_str());
-    if (!path_.empty()) rmdir(path_.c_str());
-  }
-  std::string File(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
+using xflowd::testing::TempDir;
 
 sim::PacketSpec Udp(uint8_t host, uint16_t sport) {
   sim::PacketSpec s;

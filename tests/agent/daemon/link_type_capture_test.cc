@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/daemon/capture_file_source.h"
 #include "agent/flow/flow_meter.h"
 #include "exporter/netflow/flow_record.h"
 #include "hal/base/ip_address.h"
+#include "hal/capfile/capture_file_source.h"
 #ifdef XFLOWD_HAVE_PCAP
 #include "hal/pcap/pcap_file_source.h"
 #endif
@@ -24,6 +24,7 @@ namespace {
 
 using exporter::netflow::FlowRecord;
 using hal::LinkType;
+using hal::capfile::CaptureFileSource;
 
 struct Collect : exporter::netflow::FlowRecordSink {
   void OnFlow(const FlowRecord& r) override {

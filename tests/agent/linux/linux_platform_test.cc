@@ -13,9 +13,9 @@
 
 #include "agent/linux/multi_packet_source.h"
 #include "agent/linux/port_filter.h"
-#include "exporter/capture_transport.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::os_linux {
 namespace {
@@ -268,7 +268,8 @@ TEST(LinuxPlatformDaemonTest, WaitsForPortsAndPollsThoseThatCannotSample) {
   daemon::DaemonSettings settings;
   settings.make_transport =
       [](const hal::base::Endpoint&) -> hal::base::Result<std::unique_ptr<exporter::Transport>> {
-    return std::unique_ptr<exporter::Transport>(std::make_unique<exporter::CaptureTransport>());
+    return std::unique_ptr<exporter::Transport>(
+        std::make_unique<xflowd::testing::CaptureTransport>());
   };
   auto d = daemon::Daemon::Create(options, (*platform)->platform(), clock, logger, settings);
   ASSERT_TRUE(d.ok()) << d.status().ToString();

@@ -17,7 +17,7 @@
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
 #include "sim/sim_switch.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd {
 namespace {

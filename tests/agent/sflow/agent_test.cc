@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
@@ -19,11 +18,11 @@
 #include "hal/port_inventory.h"
 #include "hal/sampling_control.h"
 #include "tests/agent/sflow/sflow_test_util.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::sflow {
 namespace {
 
-using exporter::CaptureTransport;
 using hal::Direction;
 using hal::PacketSample;
 using hal::PortCounters;
@@ -37,6 +36,7 @@ using testing::DecodeAll;
 using testing::FlowSamples;
 using testing::SequenceOf;
 using testing::SourceOf;
+using xflowd::testing::CaptureTransport;
 
 // Fakes that write what happened, in order, into one shared event log.
 using EventLog = std::vector<std::string>;

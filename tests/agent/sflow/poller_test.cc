@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "agent/sflow/receiver.h"
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
@@ -19,11 +18,11 @@
 #include "hal/counter_source.h"
 #include "hal/port_inventory.h"
 #include "tests/agent/sflow/sflow_test_util.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::sflow {
 namespace {
 
-using exporter::CaptureTransport;
 using hal::PortCounters;
 using hal::base::IpAddress;
 using hal::base::ManualClock;
@@ -31,6 +30,7 @@ using hal::base::MonoTime;
 using hal::base::Prng;
 using testing::CounterSamples;
 using testing::FindRecord;
+using xflowd::testing::CaptureTransport;
 
 class FakeCounterSource final : public hal::CounterSource {
  public:

@@ -5,23 +5,23 @@
 #include <cstdint>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "exporter/sflow/sflow_encoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
 #include "tests/agent/sflow/sflow_test_util.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::sflow {
 namespace {
 
-using exporter::CaptureTransport;
 using hal::base::ByteView;
 using hal::base::IpAddress;
 using hal::base::ManualClock;
 using hal::base::MonoTime;
 using testing::DecodeAll;
 using testing::SequenceOf;
+using xflowd::testing::CaptureTransport;
 
 const IpAddress kAgentV4 = IpAddress::V4(0xC0000201);  // 192.0.2.1
 constexpr size_t kV4HeaderBytes = 28;

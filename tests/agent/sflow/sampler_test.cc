@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "agent/sflow/receiver.h"
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
 #include "hal/base/clock.h"
@@ -19,11 +18,11 @@
 #include "hal/packet_sample.h"
 #include "hal/sampling_control.h"
 #include "tests/agent/sflow/sflow_test_util.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::sflow {
 namespace {
 
-using exporter::CaptureTransport;
 using hal::Direction;
 using hal::PacketSample;
 using hal::base::ByteView;
@@ -33,6 +32,7 @@ using hal::base::MonoTime;
 using hal::base::Prng;
 using testing::FindRecord;
 using testing::FlowSamples;
+using xflowd::testing::CaptureTransport;
 
 // Records the calls; answers with `round` applied (e.g. to a power of two), or an error.
 class FakeSamplingControl final : public hal::SamplingControl {

@@ -13,9 +13,9 @@
 #include <variant>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/sflow/sflow_decoder.h"
 #include "hal/base/byte_view.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::agent::sflow::testing {
 
@@ -24,7 +24,7 @@ namespace wire = ::xflowd::exporter::sflow;
 // Every datagram `t` captured, decoded, in order. A datagram the decoder rejects is a test
 // failure (with its index and the decoder's message) and stands as an empty DecodedDatagram
 // (version 0, no samples), so indices still match t.datagrams().
-inline std::vector<wire::DecodedDatagram> DecodeAll(const exporter::CaptureTransport& t) {
+inline std::vector<wire::DecodedDatagram> DecodeAll(const xflowd::testing::CaptureTransport& t) {
   std::vector<wire::DecodedDatagram> out;
   for (const std::vector<uint8_t>& bytes : t.datagrams()) {
     auto d = wire::DecodeDatagram(hal::base::ByteView(bytes.data(), bytes.size()));
@@ -39,7 +39,7 @@ inline std::vector<wire::DecodedDatagram> DecodeAll(const exporter::CaptureTrans
 }
 
 // The samples of every datagram `t` captured, in order.
-inline std::vector<wire::DecodedSample> AllSamples(const exporter::CaptureTransport& t) {
+inline std::vector<wire::DecodedSample> AllSamples(const xflowd::testing::CaptureTransport& t) {
   std::vector<wire::DecodedSample> out;
   for (wire::DecodedDatagram& d : DecodeAll(t)) {
     for (wire::DecodedSample& s : d.samples) out.push_back(std::move(s));
@@ -51,7 +51,7 @@ inline std::vector<wire::DecodedSample> AllSamples(const exporter::CaptureTransp
 // (DecodedFlowSample or DecodedCounterSample): a sample of any other kind is a test failure and
 // is left out.
 template <typename Sample>
-std::vector<Sample> SamplesOf(const exporter::CaptureTransport& t) {
+std::vector<Sample> SamplesOf(const xflowd::testing::CaptureTransport& t) {
   std::vector<Sample> out;
   size_t index = 0;
   for (wire::DecodedSample& s : AllSamples(t)) {
@@ -66,10 +66,12 @@ std::vector<Sample> SamplesOf(const exporter::CaptureTransport& t) {
   }
   return out;
 }
-inline std::vector<wire::DecodedFlowSample> FlowSamples(const exporter::CaptureTransport& t) {
+inline std::vector<wire::DecodedFlowSample> FlowSamples(
+    const xflowd::testing::CaptureTransport& t) {
   return SamplesOf<wire::DecodedFlowSample>(t);
 }
-inline std::vector<wire::DecodedCounterSample> CounterSamples(const exporter::CaptureTransport& t) {
+inline std::vector<wire::DecodedCounterSample> CounterSamples(
+    const xflowd::testing::CaptureTransport& t) {
   return SamplesOf<wire::DecodedCounterSample>(t);
 }
 

@@ -4,16 +4,17 @@
 #include <cstring>
 #include <vector>
 
-#include "exporter/capture_transport.h"
 #include "exporter/netflow/flow_exporter.h"
 #include "exporter/netflow/netflow_decoder.h"
 #include "gtest/gtest.h"
 #include "tests/exporter/netflow/netflow_test_util.h"
+#include "tests/support/capture_transport.h"
 
 namespace xflowd::exporter::netflow {
 namespace {
 
 using namespace testing;  // NOLINT
+using xflowd::testing::CaptureTransport;
 
 ExporterOptions Options(Version v) {
   ExporterOptions o;

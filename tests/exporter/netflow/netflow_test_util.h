@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include "exporter/netflow/flow_record.h"
 #include "gtest/gtest.h"
 #include "hal/base/byte_view.h"
+#include "tests/support/golden.h"
 
 namespace xflowd::exporter::netflow::testing {
 
@@ -139,14 +139,7 @@ inline bool SameRecord(const FlowRecord& a, const FlowRecord& b) {
 }
 
 inline Bytes ReadGolden(const std::string& name) {
-  const std::string path = std::string(XFLOWD_TESTDATA_DIR) + "/netflow/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  Bytes out;
-  EXPECT_TRUE(hal::base::ParseHex(text.str(), &out)) << "bad hex in " << path;
-  return out;
+  return xflowd::testing::ReadGoldenHex("netflow/" + name);
 }
 
 inline std::string Dump(const Bytes& b) {

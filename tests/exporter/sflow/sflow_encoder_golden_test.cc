@@ -3,13 +3,12 @@
 // encoder: inline below for single records, in tests/testdata/sflow/*.hex for whole datagrams.
 // Failures print both sides as hex dumps so the differing word is easy to find.
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "exporter/sflow/sflow_encoder.h"
 #include "gtest/gtest.h"
 #include "hal/base/byte_view.h"
+#include "tests/support/golden.h"
 
 namespace xflowd::exporter::sflow {
 namespace {
@@ -30,14 +29,7 @@ Bytes Hex(std::string_view text) {
 std::string Dump(const Bytes& b) { return HexDump(ByteView(b.data(), b.size())); }
 
 Bytes ReadGolden(const std::string& name) {
-  const std::string path = std::string(XFLOWD_TESTDATA_DIR) + "/sflow/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  Bytes out;
-  EXPECT_TRUE(ParseHex(text.str(), &out)) << "bad hex in " << path;
-  return out;
+  return xflowd::testing::ReadGoldenHex("sflow/" + name);
 }
 
 IpAddress Ip(const char* text) { return IpAddress::Parse(text).value(); }

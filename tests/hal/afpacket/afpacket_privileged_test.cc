@@ -11,10 +11,10 @@
 #include "hal/afpacket/afpacket_source.h"
 #include "hal/afpacket/sample_pool.h"
 #include "hal/base/clock.h"
-#include "tests/hal/afpacket/netns_test_util.h"
+#include "tests/support/netns.h"
 #ifdef XFLOWD_HAVE_RTNL
 #include "hal/rtnl/rtnl_port_inventory.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 #endif
 
 namespace xflowd::hal::afpacket {

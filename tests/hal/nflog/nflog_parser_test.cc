@@ -6,33 +6,20 @@
 #include <linux/netlink.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "hal/nflog/nft_sampling_rule.h"
+#include "tests/support/golden.h"
 
 namespace xflowd::hal::nflog {
 namespace {
 
 using Bytes = std::basic_string<uint8_t>;
 
-bool LittleEndianHost() {
-  const uint16_t x = 1;
-  uint8_t b;
-  std::memcpy(&b, &x, 1);
-  return b == 1;
-}
+using xflowd::testing::LittleEndianHost;
 
-Bytes ReadHex(const std::string& name) {
-  std::ifstream f(std::string(XFLOWD_TESTDATA_DIR) + "/nflog/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  Bytes out;
-  EXPECT_TRUE(base::ParseHex(ss.str(), &out)) << name;
-  return out;
-}
+Bytes ReadHex(const std::string& name) { return xflowd::testing::ReadGoldenHex("nflog/" + name); }
 
 std::vector<NflogPacket> ParseAll(const Bytes& b, ParseStats* stats, int* err = nullptr) {
   std::vector<NflogPacket> out;

@@ -11,10 +11,10 @@
 #include "hal/base/clock.h"
 #include "hal/nflog/nflog_source.h"
 #include "hal/nflog/nft_sampling_rule.h"
-#include "tests/hal/afpacket/netns_test_util.h"
+#include "tests/support/netns.h"
 #ifdef XFLOWD_HAVE_AFPACKET
 #include "hal/afpacket/afpacket_source.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 #endif
 
 namespace xflowd::hal::nflog {

@@ -14,6 +14,7 @@
 #include "hal/base/byte_view.h"
 #include "sim/packet_builder.h"
 #include "sim/pcap_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace xflowd::hal::pcap {
 namespace {
@@ -24,28 +25,7 @@ using base::WallTime;
 
 constexpr int64_t kStartNs = int64_t{1767225600} * 1000000000;
 
-// A directory from mkdtemp, removed with the files the test made in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/xf-pcap-test.XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    path_ = d ? d : "";
-  }
-  ~TempDir() {
-    for (const std::string& f : files_) ::unlink(f.c_str());
-    ::rmdir(path_.c_str());
-  }
-  bool ok() const { return !path_.empty(); }
-  std::string File(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
+using xflowd::testing::TempDir;
 
 struct Got {
   uint32_t frame_length;

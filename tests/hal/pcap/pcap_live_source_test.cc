@@ -20,7 +20,7 @@
 
 #include "hal/base/clock.h"
 #include "sim/packet_builder.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::hal::pcap {
 namespace {

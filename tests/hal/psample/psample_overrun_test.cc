@@ -13,8 +13,8 @@
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/psample/psample_source.h"
-#include "tests/hal/afpacket/netns_test_util.h"
-#include "tests/test_env.h"
+#include "tests/support/netns.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::hal::psample {
 namespace {

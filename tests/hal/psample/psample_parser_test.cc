@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "hal/base/byte_view.h"
 #include "sim/psample_emitter.h"
+#include "tests/support/golden.h"
 
 namespace xflowd::hal::psample {
 namespace {
@@ -20,12 +19,7 @@ using Bytes = std::basic_string<uint8_t>;
 
 constexpr uint64_t kTs = 1767225600123456789ull;
 
-bool LittleEndianHost() {
-  const uint16_t x = 1;
-  uint8_t b;
-  std::memcpy(&b, &x, 1);
-  return b == 1;
-}
+using xflowd::testing::LittleEndianHost;
 
 // The golden files are captures from a little-endian host; netlink is host byte order.
 #define SKIP_UNLESS_LITTLE_ENDIAN()                                                    \
@@ -33,15 +27,7 @@ bool LittleEndianHost() {
     if (!LittleEndianHost()) GTEST_SKIP() << "golden netlink bytes are little-endian"; \
   } while (0)
 
-Bytes ReadHex(const std::string& name) {
-  std::ifstream f(std::string(XFLOWD_TESTDATA_DIR) + "/psample/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  Bytes out;
-  EXPECT_TRUE(base::ParseHex(ss.str(), &out)) << name;
-  EXPECT_FALSE(out.empty()) << name;
-  return out;
-}
+Bytes ReadHex(const std::string& name) { return xflowd::testing::ReadGoldenHex("psample/" + name); }
 
 ByteView View(const Bytes& b) { return ByteView(b.data(), b.size()); }
 

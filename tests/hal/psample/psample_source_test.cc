@@ -13,7 +13,7 @@
 #include "hal/base/log.h"
 #include "sim/psample_emitter.h"
 #include "sim/sim_switch.h"
-#include "tests/test_env.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::hal::psample {
 namespace {

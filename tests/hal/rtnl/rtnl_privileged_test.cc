@@ -11,8 +11,8 @@
 
 #include "hal/rtnl/ethtool.h"
 #include "hal/rtnl/rtnl_port_inventory.h"
-#include "tests/hal/afpacket/netns_test_util.h"
-#include "tests/test_env.h"
+#include "tests/support/netns.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::hal::rtnl {
 namespace {

@@ -9,36 +9,25 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "hal/base/byte_view.h"
 #include "hal/tc/tc_netlink.h"
-#include "tests/test_env.h"
+#include "tests/support/golden.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::hal::tc {
 namespace {
 
 using base::ByteView;
 
-bool LittleEndianHost() {
-  const uint16_t x = 1;
-  uint8_t b;
-  std::memcpy(&b, &x, 1);
-  return b == 1;
-}
+using xflowd::testing::LittleEndianHost;
 
 std::string GoldenHex(const std::string& name) {
-  std::ifstream f(std::string(XFLOWD_TESTDATA_DIR) + "/tc/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::basic_string<uint8_t> out;
-  EXPECT_TRUE(base::ParseHex(ss.str(), &out)) << name;
-  EXPECT_FALSE(out.empty()) << name;
-  return base::HexDump(ByteView(out.data(), out.size()));
+  const std::basic_string<uint8_t> b = xflowd::testing::ReadGoldenHex("tc/" + name);
+  return base::HexDump(ByteView(b.data(), b.size()));
 }
 
 std::string Hex(const std::vector<uint8_t>& b) {

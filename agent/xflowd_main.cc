@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/config/validate.h"
 #include "agent/daemon/capture_file_source.h"
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/event_loop.h"
@@ -42,6 +43,7 @@ namespace {
 using xflowd::agent::daemon::Daemon;
 using xflowd::agent::daemon::DaemonOptions;
 using xflowd::agent::daemon::Platform;
+using xflowd::agent::daemon::ToConfig;
 using xflowd::hal::base::Logger;
 using xflowd::hal::base::LogLevel;
 using xflowd::hal::base::Status;
@@ -190,7 +192,7 @@ int RunFile(const DaemonOptions& options, Logger& logger) {
   fs.system_init_unix_ms = first_ms;
   fs.sampling_rate = sampling;
   fs.clock = &clock;
-  auto probe = FlowProbe::Create(options, fs, logger);
+  auto probe = FlowProbe::Create(ToConfig(options).flow, fs, logger);
   if (!probe.ok()) {
     logger.Log(LogLevel::kError, "%s", probe.status().message().c_str());
     return kExitFailure;
@@ -271,7 +273,7 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
   fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
   fs.sampling_rate = lo.sampling_rate;
   fs.clock = &clock;
-  auto probe = FlowProbe::Create(options, fs, logger);
+  auto probe = FlowProbe::Create(ToConfig(options).flow, fs, logger);
   if (!probe.ok()) {
     logger.Log(LogLevel::kError, "%s", probe.status().message().c_str());
     return kExitFailure;
@@ -338,18 +340,14 @@ int RunInterface(const DaemonOptions& options, Logger& logger) {
 int RunLinux(const DaemonOptions& options, Logger& logger) {
   namespace ol = xflowd::agent::os_linux;
   xflowd::hal::base::SystemClock clock;
-  ol::LinuxPlatformOptions lo;
-  lo.patterns = options.sample_patterns;
-  lo.psample_group = options.psample_group;
-  lo.nflog_group = options.nflog_group;
-  lo.ingress_only = options.ingress_only;
+  const ol::LinuxPlatformOptions lo = ToConfig(options).source.linux_ports;
   auto linux_platform = ol::LinuxPlatform::Create(lo, clock, logger);
   if (!linux_platform.ok()) {
     logger.Log(LogLevel::kError, "%s", linux_platform.status().message().c_str());
     return kExitFailure;
   }
   Platform platform = (*linux_platform)->platform();
-  auto daemon = Daemon::Create(options, platform, clock, logger);
+  auto daemon = Daemon::Create(ToConfig(options), platform, clock, logger);
   if (!daemon.ok()) {
     logger.Log(LogLevel::kError, "%s", daemon.status().message().c_str());
     return kExitFailure;
@@ -398,7 +396,7 @@ int Run(const DaemonOptions& options, Logger& logger) {
   return kExitUsage;
 #endif
 
-  auto daemon = Daemon::Create(options, platform, clock, logger);
+  auto daemon = Daemon::Create(ToConfig(options), platform, clock, logger);
   if (!daemon.ok()) {
     logger.Log(LogLevel::kError, "%s", daemon.status().message().c_str());
     return kExitFailure;
@@ -452,6 +450,8 @@ int main(int argc, char** argv) {
   constexpr bool kHaveLinux = false;
 #endif
   st = xflowd::agent::daemon::CheckSupported(options, kHaveSim, kHavePcap, kHaveLinux);
+  if (!st.ok()) return UsageError(program, st);
+  st = xflowd::agent::config::Validate(ToConfig(options));
   if (!st.ok()) return UsageError(program, st);
 
   Logger logger;

@@ -1,8 +1,8 @@
 // Daemon: the sFlow agent wired to a platform and to collectors, run by the event loop.
 //
-// Built from DaemonOptions and a Platform (the HAL interfaces of one back-end: the simulated
-// switch today, Linux back-ends later): one Transport per collector, one Receiver, and for
-// every port of the PortInventory an ingress Sampler (its rate programmed through
+// Built from the configuration model (agent/config) and a Platform (the HAL interfaces of one
+// back-end: the simulated switch today, Linux back-ends later): one Transport per collector, one
+// Receiver, and for every port of the PortInventory an ingress Sampler (its rate programmed through
 // SamplingControl; the rate the platform applied is the one reported) and a Poller.
 // The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
 // simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
-#include "agent/daemon/options.h"
 #include "agent/sflow/agent.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
@@ -70,7 +70,7 @@ class Daemon {
  public:
   // Control plane: every failure is a Status with a message for the user. No ports yet, or
   // ports that all refuse sampling, are warnings, not failures (see Init).
-  static hal::base::Result<std::unique_ptr<Daemon>> Create(const DaemonOptions& options,
+  static hal::base::Result<std::unique_ptr<Daemon>> Create(const config::Config& config,
                                                            const Platform& platform,
                                                            const hal::base::Clock& clock,
                                                            hal::base::Logger& logger,
@@ -98,7 +98,7 @@ class Daemon {
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
  private:
-  Daemon(const DaemonOptions& options, const Platform& platform, const hal::base::Clock& clock,
+  Daemon(const config::Config& config, const Platform& platform, const hal::base::Clock& clock,
          hal::base::Logger& logger);
   hal::base::Status Init(DaemonSettings settings);
   hal::base::Status AddPort(const hal::PortInfo& port);
@@ -106,7 +106,7 @@ class Daemon {
   void OnTick();
   void DrainAll();
 
-  DaemonOptions options_;
+  config::Config config_;
   Platform platform_;
   const hal::base::Clock& clock_;
   hal::base::Logger& logger_;

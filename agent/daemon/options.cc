@@ -560,14 +560,6 @@ std::string FormatSpeed(uint64_t bps) {
   return std::to_string(bps);
 }
 
-uint32_t DefaultSamplingRate(uint64_t speed_bps) {
-  if (speed_bps == 0) return 1000;
-  uint64_t rate = speed_bps / 1'000'000;
-  if (rate < 100) rate = 100;
-  if (rate > std::numeric_limits<uint32_t>::max()) rate = std::numeric_limits<uint32_t>::max();
-  return static_cast<uint32_t>(rate);
-}
-
 uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps) {
   return options.sampling_rate ? *options.sampling_rate : DefaultSamplingRate(port_speed_bps);
 }
@@ -701,23 +693,76 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
   return Status::Ok();
 }
 
+config::Config ToConfig(const DaemonOptions& o) {
+  config::Config c;
+  c.agent.address = o.agent_address;
+  c.agent.sub_agent_id = o.sub_agent_id;
+  c.agent.collectors = o.collectors;
+  c.agent.max_datagram_bytes = o.max_datagram_bytes;
+
+  c.ports.sampling_rate = o.sampling_rate;
+  c.ports.polling_interval_s = o.polling_interval_s;
+  c.ports.header_bytes = o.header_bytes;
+  c.ports.max_samples_per_s = o.max_samples_per_s;
+  c.ports.expanded_samples = o.expanded_samples;
+
+  c.flow.collectors = o.flow_collectors;
+  c.flow.default_version = o.flow_version;
+  c.flow.observation_domain = o.observation_domain;
+  c.flow.max_datagram_bytes = o.max_datagram_bytes;
+  c.flow.cache_size = o.flow_cache_size;
+  c.flow.inactive_timeout_s = o.inactive_timeout_s;
+  c.flow.active_timeout_s = o.active_timeout_s;
+  c.flow.tcp_timeout_s = o.tcp_timeout_s;
+  c.flow.udp_timeout_s = o.udp_timeout_s;
+  c.flow.icmp_timeout_s = o.icmp_timeout_s;
+  c.flow.tcp_end = o.tcp_end;
+  c.flow.template_refresh_packets = o.template_refresh_packets;
+  c.flow.template_refresh_s = o.template_refresh_s;
+  c.flow.key_macs = o.flow_key_macs;
+  c.flow.key_mpls = o.flow_key_mpls;
+
+  switch (ModeOf(o)) {
+    case RunMode::kSim:
+      c.source.kind = config::SourceKind::kSim;
+      break;
+    case RunMode::kInterface:
+      c.source.kind = config::SourceKind::kInterface;
+      break;
+    case RunMode::kFile:
+      c.source.kind = config::SourceKind::kFile;
+      break;
+    case RunMode::kLinux:
+      c.source.kind = config::SourceKind::kLinux;
+      break;
+  }
+  c.source.sim.ports = o.sim_ports;
+  c.source.sim.speed_bps = o.sim_speed_bps;
+  c.source.sim.load = o.sim_load;
+  c.source.sim.sample_loss = o.sim_sample_loss;
+  c.source.sim.pow2 = o.sim_pow2;
+  c.source.sim.truth_path = o.sim_truth_path;
+  c.source.interface.name = o.interface;
+  c.source.interface.promiscuous = o.promiscuous;
+  c.source.interface.snaplen = o.snaplen;
+  c.source.file.path = o.read_file;
+  c.source.linux_ports.patterns = o.sample_patterns;
+  c.source.linux_ports.psample_group = o.psample_group;
+  c.source.linux_ports.nflog_group = o.nflog_group;
+  c.source.linux_ports.ingress_only = o.ingress_only;
+
+  c.log.level = o.log_level;
+  c.log.quiet = o.quiet;
+  c.seed = o.seed;
+  c.duration_s = o.duration_s;
+  return c;
+}
+
 RunMode ModeOf(const DaemonOptions& options) {
   if (!options.interface.empty()) return RunMode::kInterface;
   if (!options.read_file.empty()) return RunMode::kFile;
   if (!options.sample_patterns.empty()) return RunMode::kLinux;
   return RunMode::kSim;
-}
-
-const char* SampleBackendName(SampleBackend backend) {
-  switch (backend) {
-    case SampleBackend::kAfPacket:
-      return "afpacket";
-    case SampleBackend::kPsample:
-      return "psample";
-    case SampleBackend::kNflog:
-      return "nflog";
-  }
-  return "?";
 }
 
 Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,

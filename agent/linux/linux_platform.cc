@@ -17,7 +17,7 @@
 
 namespace xflowd::agent::os_linux {
 
-using daemon::SampleBackend;
+using config::SampleBackend;
 using hal::base::InvalidArgumentError;
 using hal::base::LogLevel;
 using hal::base::NotFoundError;
@@ -155,8 +155,8 @@ daemon::Platform LinuxPlatform::platform() {
   p.counters = backends_.counters;
   p.ports = ports_.get();
   std::string what;
-  for (const daemon::SamplePattern& sp : options_.patterns) {
-    what += (what.empty() ? "" : ", ") + sp.pattern + "=" + daemon::SampleBackendName(sp.backend);
+  for (const config::SamplePattern& sp : options_.patterns) {
+    what += (what.empty() ? "" : ", ") + sp.pattern + "=" + config::SampleBackendName(sp.backend);
   }
   p.description = "Linux ports " + what;
   p.pool_from_counters = [this](uint32_t ifindex) {
@@ -325,7 +325,7 @@ void LinuxPlatform::Release(const hal::PortInfo& port, SampleBackend backend) {
     (void)tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0, 0);
   }
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): %s sampling released", port.name.c_str(),
-              port.ifindex, daemon::SampleBackendName(backend));
+              port.ifindex, config::SampleBackendName(backend));
 }
 
 }  // namespace xflowd::agent::os_linux

@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "agent/daemon/daemon.h"
-#include "agent/daemon/options.h"
 #include "agent/linux/multi_packet_source.h"
 #include "agent/linux/port_filter.h"
 #include "agent/sflow/agent.h"
@@ -48,12 +48,8 @@
 
 namespace xflowd::agent::os_linux {
 
-struct LinuxPlatformOptions {
-  std::vector<daemon::SamplePattern> patterns;
-  uint32_t psample_group = 1;  // ingress; +1 egress
-  uint32_t nflog_group = 5;    // first group; each nflog port takes the lowest free one
-  bool ingress_only = false;   // AF_PACKET: PACKET_IGNORE_OUTGOING
-};
+// The platform's own part of the configuration model.
+using LinuxPlatformOptions = config::LinuxSourceConfig;
 
 // Something to keep alive while a port is sampled (an nft rule); its destructor undoes it.
 class Installed {
@@ -118,7 +114,7 @@ class LinuxPlatform final : public hal::SamplingControl {
 
  private:
   struct PortState {
-    daemon::SampleBackend backend = daemon::SampleBackend::kAfPacket;
+    config::SampleBackend backend = config::SampleBackend::kAfPacket;
     uint32_t rate = 0;
     bool pool_started = false;
     hal::afpacket::InterfacePool pool{hal::Direction::kIngress};
@@ -129,7 +125,7 @@ class LinuxPlatform final : public hal::SamplingControl {
   LinuxPlatform(const LinuxPlatformOptions& options, LinuxBackends backends,
                 const hal::base::Clock& clock, hal::base::Logger& logger);
   hal::base::Status Init();
-  void Release(const hal::PortInfo& port, daemon::SampleBackend backend);
+  void Release(const hal::PortInfo& port, config::SampleBackend backend);
   void StartPool(uint32_t ifindex, PortState& st);
   hal::base::Result<uint32_t> SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
                                           uint32_t header_bytes);

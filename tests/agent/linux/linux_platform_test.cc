@@ -20,8 +20,8 @@
 namespace xflowd::agent::os_linux {
 namespace {
 
-using daemon::SampleBackend;
-using daemon::SamplePattern;
+using config::SampleBackend;
+using config::SamplePattern;
 using hal::PortEvent;
 using hal::PortInfo;
 
@@ -262,9 +262,9 @@ TEST(LinuxPlatformDaemonTest, WaitsForPortsAndPollsThoseThatCannotSample) {
   auto platform = LinuxPlatform::CreateWith(o, std::move(b), clock, logger);
   ASSERT_TRUE(platform.ok()) << platform.status().ToString();
 
-  daemon::DaemonOptions options;
-  options.agent_address = *hal::base::IpAddress::Parse("127.0.0.1");
-  options.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
+  config::Config options;
+  options.agent.address = *hal::base::IpAddress::Parse("127.0.0.1");
+  options.agent.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
   daemon::DaemonSettings settings;
   settings.make_transport =
       [](const hal::base::Endpoint&) -> hal::base::Result<std::unique_ptr<exporter::Transport>> {

@@ -51,7 +51,6 @@ Daemon::Daemon(const config::Config& config, const Platform& platform,
 Daemon::~Daemon() {
   // The platform outlives us: it must not call back into a dead daemon.
   if (listening_) platform_.ports->SetListener(nullptr);
-  if (platform_.bind_agent && agent_) platform_.bind_agent(nullptr);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
@@ -104,7 +103,6 @@ Status Daemon::Init(DaemonSettings settings) {
   sflow::ReceiverConfig rc;
   rc.max_datagram_bytes = config_.agent.max_datagram_bytes;
   receiver_ = &agent_->AddReceiver(rc, raw);
-  if (platform_.bind_agent) platform_.bind_agent(agent_.get());
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");

@@ -51,9 +51,6 @@ struct Platform {
   // whose sample pool the platform supplies from interface counters
   // (SamplerConfig::external_pool). Empty: every pool comes from the samples.
   std::function<bool(uint32_t ifindex)> pool_from_counters;
-  // Called with the agent once it exists and with nullptr before it goes, so the platform can
-  // add counter deltas to the samplers' pools (Sampler::AddToSamplePool). May be empty.
-  std::function<void(sflow::Agent* agent)> bind_agent;
 };
 
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(

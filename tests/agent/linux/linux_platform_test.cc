@@ -232,6 +232,30 @@ TEST_F(LinuxPlatformTest, RemovedPortClosesItsSocket) {
   EXPECT_EQ(platform_->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
 }
 
+// The pool growth read from the interface counters reaches the sampler with the samples
+// (PacketSample::pool_added on the first sample after the read): the platform holds no agent.
+TEST_F(LinuxPlatformTest, PoolGrowthTravelsWithTheNextSample) {
+  ASSERT_TRUE(platform_->SetSamplingRate(2, hal::Direction::kIngress, 100, 128).ok());
+  struct PoolSink final : hal::PacketSampleSink {
+    void OnSample(const hal::PacketSample& s) override { pools.push_back(s.pool_added); }
+    std::vector<uint32_t> pools;
+  } sink;
+  counters_.rx[2] = 500;  // 500 packets since sampling started
+  clock_.Advance(hal::base::milliseconds(20));
+  last_->Queue(3);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools, (std::vector<uint32_t>{500, 0, 0}));
+  // Within 10 ms of the last read: no new read, nothing added.
+  counters_.rx[2] = 800;
+  last_->Queue(1);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools.back(), 0u);
+  clock_.Advance(hal::base::milliseconds(20));
+  last_->Queue(1);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools.back(), 300u);
+}
+
 TEST_F(LinuxPlatformTest, PoolFromCountersOnlyForKernelFilters) {
   daemon::Platform p = platform_->platform();
   EXPECT_TRUE(p.pool_from_counters(2));

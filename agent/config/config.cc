@@ -27,6 +27,18 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
   return s;
 }
 
+std::string FormatSpeed(uint64_t bps) {
+  struct Unit {
+    uint64_t factor;
+    const char* suffix;
+  };
+  for (Unit u : {Unit{1'000'000'000'000ull, "T"}, Unit{1'000'000'000ull, "G"},
+                 Unit{1'000'000ull, "M"}, Unit{1'000ull, "K"}}) {
+    if (bps >= u.factor && bps % u.factor == 0) return std::to_string(bps / u.factor) + u.suffix;
+  }
+  return std::to_string(bps);
+}
+
 const char* SampleBackendName(SampleBackend backend) {
   switch (backend) {
     case SampleBackend::kAfPacket:

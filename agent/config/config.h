@@ -63,6 +63,9 @@ uint32_t DefaultSamplingRate(uint64_t speed_bps);
 // the default rate for its speed.
 PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint64_t speed_bps);
 
+// 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
+std::string FormatSpeed(uint64_t bps);
+
 // One NetFlow/IPFIX exporter and its collector.
 struct FlowCollector {
   hal::base::Endpoint endpoint;

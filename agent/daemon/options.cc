@@ -548,18 +548,6 @@ Result<uint64_t> ParseSpeed(const std::string& text) {
   return static_cast<uint64_t>(std::llround(v));
 }
 
-std::string FormatSpeed(uint64_t bps) {
-  struct Unit {
-    uint64_t factor;
-    const char* suffix;
-  };
-  for (Unit u : {Unit{1'000'000'000'000ull, "T"}, Unit{1'000'000'000ull, "G"},
-                 Unit{1'000'000ull, "M"}, Unit{1'000ull, "K"}}) {
-    if (bps >= u.factor && bps % u.factor == 0) return std::to_string(bps / u.factor) + u.suffix;
-  }
-  return std::to_string(bps);
-}
-
 uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps) {
   return options.sampling_rate ? *options.sampling_rate : DefaultSamplingRate(port_speed_bps);
 }

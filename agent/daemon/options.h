@@ -120,8 +120,7 @@ config::Config ToConfig(const DaemonOptions& options);
 
 // "1G", "10G", "2.5G", "100M", "12345" (bit/s) -> bit/s; "10G" is 10^10. Error if not > 0.
 hal::base::Result<uint64_t> ParseSpeed(const std::string& text);
-// 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
-std::string FormatSpeed(uint64_t bps);
+using config::FormatSpeed;
 
 // The --help text. `program` is argv[0]'s basename.
 std::string HelpText(const std::string& program);

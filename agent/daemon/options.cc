@@ -249,18 +249,62 @@ Status ApplyTimeout(const std::string& name, const std::string& value, DaemonOpt
   return Status::Ok();
 }
 
+// The options that set one whole number in a range, or one flag: a row each, not a case.
+struct U32Setting {
+  Opt opt;
+  uint32_t DaemonOptions::*field;
+  uint32_t min;
+  uint32_t max;
+};
+constexpr U32Setting kU32Settings[] = {
+    {Opt::kPorts, &DaemonOptions::sim_ports, 1, 4096},
+    {Opt::kPolling, &DaemonOptions::polling_interval_s, 0, 86400},
+    {Opt::kSubAgentId, &DaemonOptions::sub_agent_id, 0, std::numeric_limits<uint32_t>::max()},
+    {Opt::kHeaderBytes, &DaemonOptions::header_bytes, 14, 256},
+    {Opt::kMaxSamplesPerSecond, &DaemonOptions::max_samples_per_s, 0,
+     std::numeric_limits<uint32_t>::max()},
+    {Opt::kSnaplen, &DaemonOptions::snaplen, 64, 65535},
+    {Opt::kObservationDomain, &DaemonOptions::observation_domain, 0,
+     std::numeric_limits<uint32_t>::max()},
+    {Opt::kFlowCacheSize, &DaemonOptions::flow_cache_size, 16, 1u << 26},
+    {Opt::kInactiveTimeout, &DaemonOptions::inactive_timeout_s, 1, 1000000},
+    {Opt::kActiveTimeout, &DaemonOptions::active_timeout_s, 1, 1000000},
+    {Opt::kTemplateRefreshPackets, &DaemonOptions::template_refresh_packets, 0, 1000000},
+    {Opt::kTemplateRefreshSeconds, &DaemonOptions::template_refresh_s, 0, 86400},
+    {Opt::kPsampleGroup, &DaemonOptions::psample_group, 1, 0xFFFFFFFEu},
+    {Opt::kNflogGroup, &DaemonOptions::nflog_group, 0, 65000},
+};
+struct FlagSetting {
+  Opt opt;
+  bool DaemonOptions::*field;
+  bool value;
+};
+constexpr FlagSetting kFlagSettings[] = {
+    {Opt::kSim, &DaemonOptions::sim, true},
+    {Opt::kExpandedSamples, &DaemonOptions::expanded_samples, true},
+    {Opt::kSimPow2, &DaemonOptions::sim_pow2, true},
+    {Opt::kNoPromisc, &DaemonOptions::promiscuous, false},
+    {Opt::kNoTcpEnd, &DaemonOptions::tcp_end, false},
+    {Opt::kFlowKeyMacs, &DaemonOptions::flow_key_macs, true},
+    {Opt::kFlowKeyMpls, &DaemonOptions::flow_key_mpls, true},
+    {Opt::kIngressOnly, &DaemonOptions::ingress_only, true},
+};
+
 Status Apply(const OptSpec& spec, const std::string& name, const std::string& value,
              DaemonOptions* o, bool* verbose, bool* quiet) {
+  for (const U32Setting& row : kU32Settings) {
+    if (row.opt != spec.opt) continue;
+    Result<uint32_t> v = ParseU32(name, value, row.min, row.max);
+    if (!v.ok()) return v.status();
+    o->*row.field = *v;
+    return Status::Ok();
+  }
+  for (const FlagSetting& row : kFlagSettings) {
+    if (row.opt != spec.opt) continue;
+    o->*row.field = row.value;
+    return Status::Ok();
+  }
   switch (spec.opt) {
-    case Opt::kSim:
-      o->sim = true;
-      break;
-    case Opt::kPorts: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 4096);
-      if (!v.ok()) return v.status();
-      o->sim_ports = *v;
-      break;
-    }
     case Opt::kSpeed: {
       Result<uint64_t> v = ParseSpeed(value);
       if (!v.ok()) return v.status().WithContext(name);
@@ -285,12 +329,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sampling_rate = *v;
       break;
     }
-    case Opt::kPolling: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 86400);
-      if (!v.ok()) return v.status();
-      o->polling_interval_s = *v;
-      break;
-    }
     case Opt::kCollector: {
       Result<Endpoint> ep = Endpoint::Parse(value, kDefaultSflowPort);
       if (!ep.ok()) {
@@ -313,12 +351,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->agent_address = *a;
       break;
     }
-    case Opt::kSubAgentId: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->sub_agent_id = *v;
-      break;
-    }
     case Opt::kMaxDatagram: {
       Result<uint32_t> v = ParseU32(name, value, kDatagramBytesMin, kDatagramBytesMax);
       if (!v.ok()) {
@@ -329,21 +361,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->max_datagram_bytes = *v;
       break;
     }
-    case Opt::kHeaderBytes: {
-      Result<uint32_t> v = ParseU32(name, value, 14, 256);
-      if (!v.ok()) return v.status();
-      o->header_bytes = *v;
-      break;
-    }
-    case Opt::kMaxSamplesPerSecond: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->max_samples_per_s = *v;
-      break;
-    }
-    case Opt::kExpandedSamples:
-      o->expanded_samples = true;
-      break;
     case Opt::kDuration: {
       if (value == "0") {
         return InvalidArgumentError(name +
@@ -361,9 +378,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sim_sample_loss = *v;
       break;
     }
-    case Opt::kSimPow2:
-      o->sim_pow2 = true;
-      break;
     case Opt::kSimTruth:
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->sim_truth_path = std::string(value);
@@ -376,15 +390,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->read_file = value;
       break;
-    case Opt::kNoPromisc:
-      o->promiscuous = false;
-      break;
-    case Opt::kSnaplen: {
-      Result<uint32_t> v = ParseU32(name, value, 64, 65535);
-      if (!v.ok()) return v.status();
-      o->snaplen = *v;
-      break;
-    }
     case Opt::kNetflow: {
       std::optional<uint8_t> version;
       Result<FlowCollector> c = ParseFlowCollector(name, value, &version);
@@ -400,53 +405,8 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->flow_version = *v;
       break;
     }
-    case Opt::kObservationDomain: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->observation_domain = *v;
-      break;
-    }
-    case Opt::kFlowCacheSize: {
-      Result<uint32_t> v = ParseU32(name, value, 16, 1u << 26);
-      if (!v.ok()) return v.status();
-      o->flow_cache_size = *v;
-      break;
-    }
-    case Opt::kInactiveTimeout: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
-      if (!v.ok()) return v.status();
-      o->inactive_timeout_s = *v;
-      break;
-    }
-    case Opt::kActiveTimeout: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
-      if (!v.ok()) return v.status();
-      o->active_timeout_s = *v;
-      break;
-    }
     case Opt::kTimeout:
       return ApplyTimeout(name, value, o);
-    case Opt::kNoTcpEnd:
-      o->tcp_end = false;
-      break;
-    case Opt::kTemplateRefreshPackets: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 1000000);
-      if (!v.ok()) return v.status();
-      o->template_refresh_packets = *v;
-      break;
-    }
-    case Opt::kTemplateRefreshSeconds: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 86400);
-      if (!v.ok()) return v.status();
-      o->template_refresh_s = *v;
-      break;
-    }
-    case Opt::kFlowKeyMacs:
-      o->flow_key_macs = true;
-      break;
-    case Opt::kFlowKeyMpls:
-      o->flow_key_mpls = true;
-      break;
     case Opt::kSample: {
       SamplePattern sp;
       sp.pattern = value;
@@ -475,21 +435,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sample_patterns.push_back(sp);
       break;
     }
-    case Opt::kPsampleGroup: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 0xFFFFFFFEu);
-      if (!v.ok()) return v.status();
-      o->psample_group = *v;
-      break;
-    }
-    case Opt::kNflogGroup: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 65000);
-      if (!v.ok()) return v.status();
-      o->nflog_group = *v;
-      break;
-    }
-    case Opt::kIngressOnly:
-      o->ingress_only = true;
-      break;
     case Opt::kForeground:
       break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
     case Opt::kVerbose:
@@ -504,6 +449,8 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kVersion:
       o->version = true;
       break;
+    default:
+      break;  // a row of kU32Settings or kFlagSettings
   }
   return Status::Ok();
 }

@@ -145,11 +145,11 @@ Status Daemon::Init(DaemonSettings settings) {
     sink_ = tee_.get();
   }
 
-  auto loop = EventLoop::Create(settings.loop, logger_);
+  auto loop = EventLoop::Create(settings.loop, clock_, logger_);
   if (!loop.ok()) return loop.status();
   loop_ = std::move(loop.value());
   XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
-  loop_->OnTick([this] { OnTick(); });
+  loop_->OnTick([this](MonoTime now) { OnTick(now); });
   // SIGUSR1: the exit summary's counters, now, one log line per summary line.
   loop_->OnStatus([this] {
     const std::string s = Summary();
@@ -248,17 +248,17 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
   }
 }
 
-void Daemon::OnTick() {
-  agent_->Tick();
-  if (flow_probe_) flow_probe_->Tick(clock_.Now());
+void Daemon::OnTick(MonoTime now) {
+  agent_->Tick(now);
+  if (flow_probe_) flow_probe_->Tick(now);
   // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
   // back what the collectors refused and logs a change of state itself.
   for (size_t i = 0; i < transports_.size(); ++i) {
-    transports_[i]->Poll(clock_.Now());
+    transports_[i]->Poll(now);
     const uint64_t errors = transports_[i]->stats().send_errors;
     if (errors == errors_seen_[i]) continue;
     const int last = transports_[i]->status().last_error;
-    send_error_log_.Log(clock_.Now(), LogLevel::kWarning, "%s: %llu send errors (last: %s)",
+    send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors (last: %s)",
                         transports_[i]->Describe().c_str(), U(errors - errors_seen_[i]),
                         last != 0 ? strerror(last) : "unknown");
     errors_seen_[i] = errors;

@@ -100,7 +100,7 @@ class Daemon {
   hal::base::Status Init(DaemonSettings settings);
   hal::base::Status AddPort(const hal::PortInfo& port);
   void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
-  void OnTick();
+  void OnTick(hal::base::MonoTime now);
   void DrainAll();
 
   config::Config config_;

@@ -35,21 +35,21 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
   auto probe = daemon::FlowProbe::Create(config.flow, fs, logger);
   if (!probe.ok()) return Fail(logger, probe.status());
   (*probe)->SetInterfaceNames({{(*source)->ifindex(), name}});
-  auto loop = daemon::EventLoop::Create({}, logger);
+  auto loop = daemon::EventLoop::Create({}, clock, logger);
   if (!loop.ok()) return Fail(logger, loop.status());
   hal::base::Status st = (*loop)->AddPacketSource(**source, **probe, "-i " + name);
   if (!st.ok()) return Fail(logger, st);
   daemon::FlowProbe& p = **probe;
   pc::PcapLiveSource& src = **source;
   uint32_t named_ifindex = src.ifindex();
-  (*loop)->OnTick([&p, &clock, &src, &named_ifindex, &name] {
+  (*loop)->OnTick([&p, &src, &named_ifindex, &name](hal::base::MonoTime now) {
     src.ProcessLinkEvents();
     // A re-created interface comes back with a new ifindex: keep the options data in step.
     if (src.ifindex() != named_ifindex) {
       named_ifindex = src.ifindex();
       p.SetInterfaceNames({{named_ifindex, name}});
     }
-    p.Tick(clock.Now());
+    p.Tick(now);
   });
   // The exit summary; SIGUSR1 logs the same lines while running.
   auto summary = [&p, &src, &name] {

@@ -36,6 +36,11 @@ struct PacketSample {
   LinkType link_type = LinkType::kEthernet;
   // Leading bytes of the frame, starting at its link header. Valid only during the call.
   base::ByteView header;
+  // Packets the port's sample pool grew by since the source's last report, for sources whose
+  // kernel filter cannot count what it rejects (AF_PACKET, NFLOG: the platform reads it from
+  // the interface counters and hands it with the next sample). Used by a sampler with an
+  // external pool only; 0 from every other source.
+  uint32_t pool_added = 0;
 };
 
 // Receives samples from a PacketSource. Must not block, allocate or throw.

@@ -39,22 +39,21 @@ unsigned long long U(uint64_t v) { return static_cast<unsigned long long>(v); }
 
 }  // namespace
 
-Daemon::Daemon(const DaemonOptions& options, const Platform& platform,
+Daemon::Daemon(const config::Config& config, const Platform& platform,
                const hal::base::Clock& clock, hal::base::Logger& logger)
-    : options_(options),
+    : config_(config),
       platform_(platform),
       clock_(clock),
       logger_(logger),
       send_error_log_(logger, hal::base::seconds(60), 3),
-      prng_(options.seed ^ kAgentSeedSalt) {}
+      prng_(config.seed ^ kAgentSeedSalt) {}
 
 Daemon::~Daemon() {
   // The platform outlives us: it must not call back into a dead daemon.
   if (listening_) platform_.ports->SetListener(nullptr);
-  if (platform_.bind_agent && agent_) platform_.bind_agent(nullptr);
 }
 
-Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options,
+Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
                                                const Platform& platform,
                                                const hal::base::Clock& clock,
                                                hal::base::Logger& logger, DaemonSettings settings) {
@@ -63,13 +62,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options,
         "platform: packet source, counter source and port inventory "
         "are required");
   }
-  if (!options.agent_address) {
+  if (!config.agent.address) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
-  if (options.collectors.empty() && options.flow_collectors.empty()) {
+  if (config.agent.collectors.empty() && config.flow.collectors.empty()) {
     return InvalidArgumentError("no collector configured");
   }
-  std::unique_ptr<Daemon> d(new Daemon(options, platform, clock, logger));
+  std::unique_ptr<Daemon> d(new Daemon(config, platform, clock, logger));
   Status st = d->Init(std::move(settings));
   if (!st.ok()) return st;
   return d;
@@ -88,7 +87,7 @@ Status Daemon::Init(DaemonSettings settings) {
     };
   }
   std::vector<exporter::Transport*> raw;
-  for (const hal::base::Endpoint& ep : options_.collectors) {
+  for (const hal::base::Endpoint& ep : config_.agent.collectors) {
     auto t = make(ep);
     if (!t.ok()) return t.status();
     logger_.Log(LogLevel::kInfo, "collector %s", (*t)->Describe().c_str());
@@ -98,13 +97,12 @@ Status Daemon::Init(DaemonSettings settings) {
   errors_seen_.assign(transports_.size(), 0);
 
   sflow::AgentConfig ac;
-  ac.agent_address = *options_.agent_address;
-  ac.sub_agent_id = options_.sub_agent_id;
+  ac.agent_address = *config_.agent.address;
+  ac.sub_agent_id = config_.agent.sub_agent_id;
   agent_ = std::make_unique<sflow::Agent>(ac, clock_, prng_, logger_);
   sflow::ReceiverConfig rc;
-  rc.max_datagram_bytes = options_.max_datagram_bytes;
+  rc.max_datagram_bytes = config_.agent.max_datagram_bytes;
   receiver_ = &agent_->AddReceiver(rc, raw);
-  if (platform_.bind_agent) platform_.bind_agent(agent_.get());
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");
@@ -131,13 +129,13 @@ Status Daemon::Init(DaemonSettings settings) {
   listening_ = true;
 
   sink_ = agent_.get();
-  if (!options_.flow_collectors.empty()) {
+  if (!config_.flow.collectors.empty()) {
     FlowProbeSettings fs;
     const int64_t wall_ms = clock_.WallNow().ms();
     fs.unix_offset_ms = wall_ms - clock_.Now().ms();
     fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
     fs.make_transport = std::move(settings.make_flow_transport);
-    auto probe = FlowProbe::Create(options_, fs, logger_);
+    auto probe = FlowProbe::Create(config_.flow, fs, logger_);
     if (!probe.ok()) return probe.status();
     flow_probe_ = std::move(probe.value());
     std::vector<exporter::netflow::InterfaceName> names;
@@ -147,11 +145,11 @@ Status Daemon::Init(DaemonSettings settings) {
     sink_ = tee_.get();
   }
 
-  auto loop = EventLoop::Create(settings.loop, logger_);
+  auto loop = EventLoop::Create(settings.loop, clock_, logger_);
   if (!loop.ok()) return loop.status();
   loop_ = std::move(loop.value());
   XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
-  loop_->OnTick([this] { OnTick(); });
+  loop_->OnTick([this](MonoTime now) { OnTick(now); });
   // SIGUSR1: the exit summary's counters, now, one log line per summary line.
   loop_->OnStatus([this] {
     const std::string s = Summary();
@@ -174,13 +172,13 @@ Status Daemon::Init(DaemonSettings settings) {
       break;
     }
   }
-  const std::string polling = options_.polling_interval_s == 0
+  const std::string polling = config_.ports.polling_interval_s == 0
                                   ? std::string("no counter polling")
-                                  : Printf("polling every %u s", options_.polling_interval_s);
+                                  : Printf("polling every %u s", config_.ports.polling_interval_s);
   logger_.Log(LogLevel::kInfo, "sFlow agent %s: %zu ports on %s, %s, %s, datagrams up to %u bytes",
-              options_.agent_address->ToString().c_str(), ports->size(),
+              config_.agent.address->ToString().c_str(), ports->size(),
               platform_.description.empty() ? "this platform" : platform_.description.c_str(),
-              rate.c_str(), polling.c_str(), options_.max_datagram_bytes);
+              rate.c_str(), polling.c_str(), config_.agent.max_datagram_bytes);
   if (ports_rounded_ > 0) {
     logger_.Log(LogLevel::kInfo, "the platform rounded the sampling rate on %u ports (%s)",
                 ports_rounded_, rounded_example_.c_str());
@@ -189,11 +187,13 @@ Status Daemon::Init(DaemonSettings settings) {
 }
 
 Status Daemon::AddPort(const hal::PortInfo& port) {
-  const uint32_t wanted = SamplingRateFor(options_, port.speed_bps);
+  const config::PortSettings settings =
+      config::SettingsFor(config_.ports, port.name, port.speed_bps);
+  const uint32_t wanted = settings.sampling_rate;
   uint32_t applied = wanted;
   if (platform_.sampling) {
     auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
-                                                 options_.header_bytes);
+                                                 config_.ports.header_bytes);
     if (!r.ok()) {
       ++ports_without_sampling_;
       Status st = r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
@@ -201,8 +201,8 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
       logger_.Log(LogLevel::kWarning, "%s; the port is not sampled", st.message().c_str());
       // Counters are still worth polling.
       sflow::PollerConfig pc;
-      pc.interval_s = options_.polling_interval_s;
-      pc.expanded = options_.expanded_samples;
+      pc.interval_s = settings.polling_interval_s;
+      pc.expanded = config_.ports.expanded_samples;
       agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
       return st;
     }
@@ -217,14 +217,14 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   }
   sflow::SamplerConfig sc;
   sc.sampling_rate = applied;
-  sc.header_bytes = options_.header_bytes;
-  sc.max_samples_per_s = options_.max_samples_per_s;
-  sc.expanded = options_.expanded_samples;
+  sc.header_bytes = config_.ports.header_bytes;
+  sc.max_samples_per_s = config_.ports.max_samples_per_s;
+  sc.expanded = config_.ports.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   agent_->AddSampler(port.ifindex, hal::Direction::kIngress, sc, *receiver_, platform_.sampling);
   sflow::PollerConfig pc;
-  pc.interval_s = options_.polling_interval_s;
-  pc.expanded = options_.expanded_samples;
+  pc.interval_s = settings.polling_interval_s;
+  pc.expanded = config_.ports.expanded_samples;
   agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
               port.name.c_str(), port.ifindex, port.speed_bps, applied, pc.interval_s);
@@ -249,17 +249,17 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
   }
 }
 
-void Daemon::OnTick() {
-  agent_->Tick();
-  if (flow_probe_) flow_probe_->Tick(clock_.Now());
+void Daemon::OnTick(MonoTime now) {
+  agent_->Tick(now);
+  if (flow_probe_) flow_probe_->Tick(now);
   // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
   // back what the collectors refused and logs a change of state itself.
   for (size_t i = 0; i < transports_.size(); ++i) {
-    transports_[i]->Poll(clock_.Now());
+    transports_[i]->Poll(now);
     const uint64_t errors = transports_[i]->stats().send_errors;
     if (errors == errors_seen_[i]) continue;
     const int last = transports_[i]->status().last_error;
-    send_error_log_.Log(clock_.Now(), LogLevel::kWarning, "%s: %llu send errors (last: %s)",
+    send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors (last: %s)",
                         transports_[i]->Describe().c_str(), U(errors - errors_seen_[i]),
                         last != 0 ? strerror(last) : "unknown");
     errors_seen_[i] = errors;
@@ -278,7 +278,7 @@ Result<StopReason> Daemon::Run() {
   ran_ = true;
   running_ = true;
   std::optional<hal::base::Duration> run_for;
-  if (options_.duration_s) run_for = hal::base::seconds(*options_.duration_s);
+  if (config_.duration_s) run_for = hal::base::seconds(*config_.duration_s);
   if (platform_.start) platform_.start(started_);
   Result<StopReason> reason = loop_->Run(run_for);
   // Whatever happened, send what we have: samples made up to now, then the pending datagram.

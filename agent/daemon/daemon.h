@@ -1,8 +1,8 @@
 // Daemon: the sFlow agent wired to a platform and to collectors, run by the event loop.
 //
-// Built from DaemonOptions and a Platform (the HAL interfaces of one back-end: the simulated
-// switch today, Linux back-ends later): one Transport per collector, one Receiver, and for
-// every port of the PortInventory an ingress Sampler (its rate programmed through
+// Built from the configuration model (agent/config) and a Platform (the HAL interfaces of one
+// back-end: the simulated switch today, Linux back-ends later): one Transport per collector, one
+// Receiver, and for every port of the PortInventory an ingress Sampler (its rate programmed through
 // SamplingControl; the rate the platform applied is the one reported) and a Poller.
 // The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
 // simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
-#include "agent/daemon/options.h"
 #include "agent/sflow/agent.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
@@ -51,9 +51,6 @@ struct Platform {
   // whose sample pool the platform supplies from interface counters
   // (SamplerConfig::external_pool). Empty: every pool comes from the samples.
   std::function<bool(uint32_t ifindex)> pool_from_counters;
-  // Called with the agent once it exists and with nullptr before it goes, so the platform can
-  // add counter deltas to the samplers' pools (Sampler::AddToSamplePool). May be empty.
-  std::function<void(sflow::Agent* agent)> bind_agent;
 };
 
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
@@ -70,7 +67,7 @@ class Daemon {
  public:
   // Control plane: every failure is a Status with a message for the user. No ports yet, or
   // ports that all refuse sampling, are warnings, not failures (see Init).
-  static hal::base::Result<std::unique_ptr<Daemon>> Create(const DaemonOptions& options,
+  static hal::base::Result<std::unique_ptr<Daemon>> Create(const config::Config& config,
                                                            const Platform& platform,
                                                            const hal::base::Clock& clock,
                                                            hal::base::Logger& logger,
@@ -98,15 +95,15 @@ class Daemon {
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
  private:
-  Daemon(const DaemonOptions& options, const Platform& platform, const hal::base::Clock& clock,
+  Daemon(const config::Config& config, const Platform& platform, const hal::base::Clock& clock,
          hal::base::Logger& logger);
   hal::base::Status Init(DaemonSettings settings);
   hal::base::Status AddPort(const hal::PortInfo& port);
   void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
-  void OnTick();
+  void OnTick(hal::base::MonoTime now);
   void DrainAll();
 
-  DaemonOptions options_;
+  config::Config config_;
   Platform platform_;
   const hal::base::Clock& clock_;
   hal::base::Logger& logger_;

@@ -64,8 +64,9 @@ const char* StopReasonName(StopReason reason) {
   return "?";
 }
 
-EventLoop::EventLoop(const EventLoopOptions& options, hal::base::Logger& logger)
-    : options_(options), logger_(logger) {
+EventLoop::EventLoop(const EventLoopOptions& options, const hal::base::Clock& clock,
+                     hal::base::Logger& logger)
+    : options_(options), clock_(clock), logger_(logger) {
   sigemptyset(&old_mask_);
 }
 
@@ -87,12 +88,13 @@ EventLoop::~EventLoop() {
 }
 
 Result<std::unique_ptr<EventLoop>> EventLoop::Create(const EventLoopOptions& options,
+                                                     const hal::base::Clock& clock,
                                                      hal::base::Logger& logger) {
   if (options.tick_period <= Duration::zero()) {
     return InvalidArgumentError("event loop: tick period must be positive");
   }
   if (options.drain_budget == 0) return InvalidArgumentError("event loop: drain budget is 0");
-  std::unique_ptr<EventLoop> loop(new EventLoop(options, logger));
+  std::unique_ptr<EventLoop> loop(new EventLoop(options, clock, logger));
   Status st = loop->Init();
   if (!st.ok()) return st;
   return loop;
@@ -279,7 +281,7 @@ void EventLoop::OnTickFd(Watch& w) {
   }
   for (uint64_t i = 0; i < run && !stop_requested_; ++i) {
     ++stats_.ticks;
-    if (on_tick_) on_tick_();
+    if (on_tick_) on_tick_(clock_.Now());
   }
 }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/status.h"
 #include "hal/base/time.h"
@@ -65,9 +66,14 @@ struct EventLoopStats {
 class EventLoop {
  public:
   using Callback = std::function<void()>;
+  // The tick convention of every periodic component (samplers, pollers, the flow probe): the
+  // tick is handed the clock's time, read once per tick.
+  using TickCallback = std::function<void(hal::base::MonoTime now)>;
 
   // Opens the epoll, tick timer and (optionally) signalfd. The tick timer starts in Run().
+  // `clock` gives the ticks their time; it must outlive the loop.
   static hal::base::Result<std::unique_ptr<EventLoop>> Create(const EventLoopOptions& options,
+                                                              const hal::base::Clock& clock,
                                                               hal::base::Logger& logger);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
@@ -78,7 +84,7 @@ class EventLoop {
   hal::base::Status AddPacketSource(hal::PacketSource& source, hal::PacketSampleSink& sink,
                                     std::string name = "");
   // Called once per tick period (once per missed period too, up to max_catch_up_ticks).
-  void OnTick(Callback callback) { on_tick_ = std::move(callback); }
+  void OnTick(TickCallback callback) { on_tick_ = std::move(callback); }
   // A periodic timer (CLOCK_MONOTONIC). Called once per wake-up even if several periods passed
   // (read the clock inside the callback if that matters).
   hal::base::Status AddTimer(hal::base::Duration period, Callback callback);
@@ -109,7 +115,8 @@ class EventLoop {
     std::string name;  // kSource: for logs
   };
 
-  EventLoop(const EventLoopOptions& options, hal::base::Logger& logger);
+  EventLoop(const EventLoopOptions& options, const hal::base::Clock& clock,
+            hal::base::Logger& logger);
   hal::base::Status Init();
   hal::base::Status AddWatch(std::unique_ptr<Watch> watch);
   hal::base::Status ArmPeriodic(int fd, hal::base::Duration period);
@@ -118,12 +125,13 @@ class EventLoop {
   void OnSignalFd(Watch& w);
 
   EventLoopOptions options_;
+  const hal::base::Clock& clock_;
   hal::base::Logger& logger_;
   int epoll_fd_ = -1;
   Watch* tick_ = nullptr;
   Watch* deadline_ = nullptr;
   std::vector<std::unique_ptr<Watch>> watches_;
-  Callback on_tick_;
+  TickCallback on_tick_;
   Callback on_reload_;
   Callback on_status_;
   bool signals_blocked_ = false;

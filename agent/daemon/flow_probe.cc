@@ -36,7 +36,7 @@ Version VersionOf(uint8_t v) {
   }
 }
 
-Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const FlowCollector& c,
+Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const config::FlowCollector& c,
                                                               hal::base::Logger& logger) {
   if (c.tcp) {
     exporter::TcpTransportOptions o;
@@ -57,28 +57,29 @@ Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const FlowCollecto
 FlowProbe::FlowProbe(const FlowProbeSettings& settings, hal::base::Logger& logger)
     : settings_(settings), logger_(logger) {}
 
-Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& options,
+Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const config::FlowConfig& config,
                                                      const FlowProbeSettings& settings,
                                                      hal::base::Logger& logger) {
-  if (options.flow_collectors.empty()) {
+  if (config.collectors.empty()) {
     return hal::base::InvalidArgumentError("no NetFlow/IPFIX collector (-n HOST:PORT)");
   }
   std::unique_ptr<FlowProbe> p(new FlowProbe(settings, logger));
   FlowTransportFactory make = settings.make_transport;
-  if (!make) make = [&logger](const FlowCollector& c) { return DefaultTransport(c, logger); };
+  if (!make)
+    make = [&logger](const config::FlowCollector& c) { return DefaultTransport(c, logger); };
   std::vector<FlowExporter*> raw;
-  for (const FlowCollector& c : options.flow_collectors) {
+  for (const config::FlowCollector& c : config.collectors) {
     auto t = make(c);
     if (!t.ok()) return t.status();
     ExporterOptions eo;
     eo.version = VersionOf(c.version);
-    eo.max_datagram_bytes = options.max_datagram_bytes;
-    eo.observation_domain = options.observation_domain;
-    eo.template_refresh_packets = options.template_refresh_packets;
-    eo.template_refresh_s = options.template_refresh_s;
+    eo.max_datagram_bytes = config.max_datagram_bytes;
+    eo.observation_domain = config.observation_domain;
+    eo.template_refresh_packets = config.template_refresh_packets;
+    eo.template_refresh_s = config.template_refresh_s;
     eo.system_init_unix_ms = settings.system_init_unix_ms;
-    eo.key_fields.macs = options.flow_key_macs;
-    eo.key_fields.mpls = options.flow_key_mpls;
+    eo.key_fields.macs = config.key_macs;
+    eo.key_fields.mpls = config.key_mpls;
     Status valid = exporter::netflow::ValidateExporterOptions(eo);
     if (!valid.ok()) return valid.WithContext("--netflow " + c.endpoint.ToString());
     auto e = std::make_unique<FlowExporter>(eo, **t);
@@ -87,7 +88,7 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
     }
     logger.Log(LogLevel::kInfo, "flow collector %s, %s", (*t)->Describe().c_str(),
                c.version == 10 ? "IPFIX" : (c.version == 5 ? "NetFlow v5" : "NetFlow v9"));
-    if (eo.version == Version::kV5 && (options.flow_key_macs || options.flow_key_mpls)) {
+    if (eo.version == Version::kV5 && (config.key_macs || config.key_mpls)) {
       logger.Log(LogLevel::kWarning,
                  "flow collector %s: NetFlow v5 has no MAC or MPLS fields; records that differ "
                  "only in them look like duplicates (use v9 or IPFIX)",
@@ -100,24 +101,23 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const DaemonOptions& option
   p->set_ = std::make_unique<exporter::netflow::ExporterSet>(raw);
 
   agent::flow::FlowMeterOptions mo;
-  mo.cache.capacity = options.flow_cache_size;
-  mo.cache.inactive_timeout_ms = options.inactive_timeout_s * 1000;
-  mo.cache.active_timeout_ms = options.active_timeout_s * 1000;
-  mo.cache.tcp_inactive_timeout_ms = options.tcp_timeout_s * 1000;
-  mo.cache.udp_inactive_timeout_ms = options.udp_timeout_s * 1000;
-  mo.cache.icmp_inactive_timeout_ms = options.icmp_timeout_s * 1000;
-  mo.cache.tcp_end = options.tcp_end;
-  mo.key.macs = options.flow_key_macs;
-  mo.key.mpls = options.flow_key_mpls;
+  mo.cache.capacity = config.cache_size;
+  mo.cache.inactive_timeout_ms = config.inactive_timeout_s * 1000;
+  mo.cache.active_timeout_ms = config.active_timeout_s * 1000;
+  mo.cache.tcp_inactive_timeout_ms = config.tcp_timeout_s * 1000;
+  mo.cache.udp_inactive_timeout_ms = config.udp_timeout_s * 1000;
+  mo.cache.icmp_inactive_timeout_ms = config.icmp_timeout_s * 1000;
+  mo.cache.tcp_end = config.tcp_end;
+  mo.key.macs = config.key_macs;
+  mo.key.mpls = config.key_mpls;
   mo.batch = 32;
   p->meter_ = std::make_unique<agent::flow::FlowMeter>(mo, *p->set_);
   p->meter_->set_unix_offset_ms(settings.unix_offset_ms);
-  logger.Log(LogLevel::kInfo,
-             "flow cache: %u flows (%.1f MiB), inactive %u s, active %u s, TCP FIN/RST %s",
-             options.flow_cache_size,
-             static_cast<double>(p->meter_->cache().memory_bytes()) / (1024.0 * 1024.0),
-             options.inactive_timeout_s, options.active_timeout_s,
-             options.tcp_end ? "end flows" : "ignored");
+  logger.Log(
+      LogLevel::kInfo,
+      "flow cache: %u flows (%.1f MiB), inactive %u s, active %u s, TCP FIN/RST %s",
+      config.cache_size, static_cast<double>(p->meter_->cache().memory_bytes()) / (1024.0 * 1024.0),
+      config.inactive_timeout_s, config.active_timeout_s, config.tcp_end ? "end flows" : "ignored");
   return p;
 }
 

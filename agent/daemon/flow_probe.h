@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/daemon/options.h"
+#include "agent/config/config.h"
 #include "agent/flow/flow_meter.h"
 #include "exporter/netflow/flow_exporter.h"
 #include "exporter/transport.h"
@@ -29,8 +29,8 @@
 
 namespace xflowd::agent::daemon {
 
-using FlowTransportFactory =
-    std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(const FlowCollector&)>;
+using FlowTransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
+    const config::FlowCollector&)>;
 
 struct FlowProbeSettings {
   // Flow time -> Unix ms: 0 for packet time, wall - monotonic for live input.
@@ -57,7 +57,7 @@ struct FileRunStats {
 
 class FlowProbe final : public hal::PacketSampleSink {
  public:
-  static hal::base::Result<std::unique_ptr<FlowProbe>> Create(const DaemonOptions& options,
+  static hal::base::Result<std::unique_ptr<FlowProbe>> Create(const config::FlowConfig& config,
                                                               const FlowProbeSettings& settings,
                                                               hal::base::Logger& logger);
   FlowProbe(const FlowProbe&) = delete;

@@ -249,18 +249,62 @@ Status ApplyTimeout(const std::string& name, const std::string& value, DaemonOpt
   return Status::Ok();
 }
 
+// The options that set one whole number in a range, or one flag: a row each, not a case.
+struct U32Setting {
+  Opt opt;
+  uint32_t DaemonOptions::*field;
+  uint32_t min;
+  uint32_t max;
+};
+constexpr U32Setting kU32Settings[] = {
+    {Opt::kPorts, &DaemonOptions::sim_ports, 1, 4096},
+    {Opt::kPolling, &DaemonOptions::polling_interval_s, 0, 86400},
+    {Opt::kSubAgentId, &DaemonOptions::sub_agent_id, 0, std::numeric_limits<uint32_t>::max()},
+    {Opt::kHeaderBytes, &DaemonOptions::header_bytes, 14, 256},
+    {Opt::kMaxSamplesPerSecond, &DaemonOptions::max_samples_per_s, 0,
+     std::numeric_limits<uint32_t>::max()},
+    {Opt::kSnaplen, &DaemonOptions::snaplen, 64, 65535},
+    {Opt::kObservationDomain, &DaemonOptions::observation_domain, 0,
+     std::numeric_limits<uint32_t>::max()},
+    {Opt::kFlowCacheSize, &DaemonOptions::flow_cache_size, 16, 1u << 26},
+    {Opt::kInactiveTimeout, &DaemonOptions::inactive_timeout_s, 1, 1000000},
+    {Opt::kActiveTimeout, &DaemonOptions::active_timeout_s, 1, 1000000},
+    {Opt::kTemplateRefreshPackets, &DaemonOptions::template_refresh_packets, 0, 1000000},
+    {Opt::kTemplateRefreshSeconds, &DaemonOptions::template_refresh_s, 0, 86400},
+    {Opt::kPsampleGroup, &DaemonOptions::psample_group, 1, 0xFFFFFFFEu},
+    {Opt::kNflogGroup, &DaemonOptions::nflog_group, 0, 65000},
+};
+struct FlagSetting {
+  Opt opt;
+  bool DaemonOptions::*field;
+  bool value;
+};
+constexpr FlagSetting kFlagSettings[] = {
+    {Opt::kSim, &DaemonOptions::sim, true},
+    {Opt::kExpandedSamples, &DaemonOptions::expanded_samples, true},
+    {Opt::kSimPow2, &DaemonOptions::sim_pow2, true},
+    {Opt::kNoPromisc, &DaemonOptions::promiscuous, false},
+    {Opt::kNoTcpEnd, &DaemonOptions::tcp_end, false},
+    {Opt::kFlowKeyMacs, &DaemonOptions::flow_key_macs, true},
+    {Opt::kFlowKeyMpls, &DaemonOptions::flow_key_mpls, true},
+    {Opt::kIngressOnly, &DaemonOptions::ingress_only, true},
+};
+
 Status Apply(const OptSpec& spec, const std::string& name, const std::string& value,
              DaemonOptions* o, bool* verbose, bool* quiet) {
+  for (const U32Setting& row : kU32Settings) {
+    if (row.opt != spec.opt) continue;
+    Result<uint32_t> v = ParseU32(name, value, row.min, row.max);
+    if (!v.ok()) return v.status();
+    o->*row.field = *v;
+    return Status::Ok();
+  }
+  for (const FlagSetting& row : kFlagSettings) {
+    if (row.opt != spec.opt) continue;
+    o->*row.field = row.value;
+    return Status::Ok();
+  }
   switch (spec.opt) {
-    case Opt::kSim:
-      o->sim = true;
-      break;
-    case Opt::kPorts: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 4096);
-      if (!v.ok()) return v.status();
-      o->sim_ports = *v;
-      break;
-    }
     case Opt::kSpeed: {
       Result<uint64_t> v = ParseSpeed(value);
       if (!v.ok()) return v.status().WithContext(name);
@@ -285,12 +329,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sampling_rate = *v;
       break;
     }
-    case Opt::kPolling: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 86400);
-      if (!v.ok()) return v.status();
-      o->polling_interval_s = *v;
-      break;
-    }
     case Opt::kCollector: {
       Result<Endpoint> ep = Endpoint::Parse(value, kDefaultSflowPort);
       if (!ep.ok()) {
@@ -313,12 +351,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->agent_address = *a;
       break;
     }
-    case Opt::kSubAgentId: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->sub_agent_id = *v;
-      break;
-    }
     case Opt::kMaxDatagram: {
       Result<uint32_t> v = ParseU32(name, value, kDatagramBytesMin, kDatagramBytesMax);
       if (!v.ok()) {
@@ -329,21 +361,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->max_datagram_bytes = *v;
       break;
     }
-    case Opt::kHeaderBytes: {
-      Result<uint32_t> v = ParseU32(name, value, 14, 256);
-      if (!v.ok()) return v.status();
-      o->header_bytes = *v;
-      break;
-    }
-    case Opt::kMaxSamplesPerSecond: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->max_samples_per_s = *v;
-      break;
-    }
-    case Opt::kExpandedSamples:
-      o->expanded_samples = true;
-      break;
     case Opt::kDuration: {
       if (value == "0") {
         return InvalidArgumentError(name +
@@ -361,9 +378,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sim_sample_loss = *v;
       break;
     }
-    case Opt::kSimPow2:
-      o->sim_pow2 = true;
-      break;
     case Opt::kSimTruth:
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->sim_truth_path = std::string(value);
@@ -376,15 +390,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->read_file = value;
       break;
-    case Opt::kNoPromisc:
-      o->promiscuous = false;
-      break;
-    case Opt::kSnaplen: {
-      Result<uint32_t> v = ParseU32(name, value, 64, 65535);
-      if (!v.ok()) return v.status();
-      o->snaplen = *v;
-      break;
-    }
     case Opt::kNetflow: {
       std::optional<uint8_t> version;
       Result<FlowCollector> c = ParseFlowCollector(name, value, &version);
@@ -400,53 +405,8 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->flow_version = *v;
       break;
     }
-    case Opt::kObservationDomain: {
-      Result<uint32_t> v = ParseU32(name, value, 0, std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      o->observation_domain = *v;
-      break;
-    }
-    case Opt::kFlowCacheSize: {
-      Result<uint32_t> v = ParseU32(name, value, 16, 1u << 26);
-      if (!v.ok()) return v.status();
-      o->flow_cache_size = *v;
-      break;
-    }
-    case Opt::kInactiveTimeout: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
-      if (!v.ok()) return v.status();
-      o->inactive_timeout_s = *v;
-      break;
-    }
-    case Opt::kActiveTimeout: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 1000000);
-      if (!v.ok()) return v.status();
-      o->active_timeout_s = *v;
-      break;
-    }
     case Opt::kTimeout:
       return ApplyTimeout(name, value, o);
-    case Opt::kNoTcpEnd:
-      o->tcp_end = false;
-      break;
-    case Opt::kTemplateRefreshPackets: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 1000000);
-      if (!v.ok()) return v.status();
-      o->template_refresh_packets = *v;
-      break;
-    }
-    case Opt::kTemplateRefreshSeconds: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 86400);
-      if (!v.ok()) return v.status();
-      o->template_refresh_s = *v;
-      break;
-    }
-    case Opt::kFlowKeyMacs:
-      o->flow_key_macs = true;
-      break;
-    case Opt::kFlowKeyMpls:
-      o->flow_key_mpls = true;
-      break;
     case Opt::kSample: {
       SamplePattern sp;
       sp.pattern = value;
@@ -475,21 +435,6 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sample_patterns.push_back(sp);
       break;
     }
-    case Opt::kPsampleGroup: {
-      Result<uint32_t> v = ParseU32(name, value, 1, 0xFFFFFFFEu);
-      if (!v.ok()) return v.status();
-      o->psample_group = *v;
-      break;
-    }
-    case Opt::kNflogGroup: {
-      Result<uint32_t> v = ParseU32(name, value, 0, 65000);
-      if (!v.ok()) return v.status();
-      o->nflog_group = *v;
-      break;
-    }
-    case Opt::kIngressOnly:
-      o->ingress_only = true;
-      break;
     case Opt::kForeground:
       break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
     case Opt::kVerbose:
@@ -504,6 +449,8 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kVersion:
       o->version = true;
       break;
+    default:
+      break;  // a row of kU32Settings or kFlagSettings
   }
   return Status::Ok();
 }
@@ -546,26 +493,6 @@ Result<uint64_t> ParseSpeed(const std::string& text) {
     return InvalidArgumentError("expected " + expected + ", got '" + text + "'");
   }
   return static_cast<uint64_t>(std::llround(v));
-}
-
-std::string FormatSpeed(uint64_t bps) {
-  struct Unit {
-    uint64_t factor;
-    const char* suffix;
-  };
-  for (Unit u : {Unit{1'000'000'000'000ull, "T"}, Unit{1'000'000'000ull, "G"},
-                 Unit{1'000'000ull, "M"}, Unit{1'000ull, "K"}}) {
-    if (bps >= u.factor && bps % u.factor == 0) return std::to_string(bps / u.factor) + u.suffix;
-  }
-  return std::to_string(bps);
-}
-
-uint32_t DefaultSamplingRate(uint64_t speed_bps) {
-  if (speed_bps == 0) return 1000;
-  uint64_t rate = speed_bps / 1'000'000;
-  if (rate < 100) rate = 100;
-  if (rate > std::numeric_limits<uint32_t>::max()) rate = std::numeric_limits<uint32_t>::max();
-  return static_cast<uint32_t>(rate);
 }
 
 uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps) {
@@ -701,23 +628,76 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
   return Status::Ok();
 }
 
+config::Config ToConfig(const DaemonOptions& o) {
+  config::Config c;
+  c.agent.address = o.agent_address;
+  c.agent.sub_agent_id = o.sub_agent_id;
+  c.agent.collectors = o.collectors;
+  c.agent.max_datagram_bytes = o.max_datagram_bytes;
+
+  c.ports.sampling_rate = o.sampling_rate;
+  c.ports.polling_interval_s = o.polling_interval_s;
+  c.ports.header_bytes = o.header_bytes;
+  c.ports.max_samples_per_s = o.max_samples_per_s;
+  c.ports.expanded_samples = o.expanded_samples;
+
+  c.flow.collectors = o.flow_collectors;
+  c.flow.default_version = o.flow_version;
+  c.flow.observation_domain = o.observation_domain;
+  c.flow.max_datagram_bytes = o.max_datagram_bytes;
+  c.flow.cache_size = o.flow_cache_size;
+  c.flow.inactive_timeout_s = o.inactive_timeout_s;
+  c.flow.active_timeout_s = o.active_timeout_s;
+  c.flow.tcp_timeout_s = o.tcp_timeout_s;
+  c.flow.udp_timeout_s = o.udp_timeout_s;
+  c.flow.icmp_timeout_s = o.icmp_timeout_s;
+  c.flow.tcp_end = o.tcp_end;
+  c.flow.template_refresh_packets = o.template_refresh_packets;
+  c.flow.template_refresh_s = o.template_refresh_s;
+  c.flow.key_macs = o.flow_key_macs;
+  c.flow.key_mpls = o.flow_key_mpls;
+
+  switch (ModeOf(o)) {
+    case RunMode::kSim:
+      c.source.kind = config::SourceKind::kSim;
+      break;
+    case RunMode::kInterface:
+      c.source.kind = config::SourceKind::kInterface;
+      break;
+    case RunMode::kFile:
+      c.source.kind = config::SourceKind::kFile;
+      break;
+    case RunMode::kLinux:
+      c.source.kind = config::SourceKind::kLinux;
+      break;
+  }
+  c.source.sim.ports = o.sim_ports;
+  c.source.sim.speed_bps = o.sim_speed_bps;
+  c.source.sim.load = o.sim_load;
+  c.source.sim.sample_loss = o.sim_sample_loss;
+  c.source.sim.pow2 = o.sim_pow2;
+  c.source.sim.truth_path = o.sim_truth_path;
+  c.source.interface.name = o.interface;
+  c.source.interface.promiscuous = o.promiscuous;
+  c.source.interface.snaplen = o.snaplen;
+  c.source.file.path = o.read_file;
+  c.source.linux_ports.patterns = o.sample_patterns;
+  c.source.linux_ports.psample_group = o.psample_group;
+  c.source.linux_ports.nflog_group = o.nflog_group;
+  c.source.linux_ports.ingress_only = o.ingress_only;
+
+  c.log.level = o.log_level;
+  c.log.quiet = o.quiet;
+  c.seed = o.seed;
+  c.duration_s = o.duration_s;
+  return c;
+}
+
 RunMode ModeOf(const DaemonOptions& options) {
   if (!options.interface.empty()) return RunMode::kInterface;
   if (!options.read_file.empty()) return RunMode::kFile;
   if (!options.sample_patterns.empty()) return RunMode::kLinux;
   return RunMode::kSim;
-}
-
-const char* SampleBackendName(SampleBackend backend) {
-  switch (backend) {
-    case SampleBackend::kAfPacket:
-      return "afpacket";
-    case SampleBackend::kPsample:
-      return "psample";
-    case SampleBackend::kNflog:
-      return "nflog";
-  }
-  return "?";
 }
 
 Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,

@@ -1,5 +1,6 @@
-// Command-line options of xflowd. Parsing is pure (no I/O, no globals): main() prints the help
-// or the error and picks the exit code.
+// Command-line options of xflowd: the command-line front end of the configuration model
+// (agent/config). Parsing is pure (no I/O, no globals): main() prints the help or the error and
+// picks the exit code. Only main includes this header.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "hal/base/ip_address.h"
 #include "hal/base/log.h"
 #include "hal/base/status.h"
@@ -20,38 +22,18 @@ inline constexpr char kVersion[] = XFLOWD_VERSION;
 inline constexpr char kVersion[] = "0.1.0";
 #endif
 
-// --max-datagram range. 512 holds the largest counter sample the agent sends (IPv6 agent,
-// expanded, generic + Ethernet + a 255-byte port name: 488 bytes) and every NetFlow/IPFIX
-// template set, so no size the option accepts loses samples.
-constexpr uint32_t kDatagramBytesMin = 512;
-constexpr uint32_t kDatagramBytesMax = 9000;
+// The model types the command line fills (agent/config/config.h).
+using config::FlowCollector;
+using config::kDatagramBytesMax;
+using config::kDatagramBytesMin;
+using config::kDefaultIpfixPort;
+using config::kDefaultNetflowPort;
+using config::kDefaultSflowPort;
+using config::SampleBackend;
+using config::SampleBackendName;
+using config::SamplePattern;
 
-constexpr uint16_t kDefaultSflowPort = 6343;
-constexpr uint16_t kDefaultNetflowPort = 2055;  // NetFlow v5/v9 (nfcapd -p 2055, pmacct)
-constexpr uint16_t kDefaultIpfixPort = 4739;    // IPFIX (RFC 7011), UDP and TCP
-
-// One NetFlow/IPFIX collector: -n HOST[:PORT][/VERSION].
-struct FlowCollector {
-  hal::base::Endpoint endpoint;
-  uint8_t version = 9;  // 5, 9 or 10 (IPFIX)
-  bool tcp = false;     // IPFIX over TCP
-};
-
-// Where a port's samples come from on a Linux host or switch (--sample PATTERN=BACKEND).
-enum class SampleBackend : uint8_t {
-  kAfPacket,  // AF_PACKET socket with an in-kernel random 1-in-N filter (any interface)
-  kPsample,   // tc matchall + sample action to PSAMPLE (switch ASICs offload it)
-  kNflog,     // nftables `numgen random` rule logging to an NFLOG group
-};
-const char* SampleBackendName(SampleBackend backend);
-
-// --sample PATTERN[=BACKEND]: ports whose name matches the shell glob PATTERN (fnmatch) are
-// sampled with BACKEND. The first pattern that matches a port decides.
-struct SamplePattern {
-  std::string pattern;
-  SampleBackend backend = SampleBackend::kAfPacket;
-};
-
+// The command line as given, one field per flag; ToConfig turns it into the model.
 struct DaemonOptions {
   bool help = false;
   bool version = false;
@@ -127,17 +109,18 @@ RunMode ModeOf(const DaemonOptions& options);
 hal::base::Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,
                                  bool have_linux = false);
 
-// The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
-// 100 (1G -> 1000, 10G -> 10000, 100G -> 100000). Unknown speed (0): 1000.
-uint32_t DefaultSamplingRate(uint64_t speed_bps);
+using config::DefaultSamplingRate;
 
 // The rate to program on a port: --sampling if given, else DefaultSamplingRate.
 uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps);
 
+// The configuration model the options ask for (a -n collector without /VERSION gets
+// --netflow-version already at parse time).
+config::Config ToConfig(const DaemonOptions& options);
+
 // "1G", "10G", "2.5G", "100M", "12345" (bit/s) -> bit/s; "10G" is 10^10. Error if not > 0.
 hal::base::Result<uint64_t> ParseSpeed(const std::string& text);
-// 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
-std::string FormatSpeed(uint64_t bps);
+using config::FormatSpeed;
 
 // The --help text. `program` is argv[0]'s basename.
 std::string HelpText(const std::string& program);

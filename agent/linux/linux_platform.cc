@@ -17,7 +17,7 @@
 
 namespace xflowd::agent::os_linux {
 
-using daemon::SampleBackend;
+using config::SampleBackend;
 using hal::base::InvalidArgumentError;
 using hal::base::LogLevel;
 using hal::base::NotFoundError;
@@ -35,6 +35,44 @@ Result<std::unique_ptr<hal::PacketSource>> AsSource(Result<std::unique_ptr<T>> r
   if (!r.ok()) return r.status();
   return std::unique_ptr<hal::PacketSource>(std::move(r).value());
 }
+
+// A port's AF_PACKET or NFLOG source whose samples carry the pool growth the platform read
+// from the interface counters (PacketSample::pool_added, on the first sample after the read),
+// so the pool reaches the port's sampler with the samples instead of through the agent.
+class PoolStampingSource final : public hal::PacketSource {
+ public:
+  PoolStampingSource(std::unique_ptr<hal::PacketSource> inner, std::function<uint64_t()> refresh)
+      : inner_(std::move(inner)), refresh_(std::move(refresh)) {}
+  int fd() const override { return inner_->fd(); }
+  hal::PacketSourceStats stats() const override { return inner_->stats(); }
+  size_t Drain(hal::PacketSampleSink& sink, size_t budget) override {
+    pending_ += refresh_();
+    if (pending_ == 0) return inner_->Drain(sink, budget);
+    Stamp stamp(sink, pending_);
+    return inner_->Drain(stamp, budget);
+  }
+
+ private:
+  class Stamp final : public hal::PacketSampleSink {
+   public:
+    Stamp(hal::PacketSampleSink& out, uint64_t& pending) : out_(out), pending_(pending) {}
+    void OnSample(const hal::PacketSample& sample) override {
+      if (pending_ == 0) return out_.OnSample(sample);
+      hal::PacketSample s = sample;
+      // The sFlow pool is a wrapping 32-bit counter: only the low bits matter.
+      s.pool_added = static_cast<uint32_t>(pending_);
+      pending_ = 0;
+      out_.OnSample(s);
+    }
+
+   private:
+    hal::PacketSampleSink& out_;
+    uint64_t& pending_;
+  };
+  std::unique_ptr<hal::PacketSource> inner_;
+  std::function<uint64_t()> refresh_;
+  uint64_t pending_ = 0;  // read from the counters, not yet handed with a sample
+};
 
 #ifdef XFLOWD_HAVE_NFLOG
 class InstalledNftRule final : public Installed {
@@ -155,15 +193,14 @@ daemon::Platform LinuxPlatform::platform() {
   p.counters = backends_.counters;
   p.ports = ports_.get();
   std::string what;
-  for (const daemon::SamplePattern& sp : options_.patterns) {
-    what += (what.empty() ? "" : ", ") + sp.pattern + "=" + daemon::SampleBackendName(sp.backend);
+  for (const config::SamplePattern& sp : options_.patterns) {
+    what += (what.empty() ? "" : ", ") + sp.pattern + "=" + config::SampleBackendName(sp.backend);
   }
   p.description = "Linux ports " + what;
   p.pool_from_counters = [this](uint32_t ifindex) {
     const FilteredPortInventory::Port* port = ports_->Find(ifindex);
     return port != nullptr && port->backend != SampleBackend::kPsample;
   };
-  p.bind_agent = [this](sflow::Agent* agent) { agent_ = agent; };
   return p;
 }
 
@@ -181,24 +218,28 @@ void LinuxPlatform::StartPool(uint32_t ifindex, PortState& st) {
   st.last_refresh = clock_.Now();
 }
 
-void LinuxPlatform::RefreshPool(uint32_t ifindex, bool force) {
-  if (agent_ == nullptr) return;
+uint64_t LinuxPlatform::RefreshPool(uint32_t ifindex, bool force) {
   auto it = state_.find(ifindex);
-  if (it == state_.end() || it->second.backend == SampleBackend::kPsample) return;
+  if (it == state_.end() || it->second.backend == SampleBackend::kPsample) return 0;
   PortState& st = it->second;
   const hal::base::MonoTime now = clock_.Now();
-  if (!force && st.pool_started && now - st.last_refresh < kPoolRefreshPeriod) return;
-  sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
-  if (sampler == nullptr) return;  // not yet (or no longer) sampled: keep the baseline
+  if (!force && st.pool_started && now - st.last_refresh < kPoolRefreshPeriod) return 0;
   Result<hal::PortCounters> c = backends_.counters->ReadCounters(ifindex);
-  if (!c.ok()) return;
+  if (!c.ok()) return 0;
   st.last_refresh = now;
   if (!st.pool_started) {
     st.pool.Reset(*c);
     st.pool_started = true;
-    return;
+    return 0;
   }
-  sampler->AddToSamplePool(st.pool.Advance(*c));
+  return st.pool.Advance(*c);
+}
+
+hal::base::Status LinuxPlatform::AddPooled(MultiPacketSource::Key key, uint32_t ifindex,
+                                           std::unique_ptr<hal::PacketSource> source) {
+  return packets_->Add(
+      key, std::make_unique<PoolStampingSource>(
+               std::move(source), [this, ifindex] { return RefreshPool(ifindex, false); }));
 }
 
 Result<uint32_t> LinuxPlatform::SetSamplingRate(uint32_t ifindex, hal::Direction direction,
@@ -245,8 +286,7 @@ Result<uint32_t> LinuxPlatform::SetAfPacket(const hal::PortInfo& port, PortState
   if (!src.ok()) return src.status().WithContext("AF_PACKET on " + port.name);
   StartPool(port.ifindex, st);
   const uint32_t ifindex = port.ifindex;
-  XFLOWD_RETURN_IF_ERROR(packets_->Add(AfPacketKey(ifindex), std::move(src).value(),
-                                       [this, ifindex] { RefreshPool(ifindex, false); }));
+  XFLOWD_RETURN_IF_ERROR(AddPooled(AfPacketKey(ifindex), ifindex, std::move(src).value()));
   return rate;
 }
 
@@ -300,8 +340,7 @@ Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& s
   auto src = backends_.open_nflog(group, rate, header_bytes);
   if (!src.ok()) return src.status().WithContext("NFLOG group " + std::to_string(group));
   const uint32_t ifindex = port.ifindex;
-  XFLOWD_RETURN_IF_ERROR(packets_->Add(NflogKey(ifindex), std::move(src).value(),
-                                       [this, ifindex] { RefreshPool(ifindex, false); }));
+  XFLOWD_RETURN_IF_ERROR(AddPooled(NflogKey(ifindex), ifindex, std::move(src).value()));
   auto rule = backends_.install_nft(port.name, rate, group, header_bytes);
   if (!rule.ok()) {
     packets_->Remove(NflogKey(ifindex));
@@ -325,7 +364,7 @@ void LinuxPlatform::Release(const hal::PortInfo& port, SampleBackend backend) {
     (void)tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0, 0);
   }
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): %s sampling released", port.name.c_str(),
-              port.ifindex, daemon::SampleBackendName(backend));
+              port.ifindex, config::SampleBackendName(backend));
 }
 
 }  // namespace xflowd::agent::os_linux

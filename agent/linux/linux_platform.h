@@ -15,8 +15,9 @@
 // Sample pool: AF_PACKET and NFLOG filters drop what they do not sample without counting it,
 // so for those ports the pool is the interface's received-packet counter delta
 // (hal/afpacket/sample_pool.h): the platform reads the port's counters right before each
-// Drain of that port's socket (at most every 10 ms) and adds the delta to the port's sampler
-// (Sampler::AddToSamplePool, SamplerConfig::external_pool). Samples in the ring were taken
+// Drain of that port's socket (at most every 10 ms) and hands the delta with the next sample
+// of the port (PacketSample::pool_added, for a sampler with SamplerConfig::external_pool), so
+// the platform never calls into the agent. Samples in the ring were taken
 // before the read, so the pool a flow sample carries covers every packet up to it. PSAMPLE
 // ports keep the hardware pool (rate x (1 + sequence gap)).
 //
@@ -31,11 +32,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "agent/daemon/daemon.h"
-#include "agent/daemon/options.h"
 #include "agent/linux/multi_packet_source.h"
 #include "agent/linux/port_filter.h"
-#include "agent/sflow/agent.h"
 #include "hal/afpacket/afpacket_source.h"
 #include "hal/afpacket/sample_pool.h"
 #include "hal/base/clock.h"
@@ -48,12 +48,8 @@
 
 namespace xflowd::agent::os_linux {
 
-struct LinuxPlatformOptions {
-  std::vector<daemon::SamplePattern> patterns;
-  uint32_t psample_group = 1;  // ingress; +1 egress
-  uint32_t nflog_group = 5;    // first group; each nflog port takes the lowest free one
-  bool ingress_only = false;   // AF_PACKET: PACKET_IGNORE_OUTGOING
-};
+// The platform's own part of the configuration model.
+using LinuxPlatformOptions = config::LinuxSourceConfig;
 
 // Something to keep alive while a port is sampled (an nft rule); its destructor undoes it.
 class Installed {
@@ -105,9 +101,10 @@ class LinuxPlatform final : public hal::SamplingControl {
 
   MultiPacketSource& packets() { return *packets_; }
   FilteredPortInventory& ports() { return *ports_; }
-  // Brings the sample pool of an afpacket/nflog port up to date now (also done before each
-  // Drain of its socket).
-  void RefreshPool(uint32_t ifindex, bool force);
+  // Reads the interface counters of an afpacket/nflog port (at most every 10 ms unless
+  // `force`) and returns the packets its sample pool grew by since the last read. Done before
+  // each Drain of its socket; the growth goes out with the next sample (pool_added).
+  uint64_t RefreshPool(uint32_t ifindex, bool force);
   // The NFLOG group of an nflog port, -1 if none.
   int NflogGroupOf(uint32_t ifindex) const;
 
@@ -118,7 +115,7 @@ class LinuxPlatform final : public hal::SamplingControl {
 
  private:
   struct PortState {
-    daemon::SampleBackend backend = daemon::SampleBackend::kAfPacket;
+    config::SampleBackend backend = config::SampleBackend::kAfPacket;
     uint32_t rate = 0;
     bool pool_started = false;
     hal::afpacket::InterfacePool pool{hal::Direction::kIngress};
@@ -129,7 +126,10 @@ class LinuxPlatform final : public hal::SamplingControl {
   LinuxPlatform(const LinuxPlatformOptions& options, LinuxBackends backends,
                 const hal::base::Clock& clock, hal::base::Logger& logger);
   hal::base::Status Init();
-  void Release(const hal::PortInfo& port, daemon::SampleBackend backend);
+  // Adds an afpacket/nflog port's source; its samples carry the port's pool growth.
+  hal::base::Status AddPooled(MultiPacketSource::Key key, uint32_t ifindex,
+                              std::unique_ptr<hal::PacketSource> source);
+  void Release(const hal::PortInfo& port, config::SampleBackend backend);
   void StartPool(uint32_t ifindex, PortState& st);
   hal::base::Result<uint32_t> SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
                                           uint32_t header_bytes);
@@ -151,7 +151,6 @@ class LinuxPlatform final : public hal::SamplingControl {
   bool psample_open_ = false;
   std::map<uint32_t, PortState> state_;
   std::set<int> nflog_groups_;
-  sflow::Agent* agent_ = nullptr;
 };
 
 }  // namespace xflowd::agent::os_linux

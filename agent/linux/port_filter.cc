@@ -6,18 +6,18 @@
 
 namespace xflowd::agent::os_linux {
 
-using daemon::SampleBackend;
+using config::SampleBackend;
 
-std::optional<SampleBackend> MatchBackend(const std::vector<daemon::SamplePattern>& patterns,
+std::optional<SampleBackend> MatchBackend(const std::vector<config::SamplePattern>& patterns,
                                           const std::string& name) {
-  for (const daemon::SamplePattern& p : patterns) {
+  for (const config::SamplePattern& p : patterns) {
     if (fnmatch(p.pattern.c_str(), name.c_str(), 0) == 0) return p.backend;
   }
   return std::nullopt;
 }
 
 FilteredPortInventory::FilteredPortInventory(hal::PortInventory& inner,
-                                             std::vector<daemon::SamplePattern> patterns)
+                                             std::vector<config::SamplePattern> patterns)
     : inner_(inner), patterns_(std::move(patterns)) {
   inner_.SetListener(
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnInnerEvent(event, port); });

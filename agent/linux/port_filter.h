@@ -17,20 +17,20 @@
 #include <string>
 #include <vector>
 
-#include "agent/daemon/options.h"
+#include "agent/config/config.h"
 #include "hal/port_inventory.h"
 
 namespace xflowd::agent::os_linux {
 
 // The back-end of the first pattern `name` matches (fnmatch, no flags), if any.
-std::optional<daemon::SampleBackend> MatchBackend(
-    const std::vector<daemon::SamplePattern>& patterns, const std::string& name);
+std::optional<config::SampleBackend> MatchBackend(
+    const std::vector<config::SamplePattern>& patterns, const std::string& name);
 
 class FilteredPortInventory final : public hal::PortInventory {
  public:
-  using ReleaseHook = std::function<void(const hal::PortInfo& port, daemon::SampleBackend backend)>;
+  using ReleaseHook = std::function<void(const hal::PortInfo& port, config::SampleBackend backend)>;
   // Listens to `inner` from now on (and stops in the destructor); `inner` must outlive this.
-  FilteredPortInventory(hal::PortInventory& inner, std::vector<daemon::SamplePattern> patterns);
+  FilteredPortInventory(hal::PortInventory& inner, std::vector<config::SamplePattern> patterns);
   ~FilteredPortInventory() override;
   FilteredPortInventory(const FilteredPortInventory&) = delete;
   FilteredPortInventory& operator=(const FilteredPortInventory&) = delete;
@@ -43,17 +43,17 @@ class FilteredPortInventory final : public hal::PortInventory {
   // A port we report: its info and back-end; nullptr if we do not report it.
   struct Port {
     hal::PortInfo info;
-    daemon::SampleBackend backend;
+    config::SampleBackend backend;
   };
   const Port* Find(uint32_t ifindex) const;
 
  private:
   void OnInnerEvent(hal::PortEvent event, const hal::PortInfo& port);
-  void Added(const hal::PortInfo& port, daemon::SampleBackend backend);
+  void Added(const hal::PortInfo& port, config::SampleBackend backend);
   void Removed(uint32_t ifindex);
 
   hal::PortInventory& inner_;
-  std::vector<daemon::SamplePattern> patterns_;
+  std::vector<config::SamplePattern> patterns_;
   std::map<uint32_t, Port> ports_;
   Listener listener_;
   ReleaseHook release_;

@@ -88,8 +88,7 @@ void Agent::OnSample(const hal::PacketSample& sample) {
   it->second->OnSample(sample);
 }
 
-void Agent::Tick() {
-  const hal::base::MonoTime now = clock_.Now();
+void Agent::Tick(hal::base::MonoTime now) {
   for (auto& s : samplers_) s->Tick(now);
   for (auto& p : pollers_) p->Tick(now);
   for (auto& r : receivers_) r->Flush();

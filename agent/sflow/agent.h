@@ -45,8 +45,9 @@ class Agent final : public hal::PacketSampleSink {
 
   // Data plane.
   void OnSample(const hal::PacketSample& sample) override;
-  // Call once a second: samplers, pollers, then receivers flush what is pending.
-  void Tick();
+  // Call once a second with the clock's time: samplers, pollers, then receivers flush what is
+  // pending.
+  void Tick(hal::base::MonoTime now);
   // Sends whatever is pending now (shutdown).
   void Flush();
 

@@ -47,6 +47,7 @@ bool Sampler::Take(uint32_t n) {
 
 void Sampler::OnSample(const hal::PacketSample& sample) {
   if (rate_ == 0) return;  // disabled
+  if (config_.external_pool) pool_ += sample.pool_added;
 
   // A source that numbers its samples sampled them, even at 1-in-1: its gaps are drops.
   if (sample.sampling_rate <= 1 && !sample.has_source_sequence) {

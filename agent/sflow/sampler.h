@@ -35,9 +35,10 @@ struct SamplerConfig {
   uint32_t max_samples_per_s = 0;  // export budget; 0 = unlimited
   bool expanded = false;           // force expanded (0:3) samples; also used if ifindex >= 2^24
   bool timestamp_record = false;   // add the extended timestamp record 0:1043
-  // The sample pool comes from outside (AddToSamplePool), not from the samples: for kernel
-  // filters that cannot count the packets they reject (AF_PACKET, NFLOG), the platform adds
-  // the interface's packet counter deltas. Drops are still counted from sequence gaps.
+  // The sample pool comes from outside (PacketSample::pool_added, AddToSamplePool), not from
+  // counting the samples: for kernel filters that cannot count the packets they reject
+  // (AF_PACKET, NFLOG), the platform hands the interface's packet counter deltas with the
+  // samples. Drops are still counted from sequence gaps.
   bool external_pool = false;
 };
 
@@ -61,8 +62,9 @@ class Sampler {
 
   // Data plane: one packet (software) or one hardware sample.
   void OnSample(const hal::PacketSample& sample);
-  // Control plane, with external_pool: `packets` more packets could have been sampled (the
-  // interface counter delta since the last call). The pool wraps at 2^32 as the spec allows.
+  // With external_pool: `packets` more packets could have been sampled (the interface counter
+  // delta since the last call); the same as a sample's pool_added. The pool wraps at 2^32 as the
+  // spec allows.
   void AddToSamplePool(uint64_t packets) { pool_ += static_cast<uint32_t>(packets); }
   // Once a second: applies the export budget (backoff and recovery).
   void Tick(hal::base::MonoTime now);

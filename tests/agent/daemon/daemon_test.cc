@@ -146,12 +146,11 @@ class DaemonTest : public ::testing::Test {
       : logger_([this](LogLevel level, const std::string& line) {
           if (level >= LogLevel::kWarning) warnings_.push_back(line);
         }) {
-    options_.sim = true;
-    options_.agent_address = *IpAddress::Parse("192.0.2.10");
-    options_.collectors = {*Endpoint::Parse("127.0.0.1:6343", 6343),
-                           *Endpoint::Parse("[::1]:6343", 6343)};
-    options_.polling_interval_s = 1;
-    options_.header_bytes = 96;
+    options_.agent.address = *IpAddress::Parse("192.0.2.10");
+    options_.agent.collectors = {*Endpoint::Parse("127.0.0.1:6343", 6343),
+                                 *Endpoint::Parse("[::1]:6343", 6343)};
+    options_.ports.polling_interval_s = 1;
+    options_.ports.header_bytes = 96;
     platform_.packets = &fake_;
     platform_.sampling = &fake_;
     platform_.counters = &fake_;
@@ -175,7 +174,7 @@ class DaemonTest : public ::testing::Test {
 
   FakePlatform fake_;
   Platform platform_;
-  DaemonOptions options_;
+  config::Config options_;
   DaemonSettings settings_;
   hal::base::SystemClock clock_;
   std::vector<std::string> warnings_;
@@ -206,7 +205,7 @@ TEST_F(DaemonTest, BuildsSamplerAndPollerPerPortAtTheAppliedRate) {
 }
 
 TEST_F(DaemonTest, ExplicitSamplingRateOnEveryPort) {
-  options_.sampling_rate = 256;
+  options_.ports.sampling_rate = 256;
   auto d = Make();
   ASSERT_TRUE(d);
   for (uint32_t i = 1; i <= 3; ++i) EXPECT_EQ(fake_.requested[i], 256u);
@@ -255,14 +254,14 @@ TEST_F(DaemonTest, NoPortsYetIsAWarningAndPortsAreAddedAsTheyAppear) {
 }
 
 TEST_F(DaemonTest, CreateErrors) {
-  DaemonOptions bad_collector = options_;
-  bad_collector.collectors.push_back(*Endpoint::Parse("127.0.0.1:9", 6343));
+  config::Config bad_collector = options_;
+  bad_collector.agent.collectors.push_back(*Endpoint::Parse("127.0.0.1:9", 6343));
   auto bc = Daemon::Create(bad_collector, platform_, clock_, logger_, settings_);
   ASSERT_FALSE(bc.ok());
   EXPECT_NE(bc.status().message().find("127.0.0.1:9"), std::string::npos);
 
-  DaemonOptions no_agent = options_;
-  no_agent.agent_address.reset();
+  config::Config no_agent = options_;
+  no_agent.agent.address.reset();
   EXPECT_FALSE(Daemon::Create(no_agent, platform_, clock_, logger_, settings_).ok());
 
   Platform empty;
@@ -308,7 +307,7 @@ TEST_F(DaemonTest, RunsSamplesToEveryCollectorAndFlushesAtStop) {
     EXPECT_EQ(addr_type, 1u);
     EXPECT_EQ(addr, 0xC000020Au);
     EXPECT_EQ(seq, expected_seq++);
-    EXPECT_LE(dg.size(), options_.max_datagram_bytes);
+    EXPECT_LE(dg.size(), options_.agent.max_datagram_bytes);
   }
   EXPECT_GE(d->loop().stats().ticks, 1u);
 
@@ -321,10 +320,10 @@ TEST_F(DaemonTest, RunsSamplesToEveryCollectorAndFlushesAtStop) {
 
 // Start-up line and summary with no counter polling and only NetFlow/IPFIX collectors.
 TEST_F(DaemonTest, NoPollingAndNoSflowCollectorAreSaidPlainly) {
-  options_.polling_interval_s = 0;
-  options_.collectors.clear();
-  options_.flow_collectors.push_back({*Endpoint::Parse("127.0.0.1:2055", 2055), 9});
-  settings_.make_flow_transport = [](const FlowCollector&) {
+  options_.ports.polling_interval_s = 0;
+  options_.agent.collectors.clear();
+  options_.flow.collectors.push_back({*Endpoint::Parse("127.0.0.1:2055", 2055), 9});
+  settings_.make_flow_transport = [](const config::FlowCollector&) {
     return Result<std::unique_ptr<exporter::Transport>>(std::make_unique<CaptureTransport>());
   };
   std::vector<std::string> lines;
@@ -409,7 +408,7 @@ TEST_F(DaemonTest, DeadUdpCollectorIsLoggedAndCountedAsRefused) {
   ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len), 0);
   close(probe);
   const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-  options_.collectors = {*Endpoint::Parse(dead, 6343)};
+  options_.agent.collectors = {*Endpoint::Parse(dead, 6343)};
   settings_.make_transport = nullptr;  // the real UDP transport
   Daemon* daemon = nullptr;
   int advances = 0;
@@ -445,7 +444,7 @@ TEST_F(DaemonTest, SimSwitchEndToEndScenarioTest) {
   sc.port_speed_bps = 1'000'000'000ull;
   sc.load = 0.2;
   sc.seed = 7;
-  sc.header_bytes = options_.header_bytes;
+  sc.header_bytes = options_.ports.header_bytes;
   auto sw = sim::SimSwitch::Create(sc, clock_.Now());
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   Platform platform;
@@ -484,7 +483,7 @@ TEST_F(DaemonTest, SimSwitchEndToEndScenarioTest) {
     uint32_t seq = 0;
     ASSERT_TRUE(hal::base::ByteView(dg.data(), dg.size()).U32At(16, &seq));
     EXPECT_EQ(seq, expected_seq++);
-    EXPECT_LE(dg.size(), options_.max_datagram_bytes);
+    EXPECT_LE(dg.size(), options_.agent.max_datagram_bytes);
   }
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
 }
@@ -493,7 +492,7 @@ TEST_F(DaemonTest, SimSwitchEndToEndScenarioTest) {
 // ifindex needs it; without it they are the compact 0:1 and 0:2.
 TEST_F(DaemonTest, ExpandedSamplesOptionSendsOnlyExpandedSamples) {
   for (bool expanded : {false, true}) {
-    options_.expanded_samples = expanded;
+    options_.ports.expanded_samples = expanded;
     captures_.clear();
     int advances = 0;
     Daemon* daemon = nullptr;
@@ -559,14 +558,14 @@ TEST_F(DaemonTest, SimStartupSendsNoBurstScenarioTest) {
   sim::SimConfig sc;
   sc.num_ports = 64;  // 10G at 20% load, 1-in-10000 by speed: ~3,200 samples/s in all
   sc.seed = 3;
-  sc.header_bytes = options_.header_bytes;
+  sc.header_bytes = options_.ports.header_bytes;
   auto sw = sim::SimSwitch::Create(sc, clock.Now());
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   clock.Advance(hal::base::seconds(3));
   const MonoTime run_start = clock.Now();
 
-  options_.collectors.resize(1);
-  options_.polling_interval_s = 20;
+  options_.agent.collectors.resize(1);
+  options_.ports.polling_interval_s = 20;
   TimedTransport* timed = nullptr;
   settings_.make_transport = [&](const Endpoint&) -> Result<std::unique_ptr<exporter::Transport>> {
     auto t = std::make_unique<TimedTransport>(clock, run_start);

@@ -91,10 +91,11 @@ class EventLoopTest : public ::testing::Test {
  protected:
   std::unique_ptr<EventLoop> MakeLoop(EventLoopOptions opt = {}) {
     if (opt.tick_period == hal::base::seconds(1)) opt.tick_period = milliseconds(2);
-    auto loop = EventLoop::Create(opt, logger_);
+    auto loop = EventLoop::Create(opt, clock_, logger_);
     EXPECT_TRUE(loop.ok()) << loop.status().ToString();
     return loop.ok() ? std::move(loop.value()) : nullptr;
   }
+  hal::base::SystemClock clock_;
   Logger logger_ = Logger::Null();
 };
 
@@ -102,7 +103,7 @@ TEST_F(EventLoopTest, TicksUntilStopped) {
   auto loop = MakeLoop();
   ASSERT_TRUE(loop);
   int ticks = 0;
-  loop->OnTick([&] {
+  loop->OnTick([&](hal::base::MonoTime) {
     if (++ticks == 3) loop->Stop();
   });
   auto reason = loop->Run();
@@ -110,6 +111,26 @@ TEST_F(EventLoopTest, TicksUntilStopped) {
   EXPECT_EQ(*reason, StopReason::kStopped);
   EXPECT_EQ(ticks, 3);
   EXPECT_EQ(loop->stats().ticks, 3u);
+}
+
+// The tick is handed the loop's clock time (the one tick convention of samplers, pollers and
+// the flow probe), not a time each callback reads itself.
+TEST_F(EventLoopTest, TickGetsTheClocksTime) {
+  hal::base::ManualClock manual(hal::base::MonoTime::FromSeconds(1234));
+  EventLoopOptions opt;
+  opt.tick_period = milliseconds(2);
+  auto loop = EventLoop::Create(opt, manual, logger_);
+  ASSERT_TRUE(loop.ok()) << loop.status().ToString();
+  std::vector<hal::base::MonoTime> seen;
+  (*loop)->OnTick([&](hal::base::MonoTime now) {
+    seen.push_back(now);
+    manual.Advance(hal::base::seconds(1));
+    if (seen.size() == 2) (*loop)->Stop();
+  });
+  ASSERT_TRUE((*loop)->Run().ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], hal::base::MonoTime::FromSeconds(1234));
+  EXPECT_EQ(seen[1], hal::base::MonoTime::FromSeconds(1235));
 }
 
 TEST_F(EventLoopTest, DrainsSourceInBudgetedChunks) {
@@ -142,7 +163,7 @@ TEST_F(EventLoopTest, FloodDoesNotStarveTheTick) {
   CountingSink sink;
   ASSERT_TRUE(loop->AddPacketSource(flood, sink).ok());
   int ticks = 0;
-  loop->OnTick([&] {
+  loop->OnTick([&](hal::base::MonoTime) {
     if (++ticks == 5) loop->Stop();
   });
   auto reason = loop->Run(hal::base::seconds(10));
@@ -239,7 +260,7 @@ TEST_F(EventLoopTest, Sigusr1ReportsStatusAndUsr2AndPipeDoNotKill) {
 TEST_F(EventLoopTest, Sigusr1WithoutAHookIsLoggedNotFatal) {
   std::vector<std::string> lines;
   Logger logger([&](hal::base::LogLevel, const std::string& m) { lines.push_back(m); });
-  auto loop = EventLoop::Create({}, logger);
+  auto loop = EventLoop::Create({}, clock_, logger);
   ASSERT_TRUE(loop.ok());
   raise(SIGUSR1);
   raise(SIGINT);
@@ -266,7 +287,7 @@ TEST_F(EventLoopTest, DeadSourceIsDroppedNotSpunOn) {
   Logger logger([&](hal::base::LogLevel, const std::string& m) { lines.push_back(m); });
   EventLoopOptions opt;
   opt.tick_period = milliseconds(2);
-  auto created = EventLoop::Create(opt, logger);
+  auto created = EventLoop::Create(opt, clock_, logger);
   ASSERT_TRUE(created.ok());
   EventLoop* loop = created->get();
   PipeSource source;
@@ -275,7 +296,7 @@ TEST_F(EventLoopTest, DeadSourceIsDroppedNotSpunOn) {
   source.Write(3);
   source.CloseWriter();  // readable (3 bytes), then HUP forever
   int ticks = 0;
-  loop->OnTick([&] {
+  loop->OnTick([&](hal::base::MonoTime) {
     if (++ticks == 3) loop->Stop();
   });
   auto reason = loop->Run(hal::base::seconds(10));
@@ -295,7 +316,7 @@ TEST_F(EventLoopTest, StallCatchesUpThenSkips) {
   auto loop = MakeLoop(opt);
   ASSERT_TRUE(loop);
   int ticks = 0;
-  loop->OnTick([&] {
+  loop->OnTick([&](hal::base::MonoTime) {
     ++ticks;
     if (ticks == 1) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // ~10 periods
     if (ticks == 4) loop->Stop();
@@ -310,10 +331,10 @@ TEST_F(EventLoopTest, StallCatchesUpThenSkips) {
 TEST_F(EventLoopTest, RejectsBadOptions) {
   EventLoopOptions opt;
   opt.tick_period = milliseconds(0);
-  EXPECT_FALSE(EventLoop::Create(opt, logger_).ok());
+  EXPECT_FALSE(EventLoop::Create(opt, clock_, logger_).ok());
   opt.tick_period = milliseconds(1);
   opt.drain_budget = 0;
-  EXPECT_FALSE(EventLoop::Create(opt, logger_).ok());
+  EXPECT_FALSE(EventLoop::Create(opt, clock_, logger_).ok());
 }
 
 }  // namespace

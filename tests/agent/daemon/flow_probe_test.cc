@@ -96,14 +96,13 @@ struct Result {
 
 // Runs `xflowd -r path -n 127.0.0.1:2055/<version>` with the given cache settings.
 Result Replay(const std::string& path, uint8_t version, uint32_t cache_size = 262144) {
-  DaemonOptions o;
-  o.read_file = path;
-  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:2055", 2055), version});
-  o.flow_cache_size = cache_size;
+  config::FlowConfig o;
+  o.collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:2055", 2055), version});
+  o.cache_size = cache_size;
   FlowProbeSettings fs;
   fs.system_init_unix_ms = kStartNs / 1000000;
   CaptureTransport* capture = nullptr;
-  fs.make_transport = [&capture](const FlowCollector&) {
+  fs.make_transport = [&capture](const config::FlowCollector&) {
     auto t = std::make_unique<CaptureTransport>();
     capture = t.get();
     return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
@@ -323,13 +322,13 @@ TEST(FlowProbeSimTest, SampledSwitchTrafficCarriesItsRate) {
   for (uint32_t port = 1; port <= 4; ++port) {
     ASSERT_TRUE(sw->SetSamplingRate(port, hal::Direction::kIngress, 1000, 128).ok());
   }
-  DaemonOptions o;
-  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
+  config::FlowConfig o;
+  o.collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
   FlowProbeSettings fs;
   fs.unix_offset_ms = kStartNs / 1000000 - start.ms();
   fs.system_init_unix_ms = kStartNs / 1000000;
   CaptureTransport* capture = nullptr;
-  fs.make_transport = [&capture](const FlowCollector&) {
+  fs.make_transport = [&capture](const config::FlowCollector&) {
     auto t = std::make_unique<CaptureTransport>();
     capture = t.get();
     return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
@@ -372,12 +371,12 @@ TEST(FlowProbeSimTest, SampledSwitchTrafficCarriesItsRate) {
 
 // Losses reach RecordsLost (the -r exit status) and the summary, per collector.
 TEST(FlowProbeTest, LossesShowInTheSummaryAndRecordsLost) {
-  DaemonOptions o;
-  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
-  o.flow_collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4740", 4740), 10});
+  config::FlowConfig o;
+  o.collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4739", 4739), 10});
+  o.collectors.push_back({*hal::base::Endpoint::Parse("127.0.0.1:4740", 4740), 10});
   FlowProbeSettings fs;
   std::vector<CaptureTransport*> captures;
-  fs.make_transport = [&captures](const FlowCollector&) {
+  fs.make_transport = [&captures](const config::FlowCollector&) {
     auto t = std::make_unique<CaptureTransport>();
     captures.push_back(t.get());
     return hal::base::Result<std::unique_ptr<exporter::Transport>>(std::move(t));
@@ -472,8 +471,8 @@ TEST(FlowProbeTcpTest, EachStreamStartsWithTemplatesAndSequenceZero) {
   for (uint32_t p = 1; p <= 4; ++p) {
     ASSERT_TRUE(sw->SetSamplingRate(p, hal::Direction::kIngress, 1000, 128).ok());
   }
-  DaemonOptions o;
-  o.flow_collectors.push_back(
+  config::FlowConfig o;
+  o.collectors.push_back(
       {*hal::base::Endpoint::Parse("127.0.0.1:" + std::to_string(port), port), 10, true});
   o.inactive_timeout_s = 1;
   hal::base::ManualClock clock(start);

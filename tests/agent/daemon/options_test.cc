@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/validate.h"
+
 namespace xflowd::agent::daemon {
 namespace {
 
@@ -468,6 +470,72 @@ TEST(OptionsTest, LinuxBackEndsNeedNoLibnl) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.message().find("libnl"), std::string::npos) << st.message();
   EXPECT_CONTAINS(st.message(), "XFLOWD_WITH_RTNL");
+}
+
+}  // namespace
+}  // namespace xflowd::agent::daemon
+
+namespace xflowd::agent::daemon {
+namespace {
+
+// The command line fills the configuration model, and what it accepts validates.
+TEST(OptionsTest, FillsTheConfigModel) {
+  std::vector<const char*> argv = {"xflowd",
+                                   "--sim",
+                                   "--ports",
+                                   "8",
+                                   "--collector",
+                                   "127.0.0.1:6343",
+                                   "-n",
+                                   "127.0.0.1/ipfix-tcp",
+                                   "--netflow-version",
+                                   "5",
+                                   "-n",
+                                   "127.0.0.2",
+                                   "-t",
+                                   "maxlife=60",
+                                   "--sampling",
+                                   "512",
+                                   "--max-datagram",
+                                   "9000",
+                                   "--seed",
+                                   "7",
+                                   "--duration",
+                                   "3",
+                                   "--agent-address",
+                                   "192.0.2.9"};
+  DaemonOptions o;
+  Status st = ParseOptions(static_cast<int>(argv.size()), argv.data(), &o);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const config::Config c = ToConfig(o);
+  EXPECT_TRUE(config::Validate(c).ok()) << config::Validate(c).ToString();
+  EXPECT_EQ(c.source.kind, config::SourceKind::kSim);
+  EXPECT_EQ(c.source.sim.ports, 8u);
+  ASSERT_EQ(c.agent.collectors.size(), 1u);
+  EXPECT_EQ(c.agent.address->ToString(), "192.0.2.9");
+  EXPECT_EQ(c.agent.max_datagram_bytes, 9000u);
+  EXPECT_EQ(c.flow.max_datagram_bytes, 9000u);
+  ASSERT_EQ(c.flow.collectors.size(), 2u);
+  EXPECT_EQ(c.flow.collectors[0].version, 10);
+  EXPECT_TRUE(c.flow.collectors[0].tcp);
+  EXPECT_EQ(c.flow.collectors[0].endpoint.port, config::kDefaultIpfixPort);
+  EXPECT_EQ(c.flow.collectors[1].version, 5);  // --netflow-version for -n without /VERSION
+  EXPECT_EQ(c.flow.default_version, 5);
+  EXPECT_EQ(c.flow.active_timeout_s, 60u);
+  EXPECT_EQ(c.ports.sampling_rate, 512u);
+  EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.duration_s, 3u);
+
+  DaemonOptions linux_ports;
+  const char* sample[] = {"xflowd", "--sample",    "swp*=psample", "--psample-group",
+                          "3",      "--collector", "127.0.0.1"};
+  st = ParseOptions(7, sample, &linux_ports);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const config::Config lc = ToConfig(linux_ports);
+  EXPECT_EQ(lc.source.kind, config::SourceKind::kLinux);
+  ASSERT_EQ(lc.source.linux_ports.patterns.size(), 1u);
+  EXPECT_EQ(lc.source.linux_ports.patterns[0].backend, config::SampleBackend::kPsample);
+  EXPECT_EQ(lc.source.linux_ports.psample_group, 3u);
 }
 
 }  // namespace

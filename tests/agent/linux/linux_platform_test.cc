@@ -20,8 +20,8 @@
 namespace xflowd::agent::os_linux {
 namespace {
 
-using daemon::SampleBackend;
-using daemon::SamplePattern;
+using config::SampleBackend;
+using config::SamplePattern;
 using hal::PortEvent;
 using hal::PortInfo;
 
@@ -232,6 +232,30 @@ TEST_F(LinuxPlatformTest, RemovedPortClosesItsSocket) {
   EXPECT_EQ(platform_->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
 }
 
+// The pool growth read from the interface counters reaches the sampler with the samples
+// (PacketSample::pool_added on the first sample after the read): the platform holds no agent.
+TEST_F(LinuxPlatformTest, PoolGrowthTravelsWithTheNextSample) {
+  ASSERT_TRUE(platform_->SetSamplingRate(2, hal::Direction::kIngress, 100, 128).ok());
+  struct PoolSink final : hal::PacketSampleSink {
+    void OnSample(const hal::PacketSample& s) override { pools.push_back(s.pool_added); }
+    std::vector<uint32_t> pools;
+  } sink;
+  counters_.rx[2] = 500;  // 500 packets since sampling started
+  clock_.Advance(hal::base::milliseconds(20));
+  last_->Queue(3);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools, (std::vector<uint32_t>{500, 0, 0}));
+  // Within 10 ms of the last read: no new read, nothing added.
+  counters_.rx[2] = 800;
+  last_->Queue(1);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools.back(), 0u);
+  clock_.Advance(hal::base::milliseconds(20));
+  last_->Queue(1);
+  platform_->packets().Drain(sink, 64);
+  EXPECT_EQ(sink.pools.back(), 300u);
+}
+
 TEST_F(LinuxPlatformTest, PoolFromCountersOnlyForKernelFilters) {
   daemon::Platform p = platform_->platform();
   EXPECT_TRUE(p.pool_from_counters(2));
@@ -262,9 +286,9 @@ TEST(LinuxPlatformDaemonTest, WaitsForPortsAndPollsThoseThatCannotSample) {
   auto platform = LinuxPlatform::CreateWith(o, std::move(b), clock, logger);
   ASSERT_TRUE(platform.ok()) << platform.status().ToString();
 
-  daemon::DaemonOptions options;
-  options.agent_address = *hal::base::IpAddress::Parse("127.0.0.1");
-  options.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
+  config::Config options;
+  options.agent.address = *hal::base::IpAddress::Parse("127.0.0.1");
+  options.agent.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
   daemon::DaemonSettings settings;
   settings.make_transport =
       [](const hal::base::Endpoint&) -> hal::base::Result<std::unique_ptr<exporter::Transport>> {

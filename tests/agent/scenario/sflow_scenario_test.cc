@@ -160,7 +160,7 @@ struct Rig {
         while (sim->Drain(*agent, 4096) > 0) {
         }
       }
-      agent->Tick();
+      agent->Tick(clock.Now());
     }
     agent->Flush();
   }

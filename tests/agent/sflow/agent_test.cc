@@ -178,12 +178,12 @@ TEST_F(AgentTest, TickRunsSamplersThenPollersThenFlushes) {
   agent_.OnSample(Sample(3, 0, Direction::kIngress, 64, 1));
   agent_.OnSample(Sample(3, 0, Direction::kIngress, 64, 2));
   EXPECT_TRUE(log.empty());  // nothing is sent from the sample path while there is room
-  agent_.Tick();
+  agent_.Tick(clock_.Now());
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0], "set 3 128");           // sampler backoff
   EXPECT_EQ(log[1], "read 3");              // poller
   EXPECT_EQ(log[2].rfind("send ", 0), 0u);  // then one datagram with all of it
-  agent_.Tick();
+  agent_.Tick(clock_.Now());
   EXPECT_EQ(log.size(), 5u);  // read + send: no backoff, nothing sampled since
 }
 
@@ -195,7 +195,7 @@ TEST_F(AgentTest, OneDatagramPerTickWithFlowAndCounterSamples) {
   agent_.AddPoller(Port(4), pc, r, counters_);
   for (int i = 0; i < 3; ++i) agent_.OnSample(Sample(4, 0, Direction::kIngress));
   clock_.Advance(hal::base::seconds(1));
-  agent_.Tick();
+  agent_.Tick(clock_.Now());
 
   const auto datagrams = DecodeAll(t_);
   ASSERT_EQ(datagrams.size(), 1u);
@@ -223,7 +223,7 @@ TEST_F(AgentTest, PollerFirstSamplesAreSpreadOverTheInterval) {
   std::vector<uint32_t> seen(kPollers + 1, 0);
   for (uint32_t tick = 1; tick <= 2 * kInterval; ++tick) {
     clock_.Advance(hal::base::seconds(1));
-    agent_.Tick();
+    agent_.Tick(clock_.Now());
     const auto samples = Samples();
     EXPECT_LE(samples.size(), 2 * mean) << "second " << tick;
     if (tick <= kInterval) {
@@ -264,7 +264,7 @@ TEST_F(AgentTest, RemovePortStopsItsSamplesAndPolls) {
   agent_.OnSample(Sample(6, 5, Direction::kEgress));
   agent_.OnSample(Sample(6, 5, Direction::kIngress));
   EXPECT_EQ(agent_.stats().no_sampler, 2u);
-  agent_.Tick();
+  agent_.Tick(clock_.Now());
   const auto samples = Samples();
   ASSERT_EQ(samples.size(), 2u);  // port 6's flow sample and its counter sample
   for (const auto& s : samples) EXPECT_EQ(SourceOf(s).index, 6u);

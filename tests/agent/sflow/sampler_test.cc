@@ -628,6 +628,29 @@ TEST_F(SamplerTest, RefusedRecoveryKeepsTheRateAndRetries) {
   EXPECT_EQ(control.calls.back().rate, 64u);
 }
 
+// A source with an external pool hands its growth with the samples (pool_added); a sampler
+// that counts its own pool ignores the field.
+TEST_F(SamplerTest, PoolAddedWithTheSampleGrowsOnlyAnExternalPool) {
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.external_pool = true;
+  Sampler ext(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  config.external_pool = false;
+  Sampler own(6, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  PacketSample p = Packet(100);
+  p.pool_added = 1234;
+  ext.OnSample(p);
+  own.OnSample(p);
+  EXPECT_EQ(ext.sample_pool(), 1234u);  // the pool the sample is exported with includes it
+  EXPECT_EQ(own.sample_pool(), 100u);   // rate x samples, as before
+  p.pool_added = 0;
+  ext.OnSample(p);
+  EXPECT_EQ(ext.sample_pool(), 1234u);
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 3u);
+  EXPECT_EQ(samples[0].sample_pool, 1234u);
+}
+
 TEST_F(SamplerTest, ExternalPoolComesOnlyFromTheInterfaceCounters) {
   SamplerConfig config;
   config.sampling_rate = 100;

@@ -1,0 +1,54 @@
+#include "agent/config/config.h"
+
+#include <fnmatch.h>
+
+#include <limits>
+
+namespace xflowd::agent::config {
+
+uint32_t DefaultSamplingRate(uint64_t speed_bps) {
+  if (speed_bps == 0) return 1000;
+  uint64_t rate = speed_bps / 1'000'000;
+  if (rate < 100) rate = 100;
+  if (rate > std::numeric_limits<uint32_t>::max()) rate = std::numeric_limits<uint32_t>::max();
+  return static_cast<uint32_t>(rate);
+}
+
+PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint64_t speed_bps) {
+  PortSettings s;
+  s.sampling_rate = ports.sampling_rate ? *ports.sampling_rate : DefaultSamplingRate(speed_bps);
+  s.polling_interval_s = ports.polling_interval_s;
+  for (const PortOverride& o : ports.overrides) {
+    if (fnmatch(o.pattern.c_str(), name.c_str(), 0) != 0) continue;
+    if (o.sampling_rate) s.sampling_rate = *o.sampling_rate;
+    if (o.polling_interval_s) s.polling_interval_s = *o.polling_interval_s;
+    break;
+  }
+  return s;
+}
+
+std::string FormatSpeed(uint64_t bps) {
+  struct Unit {
+    uint64_t factor;
+    const char* suffix;
+  };
+  for (Unit u : {Unit{1'000'000'000'000ull, "T"}, Unit{1'000'000'000ull, "G"},
+                 Unit{1'000'000ull, "M"}, Unit{1'000ull, "K"}}) {
+    if (bps >= u.factor && bps % u.factor == 0) return std::to_string(bps / u.factor) + u.suffix;
+  }
+  return std::to_string(bps);
+}
+
+const char* SampleBackendName(SampleBackend backend) {
+  switch (backend) {
+    case SampleBackend::kAfPacket:
+      return "afpacket";
+    case SampleBackend::kPsample:
+      return "psample";
+    case SampleBackend::kNflog:
+      return "nflog";
+  }
+  return "?";
+}
+
+}  // namespace xflowd::agent::config

@@ -1,0 +1,165 @@
+// The configuration model of xflowd: plain typed structs, one per component. The command line
+// (agent/daemon/options.h) fills a Config; a config file will fill the same model, and a reload
+// compares two of them (diff.h). Components take their own struct and never see how it was
+// filled. Validate (validate.h) is the one place that checks the values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hal/base/ip_address.h"
+#include "hal/base/log.h"
+
+namespace xflowd::agent::config {
+
+// Datagram size range. 512 holds the largest counter sample the agent sends (IPv6 agent,
+// expanded, generic + Ethernet + a 255-byte port name: 488 bytes) and every NetFlow/IPFIX
+// template set, so no accepted size loses samples.
+constexpr uint32_t kDatagramBytesMin = 512;
+constexpr uint32_t kDatagramBytesMax = 9000;
+
+constexpr uint16_t kDefaultSflowPort = 6343;
+constexpr uint16_t kDefaultNetflowPort = 2055;  // NetFlow v5/v9 (nfcapd -p 2055, pmacct)
+constexpr uint16_t kDefaultIpfixPort = 4739;    // IPFIX (RFC 7011), UDP and TCP
+
+// The sFlow agent and its receivers (collectors).
+struct AgentConfig {
+  std::optional<hal::base::IpAddress> address;  // required to run
+  uint32_t sub_agent_id = 0;
+  std::vector<hal::base::Endpoint> collectors;
+  uint32_t max_datagram_bytes = 1400;  // kDatagramBytesMin..kDatagramBytesMax
+};
+
+// Sampling and polling settings of the ports whose name matches `pattern` (fnmatch glob).
+// Unset fields keep the PortsConfig value; the first matching override decides.
+struct PortOverride {
+  std::string pattern;
+  std::optional<uint32_t> sampling_rate;
+  std::optional<uint32_t> polling_interval_s;
+};
+
+// Every port's samplers and pollers.
+struct PortsConfig {
+  std::optional<uint32_t> sampling_rate;  // 1-in-N on every port; unset = by link speed
+  uint32_t polling_interval_s = 20;       // 0 = no counter samples
+  uint32_t header_bytes = 128;            // 14..256
+  uint32_t max_samples_per_s = 0;         // per sampler; 0 = no export budget
+  bool expanded_samples = false;          // always 0:3 / 0:4, not only for ifindex >= 2^24
+  std::vector<PortOverride> overrides;
+};
+
+// What one port gets once the overrides are applied.
+struct PortSettings {
+  uint32_t sampling_rate = 0;
+  uint32_t polling_interval_s = 0;
+};
+
+// The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
+// 100 (1G -> 1000, 10G -> 10000, 100G -> 100000). Unknown speed (0): 1000.
+uint32_t DefaultSamplingRate(uint64_t speed_bps);
+// The settings of the port `name` at `speed_bps`: its override, else the ports' values, else
+// the default rate for its speed.
+PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint64_t speed_bps);
+
+// 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
+std::string FormatSpeed(uint64_t bps);
+
+// One NetFlow/IPFIX exporter and its collector.
+struct FlowCollector {
+  hal::base::Endpoint endpoint;
+  uint8_t version = 9;  // 5, 9 or 10 (IPFIX)
+  bool tcp = false;     // IPFIX over TCP
+};
+
+// The flow cache and its exporters.
+struct FlowConfig {
+  std::vector<FlowCollector> collectors;  // empty: no flow export
+  uint8_t default_version = 9;            // for collectors given without a version
+  uint32_t observation_domain = 0;        // v9 source id / IPFIX observation domain
+  uint32_t max_datagram_bytes = 1400;     // kDatagramBytesMin..kDatagramBytesMax
+  uint32_t cache_size = 262144;
+  uint32_t inactive_timeout_s = 15;
+  uint32_t active_timeout_s = 1800;
+  uint32_t tcp_timeout_s = 0;  // per-protocol inactive timeouts, 0 = inactive_timeout_s
+  uint32_t udp_timeout_s = 0;
+  uint32_t icmp_timeout_s = 0;
+  bool tcp_end = true;  // FIN/RST end a flow
+  uint32_t template_refresh_packets = 20;
+  uint32_t template_refresh_s = 600;
+  bool key_macs = false;
+  bool key_mpls = false;
+};
+
+// Where a port's samples come from on a Linux host or switch.
+enum class SampleBackend : uint8_t {
+  kAfPacket,  // AF_PACKET socket with an in-kernel random 1-in-N filter (any interface)
+  kPsample,   // tc matchall + sample action to PSAMPLE (switch ASICs offload it)
+  kNflog,     // nftables `numgen random` rule logging to an NFLOG group
+};
+const char* SampleBackendName(SampleBackend backend);
+
+// Ports whose name matches the shell glob `pattern` (fnmatch) are sampled with `backend`. The
+// first pattern that matches a port decides.
+struct SamplePattern {
+  std::string pattern;
+  SampleBackend backend = SampleBackend::kAfPacket;
+};
+
+// The ports of this Linux host or switch.
+struct LinuxSourceConfig {
+  std::vector<SamplePattern> patterns;
+  uint32_t psample_group = 1;  // PSAMPLE group G for ingress (G + 1 egress)
+  uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
+  bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
+};
+
+// A live interface, every packet (or 1 in PortsConfig::sampling_rate) captured.
+struct InterfaceSourceConfig {
+  std::string name;
+  bool promiscuous = true;
+  uint32_t snaplen = 256;  // bytes captured per packet (headers only are needed)
+};
+
+// A capture file replayed as fast as it reads.
+struct FileSourceConfig {
+  std::string path;
+};
+
+// The simulated switch.
+struct SimConfig {
+  uint32_t ports = 48;
+  uint64_t speed_bps = 10'000'000'000ull;
+  double load = 0.2;         // fraction of line rate, 0..1
+  double sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
+  bool pow2 = false;         // the sim ASIC rounds rates to powers of two
+  std::string truth_path;    // write per-port ground truth (CSV) here at exit
+};
+
+// Where packets come from: exactly one of these runs.
+enum class SourceKind { kSim, kInterface, kFile, kLinux };
+struct SourceConfig {
+  SourceKind kind = SourceKind::kSim;
+  SimConfig sim;
+  InterfaceSourceConfig interface;
+  FileSourceConfig file;
+  LinuxSourceConfig linux_ports;
+};
+
+struct LogConfig {
+  hal::base::LogLevel level = hal::base::LogLevel::kInfo;
+  bool quiet = false;  // warnings and errors only, no summary at exit
+};
+
+struct Config {
+  AgentConfig agent;
+  PortsConfig ports;
+  FlowConfig flow;
+  SourceConfig source;
+  LogConfig log;
+  uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
+  std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
+};
+
+}  // namespace xflowd::agent::config

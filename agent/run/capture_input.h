@@ -1,0 +1,26 @@
+// A capture file as a PacketSource for -r: libpcap's reader (pcap and pcapng, software
+// sampling) when the build has it (capture_input_pcap.cc), else xflowd's own classic-pcap
+// reader (capture_input_own.cc).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hal/base/status.h"
+#include "hal/packet_source.h"
+
+namespace xflowd::agent::run {
+
+struct CaptureInput {
+  std::unique_ptr<hal::PacketSource> source;
+  std::function<bool()> done;
+  std::function<std::string()> read_error;
+  std::function<uint64_t()> packets_read;
+};
+
+hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sampling,
+                                            uint64_t seed);
+
+}  // namespace xflowd::agent::run

@@ -1,0 +1,23 @@
+#include "agent/run/capture_input.h"
+#include "hal/pcap/pcap_file_source.h"
+
+namespace xflowd::agent::run {
+
+hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sampling,
+                                            uint64_t seed) {
+  namespace pc = hal::pcap;
+  pc::PcapFileOptions fo;
+  fo.sampling_rate = sampling;
+  fo.seed = seed;
+  auto s = pc::PcapFileSource::Create(path, fo);
+  if (!s.ok()) return s.status();
+  pc::PcapFileSource* raw = s->get();
+  CaptureInput in;
+  in.source = std::move(s.value());
+  in.done = [raw] { return raw->done(); };
+  in.read_error = [raw] { return raw->read_error(); };
+  in.packets_read = [raw] { return raw->packets_read(); };
+  return in;
+}
+
+}  // namespace xflowd::agent::run

@@ -1,0 +1,106 @@
+// -r FILE: packet time drives the flow timers; the exporters' clock starts at the first packet.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "agent/daemon/flow_probe.h"
+#include "agent/run/capture_input.h"
+#include "agent/run/run.h"
+
+namespace xflowd::agent::run {
+
+using hal::base::LogLevel;
+
+int RunFile(const config::Config& config, hal::base::Logger& logger) {
+  hal::base::SystemClock clock;
+  const std::string& path = config.source.file.path;
+  // No event loop here: SIGUSR1/SIGUSR2/SIGPIPE wait in a signalfd, looked at between
+  // batches of packets, so none of them ends the replay; SIGUSR1 logs the progress.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGUSR1, SIGUSR2, SIGPIPE}) sigaddset(&mask, sig);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  const int signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  struct CloseFd {
+    int fd;
+    ~CloseFd() {
+      if (fd >= 0) close(fd);
+    }
+  } close_signal_fd{signal_fd};
+  const uint32_t sampling = config.ports.sampling_rate.value_or(1);
+  auto input = OpenCapture(path, sampling, config.seed);
+  if (!input.ok()) return Fail(logger, input.status(), "-r " + path);
+  // sysUptime 0 = the first packet: read it once to learn its time.
+  uint64_t first_ms = 0;
+  {
+    struct Peek : hal::PacketSampleSink {
+      uint64_t ms = 0;
+      void OnSample(const hal::PacketSample& s) override { ms = s.timestamp.ms(); }
+    } peek;
+    auto again = OpenCapture(path, 1, config.seed);
+    if (again.ok()) {
+      again->source->Drain(peek, 1);
+      first_ms = peek.ms;
+    }
+  }
+  daemon::FlowProbeSettings fs;
+  fs.unix_offset_ms = 0;  // packet time is Unix time
+  fs.system_init_unix_ms = first_ms;
+  fs.sampling_rate = sampling;
+  fs.clock = &clock;
+  auto probe = daemon::FlowProbe::Create(config.flow, fs, logger);
+  if (!probe.ok()) return Fail(logger, probe.status());
+  daemon::FlowProbe& p = **probe;
+  p.SetInterfaceNames({{1, "pcap"}});
+  if (!p.WaitForStreams(hal::base::seconds(5), false)) {
+    logger.Log(LogLevel::kWarning,
+               "a collector is not up after 5 s; its messages wait in its send buffer "
+               "until it is, and are dropped when that is full");
+  }
+  CaptureInput& in = *input;
+  const auto t0 = clock.Now();
+  auto done = [&] {
+    signalfd_siginfo si;
+    while (signal_fd >= 0 && read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+      if (si.ssi_signo == SIGUSR1) {
+        char line[160];
+        std::snprintf(line, sizeof(line), "xflowd: read %llu packets from %s so far\n",
+                      static_cast<unsigned long long>(in.packets_read()), path.c_str());
+        LogLines(logger, "SIGUSR1: ", line + p.Summary());
+      } else if (si.ssi_signo == SIGUSR2) {
+        logger.Log(LogLevel::kInfo, "SIGUSR2: ignored (SIGUSR1 logs the counters)");
+      }
+    }
+    return in.done();
+  };
+  auto run = p.RunToEnd(*in.source, done);
+  p.WaitForStreams(hal::base::seconds(5), true);
+  const double secs = static_cast<double>((clock.Now() - t0).count()) / 1e9;
+  const std::string read_error = in.read_error();
+  if (!read_error.empty()) {
+    logger.Log(LogLevel::kWarning,
+               "-r %s: reading stopped early: %s (every flow read before "
+               "was exported)",
+               path.c_str(), read_error.c_str());
+  }
+  if (!config.log.quiet) {
+    const uint64_t packets = in.packets_read();
+    std::fprintf(stderr,
+                 "xflowd: read %llu packets from %s in %.2f s (%.2f Mpps), %.1f s of packet "
+                 "time\n%s\n",
+                 static_cast<unsigned long long>(packets), path.c_str(), secs,
+                 secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
+                 static_cast<double>((run.last - run.first).count()) / 1e9, p.Summary().c_str());
+  }
+  if (p.RecordsLost()) {
+    logger.Log(LogLevel::kError, "-r %s: records to a collector were lost (see the summary)",
+               path.c_str());
+    return kExitFailure;
+  }
+  return read_error.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace xflowd::agent::run

@@ -1,0 +1,12 @@
+// A build without libpcap: no live capture (-r uses xflowd's own file reader).
+#include "agent/run/run.h"
+
+namespace xflowd::agent::run {
+
+bool HavePcap() { return false; }
+
+int RunInterface(const config::Config&, hal::base::Logger&) {
+  return kExitUsage;  // CheckSupported refuses -i first
+}
+
+}  // namespace xflowd::agent::run

@@ -1,0 +1,16 @@
+// --sample: the ports of this Linux host or switch, followed as links come and go.
+#include "agent/linux/linux_platform.h"
+#include "agent/run/run.h"
+
+namespace xflowd::agent::run {
+
+bool HaveLinux() { return true; }
+
+int RunLinux(const config::Config& config, hal::base::Logger& logger) {
+  hal::base::SystemClock clock;
+  auto platform = os_linux::LinuxPlatform::Create(config.source.linux_ports, clock, logger);
+  if (!platform.ok()) return Fail(logger, platform.status());
+  return RunDaemon(config, (*platform)->platform(), clock, logger);
+}
+
+}  // namespace xflowd::agent::run

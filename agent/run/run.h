@@ -1,0 +1,50 @@
+// Running xflowd on one source: main parses the command line into the configuration model and
+// calls Run; what differs between the modes is the platform they run on (the simulated switch,
+// the ports of this Linux host or switch, a live interface, a capture file). CMake compiles
+// each mode's file only when the build has its back-end (the *_none.cc stand-ins otherwise),
+// so no #ifdef ladder decides here.
+#pragma once
+
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/daemon/daemon.h"
+#include "hal/base/clock.h"
+#include "hal/base/log.h"
+#include "hal/base/status.h"
+
+namespace xflowd::agent::run {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// What this build can run.
+bool HaveSim();
+bool HavePcap();
+bool HaveLinux();
+
+// Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
+// status (the summary goes to stderr unless quiet).
+int Run(const config::Config& config, hal::base::Logger& logger);
+
+// The modes, one file each.
+int RunSim(const config::Config& config, hal::base::Logger& logger);
+int RunLinux(const config::Config& config, hal::base::Logger& logger);
+int RunInterface(const config::Config& config, hal::base::Logger& logger);
+int RunFile(const config::Config& config, hal::base::Logger& logger);
+
+// The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring the switch
+// modes share. `after_run` (may be empty) runs once the daemon stopped and printed its summary,
+// before the daemon goes; an error from it fails the run.
+int RunDaemon(const config::Config& config, const daemon::Platform& platform,
+              const hal::base::Clock& clock, hal::base::Logger& logger,
+              const std::function<hal::base::Status()>& after_run = {});
+
+// Logs `status` as an error; kExitFailure.
+int Fail(hal::base::Logger& logger, const hal::base::Status& status,
+         const std::string& context = "");
+// A multi-line report (a summary) as one log line per line.
+void LogLines(hal::base::Logger& logger, const char* prefix, const std::string& text);
+
+}  // namespace xflowd::agent::run

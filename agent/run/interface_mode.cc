@@ -1,6 +1,9 @@
 // -i IFACE: the live host probe on the event loop; monotonic time drives the flow timers.
+#include <net/if.h>
+
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
@@ -10,6 +13,23 @@
 namespace xflowd::agent::run {
 
 using hal::base::LogLevel;
+
+namespace {
+
+// Names for the options data: the captured interface, or with -i any (ifindex 0, each
+// sample carries its own) every interface there is now.
+std::vector<exporter::netflow::InterfaceName> NamesFor(uint32_t ifindex, const std::string& name) {
+  if (ifindex != 0) return {{ifindex, name}};
+  std::vector<exporter::netflow::InterfaceName> names;
+  if (struct if_nameindex* all = if_nameindex()) {
+    for (const struct if_nameindex* i = all; i->if_index != 0; ++i)
+      names.push_back({i->if_index, i->if_name});
+    if_freenameindex(all);
+  }
+  return names;
+}
+
+}  // namespace
 
 bool HavePcap() { return true; }
 
@@ -34,7 +54,7 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
   fs.clock = &clock;
   auto probe = daemon::FlowProbe::Create(config.flow, fs, logger);
   if (!probe.ok()) return Fail(logger, probe.status());
-  (*probe)->SetInterfaceNames({{(*source)->ifindex(), name}});
+  (*probe)->SetInterfaceNames(NamesFor((*source)->ifindex(), name));
   auto loop = daemon::EventLoop::Create({}, clock, logger);
   if (!loop.ok()) return Fail(logger, loop.status());
   hal::base::Status st = (*loop)->AddPacketSource(**source, **probe, "-i " + name);
@@ -47,7 +67,7 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
     // A re-created interface comes back with a new ifindex: keep the options data in step.
     if (src.ifindex() != named_ifindex) {
       named_ifindex = src.ifindex();
-      p.SetInterfaceNames({{named_ifindex, name}});
+      p.SetInterfaceNames(NamesFor(named_ifindex, name));
     }
     p.Tick(now);
   });

@@ -148,7 +148,7 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   fs.record_count = record_count;
 
   // Only a datagram limit too small for a whole header pays for the size computation.
-  if (hdr.header.size() + kFlowSampleOverheadMax > receiver_.sample_room()) {
+  if (has_header && hdr.header.size() + kFlowSampleOverheadMax > receiver_.sample_room()) {
     if (TrimHeaderToFit(fs, hdr)) records[0] = hdr;
   }
   if (!receiver_.Add(fs)) {

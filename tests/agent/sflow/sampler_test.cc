@@ -416,6 +416,30 @@ TEST_F(SamplerTest, CookedHeadersGoOutFromTheIpHeader) {
   EXPECT_EQ(s.stats().header_errors, 1u);
 }
 
+// A loopback frame with no IP header keeps having no header record in a small datagram too.
+TEST_F(SamplerTest, NoHeaderRecordStaysOutWhenTheDatagramIsSmall) {
+  ReceiverConfig rc;
+  rc.max_datagram_bytes = 200;
+  Receiver small(rc, *IpAddress::Parse("2001:db8::1"), 0, clock_, MonoTime(), {&t_});
+  SamplerConfig config;
+  config.sampling_rate = 1;
+  config.header_bytes = 256;
+  Sampler s(5, Direction::kIngress, config, small, prng_, clock_, nullptr);
+  std::vector<uint8_t> loop(200, 0);
+  loop[3] = 7;  // address family 7: not IP
+  PacketSample p = Packet();
+  p.link_type = hal::LinkType::kLoop;
+  p.frame_length = static_cast<uint32_t>(loop.size());
+  p.header = ByteView(loop.data(), loop.size());
+  s.OnSample(p);
+  small.Flush();
+  const auto samples = FlowSamples(t_);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(FindRecord<wire::DecodedSampledHeader>(samples[0].records), nullptr);
+  EXPECT_NE(FindRecord<wire::ExtendedSwitch>(samples[0].records), nullptr);
+  EXPECT_EQ(s.stats().headers_trimmed, 0u);
+}
+
 TEST_F(SamplerTest, ExpandedFormWhenConfiguredOrIndexTooLarge) {
   SamplerConfig config;
   config.sampling_rate = 1;

@@ -10,7 +10,7 @@
 #     (same PID) sends flow and counter samples for p4 and p5, nothing for p2 after it went.
 # Usage: linux_afpacket_test.sh BUILD_DIR. Needs root. Exit 77 = skipped.
 set -euo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
+. "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 xflowd=$build/agent/xflowd
@@ -18,27 +18,16 @@ xflowdump=$build/tools/xflowdump
 frames=${XFLOWD_INTEROP_FRAMES:-200000}
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in ip "$py"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
-done
+xf_need_root
+xf_need_tools 1 ip "$py"
 [ -x "$xflowd" ] && [ -x "$xflowdump" ] || { echo "FAIL: build xflowd and xflowdump first"; exit 1; }
 if ! "$xflowd" --sample x --collector 127.0.0.1 --help >/dev/null 2>&1; then
   echo "FAIL: xflowd does not run"; exit 1
 fi
 
 ns=xf_lafp_$$
-work=$(mktemp -d /tmp/xf-lafp.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.2
-  ip netns del "$ns" 2>/dev/null || true
-  if [ "${keep:-0}" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-keep=1  # cleared on success
-nsx() { ip netns exec "$ns" "$@"; }
+netns_list+=("$ns")
+xf_work lafp
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
@@ -74,13 +63,12 @@ PY
 ip netns exec "$ns" "$xflowdump" -l 127.0.0.1:6343 -o json >"$work/dump.json" 2>"$work/dump.log" &
 pids+=($!)
 dump_pid=$!
-for _ in $(seq 50); do nsx ss -lun | grep -q ":6343" && break; sleep 0.1; done
+wait_for udp_listening_in "$ns" 6343 || true
 ip netns exec "$ns" "$xflowd" --collector 127.0.0.1:6343 --sample 'p*' --sampling 100 \
   --polling 5 -v >"$work/xflowd.log" 2>&1 &
 pids+=($!)
 xflowd_pid=$!
-for _ in $(seq 50); do grep -q "sFlow agent" "$work/xflowd.log" && break; sleep 0.1; done
-grep -q "sFlow agent" "$work/xflowd.log" || { echo "FAIL: xflowd did not start"; cat "$work/xflowd.log"; exit 1; }
+wait_for grep -q "sFlow agent" "$work/xflowd.log" || { echo "FAIL: xflowd did not start"; cat "$work/xflowd.log"; exit 1; }
 
 p1=$(nsx cat /sys/class/net/p1/ifindex)
 p2=$(nsx cat /sys/class/net/p2/ifindex)
@@ -109,10 +97,10 @@ sleep 7
 kill -0 "$xflowd_pid" 2>/dev/null || { echo "FAIL: xflowd died"; cat "$work/xflowd.log"; exit 1; }
 echo "ifindex p1=$p1 p2=$p2 p4=$p4 p5=$p5 pid=$xflowd_pid" >>"$work/env"
 kill -TERM "$xflowd_pid"
-for _ in $(seq 50); do kill -0 "$xflowd_pid" 2>/dev/null || break; sleep 0.1; done
+wait_for gone "$xflowd_pid" || true
 sleep 0.5
 kill -INT "$dump_pid" 2>/dev/null || true
-for _ in $(seq 30); do kill -0 "$dump_pid" 2>/dev/null || break; sleep 0.1; done
+wait_for gone "$dump_pid" || true
 tail -n 1 "$work/xflowd.log"
 grep -E "port .* (added|removed)" "$work/xflowd.log" || true
 

@@ -7,34 +7,19 @@
 # counter samples for the afpacket port, same PID throughout, exit 0 on SIGTERM. About 6 s.
 # Usage: linux_sample_wait_test.sh BUILD_DIR. Needs root. Exit 77 = skipped.
 set -uo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
+. "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 xflowd=$build/agent/xflowd
 xflowdump=$build/tools/xflowdump
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in ip ss "$py"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+xf_need_root
+xf_need_tools 77 ip ss "$py"
 [ -x "$xflowd" ] && [ -x "$xflowdump" ] || { echo "FAIL: build xflowd and xflowdump first"; exit 1; }
 
 ns=xf_swait_$$
-work=$(mktemp -d /tmp/xf-swait.XXXXXX)
-pids=()
-keep=1  # cleared on success
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  ip netns del "$ns" 2>/dev/null
-  if [ "$keep" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-nsx() { ip netns exec "$ns" "$@"; }
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+netns_list+=("$ns")
+xf_work swait
 alive() { kill -0 "$xflowd_pid" 2>/dev/null || { fail "xflowd died $1"; sed 's/^/  /' "$work/xflowd.log"; exit 1; }; }
 
 ip netns add "$ns" || { echo "FAIL: cannot create a namespace"; exit 1; }
@@ -46,13 +31,13 @@ fi
 ip netns exec "$ns" "$xflowdump" -l 127.0.0.1:6343 -o json >"$work/dump.json" 2>"$work/dump.log" &
 dump_pid=$!
 pids+=("$dump_pid")
-for _ in $(seq 50); do nsx ss -lun | grep -q ":6343" && break; sleep 0.1; done
+wait_for udp_listening_in "$ns" 6343
 
 ip netns exec "$ns" "$xflowd" --collector 127.0.0.1:6343 --sample 'p*' --sample 'x*=psample' \
   --sampling 10 --polling 1 >"$work/xflowd.log" 2>&1 &
 xflowd_pid=$!
 pids+=("$xflowd_pid")
-for _ in $(seq 50); do grep -q "sFlow agent" "$work/xflowd.log" && break; sleep 0.1; done
+wait_for grep -q "sFlow agent" "$work/xflowd.log"
 alive "at start with no matching port"
 if grep -q "no ports on .* yet; waiting" "$work/xflowd.log"; then
   echo "PASS no matching port at start: a warning, and xflowd waits"
@@ -125,7 +110,5 @@ check_rc=$?
 cat "$work/check.txt"
 [ $check_rc -eq 0 ] || failures=$((failures + 1))
 
-if [ $failures -eq 0 ]; then keep=0; echo "all --sample wait checks passed"; exit 0; fi
-sed 's/^/  /' "$work/xflowd.log"
-echo "FAIL: $failures check(s) failed"
-exit 1
+[ $failures -eq 0 ] || sed 's/^/  /' "$work/xflowd.log"
+xf_finish "all --sample wait checks passed"

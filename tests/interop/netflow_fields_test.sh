@@ -14,58 +14,17 @@
 # Usage: netflow_fields_test.sh BUILD_DIR. Needs root (network namespace); exit 77 = skipped.
 # KEEP=1 keeps the work dir.
 set -uo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
+. "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 2
 xflowd=$build/agent/xflowd
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in nfcapd nfdump tshark tcpdump unshare ip ss "$py"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+xf_need_root
+xf_need_tools 77 nfcapd nfdump tshark tcpdump unshare ip ss "$py"
 [ -x "$xflowd" ] || { echo "FAIL: $xflowd is not built"; exit 1; }
 
-if [ -z "${XF_INTEROP_IN_NS:-}" ]; then
-  rc=0
-  env XF_INTEROP_IN_NS=1 unshare -n -- bash "$0" "$@" || rc=$?
-  exit $rc
-fi
-ip link set lo up
-
-work=$(mktemp -d /tmp/xf-nffields.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "${keep:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ]; then
-    echo "artifacts kept in $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-keep=1  # cleared on success
-failures=0
-fail() {
-  echo "FAIL $*"
-  failures=$((failures + 1))
-}
-pass() { echo "PASS $*"; }
-wait_for() {
-  local i
-  for i in $(seq 100); do
-    "$@" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-udp_listening() { ss -Hlun "sport = :$1" | grep -q .; }
-stop() {
-  kill "-${2:-TERM}" "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-}
+xf_private_netns "$@"
+xf_work nffields
 
 # The capture: Ethernet, one MPLS label (S=1), IPv4 UDP 10.1.0.1:1000 -> 10.1.0.2:2000, 100 IP
 # bytes, 10 ms apart. Groups: (src MAC, label, TTL, packets).
@@ -181,10 +140,4 @@ for v in 9 10; do
   done
 done
 
-if [ "$failures" -eq 0 ]; then
-  keep=0
-  echo "PASS: netflow key fields and sampling interop"
-  exit 0
-fi
-echo "FAIL: $failures check(s) failed"
-exit 1
+xf_finish "PASS: netflow key fields and sampling interop"

@@ -8,15 +8,13 @@
 # (SIGUSR1 logs the counters), and SIGTERM still exits 0. Takes about 10 s.
 # Usage: netflow_flap_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
+. "$(dirname "$0")/lib.sh"
 build=${1:?usage: netflow_flap_test.sh BUILD_DIR}
 xflowd=$build/agent/xflowd
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in ip "$py"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+xf_need_root
+xf_need_tools 77 ip "$py"
 [ -x "$xflowd" ] || { echo "FAIL: xflowd not built"; exit 1; }
 if "$xflowd" -i xfl-no-such-if -n 127.0.0.1 -q 2>&1 | grep -q "without libpcap"; then
   echo "SKIP: this xflowd has no libpcap back-end"
@@ -24,19 +22,8 @@ if "$xflowd" -i xfl-no-such-if -n 127.0.0.1 -q 2>&1 | grep -q "without libpcap";
 fi
 
 ns=xf_flap_$$
-work=$(mktemp -d /tmp/xf-flap.XXXXXX)
-pids=()
-keep=1  # cleared on success
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  ip netns del "$ns" 2>/dev/null
-  if [ "$keep" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-nsx() { ip netns exec "$ns" "$@"; }
+netns_list+=("$ns")
+xf_work flap
 
 pair() {  # xfa (captured) and xfb (where frames are sent from), both up, no IPv6 chatter
   ip -n "$ns" link add xfa type veth peer name xfb &&
@@ -75,7 +62,7 @@ for _ in range(int(sys.argv[2])):
 PY
 ip netns exec "$ns" "$py" "$work/collect.py" "$work/port.txt" "$work/datagrams.txt" &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$work/port.txt" ] && break; sleep 0.05; done
+wait_for test -s "$work/port.txt"
 port=$(cat "$work/port.txt" 2>/dev/null) || { echo "FAIL: the collector did not start"; exit 1; }
 
 # Not through nsx: $! must be xflowd itself (ip netns exec execs), not a subshell.
@@ -83,10 +70,9 @@ ip netns exec "$ns" "$xflowd" -i xfa -n "127.0.0.1:$port/ipfix" --inactive-timeo
   >"$work/xflowd.log" 2>&1 &
 xflowd_pid=$!
 pids+=("$xflowd_pid")
-for _ in $(seq 100); do grep -q "capturing on xfa" "$work/xflowd.log" && break; sleep 0.05; done
+wait_for grep -q "capturing on xfa" "$work/xflowd.log"
 grep -q "capturing on xfa" "$work/xflowd.log" || { cat "$work/xflowd.log"; echo "FAIL: xflowd did not start"; exit 1; }
 
-failures=0
 # Sends a new flow from SRC (another source port each time; a flow refreshed every 0.5 s
 # would never go idle) until the collector has a datagram carrying SRC (the address bytes of
 # a data record), at most 8 s. A capture that is still re-opening simply misses the first.
@@ -101,12 +87,12 @@ exported_live() {
       return 0
     fi
   done
-  echo "FAIL $what: no flow from $src at the collector after 8 s"
-  failures=$((failures + 1))
+  fail "$what: no flow from $src at the collector after 8 s"
 }
 alive() {
   if kill -0 "$xflowd_pid" 2>/dev/null; then return 0; fi
-  echo "FAIL xflowd died ($1)"; failures=$((failures + 1)); return 1
+  fail "xflowd died ($1)"
+  return 1
 }
 
 exported_live 10.77.0.1 "before any trouble"
@@ -121,7 +107,7 @@ kill -USR1 "$xflowd_pid"; sleep 0.3
 alive "SIGUSR1" && if grep -q "SIGUSR1: xflowd: captured" "$work/xflowd.log"; then
   echo "PASS SIGUSR1 logs the counters and xflowd keeps running"
 else
-  echo "FAIL SIGUSR1 logged no counters"; failures=$((failures + 1))
+  fail "SIGUSR1 logged no counters"
 fi
 kill -USR2 "$xflowd_pid"; kill -PIPE "$xflowd_pid"; sleep 0.3
 alive "SIGUSR2, SIGPIPE" && echo "PASS SIGUSR2 and SIGPIPE do not kill xflowd"
@@ -129,28 +115,26 @@ alive "SIGUSR2, SIGPIPE" && echo "PASS SIGUSR2 and SIGPIPE do not kill xflowd"
 kill -TERM "$xflowd_pid"
 wait "$xflowd_pid"
 rc=$?
-if [ $rc -eq 0 ]; then echo "PASS xflowd exited 0 on SIGTERM"; else echo "FAIL xflowd exit status $rc"; failures=$((failures + 1)); fi
+if [ $rc -eq 0 ]; then echo "PASS xflowd exited 0 on SIGTERM"; else fail "xflowd exit status $rc"; fi
 grep -E "xfa: |captured|SIG" "$work/xflowd.log" | sed 's/^/  /'
 if grep -q "packet source fd" "$work/xflowd.log"; then
-  echo "FAIL the log names a file descriptor"; failures=$((failures + 1))
+  fail "the log names a file descriptor"
 fi
 if grep -q "xfa: capture lost" "$work/xflowd.log"; then
   echo "PASS the capture loss is logged with the interface's name"
 else
-  echo "FAIL no 'xfa: capture lost' line"; failures=$((failures + 1))
+  fail "no 'xfa: capture lost' line"
 fi
 if grep -q "xfa: link set down" "$work/xflowd.log" && grep -q "xfa: interface deleted" "$work/xflowd.log"; then
   echo "PASS the flap and the deletions are logged with the interface's name"
 else
-  echo "FAIL no 'xfa: link set down' or 'xfa: interface deleted' line"; failures=$((failures + 1))
+  fail "no 'xfa: link set down' or 'xfa: interface deleted' line"
 fi
 reopened=$(sed -n 's/^xflowd: captured .* re-opened \([0-9]*\) times.*/\1/p' "$work/xflowd.log")
 if [ "${reopened:-0}" -ge 2 ]; then
   echo "PASS the exit summary counts $reopened re-opens"
 else
-  echo "FAIL the exit summary counts ${reopened:-no} re-opens (want >= 2)"; failures=$((failures + 1))
+  fail "the exit summary counts ${reopened:-no} re-opens (want >= 2)"
 fi
 
-if [ $failures -eq 0 ]; then keep=0; echo "all flap checks passed"; exit 0; fi
-echo "FAIL: $failures check(s) failed"
-exit 1
+xf_finish "all flap checks passed"

@@ -9,16 +9,15 @@
 #   - SIGTERM exports every flow still in the cache (end of capture = forced end).
 # Usage: netflow_live_test.sh BUILD_DIR      (root; exit 77 = skipped)
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:?usage: netflow_live_test.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 xflowd=$build/agent/xflowd
 pcapgen=$build/sim/xflowd-pcapgen
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for network namespaces"; exit 77; fi
-for tool in nfcapd nfdump tcpreplay ip "$py"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+xf_need_root "network namespaces"
+xf_need_tools 77 nfcapd nfdump tcpreplay ip "$py"
 [ -x "$xflowd" ] && [ -x "$pcapgen" ] || { echo "FAIL: xflowd or xflowd-pcapgen not built"; exit 1; }
 if "$xflowd" -i xfl-no-such-if -n 127.0.0.1 -q 2>&1 | grep -q "without libpcap"; then
   echo "SKIP: this xflowd has no libpcap back-end"
@@ -27,21 +26,9 @@ fi
 
 probe=xfl_probe_$$
 coll=xfl_coll_$$
-work=$(mktemp -d /tmp/xf-nflive.XXXXXX)
-pids=()
-old_rmem=$(sysctl -n net.core.rmem_max)
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  ip netns del "$probe" 2>/dev/null
-  ip netns del "$coll" 2>/dev/null
-  sysctl -q -w net.core.rmem_max="$old_rmem"
-  if [ "${keep:-1}" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-[ "$old_rmem" -lt 33554432 ] && sysctl -q -w net.core.rmem_max=33554432
+netns_list+=("$probe" "$coll")
+xf_work nflive
+xf_rmem_at_least 33554432
 
 ip netns add "$probe" && ip netns add "$coll" || { echo "FAIL: cannot create namespaces"; exit 1; }
 ip -n "$probe" link set lo up
@@ -68,7 +55,7 @@ ip netns exec "$probe" "$xflowd" -i xfa -n 10.9.0.2:2055 --template-refresh-seco
   >"$work/xflowd.log" 2>&1 &
 xflowd_pid=$!
 pids+=("$xflowd_pid")
-for _ in $(seq 100); do grep -q "capturing on xfa" "$work/xflowd.log" && break; sleep 0.05; done
+wait_for grep -q "capturing on xfa" "$work/xflowd.log"
 grep -q "capturing on xfa" "$work/xflowd.log" || { cat "$work/xflowd.log"; echo "FAIL: xflowd did not start"; exit 1; }
 
 # Paced so the veth and the ring keep up; the replay takes about 2 s.
@@ -81,14 +68,12 @@ rc=$?
 sleep 0.5
 kill -TERM "$nfcapd_pid"
 wait "$nfcapd_pid" 2>/dev/null
-failures=0
-if [ $rc -eq 0 ]; then echo "PASS xflowd -i exited 0 on SIGTERM"; else echo "FAIL xflowd exit status $rc"; failures=1; fi
+if [ $rc -eq 0 ]; then echo "PASS xflowd -i exited 0 on SIGTERM"; else fail "xflowd exit status $rc"; fi
 grep -E "captured|flows:" "$work/xflowd.log" | sed 's/^/  /'
 
 nfdump -R "$work/nfcapd" -q -N -a -o 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt' >"$work/nfdump.txt" 2>"$work/nfdump.err"
 if grep -q ",2055," "$work/nfdump.txt" || grep -qE ", *2055 *," "$work/nfdump.txt"; then
-  echo "FAIL own export was captured: a flow to port 2055 is in the collector"
-  failures=$((failures + 1))
+  fail "own export was captured: a flow to port 2055 is in the collector"
 else
   echo "PASS own export (10.9.0.1 -> 10.9.0.2:2055 over the captured veth) is not counted"
 fi
@@ -96,8 +81,6 @@ fi
   >"$work/check.txt" 2>&1 || failures=$((failures + 1))
 sed 's/^/  /' "$work/check.txt"
 seq=$(nfdump -R "$work/nfcapd" -I 2>/dev/null | awk -F': *' '$1 == "Sequence failures" { print $2 }')
-if [ "${seq:-x}" = 0 ]; then echo "PASS nfdump: 0 sequence failures"; else echo "FAIL nfdump sequence failures: ${seq:-?}"; failures=$((failures + 1)); fi
+if [ "${seq:-x}" = 0 ]; then echo "PASS nfdump: 0 sequence failures"; else fail "nfdump sequence failures: ${seq:-?}"; fi
 
-if [ $failures -eq 0 ]; then keep=0; echo "all live-probe checks passed"; exit 0; fi
-echo "FAIL: $failures check(s) failed"
-exit 1
+xf_finish "all live-probe checks passed"

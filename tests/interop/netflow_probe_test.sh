@@ -14,7 +14,7 @@
 # XF_INTEROP_EXPORTER=softflowd runs softflowd instead of xflowd (to check the harness: it is
 # expected to fail on ICMP type/code and IPFIX sequence numbers). KEEP=1 keeps the work dir.
 set -uo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
+. "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 2
 here=$(cd "$(dirname "$0")" && pwd)
 pcapgen=$build/sim/xflowd-pcapgen
@@ -22,10 +22,8 @@ xflowd=$build/agent/xflowd
 exporter=${XF_INTEROP_EXPORTER:-xflowd}
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in nfcapd nfdump nfacctd tshark tcpdump unshare ip ss "$py"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+xf_need_root
+xf_need_tools 77 nfcapd nfdump nfacctd tshark tcpdump unshare ip ss "$py"
 if [ "$exporter" = softflowd ]; then
   command -v softflowd >/dev/null || { echo "SKIP: softflowd is not installed"; exit 77; }
 fi
@@ -37,57 +35,10 @@ fi
 
 # Everything below runs in a private network namespace: its own 127.0.0.1, no port clashes.
 # nfcapd needs a 32 MiB socket buffer to keep up with a replay (xflowd -r sends ~12,000
-# messages a second); net.core.rmem_max is global and cannot be set inside the namespace, so
-# it is raised here for the run and put back afterwards.
-if [ -z "${XF_INTEROP_IN_NS:-}" ]; then
-  old_rmem=$(sysctl -n net.core.rmem_max)
-  if [ "$old_rmem" -lt 33554432 ]; then
-    sysctl -q -w net.core.rmem_max=33554432
-    trap 'sysctl -q -w net.core.rmem_max='"$old_rmem" EXIT
-  fi
-  rc=0
-  env XF_INTEROP_IN_NS=1 unshare -n -- bash "$0" "$@" || rc=$?
-  exit $rc
-fi
-ip link set lo up
-
-work=$(mktemp -d /tmp/xf-nfprobe.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "${keep:-0}" = 1 ] || [ "${KEEP:-0}" = 1 ]; then
-    echo "artifacts kept in $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-keep=1  # cleared on success
-failures=0
-fail() {
-  echo "FAIL $*"
-  failures=$((failures + 1))
-}
-pass() { echo "PASS $*"; }
-
-# wait_for CMD...: up to 5 s for CMD to succeed.
-wait_for() {
-  local i
-  for i in $(seq 100); do
-    "$@" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-udp_listening() { ss -Hlun "sport = :$1" | grep -q .; }
-# stop PID [SIGNAL]: signals one process we started and waits for it.
-stop() {
-  kill "-${2:-TERM}" "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-}
+# messages a second); net.core.rmem_max is global, so the outer run raises it and puts it back.
+[ -n "${XF_INTEROP_IN_NS:-}" ] || xf_rmem_at_least 33554432
+xf_private_netns "$@"
+xf_work nfprobe
 
 # run_exporter PORT LOG: the exporter on the capture, exporting to 127.0.0.1:PORT.
 run_exporter() {
@@ -245,10 +196,4 @@ print(n, bad)' "$v")
   fi
 done
 
-if [ "$failures" -eq 0 ]; then
-  keep=0
-  echo "PASS: netflow probe interop ($exporter)"
-  exit 0
-fi
-echo "FAIL: $failures check(s) failed ($exporter)"
-exit 1
+xf_finish "PASS: netflow probe interop ($exporter)" "($exporter)"

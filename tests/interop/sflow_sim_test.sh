@@ -11,7 +11,7 @@
 #   - sfcapd stored one flow per flow sample, with no sequence errors.
 # Usage: sflow_sim_test.sh BUILD_DIR. Needs root (network namespace). Exit 77 = skipped.
 set -euo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"  # pmacct, nfdump and ip live there
+. "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${XFLOWD_INTEROP_SECONDS:-60}
@@ -19,28 +19,16 @@ xflowd=$build/agent/xflowd
 xflowdump=$build/tools/xflowdump
 py=/usr/bin/python3
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for a network namespace"; exit 77; fi
-for tool in tshark sfacctd sfcapd nfdump ip "$py"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
-done
+xf_need_root
+xf_need_tools 1 tshark sfacctd sfcapd nfdump ip "$py"
 
 ns=xf_interop_$$
-work=$(mktemp -d /tmp/xf-interop.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.2
-  ip netns del "$ns" 2>/dev/null || true
-  if [ "${keep:-0}" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-keep=1  # cleared on success
+netns_list+=("$ns")
+xf_work interop
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-# Foreground helper only: background daemons are started with `ip netns exec` directly so
-# that $! is the daemon (ip netns exec execs) and can be stopped by PID.
-nsx() { ip netns exec "$ns" "$@"; }
+# Background daemons are started with `ip netns exec` directly (see nsx in lib.sh).
 
 mkdir -p "$work/sfcapd"
 cat > "$work/sfacctd.conf" <<CONF
@@ -69,13 +57,12 @@ ip netns exec "$ns" "$xflowdump" -l 127.0.0.1:6346 -o json >"$work/xflowdump.jso
 pids+=($!)
 dump_pid=$!
 
-# Wait until tshark captures (it says so on stderr) and the collectors listen.
-for _ in $(seq 100); do
-  grep -q "Capturing on" "$work/tshark.log" 2>/dev/null &&
-    nsx ss -lun | grep -q ":6346" && nsx ss -lun | grep -q ":6345" &&
-    nsx ss -lun | grep -q ":6344" && break
-  sleep 0.1
-done
+# Wait (up to 10 s) until tshark captures (it says so on stderr) and the collectors listen.
+collectors_up() {
+  grep -q "Capturing on" "$work/tshark.log" && udp_listening_in "$ns" 6346 &&
+    udp_listening_in "$ns" 6345 && udp_listening_in "$ns" 6344
+}
+wait_for collectors_up || wait_for collectors_up || true
 
 echo "running xflowd --sim for $secs s"
 nsx "$xflowd" --sim --ports 48 --speed 10G --duration "$secs" --sim-truth "$work/truth.csv" \
@@ -87,7 +74,7 @@ kill -INT "$tshark_pid" "$dump_pid" 2>/dev/null || true
 kill -TERM "$sfcapd_pid" 2>/dev/null || true
 kill -INT "$sfacctd_pid" 2>/dev/null || true
 for p in "$tshark_pid" "$dump_pid" "$sfcapd_pid" "$sfacctd_pid"; do
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  wait_for gone "$p" || true
 done
 
 tshark -r "$work/sflow.pcap" -T fields -E occurrence=a -E separator='|' \
@@ -100,8 +87,8 @@ tshark -r "$work/sflow.pcap" -T fields -E occurrence=a -E separator='|' \
 # L4 are disabled: sampled headers are cut at 128 bytes and the simulator's payloads are
 # zeros, so application dissectors (some chosen by heuristics on ephemeral ports) would judge
 # payloads that no real packet carries. See docs/interop.md.
-keep='^(frame|eth|ethertype|vlan|ieee8021ad|mpls|ip|ipv6|udp|tcp|icmp|icmpv6|sctp|arp|llc|data|sflow|sflow_245|sflow_5|expert|_ws\..*)$'
-mapfile -t disable < <(tshark -G protocols 2>/dev/null | cut -f3 | grep -v -E "$keep" |
+protos='^(frame|eth|ethertype|vlan|ieee8021ad|mpls|ip|ipv6|udp|tcp|icmp|icmpv6|sctp|arp|llc|data|sflow|sflow_245|sflow_5|expert|_ws\..*)$'
+mapfile -t disable < <(tshark -G protocols 2>/dev/null | cut -f3 | grep -v -E "$protos" |
   sed 's/^/--disable-protocol=/')
 tshark "${disable[@]}" -r "$work/sflow.pcap" -Y '_ws.malformed || _ws.expert.severity >= 6291456' \
   -T fields -e frame.number -e _ws.expert.message >"$work/tshark_errors.txt" 2>/dev/null || true

@@ -6,22 +6,12 @@
 # still on when the signals come). -i is covered by netflow_flap_test.sh. No root needed; about 14 s.
 # Usage: xflowd_signals_test.sh BUILD_DIR      (exit 77 = skipped)
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:?usage: xflowd_signals_test.sh BUILD_DIR}
 xflowd=$build/agent/xflowd
 pcapgen=$build/sim/xflowd-pcapgen
 [ -x "$xflowd" ] || { echo "FAIL: xflowd not built"; exit 1; }
-work=$(mktemp -d /tmp/xf-signals.XXXXXX)
-pids=()
-keep=1  # cleared on success
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$keep" = 1 ]; then echo "artifacts kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+xf_work signals
 
 # Sends USR1, USR2 and PIPE to PID, one by one; the process must survive each.
 poke() {
@@ -70,7 +60,7 @@ if [ -x "$pcapgen" ]; then
   "$xflowd" -r "$work/in.pcap" -n 127.0.0.1:9/ipfix-tcp >"$work/file.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 100); do grep -q "flow cache" "$work/file.log" && break; sleep 0.05; done
+  wait_for grep -q "flow cache" "$work/file.log"
   poke "$pid" "-r"
   wait "$pid"
   check_end "-r" $? "$work/file.log" "xflowd: read" 1
@@ -78,6 +68,4 @@ else
   echo "SKIP -r: xflowd-pcapgen not built"
 fi
 
-if [ $failures -eq 0 ]; then keep=0; echo "all signal checks passed"; exit 0; fi
-echo "FAIL: $failures check(s) failed"
-exit 1
+xf_finish "all signal checks passed"

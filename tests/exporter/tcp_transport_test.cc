@@ -16,6 +16,7 @@
 #include "exporter/netflow/netflow_decoder.h"
 #include "gtest/gtest.h"
 #include "hal/base/log.h"
+#include "tests/support/test_env.h"
 
 namespace xflowd::exporter {
 namespace {
@@ -267,6 +268,12 @@ TEST(TcpTransportTest, ReconnectsAndResendsTemplates) {
   close(listener);
 }
 
+// A refused connect as the transport reports it. qemu-user for mips hands SO_ERROR back
+// untranslated, as the host's ECONNREFUSED (111, where mips has 146); natively it is exact.
+bool IsRefused(int error) {
+  return error == ECONNREFUSED || (xflowd::testing::UnderEmulation() && error == 111);
+}
+
 TEST(TcpTransportTest, ConnectFailureBacksOffExponentially) {
   int listener = Listen(0);
   ASSERT_GE(listener, 0);
@@ -296,7 +303,7 @@ TEST(TcpTransportTest, ConnectFailureBacksOffExponentially) {
   }
   EXPECT_EQ((*t)->error_stats().connect_attempts, 5u);
   EXPECT_EQ((*t)->status().state, TransportState::kDown);
-  EXPECT_EQ((*t)->status().last_error, ECONNREFUSED);
+  EXPECT_TRUE(IsRefused((*t)->status().last_error)) << (*t)->status().last_error;
 }
 
 // Each change of state is logged once, naming the collector: the first connect failure (not
@@ -327,8 +334,10 @@ TEST(TcpTransportTest, StateChangesAreLoggedOnce) {
   }
   const std::string name = "tcp 127.0.0.1:" + std::to_string(port);
   ASSERT_EQ(lines.size(), 1u);  // the default level hides the retries
-  EXPECT_NE(lines[0].find(name + ": connect failed: Connection refused"), std::string::npos)
-      << lines[0];
+  EXPECT_NE(lines[0].find(name + ": connect failed: "), std::string::npos) << lines[0];
+  if (!xflowd::testing::UnderEmulation()) {
+    EXPECT_NE(lines[0].find("Connection refused"), std::string::npos) << lines[0];
+  }
 
   listener = Listen(port);
   ASSERT_GE(listener, 0);

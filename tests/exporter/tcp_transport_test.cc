@@ -71,6 +71,19 @@ bool PollUntilConnected(TcpTransport& t, MonoTime now) {
   return t.connected();
 }
 
+// Starts the transport's connect, accepts it on `listener` and polls until the transport
+// says connected: the accepted fd, or -1.
+int AcceptConnected(TcpTransport& t, int listener, MonoTime now) {
+  t.Poll(now);
+  const int conn = Accept(listener);
+  if (conn < 0) return -1;
+  if (!PollUntilConnected(t, now)) {
+    close(conn);
+    return -1;
+  }
+  return conn;
+}
+
 bool ReadFull(int fd, uint8_t* p, size_t n) {
   while (n > 0) {
     if (!WaitFor(fd, POLLIN)) return false;
@@ -341,10 +354,8 @@ TEST(TcpTransportTest, StateChangesAreLoggedOnce) {
 
   listener = Listen(port);
   ASSERT_GE(listener, 0);
-  (*t)->Poll(now);
-  int conn = Accept(listener);
+  int conn = AcceptConnected(**t, listener, now);
   ASSERT_GE(conn, 0);
-  ASSERT_TRUE(PollUntilConnected(**t, now));
   (*t)->Poll(now);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[1].find(name + ": connected"), std::string::npos) << lines[1];
@@ -367,10 +378,8 @@ TEST(TcpTransportTest, MessagesLostWithAConnectionAreCounted) {
   auto t = TcpTransport::Create(Local(PortOf(listener)), opts);
   ASSERT_TRUE(t.ok());
   const MonoTime now = MonoTime::FromSeconds(1);
-  (*t)->Poll(now);
-  int conn = Accept(listener);
+  int conn = AcceptConnected(**t, listener, now);
   ASSERT_GE(conn, 0);
-  ASSERT_TRUE(PollUntilConnected(**t, now));
   // The collector does not read: the kernel's buffers fill, then ours.
   std::vector<uint8_t> m(32 * 1024, 0x5a);
   uint64_t accepted = 0;
@@ -401,10 +410,8 @@ TEST(TcpTransportTest, MessageSentIntoAResetIsASendError) {
   auto t = TcpTransport::Create(Local(PortOf(listener)));
   ASSERT_TRUE(t.ok());
   const MonoTime now = MonoTime::FromSeconds(1);
-  (*t)->Poll(now);
-  int conn = Accept(listener);
+  int conn = AcceptConnected(**t, listener, now);
   ASSERT_GE(conn, 0);
-  ASSERT_TRUE(PollUntilConnected(**t, now));
   const uint64_t stream = (*t)->status().stream;
   const linger reset = {1, 0};
   setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
@@ -434,10 +441,8 @@ TEST(TcpTransportTest, MessageLargerThanBufferIsDroppedWhole) {
   auto t = TcpTransport::Create(Local(PortOf(listener)), opts);
   ASSERT_TRUE(t.ok());
   const MonoTime now = MonoTime::FromSeconds(1);
-  (*t)->Poll(now);
-  int conn = Accept(listener);
+  int conn = AcceptConnected(**t, listener, now);
   ASSERT_GE(conn, 0);
-  ASSERT_TRUE(PollUntilConnected(**t, now));
   std::vector<uint8_t> big(65, 0xab);
   std::vector<uint8_t> small(60, 0xcd);
   EXPECT_FALSE((*t)->Send(ByteView(big.data(), big.size())));

@@ -167,6 +167,17 @@ class DaemonTest : public ::testing::Test {
     };
   }
 
+  // A daemon whose run stops itself after `advances` platform advances (1 ms apart).
+  std::unique_ptr<Daemon> MakeStoppingAfter(int advances) {
+    platform_.advance_period = milliseconds(1);
+    platform_.advance = [this, advances, n = 0](hal::base::MonoTime) mutable {
+      if (++n == advances) stopping_->Stop();
+    };
+    auto d = Make();
+    stopping_ = d.get();
+    return d;
+  }
+
   std::unique_ptr<Daemon> Make() {
     auto d = Daemon::Create(options_, platform_, clock_, logger_, settings_);
     EXPECT_TRUE(d.ok()) << d.status().ToString();
@@ -181,6 +192,7 @@ class DaemonTest : public ::testing::Test {
   std::vector<std::string> warnings_;
   Logger logger_;
   std::vector<CaptureTransport*> captures_;
+  Daemon* stopping_ = nullptr;  // the daemon MakeStoppingAfter stops
 };
 
 TEST_F(DaemonTest, BuildsSamplerAndPollerPerPortAtTheAppliedRate) {
@@ -371,15 +383,8 @@ TEST_F(DaemonTest, PortEventsAddRemoveAndUpdate) {
 }
 
 TEST_F(DaemonTest, SendErrorsAreCountedAndLogged) {
-  Daemon* daemon = nullptr;
-  int advances = 0;
-  platform_.advance_period = milliseconds(1);
-  platform_.advance = [&](hal::base::MonoTime) {
-    if (++advances == 30) daemon->Stop();
-  };
-  auto d = Make();
+  auto d = MakeStoppingAfter(30);
   ASSERT_TRUE(d);
-  daemon = d.get();
   captures_[1]->set_fail(true);
   auto reason = d->Run();
   ASSERT_TRUE(reason.ok());
@@ -412,15 +417,8 @@ TEST_F(DaemonTest, DeadUdpCollectorIsLoggedAndCountedAsRefused) {
   const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   options_.agent.collectors = {*Endpoint::Parse(dead, 6343)};
   settings_.make_transport = nullptr;  // the real UDP transport
-  Daemon* daemon = nullptr;
-  int advances = 0;
-  platform_.advance_period = milliseconds(1);
-  platform_.advance = [&](hal::base::MonoTime) {
-    if (++advances == 30) daemon->Stop();
-  };
-  auto d = Make();
+  auto d = MakeStoppingAfter(30);
   ASSERT_TRUE(d);
-  daemon = d.get();
   ASSERT_TRUE(d->Run().ok());
   const sflow::ReceiverStats& rs = d->agent().receivers()[0]->stats();
   ASSERT_GT(rs.datagrams, 0u);

@@ -54,9 +54,12 @@ n = len(flows[p1])
 mean = rx_delta / 100.0
 sd = math.sqrt(rx_delta * 0.01 * 0.99)
 z = (n - mean) / sd if sd > 0 else float("inf")
-check(abs(n - mean) <= 3.29 * sd,
+# The kernel's BPF random cannot be seeded, so this check runs on fresh randomness every time:
+# 4.89 sd (99.9999%) keeps false alarms to one in a million runs and still catches any
+# real rate error above about 11%.
+check(abs(n - mean) <= 4.89 * sd,
       f"p1: {n} flow samples for {rx_delta} packets at 1-in-100 (expected {mean:.0f}, "
-      f"z = {z:+.2f}, 99.9% interval +-{3.29 * sd:.0f})")
+      f"z = {z:+.2f}, 99.9999% interval +-{4.89 * sd:.0f})")
 check(all(s["sampling_rate"] == 100 for _, s in flows[p1]), "p1: every sample says 1-in-100")
 pools = [s["sample_pool"] for _, s in flows[p1]]
 check(pools == sorted(pools), "p1: sample_pool never goes backwards")
@@ -95,7 +98,7 @@ check(counters[p2] and not late_p2,
       f"({len(late_p2)})")
 for name, idx in (("p4 (added)", p4), ("p5 (renamed from q5)", p5)):
     nf = len(flows[idx])
-    check(nf > 0 and abs(nf - 50) <= 3.29 * math.sqrt(5000 * 0.01 * 0.99) + 5,
+    check(nf > 0 and abs(nf - 50) <= 4.89 * math.sqrt(5000 * 0.01 * 0.99) + 5,
           f"{name}, ifindex {idx}: {nf} flow samples for ~5000 frames")
     check(len(counters[idx]) > 0, f"{name}: {len(counters[idx])} counter samples")
     if flows[idx]:

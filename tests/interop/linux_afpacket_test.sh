@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop: xflowd on real Linux ports (--sample 'p*', AF_PACKET back-end, 1-in-100) in a
 # network namespace with a bridge and veth pairs, decoded by xflowdump (JSON). Checks:
-#   - flow samples of the port the frames enter inside the 99.9% interval of
+#   - flow samples of the port the frames enter inside the 99.9999% interval of
 #     Binomial(N, 1/100), N = the port's rx packet counter delta;
 #   - sample_pool is the rx delta (from the interface counters) up to the last sampled packet;
 #   - the last counter sample equals `ip -s link` at the end (nothing arrives after it);

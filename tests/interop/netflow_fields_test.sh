@@ -64,7 +64,7 @@ export_run() {
   nfcapd_pid=$!
   pids+=("$nfcapd_pid")
   wait_for udp_listening "$port" || fail "v$v: nfcapd did not start"
-  tcpdump -i lo -n -U --immediate-mode -Z root -w "$d/export.pcap" "udp dst port $port" 2>"$d/tcpdump.log" &
+  tcpdump -i lo -n -U --immediate-mode -B 65536 -Z root -w "$d/export.pcap" "udp dst port $port" 2>"$d/tcpdump.log" &
   local tcpdump_pid=$!
   pids+=("$tcpdump_pid")
   wait_for grep -q "listening on" "$d/tcpdump.log" || fail "v$v: tcpdump did not start"

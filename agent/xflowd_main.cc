@@ -60,5 +60,15 @@ int main(int argc, char** argv) {
   if (!xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
     logger.set_timestamp_clock(&log_clock);
   }
-  return run::Run(config, logger);
+  // Until a configuration file exists, a reload reads the same command line again: nothing
+  // changes, but SIGHUP takes the whole reload path.
+  const daemon::ConfigLoader loader =
+      [argc, argv]() -> xflowd::hal::base::Result<xflowd::agent::config::Config> {
+    daemon::DaemonOptions o;
+    XFLOWD_RETURN_IF_ERROR(daemon::ParseOptions(argc, argv, &o));
+    xflowd::agent::config::Config c = daemon::ToConfig(o);
+    XFLOWD_RETURN_IF_ERROR(xflowd::agent::config::Validate(c));
+    return c;
+  };
+  return run::Run(config, logger, loader);
 }

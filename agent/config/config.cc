@@ -22,6 +22,7 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
     if (fnmatch(o.pattern.c_str(), name.c_str(), 0) != 0) continue;
     if (o.sampling_rate) s.sampling_rate = *o.sampling_rate;
     if (o.polling_interval_s) s.polling_interval_s = *o.polling_interval_s;
+    if (o.enabled) s.enabled = *o.enabled;
     break;
   }
   return s;

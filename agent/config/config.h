@@ -38,6 +38,7 @@ struct PortOverride {
   std::string pattern;
   std::optional<uint32_t> sampling_rate;
   std::optional<uint32_t> polling_interval_s;
+  std::optional<bool> enabled;  // false: the port is neither sampled nor polled
 };
 
 // Every port's samplers and pollers.
@@ -54,6 +55,7 @@ struct PortsConfig {
 struct PortSettings {
   uint32_t sampling_rate = 0;
   uint32_t polling_interval_s = 0;
+  bool enabled = true;
 };
 
 // The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least

@@ -109,7 +109,8 @@ ConfigDiff Diff(const Config& before, const Config& after) {
       before.ports.overrides, after.ports.overrides,
       [](const PortOverride& o) { return o.pattern; },
       [](const PortOverride& a, const PortOverride& b) {
-        return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s;
+        return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s &&
+               a.enabled == b.enabled;
       });
   d.agent = !SameAgent(before.agent, after.agent);
   d.ports = !SamePorts(before.ports, after.ports);

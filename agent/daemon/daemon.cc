@@ -1,11 +1,14 @@
 #include "agent/daemon/daemon.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <utility>
 
+#include "agent/config/diff.h"
 #include "exporter/udp_transport.h"
 
 namespace xflowd::agent::daemon {
@@ -36,6 +39,15 @@ std::string Printf(const char* fmt, ...) {
 }
 
 unsigned long long U(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+void LogEachLine(hal::base::Logger& logger, const char* prefix, const std::string& text) {
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    logger.Log(LogLevel::kInfo, "%s%s", prefix, text.substr(start, end - start).c_str());
+    start = end + 1;
+  }
+}
 
 }  // namespace
 
@@ -75,10 +87,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
 }
 
 Status Daemon::Init(DaemonSettings settings) {
+  loader_ = std::move(settings.loader);
+  make_flow_transport_ = std::move(settings.make_flow_transport);
   // Collectors first: a bad one is the likeliest start-up error and costs nothing to find.
-  TransportFactory make = std::move(settings.make_transport);
-  if (!make) {
-    make = [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
+  make_transport_ = std::move(settings.make_transport);
+  if (!make_transport_) {
+    make_transport_ =
+        [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
       exporter::UdpTransportOptions o;
       o.logger = &logger_;
       auto t = exporter::UdpTransport::Create(ep, o);
@@ -88,11 +103,12 @@ Status Daemon::Init(DaemonSettings settings) {
   }
   std::vector<exporter::Transport*> raw;
   for (const hal::base::Endpoint& ep : config_.agent.collectors) {
-    auto t = make(ep);
+    auto t = make_transport_(ep);
     if (!t.ok()) return t.status();
     logger_.Log(LogLevel::kInfo, "collector %s", (*t)->Describe().c_str());
     raw.push_back(t->get());
     transports_.push_back(std::move(t.value()));
+    transport_keys_.push_back(ep.ToString());
   }
   errors_seen_.assign(transports_.size(), 0);
 
@@ -115,6 +131,7 @@ Status Daemon::Init(DaemonSettings settings) {
   }
   Status first_error;
   for (const hal::PortInfo& port : *ports) {
+    ports_[port.ifindex] = port;
     Status st = AddPort(port);
     if (!st.ok() && first_error.ok()) first_error = st;
   }
@@ -128,28 +145,15 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
-  sink_ = agent_.get();
-  if (!config_.flow.collectors.empty()) {
-    FlowProbeSettings fs;
-    const int64_t wall_ms = clock_.WallNow().ms();
-    fs.unix_offset_ms = wall_ms - clock_.Now().ms();
-    fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
-    fs.make_transport = std::move(settings.make_flow_transport);
-    auto probe = FlowProbe::Create(config_.flow, fs, logger_);
-    if (!probe.ok()) return probe.status();
-    flow_probe_ = std::move(probe.value());
-    std::vector<exporter::netflow::InterfaceName> names;
-    for (const hal::PortInfo& p : *ports) names.push_back({p.ifindex, p.name});
-    flow_probe_->SetInterfaceNames(names);
-    tee_ = std::make_unique<Tee>(*agent_, *flow_probe_);
-    sink_ = tee_.get();
-  }
+  fanout_ = std::make_unique<Fanout>(*agent_);
+  if (!config_.flow.collectors.empty()) XFLOWD_RETURN_IF_ERROR(StartFlowProbe(*ports));
 
   auto loop = EventLoop::Create(settings.loop, clock_, logger_);
   if (!loop.ok()) return loop.status();
   loop_ = std::move(loop.value());
-  XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *sink_));
+  XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *fanout_));
   loop_->OnTick([this](MonoTime now) { OnTick(now); });
+  loop_->OnReload([this] { (void)ReloadFromLoader(); });
   // SIGUSR1: the exit summary's counters, now, one log line per summary line.
   loop_->OnStatus([this] {
     const std::string s = Summary();
@@ -186,62 +190,115 @@ Status Daemon::Init(DaemonSettings settings) {
   return Status::Ok();
 }
 
-Status Daemon::AddPort(const hal::PortInfo& port) {
-  const config::PortSettings settings =
-      config::SettingsFor(config_.ports, port.name, port.speed_bps);
-  const uint32_t wanted = settings.sampling_rate;
-  uint32_t applied = wanted;
-  if (platform_.sampling) {
-    auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
-                                                 config_.ports.header_bytes);
-    if (!r.ok()) {
-      ++ports_without_sampling_;
-      Status st = r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
-                                                port.name.c_str(), port.ifindex, wanted));
-      logger_.Log(LogLevel::kWarning, "%s; the port is not sampled", st.message().c_str());
-      // Counters are still worth polling.
-      sflow::PollerConfig pc;
-      pc.interval_s = settings.polling_interval_s;
-      pc.expanded = config_.ports.expanded_samples;
-      agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
-      return st;
-    }
-    applied = *r;
-    if (applied != wanted) {
-      if (ports_rounded_++ == 0) {
-        rounded_example_ = Printf("%s: 1-in-%u -> 1-in-%u", port.name.c_str(), wanted, applied);
-      }
-      logger_.Log(LogLevel::kDebug, "port %s: asked for 1-in-%u, the platform applied 1-in-%u",
-                  port.name.c_str(), wanted, applied);
-    }
-  }
+Status Daemon::StartFlowProbe(const std::vector<hal::PortInfo>& ports) {
+  FlowProbeSettings fs;
+  const int64_t wall_ms = clock_.WallNow().ms();
+  fs.unix_offset_ms = wall_ms - clock_.Now().ms();
+  fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
+  fs.make_transport = make_flow_transport_;
+  auto probe = FlowProbe::Create(config_.flow, fs, logger_);
+  if (!probe.ok()) return probe.status();
+  flow_probe_ = std::move(probe.value());
+  std::vector<exporter::netflow::InterfaceName> names;
+  for (const hal::PortInfo& p : ports) names.push_back({p.ifindex, p.name});
+  flow_probe_->SetInterfaceNames(names);
+  fanout_->set_probe(flow_probe_.get());
+  return Status::Ok();
+}
+
+sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port, uint32_t rate) const {
   sflow::SamplerConfig sc;
-  sc.sampling_rate = applied;
+  sc.sampling_rate = rate;
   sc.header_bytes = config_.ports.header_bytes;
   sc.max_samples_per_s = config_.ports.max_samples_per_s;
   sc.expanded = config_.ports.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
-  agent_->AddSampler(port.ifindex, hal::Direction::kIngress, sc, *receiver_, platform_.sampling);
+  return sc;
+}
+
+sflow::PollerConfig Daemon::PollerConfigFor(const config::PortSettings& settings) const {
   sflow::PollerConfig pc;
   pc.interval_s = settings.polling_interval_s;
   pc.expanded = config_.ports.expanded_samples;
-  agent_->AddPoller(port, pc, *receiver_, *platform_.counters);
+  return pc;
+}
+
+Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted) {
+  if (!platform_.sampling) return wanted;
+  auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
+                                               config_.ports.header_bytes);
+  if (!r.ok()) {
+    return r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
+                                         port.name.c_str(), port.ifindex, wanted));
+  }
+  const uint32_t applied = *r;
+  if (applied != wanted) {
+    if (ports_rounded_++ == 0) {
+      rounded_example_ = Printf("%s: 1-in-%u -> 1-in-%u", port.name.c_str(), wanted, applied);
+    }
+    logger_.Log(LogLevel::kDebug, "port %s: asked for 1-in-%u, the platform applied 1-in-%u",
+                port.name.c_str(), wanted, applied);
+  }
+  return applied;
+}
+
+Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSettings& settings) {
+  auto applied = ProgramRate(port, settings.sampling_rate);
+  if (!applied.ok()) {
+    logger_.Log(LogLevel::kWarning, "%s; the port is not sampled",
+                applied.status().message().c_str());
+    return applied.status();
+  }
+  agent_->AddSampler(port.ifindex, hal::Direction::kIngress, SamplerConfigFor(port, *applied),
+                     *receiver_, platform_.sampling);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
-              port.name.c_str(), port.ifindex, port.speed_bps, applied, pc.interval_s);
+              port.name.c_str(), port.ifindex, port.speed_bps, *applied,
+              settings.polling_interval_s);
   return Status::Ok();
+}
+
+Status Daemon::AddPort(const hal::PortInfo& port) {
+  const config::PortSettings settings =
+      config::SettingsFor(config_.ports, port.name, port.speed_bps);
+  if (!settings.enabled) {
+    logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): disabled by the configuration",
+                port.name.c_str(), port.ifindex);
+    return Status::Ok();
+  }
+  Status st = StartSampler(port, settings);
+  // Counters are worth polling even when the port cannot be sampled.
+  if (!st.ok()) ++ports_without_sampling_;
+  agent_->AddPoller(port, PollerConfigFor(settings), *receiver_, *platform_.counters);
+  return st;
+}
+
+void Daemon::StopPort(const hal::PortInfo& port) {
+  agent_->RemovePort(port.ifindex);
+  if (!platform_.sampling) return;
+  auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0,
+                                               config_.ports.header_bytes);
+  if (!r.ok()) {
+    logger_.Log(LogLevel::kWarning,
+                "port %s (ifindex %u): turning sampling off: %s; its samples are dropped (counted "
+                "as samples for unsampled ports)",
+                port.name.c_str(), port.ifindex, r.status().message().c_str());
+  }
 }
 
 void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
   switch (event) {
     case hal::PortEvent::kAdded:
       logger_.Log(LogLevel::kInfo, "port %s (ifindex %u) added", port.name.c_str(), port.ifindex);
+      ports_[port.ifindex] = port;
       (void)AddPort(port);  // logged inside
       break;
     case hal::PortEvent::kRemoved:
       logger_.Log(LogLevel::kInfo, "port %s (ifindex %u) removed", port.name.c_str(), port.ifindex);
       agent_->RemovePort(port.ifindex);
+      ports_.erase(port.ifindex);
       break;
     case hal::PortEvent::kChanged: {
+      ports_[port.ifindex] = port;
       sflow::Poller* poller = agent_->FindPoller(port.ifindex);
       if (poller) poller->UpdatePort(port);
       break;
@@ -269,7 +326,7 @@ void Daemon::OnTick(MonoTime now) {
 void Daemon::DrainAll() {
   const size_t budget = 256;
   for (size_t round = 0; round < kMaxDrainRoundsAtStop; ++round) {
-    if (platform_.packets->Drain(*sink_, budget) < budget) break;
+    if (platform_.packets->Drain(*fanout_, budget) < budget) break;
   }
 }
 
@@ -344,6 +401,331 @@ std::string Daemon::Summary() const {
   if (!transports_.empty()) s += ".";
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
+}
+
+std::string ReloadResult::Summary() const {
+  if (!attempted) return "no reload yet";
+  if (!status.ok()) return "failed: " + status.message();
+  if (changes.empty()) return "ok: no change";
+  std::string s = "ok: ";
+  for (size_t i = 0; i < changes.size(); ++i) s += (i == 0 ? "" : "; ") + changes[i];
+  return s;
+}
+
+void Daemon::Step(MonoTime now) {
+  if (platform_.advance) platform_.advance(now);
+  DrainAll();
+  OnTick(now);
+}
+
+Status Daemon::ReloadFromLoader() {
+  if (!loader_) {
+    Status st = InvalidArgumentError("this run has no configuration to reload from");
+    RecordReload(st, {});
+    return st;
+  }
+  auto next = loader_();
+  if (!next.ok()) {
+    RecordReload(next.status(), {});
+    return next.status();
+  }
+  return Reload(*next);
+}
+
+Status Daemon::Reload(const config::Config& next) {
+  std::vector<std::string> changes;
+  Status st = ApplyReload(next, &changes);
+  RecordReload(st, std::move(changes));
+  return st;
+}
+
+void Daemon::RecordReload(Status status, std::vector<std::string> changes) {
+  last_reload_.attempted = true;
+  last_reload_.time = clock_.Now();
+  last_reload_.unix_ms = clock_.WallNow().ms();
+  last_reload_.status = std::move(status);
+  last_reload_.changes = std::move(changes);
+  if (!last_reload_.status.ok()) {
+    logger_.Log(LogLevel::kError, "reload failed, still running the previous configuration: %s",
+                last_reload_.status.message().c_str());
+  } else if (last_reload_.changes.empty()) {
+    logger_.Log(LogLevel::kInfo, "reload: no change");
+  } else {
+    for (const std::string& c : last_reload_.changes) {
+      logger_.Log(LogLevel::kInfo, "reload: %s", c.c_str());
+    }
+  }
+}
+
+namespace {
+
+// The first setting that differs between two sources, by its model path; empty if none.
+std::string SourceChange(const config::SourceConfig& a, const config::SourceConfig& b) {
+  if (a.kind != b.kind) return "source (the packet source: --sim, --linux, -i or -r)";
+  switch (a.kind) {
+    case config::SourceKind::kSim:
+      if (a.sim.ports != b.sim.ports) return "source.sim.ports";
+      if (a.sim.speed_bps != b.sim.speed_bps) return "source.sim.speed_bps";
+      if (a.sim.load != b.sim.load) return "source.sim.load";
+      if (a.sim.sample_loss != b.sim.sample_loss) return "source.sim.sample_loss";
+      if (a.sim.pow2 != b.sim.pow2) return "source.sim.pow2";
+      if (a.sim.truth_path != b.sim.truth_path) return "source.sim.truth_path";
+      break;
+    case config::SourceKind::kInterface:
+      if (a.interface.name != b.interface.name) return "source.interface.name";
+      if (a.interface.promiscuous != b.interface.promiscuous) {
+        return "source.interface.promiscuous";
+      }
+      if (a.interface.snaplen != b.interface.snaplen) return "source.interface.snaplen";
+      break;
+    case config::SourceKind::kFile:
+      if (a.file.path != b.file.path) return "source.file.path";
+      break;
+    case config::SourceKind::kLinux:
+      break;
+  }
+  // Whatever else config::Diff sees (the Linux ports' back-ends and groups).
+  config::Config x, y;
+  x.source = a;
+  y.source = b;
+  if (config::Diff(x, y).source) {
+    return a.kind == config::SourceKind::kLinux ? "source.linux_ports" : "source";
+  }
+  return "";
+}
+
+std::string Join(const std::vector<std::string>& items, size_t max_items) {
+  std::string s;
+  for (size_t i = 0; i < items.size() && i < max_items; ++i) s += (i == 0 ? "" : ", ") + items[i];
+  if (items.size() > max_items) s += Printf(", ... (%zu more)", items.size() - max_items);
+  return s;
+}
+
+}  // namespace
+
+Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>* changes) {
+  // Refused: what a running daemon cannot change. Nothing is applied.
+  auto refuse = [](const std::string& setting) {
+    return InvalidArgumentError(setting +
+                                " cannot change while xflowd runs; restart it to apply that");
+  };
+  const std::string source = SourceChange(config_.source, next.source);
+  if (!source.empty()) return refuse(source);
+  if (next.seed != config_.seed) return refuse("seed");
+  if (next.duration_s != config_.duration_s) return refuse("duration_s");
+  if (!next.agent.address) return InvalidArgumentError("no agent address: give --agent-address IP");
+  if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
+    return InvalidArgumentError("no collector configured");
+  }
+  const MonoTime now = clock_.Now();
+
+  // What can fail comes first: new collectors' transports, then the flow side (which makes
+  // its own first). After that nothing fails.
+  std::map<std::string, std::unique_ptr<exporter::Transport>> made;
+  for (const hal::base::Endpoint& ep : next.agent.collectors) {
+    const std::string key = ep.ToString();
+    if (made.count(key) > 0 ||
+        std::find(transport_keys_.begin(), transport_keys_.end(), key) != transport_keys_.end()) {
+      continue;
+    }
+    auto t = make_transport_(ep);
+    if (!t.ok()) return t.status().WithContext("sFlow collector " + key);
+    made.emplace(key, std::move(t.value()));
+  }
+  if (flow_probe_ && !next.flow.collectors.empty()) {
+    XFLOWD_RETURN_IF_ERROR(flow_probe_->Reload(next.flow, now, changes));
+  } else if (!flow_probe_ && !next.flow.collectors.empty()) {
+    std::vector<hal::PortInfo> ports;
+    for (const auto& kv : ports_) ports.push_back(kv.second);
+    const config::FlowConfig running = config_.flow;
+    config_.flow = next.flow;  // what StartFlowProbe builds from
+    Status st = StartFlowProbe(ports);
+    if (!st.ok()) {
+      config_.flow = running;
+      return st;
+    }
+    changes->push_back(
+        Printf("flow export started: %zu flow collectors", next.flow.collectors.size()));
+  } else if (flow_probe_ && next.flow.collectors.empty()) {
+    fanout_->set_probe(nullptr);
+    const uint64_t cached = flow_probe_->meter().cache().size();
+    flow_probe_->Finish(now);
+    changes->push_back(
+        Printf("flow export stopped (no flow collector left): the %llu cached flows were exported "
+               "first (forced end)",
+               U(cached)));
+    // Its counters leave with it: say what it did.
+    LogEachLine(logger_, "reload: ", flow_probe_->Summary());
+    flow_probe_.reset();
+  }
+
+  // The agent's identity and datagram size, in place: pending samples go out first, the
+  // sequence numbers continue.
+  if (next.agent.address != config_.agent.address ||
+      next.agent.sub_agent_id != config_.agent.sub_agent_id) {
+    sflow::AgentConfig ac;
+    ac.agent_address = *next.agent.address;
+    ac.sub_agent_id = next.agent.sub_agent_id;
+    agent_->SetIdentity(ac);
+    changes->push_back(Printf("agent address %s sub-agent %u -> %s sub-agent %u",
+                              config_.agent.address->ToString().c_str(), config_.agent.sub_agent_id,
+                              next.agent.address->ToString().c_str(), next.agent.sub_agent_id));
+  }
+  if (next.agent.max_datagram_bytes != config_.agent.max_datagram_bytes) {
+    sflow::ReceiverConfig rc = receiver_->config();
+    rc.max_datagram_bytes = next.agent.max_datagram_bytes;
+    receiver_->Reconfigure(rc, *next.agent.address, next.agent.sub_agent_id);
+    changes->push_back(Printf("sFlow datagrams up to %u -> %u bytes",
+                              config_.agent.max_datagram_bytes, next.agent.max_datagram_bytes));
+  }
+  ReloadCollectors(next, std::move(made), changes);
+
+  const config::Config old = config_;
+  config_ = next;
+  ReloadPorts(old, changes);
+
+  if (next.log.level != old.log.level) {
+    logger_.set_min_level(next.log.level);
+    changes->push_back(Printf("log level %s -> %s", hal::base::LogLevelName(old.log.level),
+                              hal::base::LogLevelName(next.log.level)));
+  }
+  return Status::Ok();
+}
+
+void Daemon::ReloadCollectors(const config::Config& next,
+                              std::map<std::string, std::unique_ptr<exporter::Transport>> made,
+                              std::vector<std::string>* changes) {
+  std::vector<std::unique_ptr<exporter::Transport>> transports;
+  std::vector<std::string> keys;
+  std::vector<uint64_t> errors_seen;
+  std::vector<exporter::Transport*> raw;
+  bool same = next.agent.collectors.size() == transport_keys_.size();
+  for (size_t i = 0; i < next.agent.collectors.size(); ++i) {
+    const std::string key = next.agent.collectors[i].ToString();
+    same = same && key == transport_keys_[i];
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;  // listed twice
+    auto old = std::find(transport_keys_.begin(), transport_keys_.end(), key);
+    if (old != transport_keys_.end()) {
+      const size_t j = static_cast<size_t>(old - transport_keys_.begin());
+      transports.push_back(std::move(transports_[j]));
+      errors_seen.push_back(errors_seen_[j]);
+    } else {
+      auto it = made.find(key);
+      if (it == made.end()) continue;  // made above; cannot happen
+      logger_.Log(LogLevel::kInfo, "collector %s", it->second->Describe().c_str());
+      changes->push_back("sFlow collector " + it->second->Describe() + " added");
+      transports.push_back(std::move(it->second));
+      errors_seen.push_back(0);
+    }
+    keys.push_back(key);
+    raw.push_back(transports.back().get());
+  }
+  if (same) {
+    // Nothing moved: the vectors were taken apart for nothing; put them back as they were.
+    transports_ = std::move(transports);
+    errors_seen_ = std::move(errors_seen);
+    return;
+  }
+  // The pending datagram goes to the old set; then the removed ones end.
+  receiver_->SetTransports(raw);
+  for (size_t j = 0; j < transports_.size(); ++j) {
+    if (!transports_[j]) continue;  // kept
+    transports_[j]->Poll(clock_.Now());
+    const exporter::TransportStats& ts = transports_[j]->stats();
+    changes->push_back(Printf("sFlow collector %s removed (it had %llu datagrams, %llu errors)",
+                              transports_[j]->Describe().c_str(), U(ts.datagrams_sent),
+                              U(ts.send_errors)));
+  }
+  transports_ = std::move(transports);
+  transport_keys_ = std::move(keys);
+  errors_seen_ = std::move(errors_seen);
+}
+
+void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* changes) {
+  const config::ConfigDiff d = config::Diff(old, config_);
+  if (!d.ports && d.port_overrides.empty()) return;
+  const config::PortsConfig& a = old.ports;
+  const config::PortsConfig& b = config_.ports;
+  const bool sampler_shared = a.header_bytes != b.header_bytes ||
+                              a.max_samples_per_s != b.max_samples_per_s ||
+                              a.expanded_samples != b.expanded_samples;
+  const bool poller_shared = a.expanded_samples != b.expanded_samples;
+  std::vector<std::string> rates, polls, started, stopped, refused;
+  for (const auto& [ifindex, port] : ports_) {
+    const config::PortSettings was = config::SettingsFor(a, port.name, port.speed_bps);
+    const config::PortSettings now = config::SettingsFor(b, port.name, port.speed_bps);
+    if (!now.enabled) {
+      if (was.enabled) {
+        StopPort(port);
+        stopped.push_back(port.name);
+      }
+      continue;
+    }
+    if (!was.enabled) {
+      (void)AddPort(port);  // a platform refusal is logged inside
+      started.push_back(port.name);
+      continue;
+    }
+    sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
+    if (sampler == nullptr) {
+      // The platform refused this port before: try again at the new settings.
+      if (was.sampling_rate != now.sampling_rate || sampler_shared) {
+        if (StartSampler(port, now).ok()) {
+          if (ports_without_sampling_ > 0) --ports_without_sampling_;
+          rates.push_back(Printf("%s now 1-in-%u", port.name.c_str(), now.sampling_rate));
+        } else {
+          refused.push_back(port.name);
+        }
+      }
+    } else if (was.sampling_rate != now.sampling_rate || sampler_shared) {
+      auto applied = ProgramRate(port, now.sampling_rate);
+      if (!applied.ok()) {
+        // The platform keeps what it had; so does the sampler.
+        logger_.Log(LogLevel::kWarning, "%s; the port keeps 1-in-%u",
+                    applied.status().message().c_str(), sampler->sampling_rate());
+        refused.push_back(port.name);
+      } else {
+        if (was.sampling_rate != now.sampling_rate) {
+          rates.push_back(
+              Printf("%s 1-in-%u -> 1-in-%u", port.name.c_str(), was.sampling_rate, *applied));
+        }
+        sampler->Reconfigure(SamplerConfigFor(port, *applied));
+      }
+    }
+    if (was.polling_interval_s != now.polling_interval_s || poller_shared) {
+      agent_->ReconfigurePoller(ifindex, PollerConfigFor(now));
+      if (was.polling_interval_s != now.polling_interval_s) {
+        polls.push_back(Printf("%s %u -> %u s", port.name.c_str(), was.polling_interval_s,
+                               now.polling_interval_s));
+      }
+    }
+  }
+  constexpr size_t kNamed = 4;
+  if (!rates.empty()) {
+    changes->push_back(
+        Printf("sampling rate of %zu ports: %s", rates.size(), Join(rates, kNamed).c_str()));
+  }
+  if (!polls.empty()) {
+    changes->push_back(
+        Printf("polling interval of %zu ports: %s", polls.size(), Join(polls, kNamed).c_str()));
+  }
+  if (!started.empty()) {
+    changes->push_back(
+        Printf("%zu ports started: %s", started.size(), Join(started, kNamed).c_str()));
+  }
+  if (!stopped.empty()) {
+    changes->push_back(
+        Printf("%zu ports stopped (disabled): %s", stopped.size(), Join(stopped, kNamed).c_str()));
+  }
+  if (sampler_shared || poller_shared) {
+    changes->push_back(Printf("every port: %u header bytes, %u samples/s budget, %s samples",
+                              b.header_bytes, b.max_samples_per_s,
+                              b.expanded_samples ? "expanded" : "compact when possible"));
+  }
+  if (!refused.empty()) {
+    changes->push_back(Printf("%zu ports refused the new rate (see the warnings): %s",
+                              refused.size(), Join(refused, kNamed).c_str()));
+  }
 }
 
 }  // namespace xflowd::agent::daemon

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,11 +57,27 @@ struct Platform {
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
     const hal::base::Endpoint& collector)>;
 
+// Reads the configuration again for a reload (SIGHUP, `xflowctl reload`): the whole of it,
+// validated (config::Validate). An error says where (file:line:column) and what.
+using ConfigLoader = std::function<hal::base::Result<config::Config>()>;
+
 // What main leaves at the defaults and tests change.
 struct DaemonSettings {
   EventLoopOptions loop;
   TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
   FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
+  ConfigLoader loader;                       // empty: SIGHUP is logged and nothing reloads
+};
+
+// The outcome of the last reload, for the log and `xflowctl status`.
+struct ReloadResult {
+  bool attempted = false;            // false until the first reload
+  hal::base::MonoTime time;          // the clock's time of the reload
+  int64_t unix_ms = 0;               // the same as wall time
+  hal::base::Status status;          // OK, or why nothing was applied (the old config runs on)
+  std::vector<std::string> changes;  // what was applied, one line each; empty: no change
+  // One line: "ok: no change", "ok: <change>; <change>", "failed: <error>".
+  std::string Summary() const;
 };
 
 class Daemon {
@@ -84,6 +101,32 @@ class Daemon {
   // One paragraph of what happened (samples, datagrams, errors, per collector) for stderr.
   std::string Summary() const;
 
+  // Control plane, on the loop thread between callbacks (never from a signal handler).
+  // Applies only what differs between the running configuration and `next`, which the
+  // caller has validated (docs/usage.md "Reload", docs/decisions.md D28): sFlow collectors and
+  // flow exporters added or removed one by one (the others' sequence numbers, templates and
+  // stats untouched), ports reprogrammed, started or stopped one by one (samplers and pollers
+  // keep sequence numbers and pools), flow timeouts applied to the cached flows, the flow
+  // cache flushed and remade only if its size or key changes, agent identity and datagram
+  // size in place, the log level. The source, the seed and the duration cannot change
+  // while running: such a reload is refused naming the setting, and so is one that would
+  // leave no collector or no agent address. A refused or failed reload changes nothing.
+  // Records the outcome (last_reload()) and logs it.
+  hal::base::Status Reload(const config::Config& next);
+  // Calls the ConfigLoader, then Reload. A loader error (or no loader) keeps the running
+  // configuration; it is logged, recorded in last_reload() and returned, so `xflowctl reload`
+  // can print it. SIGHUP runs this.
+  hal::base::Status ReloadFromLoader();
+  void set_config_loader(ConfigLoader loader) { loader_ = std::move(loader); }
+  const ReloadResult& last_reload() const { return last_reload_; }
+  // The configuration running now (the last one a reload applied).
+  const config::Config& config() const { return config_; }
+
+  // Steps the daemon without its event loop, as one loop turn with a tick would: the
+  // platform's traffic up to `now` (a simulator), every queued sample, then the 1 s tick. For
+  // tests and benchmarks on a manual clock.
+  void Step(hal::base::MonoTime now);
+
   sflow::Agent& agent() { return *agent_; }
   EventLoop& loop() { return *loop_; }
   const std::vector<std::unique_ptr<exporter::Transport>>& transports() const {
@@ -99,6 +142,22 @@ class Daemon {
          hal::base::Logger& logger);
   hal::base::Status Init(DaemonSettings settings);
   hal::base::Status AddPort(const hal::PortInfo& port);
+  // Programs the port's rate (platform rounding logged) and starts its sampler; an error
+  // (logged) when the platform refuses: the port has no sampler then.
+  hal::base::Status StartSampler(const hal::PortInfo& port, const config::PortSettings& settings);
+  // Asks the platform for 1-in-`wanted` on the port; the rate it applied.
+  hal::base::Result<uint32_t> ProgramRate(const hal::PortInfo& port, uint32_t wanted);
+  // Ends the port's sampler and poller and turns its sampling off (a port disabled by reload).
+  void StopPort(const hal::PortInfo& port);
+  sflow::SamplerConfig SamplerConfigFor(const hal::PortInfo& port, uint32_t rate) const;
+  sflow::PollerConfig PollerConfigFor(const config::PortSettings& settings) const;
+  hal::base::Status StartFlowProbe(const std::vector<hal::PortInfo>& ports);
+  hal::base::Status ApplyReload(const config::Config& next, std::vector<std::string>* changes);
+  void ReloadCollectors(const config::Config& next,
+                        std::map<std::string, std::unique_ptr<exporter::Transport>> made,
+                        std::vector<std::string>* changes);
+  void ReloadPorts(const config::Config& old, std::vector<std::string>* changes);
+  void RecordReload(hal::base::Status status, std::vector<std::string> changes);
   void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
   void OnTick(hal::base::MonoTime now);
   void DrainAll();
@@ -114,22 +173,29 @@ class Daemon {
   std::unique_ptr<sflow::Agent> agent_;
   sflow::Receiver* receiver_ = nullptr;
   std::unique_ptr<EventLoop> loop_;
-  // Samples go to the sFlow agent and, with -n collectors, to the flow probe too.
-  class Tee final : public hal::PacketSampleSink {
+  // Samples go to the sFlow agent and, with flow collectors, to the flow probe too. The loop
+  // holds this sink for good; a reload only changes where it forwards.
+  class Fanout final : public hal::PacketSampleSink {
    public:
-    Tee(hal::PacketSampleSink& a, hal::PacketSampleSink& b) : a_(a), b_(b) {}
+    explicit Fanout(hal::PacketSampleSink& agent) : agent_(agent) {}
     void OnSample(const hal::PacketSample& s) override {
-      a_.OnSample(s);
-      b_.OnSample(s);
+      agent_.OnSample(s);
+      if (probe_ != nullptr) probe_->OnSample(s);
     }
+    void set_probe(hal::PacketSampleSink* probe) { probe_ = probe; }
 
    private:
-    hal::PacketSampleSink& a_;
-    hal::PacketSampleSink& b_;
+    hal::PacketSampleSink& agent_;
+    hal::PacketSampleSink* probe_ = nullptr;
   };
   std::unique_ptr<FlowProbe> flow_probe_;
-  std::unique_ptr<Tee> tee_;
-  hal::PacketSampleSink* sink_ = nullptr;  // the agent, or the tee
+  std::unique_ptr<Fanout> fanout_;
+  FlowTransportFactory make_flow_transport_;
+  TransportFactory make_transport_;
+  std::vector<std::string> transport_keys_;  // the collector (Endpoint::ToString) of each
+  std::map<uint32_t, hal::PortInfo> ports_;  // the platform's ports, enabled or not
+  ConfigLoader loader_;
+  ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked
   std::string rounded_example_;

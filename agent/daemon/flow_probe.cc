@@ -52,10 +52,103 @@ Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const config::Flow
   return std::unique_ptr<exporter::Transport>(std::move(t.value()));
 }
 
+const char* VersionName(uint8_t v) {
+  return v == 10 ? "IPFIX" : (v == 5 ? "NetFlow v5" : "NetFlow v9");
+}
+
+agent::flow::FlowCacheOptions CacheOptions(const config::FlowConfig& config) {
+  agent::flow::FlowCacheOptions o;
+  o.capacity = config.cache_size;
+  o.inactive_timeout_ms = config.inactive_timeout_s * 1000;
+  o.active_timeout_ms = config.active_timeout_s * 1000;
+  o.tcp_inactive_timeout_ms = config.tcp_timeout_s * 1000;
+  o.udp_inactive_timeout_ms = config.udp_timeout_s * 1000;
+  o.icmp_inactive_timeout_ms = config.icmp_timeout_s * 1000;
+  o.tcp_end = config.tcp_end;
+  return o;
+}
+
+bool SameTimeouts(const config::FlowConfig& a, const config::FlowConfig& b) {
+  return a.inactive_timeout_s == b.inactive_timeout_s && a.active_timeout_s == b.active_timeout_s &&
+         a.tcp_timeout_s == b.tcp_timeout_s && a.udp_timeout_s == b.udp_timeout_s &&
+         a.icmp_timeout_s == b.icmp_timeout_s && a.tcp_end == b.tcp_end;
+}
+
+bool SameExporterOptions(const config::FlowConfig& a, const config::FlowConfig& b) {
+  return a.max_datagram_bytes == b.max_datagram_bytes &&
+         a.observation_domain == b.observation_domain &&
+         a.template_refresh_packets == b.template_refresh_packets &&
+         a.template_refresh_s == b.template_refresh_s && a.key_macs == b.key_macs &&
+         a.key_mpls == b.key_mpls;
+}
+
+void Add(agent::flow::FlowMeterStats& a, const agent::flow::FlowMeterStats& b) {
+  a.packets += b.packets;
+  a.metered += b.metered;
+  a.not_ip += b.not_ip;
+  a.truncated += b.truncated;
+  a.bad_length += b.bad_length;
+  a.ipv6_zero_length += b.ipv6_zero_length;
+  a.fragments += b.fragments;
+  a.flows_created += b.flows_created;
+  a.active_flows += b.active_flows;
+  a.bytes += b.bytes;
+  for (size_t i = 0; i < 6; ++i) a.records_by_reason[i] += b.records_by_reason[i];
+  a.evictions += b.evictions;
+  a.rate_table_full += b.rate_table_full;
+}
+
 }  // namespace
 
-FlowProbe::FlowProbe(const FlowProbeSettings& settings, hal::base::Logger& logger)
-    : settings_(settings), logger_(logger) {}
+FlowProbe::FlowProbe(const config::FlowConfig& config, const FlowProbeSettings& settings,
+                     hal::base::Logger& logger)
+    : config_(config), settings_(settings), logger_(logger) {}
+
+Result<std::unique_ptr<exporter::Transport>> FlowProbe::MakeTransport(
+    const config::FlowCollector& c) {
+  if (settings_.make_transport) return settings_.make_transport(c);
+  return DefaultTransport(c, logger_);
+}
+
+Result<std::unique_ptr<FlowExporter>> FlowProbe::MakeExporter(const config::FlowCollector& c,
+                                                              const config::FlowConfig& config,
+                                                              exporter::Transport& transport) {
+  ExporterOptions eo;
+  eo.version = VersionOf(c.version);
+  eo.max_datagram_bytes = config.max_datagram_bytes;
+  eo.observation_domain = config.observation_domain;
+  eo.template_refresh_packets = config.template_refresh_packets;
+  eo.template_refresh_s = config.template_refresh_s;
+  eo.system_init_unix_ms = settings_.system_init_unix_ms;
+  eo.key_fields.macs = config.key_macs;
+  eo.key_fields.mpls = config.key_mpls;
+  Status valid = exporter::netflow::ValidateExporterOptions(eo);
+  if (!valid.ok()) return valid.WithContext("--netflow " + c.endpoint.ToString());
+  auto e = std::make_unique<FlowExporter>(eo, transport);
+  if (settings_.sampling_rate > 1) {
+    e->SetSampling(settings_.sampling_rate, exporter::netflow::SamplingAlgorithm::kRandom);
+  }
+  if (!names_.empty()) e->SetInterfaceNames(names_);
+  if (eo.version == Version::kV5 && (config.key_macs || config.key_mpls)) {
+    logger_.Log(LogLevel::kWarning,
+                "flow collector %s: NetFlow v5 has no MAC or MPLS fields; records that differ "
+                "only in them look like duplicates (use v9 or IPFIX)",
+                transport.Describe().c_str());
+  }
+  return e;
+}
+
+std::unique_ptr<agent::flow::FlowMeter> FlowProbe::MakeMeter(
+    const config::FlowConfig& config) const {
+  agent::flow::FlowMeterOptions mo;
+  mo.cache = CacheOptions(config);
+  mo.key.macs = config.key_macs;
+  mo.key.mpls = config.key_mpls;
+  mo.batch = 32;
+  auto meter = std::make_unique<agent::flow::FlowMeter>(mo, *set_);
+  meter->set_unix_offset_ms(settings_.unix_offset_ms);
+  return meter;
+}
 
 Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const config::FlowConfig& config,
                                                      const FlowProbeSettings& settings,
@@ -63,62 +156,133 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const config::FlowConfig& c
   if (config.collectors.empty()) {
     return hal::base::InvalidArgumentError("no NetFlow/IPFIX collector (-n HOST:PORT)");
   }
-  std::unique_ptr<FlowProbe> p(new FlowProbe(settings, logger));
-  FlowTransportFactory make = settings.make_transport;
-  if (!make)
-    make = [&logger](const config::FlowCollector& c) { return DefaultTransport(c, logger); };
+  std::unique_ptr<FlowProbe> p(new FlowProbe(config, settings, logger));
   std::vector<FlowExporter*> raw;
   for (const config::FlowCollector& c : config.collectors) {
-    auto t = make(c);
+    auto t = p->MakeTransport(c);
     if (!t.ok()) return t.status();
-    ExporterOptions eo;
-    eo.version = VersionOf(c.version);
-    eo.max_datagram_bytes = config.max_datagram_bytes;
-    eo.observation_domain = config.observation_domain;
-    eo.template_refresh_packets = config.template_refresh_packets;
-    eo.template_refresh_s = config.template_refresh_s;
-    eo.system_init_unix_ms = settings.system_init_unix_ms;
-    eo.key_fields.macs = config.key_macs;
-    eo.key_fields.mpls = config.key_mpls;
-    Status valid = exporter::netflow::ValidateExporterOptions(eo);
-    if (!valid.ok()) return valid.WithContext("--netflow " + c.endpoint.ToString());
-    auto e = std::make_unique<FlowExporter>(eo, **t);
-    if (settings.sampling_rate > 1) {
-      e->SetSampling(settings.sampling_rate, exporter::netflow::SamplingAlgorithm::kRandom);
-    }
+    auto e = p->MakeExporter(c, config, **t);
+    if (!e.ok()) return e.status();
     logger.Log(LogLevel::kInfo, "flow collector %s, %s", (*t)->Describe().c_str(),
-               c.version == 10 ? "IPFIX" : (c.version == 5 ? "NetFlow v5" : "NetFlow v9"));
-    if (eo.version == Version::kV5 && (config.key_macs || config.key_mpls)) {
-      logger.Log(LogLevel::kWarning,
-                 "flow collector %s: NetFlow v5 has no MAC or MPLS fields; records that differ "
-                 "only in them look like duplicates (use v9 or IPFIX)",
-                 (*t)->Describe().c_str());
-    }
-    raw.push_back(e.get());
+               VersionName(c.version));
+    raw.push_back(e->get());
+    p->collectors_.push_back(c);
     p->transports_.push_back(std::move(t.value()));
-    p->exporters_.push_back(std::move(e));
+    p->exporters_.push_back(std::move(e.value()));
   }
   p->set_ = std::make_unique<exporter::netflow::ExporterSet>(raw);
-
-  agent::flow::FlowMeterOptions mo;
-  mo.cache.capacity = config.cache_size;
-  mo.cache.inactive_timeout_ms = config.inactive_timeout_s * 1000;
-  mo.cache.active_timeout_ms = config.active_timeout_s * 1000;
-  mo.cache.tcp_inactive_timeout_ms = config.tcp_timeout_s * 1000;
-  mo.cache.udp_inactive_timeout_ms = config.udp_timeout_s * 1000;
-  mo.cache.icmp_inactive_timeout_ms = config.icmp_timeout_s * 1000;
-  mo.cache.tcp_end = config.tcp_end;
-  mo.key.macs = config.key_macs;
-  mo.key.mpls = config.key_mpls;
-  mo.batch = 32;
-  p->meter_ = std::make_unique<agent::flow::FlowMeter>(mo, *p->set_);
-  p->meter_->set_unix_offset_ms(settings.unix_offset_ms);
+  p->meter_ = p->MakeMeter(config);
   logger.Log(
       LogLevel::kInfo,
       "flow cache: %u flows (%.1f MiB), inactive %u s, active %u s, TCP FIN/RST %s",
       config.cache_size, static_cast<double>(p->meter_->cache().memory_bytes()) / (1024.0 * 1024.0),
       config.inactive_timeout_s, config.active_timeout_s, config.tcp_end ? "end flows" : "ignored");
   return p;
+}
+
+Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
+                         std::vector<std::string>* changes) {
+  if (next.collectors.empty()) {
+    return hal::base::InvalidArgumentError("no NetFlow/IPFIX collector (-n HOST:PORT)");
+  }
+  auto same = [](const config::FlowCollector& a, const config::FlowCollector& b) {
+    return a.endpoint.address == b.endpoint.address && a.endpoint.port == b.endpoint.port &&
+           a.version == b.version && a.tcp == b.tcp;
+  };
+  auto find = [&](const std::vector<config::FlowCollector>& in, const config::FlowCollector& c) {
+    for (const auto& x : in) {
+      if (same(x, c)) return true;
+    }
+    return false;
+  };
+  // New transports first: a collector that cannot be reached leaves everything as it was.
+  std::vector<std::pair<config::FlowCollector, std::unique_ptr<exporter::Transport>>> added;
+  for (const config::FlowCollector& c : next.collectors) {
+    if (find(collectors_, c)) continue;
+    auto t = MakeTransport(c);
+    if (!t.ok()) return t.status();
+    added.emplace_back(c, std::move(t.value()));
+  }
+  const uint64_t unix_now = UnixMs(now);
+  set_->SetTime(unix_now);
+
+  // The cached flows were measured under the old configuration: a new cache exports them
+  // first, to the old exporters.
+  const bool new_cache = next.cache_size != config_.cache_size ||
+                         next.key_macs != config_.key_macs || next.key_mpls != config_.key_mpls;
+  if (new_cache) {
+    meter_->FlushPending();
+    const uint64_t cached = meter_->cache().size();
+    meter_->Flush(now);
+    set_->Flush(unix_now);
+    Add(earlier_, meter_->stats());
+    meter_ = MakeMeter(next);
+    char line[200];
+    std::snprintf(line, sizeof(line),
+                  "flow cache %u -> %u flows%s: the %llu cached flows were exported (forced "
+                  "end), then a new cache was made",
+                  config_.cache_size, next.cache_size,
+                  next.key_macs != config_.key_macs || next.key_mpls != config_.key_mpls
+                      ? " and new key fields"
+                      : "",
+                  U(cached));
+    changes->push_back(line);
+  } else if (!SameTimeouts(next, config_)) {
+    meter_->SetTimeouts(CacheOptions(next));
+    char line[200];
+    std::snprintf(line, sizeof(line),
+                  "flow timeouts: inactive %u -> %u s, active %u -> %u s (TCP %u, UDP %u, ICMP "
+                  "%u s; TCP FIN/RST %s), applied to the %llu cached flows",
+                  config_.inactive_timeout_s, next.inactive_timeout_s, config_.active_timeout_s,
+                  next.active_timeout_s, next.tcp_timeout_s, next.udp_timeout_s,
+                  next.icmp_timeout_s, next.tcp_end ? "end flows" : "ignored",
+                  U(meter_->cache().size()));
+    changes->push_back(line);
+  }
+
+  // Collectors that go (or change): their pending records are sent, then they end.
+  for (size_t i = 0; i < collectors_.size();) {
+    if (find(next.collectors, collectors_[i])) {
+      ++i;
+      continue;
+    }
+    exporters_[i]->Flush(unix_now);
+    set_->Remove(exporters_[i].get());
+    changes->push_back("flow collector " + transports_[i]->Describe() + " (" +
+                       VersionName(collectors_[i].version) + ") removed");
+    exporters_.erase(exporters_.begin() + static_cast<long>(i));
+    transports_.erase(transports_.begin() + static_cast<long>(i));
+    collectors_.erase(collectors_.begin() + static_cast<long>(i));
+  }
+
+  if (!SameExporterOptions(next, config_)) {
+    for (size_t i = 0; i < exporters_.size(); ++i) {
+      auto e = MakeExporter(collectors_[i], next, *transports_[i]);
+      if (!e.ok()) return e.status();  // validated config: not expected
+      exporters_[i]->Flush(unix_now);
+      set_->Remove(exporters_[i].get());
+      exporters_[i] = std::move(e.value());
+      exporters_[i]->SetTime(unix_now);
+      set_->Add(exporters_[i].get());
+    }
+    changes->push_back(
+        "flow export options (datagram size, observation domain, template refresh or key "
+        "fields): every exporter restarted with fresh templates");
+  }
+
+  for (auto& [c, t] : added) {
+    auto e = MakeExporter(c, next, *t);
+    if (!e.ok()) return e.status();  // validated config: not expected
+    (*e)->SetTime(unix_now);
+    set_->Add(e->get());
+    changes->push_back("flow collector " + t->Describe() + " (" + VersionName(c.version) +
+                       ") added");
+    collectors_.push_back(c);
+    transports_.push_back(std::move(t));
+    exporters_.push_back(std::move(e.value()));
+  }
+  config_ = next;
+  return Status::Ok();
 }
 
 uint64_t FlowProbe::UnixMs(MonoTime flow_time) const {
@@ -209,11 +373,18 @@ bool FlowProbe::RecordsLost() const {
 }
 
 void FlowProbe::SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names) {
+  names_ = names;
   set_->SetInterfaceNames(names);
 }
 
+agent::flow::FlowMeterStats FlowProbe::meter_stats() const {
+  agent::flow::FlowMeterStats s = earlier_;
+  Add(s, meter_->stats());
+  return s;
+}
+
 std::string FlowProbe::Summary() const {
-  const agent::flow::FlowMeterStats m = meter_->stats();
+  const agent::flow::FlowMeterStats m = meter_stats();
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "flows: %llu packets metered of %llu (not IP %llu, truncated %llu, bad length "

@@ -89,11 +89,31 @@ class FlowProbe final : public hal::PacketSampleSink {
   // Interface names for the options data (IPFIX IE 82 / v9 field 82).
   void SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names);
 
+  // Control plane (reload, docs/decisions.md D28): applies `next` against the running
+  // configuration at flow time `now`, touching only what differs:
+  //  - a collector added, removed or changed (version, TCP): that exporter alone is made or
+  //    ended (its pending records sent first); the others keep their sequence numbers and
+  //    templates;
+  //  - timeouts and tcp_end: applied to the flows already in the cache (FlowCache::SetTimeouts);
+  //  - cache size or key fields (MACs, MPLS): every flow is exported (forced end) and a new
+  //    cache of the new size is made; the counters carry on;
+  //  - datagram size, observation domain, template refresh or key fields: every exporter is
+  //    rebuilt on its transport (fresh templates; sequence numbers restart, as for a new
+  //    exporting process).
+  // The transports of new collectors are made first: if one fails, nothing changed and the
+  // error is returned. `next` must have a collector. One line per change goes to `changes`.
+  hal::base::Status Reload(const config::FlowConfig& next, hal::base::MonoTime now,
+                           std::vector<std::string>* changes);
+
   // "flows: 1234 records (idle 1000, active 3, end 200, forced 31, evicted 0) to 2
   // collectors; ..." for the exit summary.
   std::string Summary() const;
 
+  // The current meter (a reload that resizes the cache makes a new one).
   const agent::flow::FlowMeter& meter() const { return *meter_; }
+  // The meter's counters, including those of the meters a reload replaced.
+  agent::flow::FlowMeterStats meter_stats() const;
+  const config::FlowConfig& config() const { return config_; }
   const std::vector<std::unique_ptr<exporter::netflow::FlowExporter>>& exporters() const {
     return exporters_;
   }
@@ -102,13 +122,25 @@ class FlowProbe final : public hal::PacketSampleSink {
   }
 
  private:
-  FlowProbe(const FlowProbeSettings& settings, hal::base::Logger& logger);
+  FlowProbe(const config::FlowConfig& config, const FlowProbeSettings& settings,
+            hal::base::Logger& logger);
   uint64_t UnixMs(hal::base::MonoTime flow_time) const;
+  hal::base::Result<std::unique_ptr<exporter::Transport>> MakeTransport(
+      const config::FlowCollector& collector);
+  // An exporter for `collector` on `transport`, with the options of `config`.
+  hal::base::Result<std::unique_ptr<exporter::netflow::FlowExporter>> MakeExporter(
+      const config::FlowCollector& collector, const config::FlowConfig& config,
+      exporter::Transport& transport);
+  std::unique_ptr<agent::flow::FlowMeter> MakeMeter(const config::FlowConfig& config) const;
 
+  config::FlowConfig config_;
   FlowProbeSettings settings_;
   hal::base::Logger& logger_;
+  std::vector<config::FlowCollector> collectors_;  // of each exporter, in the same order
   std::vector<std::unique_ptr<exporter::Transport>> transports_;
   std::vector<std::unique_ptr<exporter::netflow::FlowExporter>> exporters_;
+  std::vector<exporter::netflow::InterfaceName> names_;
+  agent::flow::FlowMeterStats earlier_;  // meters a reload replaced
   std::unique_ptr<exporter::netflow::ExporterSet> set_;
   std::unique_ptr<agent::flow::FlowMeter> meter_;
   hal::base::MonoTime first_;   // first sample's time (flow time)

@@ -69,19 +69,9 @@ FlowCache::FlowCache(const FlowCacheOptions& options)
     : capacity_(std::clamp<uint32_t>(options.capacity, 1, kMaxCapacity)),
       tcp_end_(options.tcp_end),
       extended_(options.extended_key),
-      active_ms_(std::min(options.active_timeout_ms, kMaxTimeoutMs)),
+      active_ms_(0),
       free_head_(0) {
-  const uint32_t inactive = std::min(options.inactive_timeout_ms, kMaxTimeoutMs);
-  auto or_default = [inactive](uint32_t t) {
-    return t == 0 ? inactive : std::min(t, kMaxTimeoutMs);
-  };
-  std::fill(std::begin(inactive_by_proto_), std::end(inactive_by_proto_), inactive);
-  inactive_by_proto_[kProtoTcp] = or_default(options.tcp_inactive_timeout_ms);
-  inactive_by_proto_[kProtoUdp] = or_default(options.udp_inactive_timeout_ms);
-  inactive_by_proto_[kProtoIcmp] = or_default(options.icmp_inactive_timeout_ms);
-  inactive_by_proto_[kProtoIcmpv6] = or_default(options.icmp_inactive_timeout_ms);
-  for (uint32_t t : inactive_by_proto_) max_timeout_ms_ = std::max(max_timeout_ms_, t);
-  max_timeout_ms_ = std::max(max_timeout_ms_, active_ms_);
+  ApplyTimeouts(options);
 
   entries_ = FixedArray<Entry>(capacity_);
   for (uint32_t i = 0; i < capacity_; ++i) entries_[i].next = i + 1 < capacity_ ? i + 1 : kNil;
@@ -94,12 +84,70 @@ FlowCache::FlowCache(const FlowCacheOptions& options)
   index_mask_ = static_cast<uint32_t>(index_.size() - 1);
   entry_mask_ = (1u << BitWidth(capacity_)) - 1;
 
-  const uint32_t slots = NextPow2((uint64_t{max_timeout_ms_} >> kSlotShift) + 2);
-  wheel_ = FixedArray<uint32_t>(std::clamp(slots, kMinWheelSlots, kMaxWheelSlots));
+  wheel_ = FixedArray<uint32_t>(WheelSlotsFor(max_timeout_ms_));
   wheel_tail_ = FixedArray<uint32_t>(wheel_.size());
   std::fill(wheel_.begin(), wheel_.end(), kNil);
   std::fill(wheel_tail_.begin(), wheel_tail_.end(), kNil);
   wheel_mask_ = static_cast<uint32_t>(wheel_.size() - 1);
+}
+
+void FlowCache::ApplyTimeouts(const FlowCacheOptions& options) {
+  tcp_end_ = options.tcp_end;
+  active_ms_ = std::min(options.active_timeout_ms, kMaxTimeoutMs);
+  const uint32_t inactive = std::min(options.inactive_timeout_ms, kMaxTimeoutMs);
+  auto or_default = [inactive](uint32_t t) {
+    return t == 0 ? inactive : std::min(t, kMaxTimeoutMs);
+  };
+  std::fill(std::begin(inactive_by_proto_), std::end(inactive_by_proto_), inactive);
+  inactive_by_proto_[kProtoTcp] = or_default(options.tcp_inactive_timeout_ms);
+  inactive_by_proto_[kProtoUdp] = or_default(options.udp_inactive_timeout_ms);
+  inactive_by_proto_[kProtoIcmp] = or_default(options.icmp_inactive_timeout_ms);
+  inactive_by_proto_[kProtoIcmpv6] = or_default(options.icmp_inactive_timeout_ms);
+  max_timeout_ms_ = active_ms_;
+  for (uint32_t t : inactive_by_proto_) max_timeout_ms_ = std::max(max_timeout_ms_, t);
+}
+
+uint32_t FlowCache::WheelSlotsFor(uint32_t max_timeout_ms) {
+  const uint32_t slots = NextPow2((uint64_t{max_timeout_ms} >> kSlotShift) + 2);
+  return std::clamp(slots, kMinWheelSlots, kMaxWheelSlots);
+}
+
+void FlowCache::SetTimeouts(const FlowCacheOptions& options) {
+  // Every live flow out of the wheel into one chain (through `next`), in slot order.
+  uint32_t head = kNil;
+  uint32_t tail = kNil;
+  for (size_t b = 0; b < wheel_.size(); ++b) {
+    for (uint32_t e = wheel_[b]; (e & kHeadTag) == 0;) {
+      const uint32_t next = entries_[e].next;
+      entries_[e].next = kNil;
+      if (tail == kNil) {
+        head = e;
+      } else {
+        entries_[tail].next = e;
+      }
+      tail = e;
+      e = next;
+    }
+  }
+  ApplyTimeouts(options);
+  const uint32_t slots = WheelSlotsFor(max_timeout_ms_);
+  if (slots > wheel_.size()) {
+    wheel_ = FixedArray<uint32_t>(slots);
+    wheel_tail_ = FixedArray<uint32_t>(slots);
+    wheel_mask_ = slots - 1;
+  }
+  std::fill(wheel_.begin(), wheel_.end(), kNil);
+  std::fill(wheel_tail_.begin(), wheel_tail_.end(), kNil);
+  // Back in at the new deadlines; one already past goes to the current slot (Link), so the
+  // next Expire ends it with its reason.
+  hint_slot_ = ~uint64_t{0};
+  for (uint32_t e = head; e != kNil;) {
+    const uint32_t next = entries_[e].next;
+    EndReason unused;
+    Link(e, Deadline(entries_[e], &unused));
+    e = next;
+  }
+  if (hint_slot_ == ~uint64_t{0}) hint_slot_ = cursor_slot_;
 }
 
 size_t FlowCache::memory_bytes() const {

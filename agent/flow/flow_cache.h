@@ -119,6 +119,13 @@ class FlowCache {
   // kForcedEnd (shutdown, end of a capture file). The cache is empty and usable afterwards.
   void Flush(uint64_t now_ms, exporter::netflow::FlowRecordSink& out);
 
+  // Control plane (reload): new inactive, active and per-protocol timeouts and tcp_end, for the
+  // flows in the cache as well as new ones (capacity and extended_key are ignored: they need a
+  // new cache). Every live flow is put back in the wheel slot of its new deadline, so a
+  // shorter timeout ends flows at the next Expire and a longer one keeps them; the wheel grows
+  // if the longest timeout outgrows it. One walk of the live flows.
+  void SetTimeouts(const FlowCacheOptions& options);
+
   // Record time = flow time + offset (Unix ms), applied when a record is made.
   void set_unix_offset_ms(int64_t offset_ms) { unix_offset_ms_ = offset_ms; }
 
@@ -188,9 +195,12 @@ class FlowCache {
   static void Store64(uint32_t* p, uint64_t v);
 
   const uint32_t capacity_;
-  const bool tcp_end_;
+  void ApplyTimeouts(const FlowCacheOptions& options);
+  static uint32_t WheelSlotsFor(uint32_t max_timeout_ms);
+
+  bool tcp_end_;
   const bool extended_;
-  const uint32_t active_ms_;
+  uint32_t active_ms_;
   uint32_t inactive_by_proto_[256];
   uint32_t max_timeout_ms_ = 0;
 

@@ -77,6 +77,12 @@ class FlowMeter : public hal::PacketSampleSink {
   // Ends every flow (shutdown, end of a capture file).
   void Flush(hal::base::MonoTime flow_now);
   void set_unix_offset_ms(int64_t offset_ms) { cache_.set_unix_offset_ms(offset_ms); }
+  // Control plane (reload): FlowCache::SetTimeouts, after the batched packets are counted
+  // (they arrived under the old timeouts).
+  void SetTimeouts(const FlowCacheOptions& options) {
+    FlushPending();
+    cache_.SetTimeouts(options);
+  }
 
   // The cache's counters leave out packets still waiting in a batch.
   FlowMeterStats stats() const;

@@ -6,11 +6,12 @@ namespace xflowd::agent::run {
 
 bool HaveLinux() { return true; }
 
-int RunLinux(const config::Config& config, hal::base::Logger& logger) {
+int RunLinux(const config::Config& config, hal::base::Logger& logger,
+             const daemon::ConfigLoader& loader) {
   hal::base::SystemClock clock;
   auto platform = os_linux::LinuxPlatform::Create(config.source.linux_ports, clock, logger);
   if (!platform.ok()) return Fail(logger, platform.status());
-  return RunDaemon(config, (*platform)->platform(), clock, logger);
+  return RunDaemon(config, (*platform)->platform(), clock, logger, loader);
 }
 
 }  // namespace xflowd::agent::run

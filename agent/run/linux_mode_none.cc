@@ -5,7 +5,7 @@ namespace xflowd::agent::run {
 
 bool HaveLinux() { return false; }
 
-int RunLinux(const config::Config&, hal::base::Logger&) {
+int RunLinux(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&) {
   return kExitUsage;  // CheckSupported refuses --sample first
 }
 

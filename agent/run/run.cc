@@ -1,6 +1,7 @@
 #include "agent/run/run.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace xflowd::agent::run {
 
@@ -28,11 +29,16 @@ void LogLines(hal::base::Logger& logger, const char* prefix, const std::string& 
 
 int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const hal::base::Clock& clock, hal::base::Logger& logger,
-              const std::function<Status()>& after_run) {
-  auto daemon = daemon::Daemon::Create(config, platform, clock, logger);
+              const daemon::ConfigLoader& loader, const std::function<Status()>& after_run) {
+  daemon::DaemonSettings settings;
+  settings.loader = loader;
+  auto daemon = daemon::Daemon::Create(config, platform, clock, logger, std::move(settings));
   if (!daemon.ok()) return Fail(logger, daemon.status());
   auto reason = (*daemon)->Run();
-  if (!config.log.quiet) std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+  // The configuration running at the end: a reload may have changed it.
+  if (!(*daemon)->config().log.quiet) {
+    std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+  }
   if (after_run) {
     Status st = after_run();
     if (!st.ok()) return Fail(logger, st);
@@ -41,12 +47,13 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   return kExitOk;
 }
 
-int Run(const config::Config& config, hal::base::Logger& logger) {
+int Run(const config::Config& config, hal::base::Logger& logger,
+        const daemon::ConfigLoader& loader) {
   switch (config.source.kind) {
     case config::SourceKind::kSim:
-      return RunSim(config, logger);
+      return RunSim(config, logger, loader);
     case config::SourceKind::kLinux:
-      return RunLinux(config, logger);
+      return RunLinux(config, logger, loader);
     case config::SourceKind::kInterface:
       return RunInterface(config, logger);
     case config::SourceKind::kFile:

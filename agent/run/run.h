@@ -25,20 +25,26 @@ bool HavePcap();
 bool HaveLinux();
 
 // Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
-// status (the summary goes to stderr unless quiet).
-int Run(const config::Config& config, hal::base::Logger& logger);
+// status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
+// SIGHUP (the daemon modes, --sim and --sample; the others log SIGHUP and ignore it).
+int Run(const config::Config& config, hal::base::Logger& logger,
+        const daemon::ConfigLoader& loader = {});
 
 // The modes, one file each.
-int RunSim(const config::Config& config, hal::base::Logger& logger);
-int RunLinux(const config::Config& config, hal::base::Logger& logger);
+int RunSim(const config::Config& config, hal::base::Logger& logger,
+           const daemon::ConfigLoader& loader = {});
+int RunLinux(const config::Config& config, hal::base::Logger& logger,
+             const daemon::ConfigLoader& loader = {});
 int RunInterface(const config::Config& config, hal::base::Logger& logger);
 int RunFile(const config::Config& config, hal::base::Logger& logger);
 
 // The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring the switch
-// modes share. `after_run` (may be empty) runs once the daemon stopped and printed its summary,
-// before the daemon goes; an error from it fails the run.
+// modes share. `loader` (may be empty) is what SIGHUP reloads from (Daemon::ReloadFromLoader).
+// `after_run` (may be empty) runs once the daemon stopped and printed its summary, before the
+// daemon goes; an error from it fails the run.
 int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const hal::base::Clock& clock, hal::base::Logger& logger,
+              const daemon::ConfigLoader& loader,
               const std::function<hal::base::Status()>& after_run = {});
 
 // Logs `status` as an error; kExitFailure.

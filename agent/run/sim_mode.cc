@@ -50,7 +50,8 @@ Status WriteSimTruth(sim::SimSwitch& sw, const std::string& path) {
 
 bool HaveSim() { return true; }
 
-int RunSim(const config::Config& config, hal::base::Logger& logger) {
+int RunSim(const config::Config& config, hal::base::Logger& logger,
+           const daemon::ConfigLoader& loader) {
   hal::base::SystemClock clock;
   const config::SimConfig& c = config.source.sim;
   sim::SimConfig sim_config;
@@ -70,7 +71,7 @@ int RunSim(const config::Config& config, hal::base::Logger& logger) {
                 c.ports, config::FormatSpeed(c.speed_bps).c_str(), c.load * 100,
                 c.pow2 ? ", power-of-two rates" : "");
   platform.description = description;
-  return RunDaemon(config, platform, clock, logger, [&]() -> Status {
+  return RunDaemon(config, platform, clock, logger, loader, [&]() -> Status {
     return c.truth_path.empty() ? Status::Ok() : WriteSimTruth(sw, c.truth_path);
   });
 }

@@ -5,7 +5,7 @@ namespace xflowd::agent::run {
 
 bool HaveSim() { return false; }
 
-int RunSim(const config::Config&, hal::base::Logger&) {
+int RunSim(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&) {
   return kExitUsage;  // CheckSupported refuses --sim first
 }
 

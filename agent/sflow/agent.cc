@@ -41,17 +41,21 @@ Sampler& Agent::AddSampler(uint32_t ifindex, hal::Direction direction, const Sam
   return *raw;
 }
 
-Poller& Agent::AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
-                         hal::CounterSource& counters) {
-  auto poller = std::make_unique<Poller>(port, config, receiver, counters, prng_);
-  Poller* raw = poller.get();
+uint32_t Agent::NextCountdown(uint32_t interval_s) {
   // Independent uniform first countdowns bunch up (48 pollers over 20 s put 5 or more in one
   // second, twice the mean, for about 9 seeds in 10). A random start plus golden-ratio steps
   // keeps each countdown uniform in [1, interval] yet spreads the set nearly evenly.
   constexpr uint32_t kGoldenRatio32 = 0x9E3779B9u;  // 2^32 / phi
-  raw->set_countdown(1 +
-                     static_cast<uint32_t>((uint64_t{poller_phase_} * config.interval_s) >> 32));
+  const uint32_t ticks = 1 + static_cast<uint32_t>((uint64_t{poller_phase_} * interval_s) >> 32);
   poller_phase_ += kGoldenRatio32;
+  return ticks;
+}
+
+Poller& Agent::AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
+                         hal::CounterSource& counters) {
+  auto poller = std::make_unique<Poller>(port, config, receiver, counters, prng_);
+  Poller* raw = poller.get();
+  raw->set_countdown(NextCountdown(config.interval_s));
   auto it = std::find_if(pollers_.begin(), pollers_.end(),
                          [&](const auto& p) { return p->ifindex() == port.ifindex; });
   if (it != pollers_.end()) {
@@ -71,6 +75,24 @@ void Agent::RemovePort(uint32_t ifindex) {
   pollers_.erase(std::remove_if(pollers_.begin(), pollers_.end(),
                                 [&](const auto& p) { return p->ifindex() == ifindex; }),
                  pollers_.end());
+}
+
+bool Agent::ReconfigurePoller(uint32_t ifindex, const PollerConfig& config) {
+  Poller* p = FindPoller(ifindex);
+  if (p == nullptr) return false;
+  const bool new_interval = p->config().interval_s != config.interval_s;
+  p->Reconfigure(config);
+  if (new_interval && config.interval_s != 0) {
+    p->set_countdown(NextCountdown(config.interval_s));
+  }
+  return true;
+}
+
+void Agent::SetIdentity(const AgentConfig& config) {
+  config_ = config;
+  for (auto& r : receivers_) {
+    r->Reconfigure(r->config(), config_.agent_address, config_.sub_agent_id);
+  }
 }
 
 void Agent::OnSample(const hal::PacketSample& sample) {

@@ -42,6 +42,14 @@ class Agent final : public hal::PacketSampleSink {
                     hal::CounterSource& counters);
   // Removes the port's samplers and poller (port deleted).
   void RemovePort(uint32_t ifindex);
+  // Control plane (reload): new settings for the port's poller (false: no poller there). Its
+  // sequence number continues; a new interval places the next poll as AddPoller would, so
+  // pollers given a new interval together still spread over it.
+  bool ReconfigurePoller(uint32_t ifindex, const PollerConfig& config);
+  // Control plane (reload): a new agent address or sub-agent id for every receiver (each sends
+  // what is pending first and keeps its sequence numbers).
+  void SetIdentity(const AgentConfig& config);
+  const AgentConfig& config() const { return config_; }
 
   // Data plane.
   void OnSample(const hal::PacketSample& sample) override;
@@ -60,6 +68,8 @@ class Agent final : public hal::PacketSampleSink {
   hal::base::MonoTime boot_time() const { return boot_; }
 
  private:
+  // The first countdown of a poller (re)started with interval_s.
+  uint32_t NextCountdown(uint32_t interval_s);
   static uint64_t Key(uint32_t ifindex, hal::Direction d) {
     return (uint64_t{ifindex} << 1) | static_cast<uint64_t>(d);
   }

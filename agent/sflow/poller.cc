@@ -29,6 +29,18 @@ void Poller::set_countdown(uint32_t ticks) {
   countdown_ = ticks;
 }
 
+void Poller::Reconfigure(const PollerConfig& config) {
+  const uint32_t old_interval = config_.interval_s;
+  config_ = config;
+  if (config_.interval_s == 0) {
+    countdown_ = 0;
+  } else if (old_interval == 0 || countdown_ == 0) {
+    countdown_ = config_.interval_s;
+  } else {
+    set_countdown(countdown_);
+  }
+}
+
 void Poller::Tick(hal::base::MonoTime /*now*/) {
   if (config_.interval_s == 0 || countdown_ == 0) return;
   if (--countdown_ > 0) return;

@@ -36,9 +36,13 @@ class Poller {
   // Ticks until the next poll, clamped to [1, interval]. The Agent uses it to spread the
   // first polls of all its pollers evenly (no-op when polling is disabled).
   void set_countdown(uint32_t ticks);
+  // Control plane (reload): a new interval or expanded flag; the sequence number continues.
+  // The countdown is kept when it fits the new interval (else clamped into it).
+  void Reconfigure(const PollerConfig& config);
 
   uint32_t ifindex() const { return port_.ifindex; }
   uint32_t countdown() const { return countdown_; }
+  const PollerConfig& config() const { return config_; }
   uint32_t sequence() const { return sequence_; }
   const PollerStats& stats() const { return stats_; }
 

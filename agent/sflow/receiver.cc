@@ -71,4 +71,19 @@ void Receiver::Flush() {
   builder_.Reset();
 }
 
+void Receiver::SetTransports(std::vector<exporter::Transport*> transports) {
+  Flush();
+  transports_ = std::move(transports);
+}
+
+void Receiver::Reconfigure(const ReceiverConfig& config, const hal::base::IpAddress& agent_address,
+                           uint32_t sub_agent_id) {
+  Flush();
+  config_ = Clamped(config);
+  buffer_.reset(new uint8_t[config_.max_datagram_bytes]);
+  builder_ =
+      wire::DatagramBuilder(buffer_.get(), config_.max_datagram_bytes, agent_address, sub_agent_id);
+  sample_room_ = config_.max_datagram_bytes - wire::DatagramHeaderSize(agent_address);
+}
+
 }  // namespace xflowd::agent::sflow

@@ -49,6 +49,14 @@ class Receiver {
   // Sends what is pending, if anything.
   void Flush();
 
+  // Control plane (reload). Both send what is pending first (to the old collectors, with the
+  // old header) and keep the datagram sequence number, so no collector sees a reset.
+  // The collectors of the next datagrams; not owned, each must outlive the receiver.
+  void SetTransports(std::vector<exporter::Transport*> transports);
+  // A new datagram size, agent address or sub-agent id.
+  void Reconfigure(const ReceiverConfig& config, const hal::base::IpAddress& agent_address,
+                   uint32_t sub_agent_id);
+
   const ReceiverConfig& config() const { return config_; }
   const ReceiverStats& stats() const { return stats_; }
   uint32_t next_sequence() const { return sequence_ + 1; }

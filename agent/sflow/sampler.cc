@@ -32,6 +32,17 @@ Sampler::Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig
       rate_(config.sampling_rate),
       floor_rate_(config.sampling_rate) {}
 
+void Sampler::Reconfigure(const SamplerConfig& config) {
+  const bool rate_changed = config.sampling_rate != config_.sampling_rate ||
+                            config.max_samples_per_s != config_.max_samples_per_s;
+  config_ = config;
+  if (!rate_changed) return;
+  rate_ = config.sampling_rate;
+  floor_rate_ = config.sampling_rate;
+  calm_ticks_ = 0;
+  skip_ = 0;  // the next countdown is drawn at the new rate
+}
+
 uint32_t Sampler::NextSkip(uint32_t n) {
   if (n <= 1) return 1;
   const uint32_t hi = n >= 0x80000000u ? 0xFFFFFFFFu : 2 * n - 1;

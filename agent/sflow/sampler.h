@@ -68,6 +68,10 @@ class Sampler {
   void AddToSamplePool(uint64_t packets) { pool_ += static_cast<uint32_t>(packets); }
   // Once a second: applies the export budget (backoff and recovery).
   void Tick(hal::base::MonoTime now);
+  // Control plane (reload): new settings. The flow-sample sequence number, sample pool, drops
+  // and stats continue. A new rate or budget restarts the budget's backoff from the new rate;
+  // the caller has programmed SamplingControl (config.sampling_rate is the applied rate).
+  void Reconfigure(const SamplerConfig& config);
 
   uint32_t ifindex() const { return ifindex_; }
   hal::Direction direction() const { return direction_; }

@@ -1,5 +1,6 @@
 #include "exporter/netflow/flow_exporter.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace xflowd::exporter::netflow {
@@ -316,6 +317,9 @@ void ExporterSet::Flush(uint64_t now_unix_ms) {
 }
 void ExporterSet::SetInterfaceNames(const std::vector<InterfaceName>& names) {
   for (FlowExporter* e : exporters_) e->SetInterfaceNames(names);
+}
+void ExporterSet::Remove(const FlowExporter* exporter) {
+  exporters_.erase(std::remove(exporters_.begin(), exporters_.end(), exporter), exporters_.end());
 }
 void ExporterSet::SetSampling(uint32_t interval, SamplingAlgorithm algorithm) {
   for (FlowExporter* e : exporters_) e->SetSampling(interval, algorithm);

@@ -179,6 +179,9 @@ class ExporterSet final : public FlowRecordSink {
   void Flush(uint64_t now_unix_ms);
   void SetInterfaceNames(const std::vector<InterfaceName>& names);
   void SetSampling(uint32_t interval, SamplingAlgorithm algorithm);
+  // Control plane (reload): one exporter more or less; the others are not touched.
+  void Add(FlowExporter* exporter) { exporters_.push_back(exporter); }
+  void Remove(const FlowExporter* exporter);
 
   const std::vector<FlowExporter*>& exporters() const { return exporters_; }
 

@@ -34,11 +34,11 @@ TEST(ConfigTest, ValidateNamesTheSetting) {
       {[](Config& c) { c.ports.header_bytes = 300; }, "ports.header_bytes"},
       {[](Config& c) { c.ports.sampling_rate = 0; }, "ports.sampling_rate"},
       {[](Config& c) {
-         c.ports.overrides = {{"swp*", 0u, std::nullopt}};
+         c.ports.overrides = {{"swp*", 0u, std::nullopt, std::nullopt}};
        },
        "ports.overrides[0].sampling_rate"},
       {[](Config& c) {
-         c.ports.overrides = {{"", std::nullopt, std::nullopt}};
+         c.ports.overrides = {{"", std::nullopt, std::nullopt, std::nullopt}};
        },
        "ports.overrides[0].pattern"},
       {[](Config& c) {
@@ -73,7 +73,7 @@ TEST(ConfigTest, ValidateNamesTheSetting) {
 TEST(ConfigTest, PortOverridesByGlobFirstMatchWins) {
   PortsConfig p;
   p.polling_interval_s = 20;
-  p.overrides = {{"swp1*", 512u, std::nullopt}, {"swp*", 2048u, 5u}};
+  p.overrides = {{"swp1*", 512u, std::nullopt, std::nullopt}, {"swp*", 2048u, 5u, std::nullopt}};
   PortSettings a = SettingsFor(p, "swp12", 10'000'000'000ull);
   EXPECT_EQ(a.sampling_rate, 512u);
   EXPECT_EQ(a.polling_interval_s, 20u);  // unset in the override: the ports' value
@@ -93,7 +93,8 @@ TEST(ConfigTest, DiffNamesCollectorsExportersAndPorts) {
   a.agent.collectors.push_back(*Endpoint::Parse("127.0.0.2:6343", 6343));
   a.flow.collectors = {{*Endpoint::Parse("127.0.0.1:2055", 0), 9, false},
                        {*Endpoint::Parse("127.0.0.1:4739", 0), 10, false}};
-  a.ports.overrides = {{"swp*", 512u, std::nullopt}, {"eth*", 100u, std::nullopt}};
+  a.ports.overrides = {{"swp*", 512u, std::nullopt, std::nullopt},
+                       {"eth*", 100u, std::nullopt, std::nullopt}};
   Config b = a;
   b.agent.collectors.erase(b.agent.collectors.begin());
   b.agent.collectors.push_back(*Endpoint::Parse("[::1]:6343", 6343));
@@ -101,7 +102,7 @@ TEST(ConfigTest, DiffNamesCollectorsExportersAndPorts) {
   b.flow.collectors.push_back({*Endpoint::Parse("127.0.0.1:2056", 0), 5, false});
   b.ports.overrides[0].sampling_rate = 1024;
   b.ports.overrides.pop_back();
-  b.ports.overrides.push_back({"bond*", std::nullopt, 10u});
+  b.ports.overrides.push_back({"bond*", std::nullopt, 10u, std::nullopt});
 
   ConfigDiff d = Diff(a, b);
   EXPECT_EQ(d.collectors.added, std::vector<std::string>{"[::1]:6343"});

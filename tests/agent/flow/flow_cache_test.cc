@@ -324,6 +324,58 @@ TEST(FlowCacheTest, PerProtocolInactiveTimeouts) {
   EXPECT_EQ(ended[60000], std::vector<uint8_t>{6});
 }
 
+TEST(FlowCacheTest, SetTimeoutsAppliesToTheFlowsInTheCache) {
+  FlowCacheOptions o = Small();
+  o.inactive_timeout_ms = 60000;
+  o.active_timeout_ms = 1800000;
+  FlowCache cache(o);
+  RecordingSink sink;
+  for (uint32_t i = 0; i < 100; ++i) cache.Add(KeyN(i, 17), 100, 0, i * 10, sink);
+  cache.Add(KeyN(500, 6), 100, kAck, 1000, sink);
+  cache.Expire(9000, sink);
+  ASSERT_TRUE(sink.records.empty());
+  // Shorter: every UDP flow quiet for 8 s or more ends at the next Expire, with the idle
+  // reason, at the new timeout (not at the 60 s it was linked for). TCP keeps its own.
+  o.inactive_timeout_ms = 8000;
+  o.tcp_inactive_timeout_ms = 30000;
+  cache.SetTimeouts(o);
+  EXPECT_EQ(cache.size(), 101u);
+  cache.Expire(9000, sink);
+  EXPECT_EQ(sink.records.size(), 100u);
+  for (const FlowRecord& r : sink.records) {
+    EXPECT_EQ(r.end_reason, EndReason::kIdleTimeout);
+    EXPECT_EQ(r.key.protocol, 17);
+  }
+  cache.Expire(30999, sink);
+  EXPECT_EQ(sink.records.size(), 100u);
+  cache.Expire(31000, sink);
+  ASSERT_EQ(sink.records.size(), 101u);
+  EXPECT_EQ(sink.records.back().key.protocol, 6);
+
+  // Longer than the wheel was made for (256 slots of 64 ms at first): the wheel grows and
+  // the flow stays until its new timeout, exactly.
+  FlowCacheOptions short_ones = Small();
+  short_ones.inactive_timeout_ms = 1000;
+  short_ones.active_timeout_ms = 2000;
+  FlowCache small_wheel(short_ones);
+  RecordingSink s2;
+  small_wheel.Add(KeyN(1, 17), 100, 0, 0, s2);
+  FlowCacheOptions longer = short_ones;
+  longer.inactive_timeout_ms = 100000;
+  longer.active_timeout_ms = 200000;
+  small_wheel.SetTimeouts(longer);
+  for (uint64_t t = 0; t < 100000; t += 1000) small_wheel.Expire(t, s2);
+  EXPECT_TRUE(s2.records.empty());
+  small_wheel.Expire(100000, s2);
+  ASSERT_EQ(s2.records.size(), 1u);
+  EXPECT_EQ(s2.records[0].end_reason, EndReason::kIdleTimeout);
+  // A packet checks the new timeouts too; tcp_end follows the new setting.
+  longer.tcp_end = false;
+  small_wheel.SetTimeouts(longer);
+  small_wheel.Add(KeyN(2, 6), 100, kFin, 200000, s2);
+  EXPECT_EQ(small_wheel.size(), 1u);
+}
+
 TEST(FlowCacheTest, LongUptimeStaysExact) {
   // 60 days of flow time (past 2^31 and 2^32 ms): one flow with a packet every 10 s, one
   // that comes and goes, Expire every 10 s.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -380,6 +381,57 @@ TEST_F(DaemonTest, PortEventsAddRemoveAndUpdate) {
   EXPECT_EQ(d->agent().FindSampler(7, hal::Direction::kIngress), nullptr);
   EXPECT_EQ(d->agent().FindPoller(7), nullptr);
   EXPECT_EQ(d->agent().pollers().size(), 3u);
+}
+
+TEST_F(DaemonTest, SighupReloadsThroughTheLoaderOnTheLoop) {
+  int loads = 0;
+  settings_.loader = [&]() -> Result<config::Config> {
+    ++loads;
+    if (loads == 1) return hal::base::InvalidArgumentError("xflowd.toml:3:9: bad value");
+    config::Config next = options_;
+    next.ports.sampling_rate = 512;
+    return next;
+  };
+  int advances = 0;
+  Daemon* daemon = nullptr;
+  bool failed_seen = false;
+  platform_.advance_period = milliseconds(1);
+  platform_.advance = [&](hal::base::MonoTime) {
+    ++advances;
+    if (advances == 2) raise(SIGHUP);  // blocked: the loop's signalfd takes it
+    if (advances == 10) {
+      failed_seen = daemon->last_reload().attempted && !daemon->last_reload().status.ok();
+      raise(SIGHUP);
+    }
+    if (advances == 20) daemon->Stop();
+  };
+  auto d = Make();
+  ASSERT_TRUE(d);
+  daemon = d.get();
+  ASSERT_TRUE(d->Run().ok());
+  EXPECT_EQ(loads, 2);
+  EXPECT_TRUE(failed_seen);
+  ASSERT_FALSE(warnings_.empty());
+  EXPECT_NE(warnings_.front().find("reload failed, still running the previous configuration: "
+                                   "xflowd.toml:3:9: bad value"),
+            std::string::npos)
+      << warnings_.front();
+  EXPECT_TRUE(d->last_reload().status.ok()) << d->last_reload().Summary();
+  EXPECT_EQ(*d->config().ports.sampling_rate, 512u);
+  EXPECT_EQ(fake_.requested[1], 512u);
+  EXPECT_EQ(d->agent().FindSampler(1, hal::Direction::kIngress)->sampling_rate(), 512u);
+  EXPECT_EQ(d->loop().stats().reloads, 2u);
+}
+
+TEST_F(DaemonTest, ReloadWithoutLoaderIsAnError) {
+  auto d = Make();
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->last_reload().attempted);
+  EXPECT_EQ(d->last_reload().Summary(), "no reload yet");
+  hal::base::Status st = d->ReloadFromLoader();
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(d->last_reload().attempted);
+  EXPECT_EQ(d->last_reload().Summary(), "failed: " + st.message());
 }
 
 TEST_F(DaemonTest, SendErrorsAreCountedAndLogged) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Signals a user may send by habit never end xflowd: in every run mode, SIGUSR1 logs the
-# counters of the exit summary and the run goes on; SIGUSR2 and SIGPIPE are ignored; the
+# counters of the exit summary and the run goes on; SIGUSR2 and SIGPIPE are ignored; SIGHUP
+# reloads (--sim); the
 # run still ends normally afterwards (its usual exit status). Modes here: --sim (the Daemon, as --sample
 # uses it) and -r (a capture replayed to a TCP collector xflowd waits for, so the run is
 # still on when the signals come). -i is covered by netflow_flap_test.sh. No root needed; about 14 s.
@@ -45,6 +46,14 @@ if "$xflowd" --sim --collector 127.0.0.1:9 --help >/dev/null 2>&1 &&
   pids+=("$pid")
   sleep 0.5
   poke "$pid" "--sim"
+  # SIGHUP reloads (the same command line: no change) and the run goes on.
+  kill -HUP "$pid" 2>/dev/null || true
+  sleep 0.2
+  if kill -0 "$pid" 2>/dev/null && grep -q "reload: no change" "$work/sim.log"; then
+    echo "PASS --sim: SIGHUP reloaded (no change) and xflowd ran on"
+  else
+    fail "--sim: SIGHUP did not reload"; sed 's/^/  /' "$work/sim.log"
+  fi
   wait "$pid"
   check_end "--sim" $? "$work/sim.log" "xflowd: ran"
 else

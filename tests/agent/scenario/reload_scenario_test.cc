@@ -38,6 +38,29 @@ constexpr uint32_t kRate = 4096;
 
 Endpoint Ep(const std::string& s) { return *Endpoint::Parse(s, 6343); }
 
+// A capture whose datagrams outlive it (a flow collector's transport goes with its
+// exporter), kept by the test.
+class SharedCapture final : public exporter::Transport {
+ public:
+  explicit SharedCapture(std::shared_ptr<std::vector<std::vector<uint8_t>>> log)
+      : log_(std::move(log)) {}
+  bool Send(hal::base::ByteView d) override {
+    log_->emplace_back(d.begin(), d.end());
+    ++stats_.datagrams_sent;
+    return true;
+  }
+  void Poll(MonoTime) override {}
+  exporter::TransportStatus status() const override { return {}; }
+  const exporter::TransportStats& stats() const override { return stats_; }
+  std::string Describe() const override { return "shared capture"; }
+  std::string DescribeStats() const override { return ""; }
+  const std::vector<std::vector<uint8_t>>& datagrams() const { return *log_; }
+
+ private:
+  std::shared_ptr<std::vector<std::vector<uint8_t>>> log_;
+  exporter::TransportStats stats_;
+};
+
 // What one sFlow collector saw, decoded.
 struct SflowView {
   std::vector<uint32_t> datagram_seqs;
@@ -100,7 +123,9 @@ class ReloadScenarioTest : public ::testing::Test {
     };
     settings_.make_flow_transport =
         [this](const config::FlowCollector& c) -> Result<std::unique_ptr<exporter::Transport>> {
-      auto t = std::make_unique<CaptureTransport>();
+      auto& log = flow_log_[c.endpoint.ToString()];
+      if (!log) log = std::make_shared<std::vector<std::vector<uint8_t>>>();
+      auto t = std::make_unique<SharedCapture>(log);
       flow_[c.endpoint.ToString()] = t.get();
       return std::unique_ptr<exporter::Transport>(std::move(t));
     };
@@ -135,7 +160,8 @@ class ReloadScenarioTest : public ::testing::Test {
   config::Config config_;
   DaemonSettings settings_;
   std::map<std::string, CaptureTransport*> sflow_;
-  std::map<std::string, CaptureTransport*> flow_;
+  std::map<std::string, SharedCapture*> flow_;  // dangling once the exporter goes
+  std::map<std::string, std::shared_ptr<std::vector<std::vector<uint8_t>>>> flow_log_;
   std::unique_ptr<Daemon> daemon_;
 };
 
@@ -309,11 +335,14 @@ class FlowReloadScenarioTest : public ReloadScenarioTest {
     std::vector<exporter::netflow::FlowRecord> records;
     std::vector<uint64_t> export_ms;  // of each record's message
   };
-  static FlowView DecodeFlows(const CaptureTransport& t, size_t from = 0) {
+  static FlowView DecodeFlows(const SharedCapture& t, size_t from = 0) {
+    return DecodeFlows(t.datagrams(), from);
+  }
+  static FlowView DecodeFlows(const std::vector<std::vector<uint8_t>>& datagrams, size_t from = 0) {
     FlowView v;
     exporter::netflow::NetflowDecoder dec;
-    for (size_t i = 0; i < t.datagrams().size(); ++i) {
-      const auto& d = t.datagrams()[i];
+    for (size_t i = 0; i < datagrams.size(); ++i) {
+      const auto& d = datagrams[i];
       auto m = dec.Decode(hal::base::ByteView(d.data(), d.size()));
       EXPECT_TRUE(m.ok()) << m.status().ToString();
       if (!m.ok() || i < from) continue;
@@ -335,7 +364,7 @@ class FlowReloadScenarioTest : public ReloadScenarioTest {
 TEST_F(FlowReloadScenarioTest, NewInactiveTimeoutAppliesToTheCachedFlows) {
   Start();
   Run(20);
-  CaptureTransport* c = flow_.at("192.0.2.200:4739");
+  SharedCapture* c = flow_.at("192.0.2.200:4739");
   ASSERT_NE(daemon_->flow_probe(), nullptr);
   const size_t cached = daemon_->flow_probe()->meter().cache().size();
   ASSERT_GT(cached, 100u);
@@ -363,7 +392,7 @@ TEST_F(FlowReloadScenarioTest, NewInactiveTimeoutAppliesToTheCachedFlows) {
 TEST_F(FlowReloadScenarioTest, CacheSizeChangeFlushesOnceUnchangedSizeDoesNot) {
   Start();
   Run(10);
-  CaptureTransport* c = flow_.at("192.0.2.200:4739");
+  SharedCapture* c = flow_.at("192.0.2.200:4739");
   // Same size, other timeouts and a second collector: no flush.
   config::Config same = config_;
   same.flow.active_timeout_s = 900;
@@ -420,14 +449,14 @@ TEST_F(FlowReloadScenarioTest, ExporterAddedAndRemovedLeavesTheOtherSequence) {
   config_.flow.template_refresh_s = 0;
   Start();
   Run(10);
-  CaptureTransport* ipfix = flow_.at("192.0.2.200:4739");
+  SharedCapture* ipfix = flow_.at("192.0.2.200:4739");
   config::Config next = config_;
   next.flow.collectors.erase(next.flow.collectors.begin() + 1);  // v9 goes
   config::FlowCollector third;
   third.endpoint = *Endpoint::Parse("192.0.2.202:4739", 4739);
   third.version = 10;
   next.flow.collectors.push_back(third);
-  const CaptureTransport* v9 = flow_.at("192.0.2.201:2055");
+  const SharedCapture* v9 = flow_.at("192.0.2.201:2055");
   const size_t ipfix_at = ipfix->datagrams().size();
   ExpectReloadOk(next);
   Run(10);
@@ -452,6 +481,35 @@ TEST_F(FlowReloadScenarioTest, ExporterAddedAndRemovedLeavesTheOtherSequence) {
   EXPECT_EQ(template_messages, 0u);
   const FlowView third_view = DecodeFlows(*flow_.at("192.0.2.202:4739"));
   EXPECT_FALSE(third_view.records.empty());
+}
+
+TEST_F(ReloadScenarioTest, AgentIdentityAndDatagramSizeChangeInPlace) {
+  Start();
+  Run(5);
+  CaptureTransport* a = sflow_.at("192.0.2.100:6343");
+  const size_t at_reload = a->datagrams().size();
+  config::Config next = config_;
+  next.agent.address = *IpAddress::Parse("2001:db8::1");
+  next.agent.sub_agent_id = 7;
+  next.agent.max_datagram_bytes = 600;
+  ExpectReloadOk(next);
+  Run(5);
+  ASSERT_GT(a->datagrams().size(), at_reload + 5);
+  std::vector<uint32_t> seqs;
+  for (size_t i = 0; i < a->datagrams().size(); ++i) {
+    const auto& d = a->datagrams()[i];
+    auto dg = wire::DecodeDatagram(hal::base::ByteView(d.data(), d.size()));
+    ASSERT_TRUE(dg.ok());
+    seqs.push_back(dg->header.sequence);
+    const bool after = i >= at_reload;
+    EXPECT_EQ(dg->header.agent_address.ToString(), after ? "2001:db8::1" : "192.0.2.1");
+    EXPECT_EQ(dg->header.sub_agent_id, after ? 7u : 0u);
+    if (after) {
+      EXPECT_LE(d.size(), 600u);
+    }
+  }
+  EXPECT_EQ(Breaks(seqs), 0);
+  EXPECT_EQ(daemon_->last_reload().changes.size(), 2u) << daemon_->last_reload().Summary();
 }
 
 TEST_F(ReloadScenarioTest, NonReloadableChangeIsRefusedAndTheOldConfigRuns) {
@@ -527,6 +585,38 @@ TEST_F(ReloadScenarioTest, NoChangeReloadChangesNothing) {
   Run(5);
   ASSERT_TRUE(daemon_->Reload(config_).ok());
   EXPECT_EQ(daemon_->last_reload().Summary(), "ok: no change");
+}
+
+TEST_F(FlowReloadScenarioTest, FirstFlowCollectorStartsTheProbeAndTheLastEndsIt) {
+  config::Config with = config_;
+  config_.flow.collectors.clear();
+  Start();
+  Run(3);
+  ASSERT_EQ(daemon_->flow_probe(), nullptr);
+  ExpectReloadOk(with);
+  ASSERT_NE(daemon_->flow_probe(), nullptr);
+  Run(5);
+  const size_t cached = daemon_->flow_probe()->meter().cache().size();
+  ASSERT_GT(cached, 100u);
+  const auto& log = *flow_log_.at("192.0.2.200:4739");
+  const size_t at = log.size();
+  ASSERT_GT(at, 0u);
+  // The last one goes: every cached flow is exported first, once, as a forced end.
+  config::Config without = with;
+  without.flow.collectors.clear();
+  ExpectReloadOk(without);
+  EXPECT_EQ(daemon_->flow_probe(), nullptr);
+  const FlowView v = DecodeFlows(log, at);
+  EXPECT_EQ(Count(v, EndReason::kForcedEnd), cached);
+  EXPECT_EQ(v.records.size(), cached);
+  EXPECT_NE(daemon_->last_reload().Summary().find(
+                "flow export stopped (no flow collector left): the " + std::to_string(cached) +
+                " cached flows were exported first"),
+            std::string::npos)
+      << daemon_->last_reload().Summary();
+  Run(3);  // the sFlow side runs on
+  EXPECT_EQ(log.size(), v.sequences.size() + at);
+  EXPECT_EQ(Breaks(Decode(*sflow_.at("192.0.2.100:6343")).datagram_seqs), 0);
 }
 
 }  // namespace

@@ -119,6 +119,29 @@ TEST_F(PollerTest, PollsEveryIntervalWithItsOwnSequence) {
   EXPECT_EQ(p.stats().samples, 3u);
 }
 
+TEST_F(PollerTest, ReconfigureKeepsTheSequence) {
+  PollerConfig config;
+  config.interval_s = 30;
+  Poller p(Port(3), config, receiver_, counters_, prng_);
+  TickUntilSample(p);
+  TickUntilSample(p);
+  p.set_countdown(20);
+  config.interval_s = 5;  // the countdown is clamped into the new interval
+  p.Reconfigure(config);
+  EXPECT_EQ(p.countdown(), 5u);
+  EXPECT_EQ(TickUntilSample(p), 5u);
+  EXPECT_EQ(TickUntilSample(p), 5u);
+  config.interval_s = 0;  // off, then on again: the first poll one interval later
+  p.Reconfigure(config);
+  EXPECT_EQ(TickUntilSample(p), 0u);
+  config.interval_s = 7;
+  p.Reconfigure(config);
+  EXPECT_EQ(TickUntilSample(p), 7u);
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 5u);
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(samples[i].sequence, i + 1);
+}
+
 TEST_F(PollerTest, SetCountdownIsClampedToTheInterval) {
   PollerConfig config;
   config.interval_s = 10;

@@ -76,6 +76,43 @@ TEST_F(ReceiverTest, DatagramSequenceStartsAtOneWithoutGaps) {
   EXPECT_EQ(r.stats().flow_samples, 3u);
 }
 
+TEST_F(ReceiverTest, ReloadSendsWhatIsPendingAndKeepsTheSequence) {
+  ReceiverConfig config;
+  Receiver r(config, kAgentV4, 3, clock_, MonoTime::FromSeconds(990), {&t1_, &t2_});
+  AddFlow(r, 1, 64);
+  r.Flush();
+  AddFlow(r, 2, 64);  // pending: goes to the old collectors, t1 and t2
+  r.SetTransports({&t2_, &t3_});
+  AddFlow(r, 3, 64);
+  r.Flush();
+  auto d1 = DecodeAll(t1_);
+  auto d2 = DecodeAll(t2_);
+  auto d3 = DecodeAll(t3_);
+  ASSERT_EQ(d1.size(), 2u);
+  ASSERT_EQ(d2.size(), 3u);
+  ASSERT_EQ(d3.size(), 1u);
+  EXPECT_EQ(d2[2].header.sequence, 3u);
+  EXPECT_EQ(d3[0].header.sequence, 3u);
+
+  // New identity and size: what is pending leaves under the old one; the sequence goes on.
+  AddFlow(r, 4, 64);
+  config.max_datagram_bytes = 600;
+  r.Reconfigure(config, IpAddress::Parse("2001:db8::7").value(), 9);
+  for (uint32_t i = 5; i < 20; ++i) AddFlow(r, i, 200);
+  r.Flush();
+  auto d = DecodeAll(t3_);
+  ASSERT_GE(d.size(), 5u);
+  EXPECT_EQ(d[1].header.sequence, 4u);
+  EXPECT_EQ(d[1].header.agent_address.ToString(), "192.0.2.1");
+  for (size_t i = 2; i < d.size(); ++i) {
+    EXPECT_EQ(d[i].header.sequence, 3u + i);
+    EXPECT_EQ(d[i].header.agent_address.ToString(), "2001:db8::7");
+    EXPECT_EQ(d[i].header.sub_agent_id, 9u);
+  }
+  for (size_t i = 2; i < t3_.datagrams().size(); ++i) EXPECT_LE(t3_.datagrams()[i].size(), 600u);
+  EXPECT_EQ(r.config().max_datagram_bytes, 600u);
+}
+
 TEST_F(ReceiverTest, FlushesBeforeOverflowAndLosesNothing) {
   ReceiverConfig config;
   config.max_datagram_bytes = 400;

@@ -511,6 +511,41 @@ TEST_F(SamplerTest, BudgetDoublesRateAndProgramsHardware) {
   for (const auto& x : at_new) EXPECT_EQ(x.sampling_rate, 512u);
 }
 
+TEST_F(SamplerTest, ReconfigureKeepsSequencePoolAndDrops) {
+  SamplerConfig config;
+  config.sampling_rate = 100;
+  config.max_samples_per_s = 1000;
+  Sampler s(5, Direction::kIngress, config, *receiver_, prng_, clock_, nullptr);
+  uint32_t seq = 0;
+  for (int i = 0; i < 10; ++i) s.OnSample(Hw(100, ++seq));
+  seq += 2;  // two lost on the way: drops
+  s.OnSample(Hw(100, ++seq));
+  ASSERT_EQ(s.sequence(), 11u);
+  ASSERT_EQ(s.drops(), 2u);
+  const uint32_t pool = s.sample_pool();
+  FlushAndRead();
+
+  config.sampling_rate = 25;
+  config.header_bytes = 64;
+  s.Reconfigure(config);
+  EXPECT_EQ(s.sampling_rate(), 25u);
+  for (int i = 0; i < 4; ++i) s.OnSample(Hw(25, ++seq));
+  const auto after = FlushAndRead();
+  ASSERT_EQ(after.size(), 4u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].sequence, 12u + i);  // continues, no reset
+    EXPECT_EQ(after[i].sampling_rate, 25u);
+    EXPECT_EQ(after[i].sample_pool, pool + 25u * (i + 1));
+    EXPECT_EQ(after[i].drops, 2u);
+  }
+  // The budget's backoff restarts from the new rate and recovers to it, not to the old one.
+  for (int i = 0; i < 1001; ++i) s.OnSample(Hw(25, ++seq));
+  s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 50u);
+  for (int t = 0; t < 10; ++t) s.Tick(clock_.Now());
+  EXPECT_EQ(s.sampling_rate(), 25u);
+}
+
 TEST_F(SamplerTest, SoftwareBudgetDoublesWithoutProgrammingAnything) {
   FakeSamplingControl control;
   SamplerConfig config;

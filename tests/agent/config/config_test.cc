@@ -86,6 +86,20 @@ TEST(ConfigTest, PortOverridesByGlobFirstMatchWins) {
   EXPECT_EQ(SettingsFor(p, "eth0", 1'000'000'000ull).sampling_rate, 300u);
 }
 
+TEST(ConfigTest, PortOverrideEnablesOrDisablesAPort) {
+  PortsConfig p;
+  p.overrides = {{"swp3", std::nullopt, std::nullopt, false},
+                 {"swp*", 512u, std::nullopt, std::nullopt}};
+  EXPECT_TRUE(SettingsFor(p, "swp1", 0).enabled);  // unset: enabled
+  EXPECT_FALSE(SettingsFor(p, "swp3", 0).enabled);
+  EXPECT_EQ(SettingsFor(p, "swp3", 0).sampling_rate, 1000u);  // first match decides alone
+  Config a = Runnable();
+  a.ports.overrides = p.overrides;
+  Config b = a;
+  b.ports.overrides[0].enabled = true;
+  EXPECT_EQ(Diff(a, b).port_overrides.changed, std::vector<std::string>{"swp3"});
+}
+
 TEST(ConfigTest, DiffOfEqualModelsIsEmpty) { EXPECT_TRUE(Diff(Runnable(), Runnable()).empty()); }
 
 TEST(ConfigTest, DiffNamesCollectorsExportersAndPorts) {

@@ -619,5 +619,36 @@ TEST_F(FlowReloadScenarioTest, FirstFlowCollectorStartsTheProbeAndTheLastEndsIt)
   EXPECT_EQ(Breaks(Decode(*sflow_.at("192.0.2.100:6343")).datagram_seqs), 0);
 }
 
+TEST_F(FlowReloadScenarioTest, ExporterOptionsRestartEveryExporterWithFreshTemplates) {
+  config_.flow.template_refresh_packets = 0;
+  config_.flow.template_refresh_s = 0;
+  config_.flow.inactive_timeout_s = 2;
+  Start();
+  Run(5);
+  SharedCapture* c = flow_.at("192.0.2.200:4739");
+  const size_t at = c->datagrams().size();
+  const size_t cached = daemon_->flow_probe()->meter().cache().size();
+  config::Config next = config_;
+  next.flow.observation_domain = 42;
+  ExpectReloadOk(next);
+  Run(5);
+  exporter::netflow::NetflowDecoder dec;
+  bool first_after = true;
+  for (size_t i = 0; i < c->datagrams().size(); ++i) {
+    const auto& d = c->datagrams()[i];
+    auto m = dec.Decode(hal::base::ByteView(d.data(), d.size()));
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->source_id, i < at ? 0u : 42u);
+    if (i >= at && first_after) {
+      EXPECT_FALSE(m->templates.empty()) << "the new stream starts with its templates";
+      first_after = false;
+    }
+  }
+  EXPECT_FALSE(first_after);
+  // The cache is not flushed for this (its size did not change).
+  EXPECT_EQ(Count(DecodeFlows(*c, at), EndReason::kForcedEnd), 0u);
+  EXPECT_GT(cached, 0u);
+}
+
 }  // namespace
 }  // namespace xflowd::agent::daemon

@@ -1,6 +1,9 @@
 #include "agent/run/run.h"
 
 #include <cstdio>
+#include <memory>
+
+#include "agent/control/daemon_commands.h"
 
 namespace xflowd::agent::run {
 
@@ -31,8 +34,33 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const std::function<Status()>& after_run) {
   auto daemon = daemon::Daemon::Create(config, platform, clock, logger);
   if (!daemon.ok()) return Fail(logger, daemon.status());
+  // The control socket (xflowctl). The hooks of what the Daemon cannot answer itself (config
+  // file path, reload, top talkers, self-check) are set here once their owners exist.
+  control::ControlHooks hooks;
+  control::DaemonCommands commands(**daemon, std::move(hooks));
+  std::unique_ptr<control::ControlServer> control_server;
+  if (!config.control.socket.empty()) {
+    control::ControlServerOptions co;
+    co.path = config.control.socket;
+    co.group = config.control.group;
+    auto server = control::StartControlServer(co, **daemon, commands, logger);
+    if (server.ok()) {
+      control_server = std::move(server.value());
+    } else if (co.path == control::kDefaultSocketPath && co.group.empty()) {
+      // Only the default path: an xflowd run by a user (a demo, a test) has no /run/xflowd.
+      logger.Log(LogLevel::kWarning, "%s; running without it (--control-socket PATH to choose one)",
+                 server.status().message().c_str());
+    } else {
+      return Fail(logger, server.status());
+    }
+  }
   auto reason = (*daemon)->Run();
-  if (!config.log.quiet) std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+  if (!config.log.quiet) {
+    std::string summary = (*daemon)->Summary();
+    if (control_server) summary += "\n" + control_server->Summary();
+    std::fprintf(stderr, "%s\n", summary.c_str());
+  }
+  control_server.reset();  // removes the socket file before the after-run work
   if (after_run) {
     Status st = after_run();
     if (!st.ok()) return Fail(logger, st);

@@ -218,6 +218,8 @@ bool ControlServer::Flush(Client& c) {
 }
 
 bool ControlServer::Answer(Client& c, std::string_view line) {
+  // Hand what is queued to the kernel first: only replies the client leaves unread count.
+  if (c.out.size() - c.out_off > options_.max_output_bytes && !Flush(c)) return false;
   if (c.out.size() - c.out_off > options_.max_output_bytes) {
     logger_.Log(LogLevel::kWarning,
                 "control socket: dropped a client that does not read its replies (%zu bytes "

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "agent/control/control_server.h"
 #include "agent/control/protocol.h"
@@ -36,6 +37,8 @@ class DaemonCommands {
   DaemonCommands(daemon::Daemon& daemon, ControlHooks hooks);
 
   void set_server(const ControlServer* server) { server_ = server; }
+  // For hooks whose owners are made after the commands (the next request sees them).
+  void set_hooks(ControlHooks hooks) { hooks_ = std::move(hooks); }
 
   // One request line -> one reply line (ControlServer::LineHandler).
   std::string HandleLine(std::string_view line, bool* ok);

@@ -35,7 +35,8 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   auto daemon = daemon::Daemon::Create(config, platform, clock, logger);
   if (!daemon.ok()) return Fail(logger, daemon.status());
   // The control socket (xflowctl). The hooks of what the Daemon cannot answer itself (config
-  // file path, reload, top talkers, self-check) are set here once their owners exist.
+  // file path, reload and its last result, top talkers, self-check) are set here once their
+  // owners exist; an empty hook answers "not available in this build" (last_reload: null).
   control::ControlHooks hooks;
   control::DaemonCommands commands(**daemon, std::move(hooks));
   std::unique_ptr<control::ControlServer> control_server;
@@ -70,6 +71,15 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
 }
 
 int Run(const config::Config& config, hal::base::Logger& logger) {
+  const bool probe_mode = config.source.kind == config::SourceKind::kInterface ||
+                          config.source.kind == config::SourceKind::kFile;
+  if (probe_mode && !config.control.socket.empty() &&
+      config.control.socket != control::kDefaultSocketPath) {
+    logger.Log(LogLevel::kWarning,
+               "control socket %s: not available with -i or -r yet (only --sim and --sample); "
+               "running without it",
+               config.control.socket.c_str());
+  }
   switch (config.source.kind) {
     case config::SourceKind::kSim:
       return RunSim(config, logger);

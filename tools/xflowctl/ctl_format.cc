@@ -108,6 +108,12 @@ std::vector<Column> ColumnsOf(const json& rows) {
   return cols;
 }
 
+// "enabled": false (no flow cache), tolerant of any other shape.
+bool Disabled(const json& j) {
+  auto it = j.find("enabled");
+  return it != j.end() && it->is_boolean() && !it->get<bool>();
+}
+
 }  // namespace
 
 std::string Cell(const json& v) {
@@ -167,16 +173,15 @@ std::string FormatResult(const std::string& command, const json& result) {
            }();
   }
   if (command == "flows" && result.is_object()) {
-    if (result.value("enabled", true) == false) {
+    if (Disabled(result)) {
       return "no flow cache (no NetFlow/IPFIX collector configured)\n";
     }
     return KeyValues(result);
   }
   if (command == "flush" && result.is_object()) {
-    if (result.value("enabled", true) == false) {
-      return "no flow cache (no NetFlow/IPFIX collector configured)\n";
-    }
-    return "flushed: " + Cell(result.value("records", json(0))) + " records exported\n";
+    if (Disabled(result)) return "no flow cache (no NetFlow/IPFIX collector configured)\n";
+    const json* n = At(result, "records");
+    return "flushed: " + (n ? Cell(*n) : std::string("?")) + " records exported\n";
   }
   if (command == "reload" && result.is_object()) {
     return "reloaded\n" + KeyValues(result);

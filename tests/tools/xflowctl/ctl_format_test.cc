@@ -70,6 +70,17 @@ TEST(CtlFormatTest, ObjectsAreKeyValueLinesWithDottedKeys) {
             "no flow cache (no NetFlow/IPFIX collector configured)\n");
   EXPECT_EQ(FormatResult("flush", json{{"enabled", true}, {"records", 42}}),
             "flushed: 42 records exported\n");
+  // Whatever a daemon sends, the table never throws.
+  EXPECT_EQ(FormatResult("flows", json{{"enabled", "x"}}), "enabled: x\n");
+  EXPECT_EQ(FormatResult("ports", json::array({1, "a", nullptr})),
+            "IFINDEX  NAME  UP  RATE_WANTED  RATE  SAMPLES  POOL  DROPS  POLL_S  CTR_SAMPLES  "
+            "IN_PKTS  IN_OCTETS  IN_DISCARDS\n"
+            "      -  -      -            -     -        -     -      -       -            -  "
+            "      -          -            -\n"
+            "      -  -      -            -     -        -     -      -       -            -  "
+            "      -          -            -\n"
+            "      -  -      -            -     -        -     -      -       -            -  "
+            "      -          -            -\n");
   EXPECT_EQ(FormatResult("status", json{{"uptime_s", 12.3456}, {"last_reload", nullptr}}),
             "last_reload: -\nuptime_s:    12.35\n");
 }

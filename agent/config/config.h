@@ -154,12 +154,19 @@ struct LogConfig {
   bool quiet = false;  // warnings and errors only, no summary at exit
 };
 
+// The control socket of xflowctl (docs/control.md).
+struct ControlConfig {
+  std::string socket = "/run/xflowd/xflowd.sock";  // empty: no control socket
+  std::string group;  // empty: mode 0600; else mode 0660 and this group
+};
+
 struct Config {
   AgentConfig agent;
   PortsConfig ports;
   FlowConfig flow;
   SourceConfig source;
   LogConfig log;
+  ControlConfig control;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

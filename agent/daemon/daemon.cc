@@ -352,6 +352,14 @@ Result<StopReason> Daemon::Run() {
   return reason;
 }
 
+double Daemon::uptime_s() const {
+  if (!ran_) return 0.0;
+  const MonoTime end = running_ ? clock_.Now() : stopped_;
+  return static_cast<double>((end - started_).count()) / 1e9;
+}
+
+uint64_t Daemon::FlushFlows() { return flow_probe_ ? flow_probe_->ExpireAll(clock_.Now()) : 0; }
+
 std::string Daemon::Summary() const {
   const MonoTime end = running_ ? clock_.Now() : stopped_;
   const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;

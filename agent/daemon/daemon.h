@@ -137,6 +137,18 @@ class Daemon {
   // Ports with a sampler whose rate could not be programmed (logged at start).
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
+  // For the control socket (xflowctl): read-only views of the running daemon.
+  const config::Config& config() const { return config_; }
+  const Platform& platform() const { return platform_; }
+  const sflow::Agent& agent() const { return *agent_; }
+  const EventLoop& loop() const { return *loop_; }
+  const hal::base::Clock& clock() const { return clock_; }
+  // Seconds since Run() started (0 before).
+  double uptime_s() const;
+  // xflowctl flush: ends every flow in the cache now (end reason forced, as at exit) and sends
+  // them. Records ended; 0 without flow collectors.
+  uint64_t FlushFlows();
+
  private:
   Daemon(const config::Config& config, const Platform& platform, const hal::base::Clock& clock,
          hal::base::Logger& logger);

@@ -72,7 +72,7 @@ EventLoop::EventLoop(const EventLoopOptions& options, const hal::base::Clock& cl
 
 EventLoop::~EventLoop() {
   for (auto& w : watches_) {
-    if (w->kind != Kind::kSource && w->fd >= 0) {
+    if (w->kind != Kind::kSource && w->kind != Kind::kFd && w->fd >= 0) {
       if (w->kind == Kind::kSignal) {
         // Swallow signals that arrived after the loop stopped: unblocking them below would
         // otherwise kill the process with the default action halfway through shutdown.
@@ -144,7 +144,7 @@ Status EventLoop::AddWatch(std::unique_ptr<Watch> watch) {
   ev.data.ptr = watch.get();
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, watch->fd, &ev) != 0) {
     int err = errno;
-    if (watch->kind != Kind::kSource) close(watch->fd);
+    if (watch->kind != Kind::kSource && watch->kind != Kind::kFd) close(watch->fd);
     return ErrnoError("epoll_ctl add fd " + std::to_string(watch->fd), err);
   }
   watches_.push_back(std::move(watch));
@@ -173,6 +173,59 @@ Status EventLoop::AddTimer(Duration period, Callback callback) {
   w->period = period;
   w->callback = std::move(callback);
   return AddWatch(std::move(w));
+}
+
+Status EventLoop::AddFd(int fd, uint32_t events, FdCallback callback) {
+  if (fd < 0) return InvalidArgumentError("event loop: negative file descriptor");
+  auto w = std::make_unique<Watch>();
+  w->kind = Kind::kFd;
+  w->fd = fd;
+  w->fd_callback = std::move(callback);
+  epoll_event ev = {};
+  ev.events = events;
+  ev.data.ptr = w.get();
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return ErrnoError("epoll_ctl add fd " + std::to_string(fd), errno);
+  }
+  watches_.push_back(std::move(w));
+  return Status::Ok();
+}
+
+EventLoop::Watch* EventLoop::FindFd(int fd) {
+  for (auto& w : watches_) {
+    if (w->kind == Kind::kFd && w->fd == fd && !w->removed) return w.get();
+  }
+  return nullptr;
+}
+
+Status EventLoop::ModifyFd(int fd, uint32_t events) {
+  Watch* w = FindFd(fd);
+  if (w == nullptr)
+    return InvalidArgumentError("event loop: fd " + std::to_string(fd) + " not watched");
+  epoll_event ev = {};
+  ev.events = events;
+  ev.data.ptr = w;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+    return ErrnoError("epoll_ctl mod fd " + std::to_string(fd), errno);
+  }
+  return Status::Ok();
+}
+
+void EventLoop::RemoveFd(int fd) {
+  Watch* w = FindFd(fd);
+  if (w == nullptr) return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  w->removed = true;
+  have_removed_ = true;
+  if (!dispatching_) FreeRemoved();
+}
+
+void EventLoop::FreeRemoved() {
+  if (!have_removed_) return;
+  have_removed_ = false;
+  watches_.erase(std::remove_if(watches_.begin(), watches_.end(),
+                                [](const std::unique_ptr<Watch>& w) { return w->removed; }),
+                 watches_.end());
 }
 
 // Absolute expirations start + k * period, so the phase never drifts.
@@ -216,8 +269,11 @@ Result<StopReason> EventLoop::Run(std::optional<Duration> run_for) {
       error = ErrnoError("epoll_wait", errno);
       break;
     }
+    dispatching_ = true;
     for (int i = 0; i < n && !stop_requested_ && !deadline_hit_; ++i) {
       Watch* w = static_cast<Watch*>(events[i].data.ptr);
+      if (w->removed) continue;  // removed by an earlier callback of this batch
+      w->ready = events[i].events;
       if (w->kind == Kind::kSource && (events[i].events & (EPOLLERR | EPOLLHUP)) &&
           !(events[i].events & EPOLLIN)) {
         // The source's fd is dead; leaving it in a level-triggered epoll would spin.
@@ -228,6 +284,8 @@ Result<StopReason> EventLoop::Run(std::optional<Duration> run_for) {
       }
       Dispatch(*w);
     }
+    dispatching_ = false;
+    FreeRemoved();
   }
 
   for (auto& w : watches_) {
@@ -263,6 +321,9 @@ void EventLoop::Dispatch(Watch& w) {
       break;
     case Kind::kDeadline:
       if (ReadExpirations(w.fd) > 0) deadline_hit_ = true;
+      break;
+    case Kind::kFd:
+      if (w.fd_callback) w.fd_callback(w.ready);
       break;
   }
 }

@@ -4,6 +4,7 @@
 //   - PacketSource fds: when readable, one Drain(sink, budget) per wake-up, then back to epoll
 //     (level-triggered), so a flood of samples cannot push the tick late;
 //   - extra periodic timers (the simulator's 10 ms AdvanceTo);
+//   - other file descriptors (the control socket and its clients): readiness -> callback;
 //   - a signalfd: SIGINT/SIGTERM stop the loop, SIGHUP calls the reload hook, SIGUSR1 the
 //     status hook (the daemon logs its counters); SIGUSR2 and SIGPIPE are logged or
 //     swallowed, so a habit `kill -USR1` or a closed pipe never kills the daemon;
@@ -69,6 +70,8 @@ class EventLoop {
   // The tick convention of every periodic component (samplers, pollers, the flow probe): the
   // tick is handed the clock's time, read once per tick.
   using TickCallback = std::function<void(hal::base::MonoTime now)>;
+  // Gets the epoll events that were ready (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR).
+  using FdCallback = std::function<void(uint32_t events)>;
 
   // Opens the epoll, tick timer and (optionally) signalfd. The tick timer starts in Run().
   // `clock` gives the ticks their time; it must outlive the loop.
@@ -88,6 +91,14 @@ class EventLoop {
   // A periodic timer (CLOCK_MONOTONIC). Called once per wake-up even if several periods passed
   // (read the clock inside the callback if that matters).
   hal::base::Status AddTimer(hal::base::Duration period, Callback callback);
+  // Calls `callback` when `fd` is ready for `events` (EPOLLIN and/or EPOLLOUT; level-triggered).
+  // The fd is not owned: RemoveFd it before closing it. The callback should do a bounded
+  // amount of work per call, so the samples and the tick are never held up.
+  hal::base::Status AddFd(int fd, uint32_t events, FdCallback callback);
+  hal::base::Status ModifyFd(int fd, uint32_t events);
+  // Stops watching `fd`. Safe from inside any callback (also the fd's own): the watch is
+  // freed after the current batch of events.
+  void RemoveFd(int fd);
   // SIGHUP. Without a hook, SIGHUP is logged and ignored.
   void OnReload(Callback callback) { on_reload_ = std::move(callback); }
   // SIGUSR1: log the live counters. Without a hook, SIGUSR1 is logged and ignored.
@@ -104,7 +115,7 @@ class EventLoop {
   const EventLoopStats& stats() const { return stats_; }
 
  private:
-  enum class Kind : uint8_t { kTick, kSource, kTimer, kSignal, kDeadline };
+  enum class Kind : uint8_t { kTick, kSource, kTimer, kSignal, kDeadline, kFd };
   struct Watch {
     Kind kind;
     int fd;  // owned for timers; the source's own fd for kSource
@@ -113,6 +124,9 @@ class EventLoop {
     hal::base::Duration period{0};
     Callback callback;
     std::string name;  // kSource: for logs
+    FdCallback fd_callback;
+    uint32_t ready = 0;    // kFd: the events epoll reported
+    bool removed = false;  // kFd: RemoveFd'd; freed after the batch
   };
 
   EventLoop(const EventLoopOptions& options, const hal::base::Clock& clock,
@@ -123,6 +137,8 @@ class EventLoop {
   void Dispatch(Watch& w);
   void OnTickFd(Watch& w);
   void OnSignalFd(Watch& w);
+  Watch* FindFd(int fd);
+  void FreeRemoved();
 
   EventLoopOptions options_;
   const hal::base::Clock& clock_;
@@ -137,6 +153,8 @@ class EventLoop {
   bool signals_blocked_ = false;
   sigset_t old_mask_;
   bool stop_requested_ = false;
+  bool dispatching_ = false;  // inside a batch of events: RemoveFd defers the free
+  bool have_removed_ = false;
   bool deadline_hit_ = false;
   int stop_signal_ = 0;
   EventLoopStats stats_;

@@ -317,6 +317,19 @@ void FlowProbe::Finish(MonoTime now) {
   set_->Flush(UnixMs(now));
 }
 
+uint64_t FlowProbe::ExpireAll(MonoTime now) {
+  auto records = [this] {
+    const agent::flow::FlowMeterStats m = meter_->stats();
+    uint64_t n = 0;
+    for (int r = 1; r <= 5; ++r) n += m.records_by_reason[r];
+    return n;
+  };
+  const uint64_t before = records();
+  ++flushes_;
+  Finish(now);
+  return records() - before;
+}
+
 FileRunStats FlowProbe::RunToEnd(hal::PacketSource& source, const std::function<bool()>& done) {
   FileRunStats st;
   MonoTime next_tick;

@@ -71,6 +71,10 @@ class FlowProbe final : public hal::PacketSampleSink {
   void Tick(hal::base::MonoTime now);
   // Ends every flow (end reason 4) and sends everything. The probe stays usable.
   void Finish(hal::base::MonoTime now);
+  // Finish on request while running (xflowctl flush, like softflowctl expire-all): counted in
+  // flushes(). Returns the records ended (already timed-out flows keep their own reason).
+  uint64_t ExpireAll(hal::base::MonoTime now);
+  uint64_t flushes() const { return flushes_; }
 
   // Replays a source that is not pollable (a capture file) until `done()`: drains it as fast
   // as it reads, ticks once per second of packet time, and finishes at the last packet's time.
@@ -146,6 +150,7 @@ class FlowProbe final : public hal::PacketSampleSink {
   hal::base::MonoTime first_;   // first sample's time (flow time)
   hal::base::MonoTime latest_;  // newest sample time seen (flow time)
   bool seen_sample_ = false;
+  uint64_t flushes_ = 0;
 };
 
 }  // namespace xflowd::agent::daemon

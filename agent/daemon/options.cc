@@ -107,6 +107,7 @@ enum class Opt {
   kForeground,
   kVerbose,
   kQuiet,
+  kControlSocket,
   kHelp,
   kVersion,
 };
@@ -161,6 +162,7 @@ constexpr OptSpec kOpts[] = {
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
+    {"control-socket", 0, true, false, Opt::kControlSocket},
     {"help", 'h', false, false, Opt::kHelp},
     {"version", 0, false, false, Opt::kVersion},
 };
@@ -381,6 +383,9 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kSimTruth:
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->sim_truth_path = std::string(value);
+      break;
+    case Opt::kControlSocket:
+      o->control_socket = value == "none" ? std::string() : value;
       break;
     case Opt::kInterface:
       if (value.empty()) return InvalidArgumentError(name + ": needs an interface name");
@@ -688,6 +693,7 @@ config::Config ToConfig(const DaemonOptions& o) {
 
   c.log.level = o.log_level;
   c.log.quiet = o.quiet;
+  if (o.control_socket) c.control.socket = *o.control_socket;
   c.seed = o.seed;
   c.duration_s = o.duration_s;
   return c;
@@ -847,6 +853,9 @@ Running:
                               in the foreground
   -v, --verbose               debug logging
   -q, --quiet                 warnings and errors only, no summary at exit
+  --control-socket PATH       unix socket for xflowctl (default
+                              /run/xflowd/xflowd.sock, mode 0600); '' or
+                              none: no control socket
   -h, --help                  show this help
   --version                   show the version
 

@@ -91,6 +91,8 @@ struct DaemonOptions {
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
   hal::base::LogLevel log_level = hal::base::LogLevel::kInfo;
   bool quiet = false;  // warnings and errors only, no summary at exit
+  // --control-socket: unset = the default path; "" = none (given as "" or "none").
+  std::optional<std::string> control_socket;
 };
 
 // Parses argv[1..argc-1]. Accepts "--name value" and "--name=value". On error the message says

@@ -1,7 +1,10 @@
 #include "agent/run/run.h"
 
 #include <cstdio>
+#include <memory>
 #include <utility>
+
+#include "agent/control/daemon_commands.h"
 
 namespace xflowd::agent::run {
 
@@ -34,11 +37,35 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   settings.loader = loader;
   auto daemon = daemon::Daemon::Create(config, platform, clock, logger, std::move(settings));
   if (!daemon.ok()) return Fail(logger, daemon.status());
+  // The control socket (xflowctl). The hooks of what the Daemon cannot answer itself (config
+  // file path, reload and its last result, top talkers, self-check) are set here once their
+  // owners exist; an empty hook answers "not available in this build" (last_reload: null).
+  control::ControlHooks hooks;
+  control::DaemonCommands commands(**daemon, std::move(hooks));
+  std::unique_ptr<control::ControlServer> control_server;
+  if (!config.control.socket.empty()) {
+    control::ControlServerOptions co;
+    co.path = config.control.socket;
+    co.group = config.control.group;
+    auto server = control::StartControlServer(co, **daemon, commands, logger);
+    if (server.ok()) {
+      control_server = std::move(server.value());
+    } else if (co.path == control::kDefaultSocketPath && co.group.empty()) {
+      // Only the default path: an xflowd run by a user (a demo, a test) has no /run/xflowd.
+      logger.Log(LogLevel::kWarning, "%s; running without it (--control-socket PATH to choose one)",
+                 server.status().message().c_str());
+    } else {
+      return Fail(logger, server.status());
+    }
+  }
   auto reason = (*daemon)->Run();
   // The configuration running at the end: a reload may have changed it.
   if (!(*daemon)->config().log.quiet) {
-    std::fprintf(stderr, "%s\n", (*daemon)->Summary().c_str());
+    std::string summary = (*daemon)->Summary();
+    if (control_server) summary += "\n" + control_server->Summary();
+    std::fprintf(stderr, "%s\n", summary.c_str());
   }
+  control_server.reset();  // removes the socket file before the after-run work
   if (after_run) {
     Status st = after_run();
     if (!st.ok()) return Fail(logger, st);
@@ -49,6 +76,15 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
 
 int Run(const config::Config& config, hal::base::Logger& logger,
         const daemon::ConfigLoader& loader) {
+  const bool probe_mode = config.source.kind == config::SourceKind::kInterface ||
+                          config.source.kind == config::SourceKind::kFile;
+  if (probe_mode && !config.control.socket.empty() &&
+      config.control.socket != control::kDefaultSocketPath) {
+    logger.Log(LogLevel::kWarning,
+               "control socket %s: not available with -i or -r yet (only --sim and --sample); "
+               "running without it",
+               config.control.socket.c_str());
+  }
   switch (config.source.kind) {
     case config::SourceKind::kSim:
       return RunSim(config, logger, loader);

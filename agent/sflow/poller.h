@@ -41,6 +41,7 @@ class Poller {
   void Reconfigure(const PollerConfig& config);
 
   uint32_t ifindex() const { return port_.ifindex; }
+  const hal::PortInfo& port() const { return port_; }
   uint32_t countdown() const { return countdown_; }
   const PollerConfig& config() const { return config_; }
   uint32_t sequence() const { return sequence_; }

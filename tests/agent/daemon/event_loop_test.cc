@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -326,6 +327,70 @@ TEST_F(EventLoopTest, StallCatchesUpThenSkips) {
   EXPECT_EQ(ticks, 4);
   EXPECT_GE(loop->stats().late_ticks, 1u);
   EXPECT_GE(loop->stats().missed_ticks, 1u);
+}
+
+TEST_F(EventLoopTest, FdWatchCallsBackOnReadinessAndModifyChangesWhat) {
+  auto loop = MakeLoop();
+  ASSERT_NE(loop, nullptr);
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  std::vector<uint32_t> seen;
+  ASSERT_TRUE(loop->AddFd(p[0], EPOLLIN,
+                          [&](uint32_t events) {
+                            seen.push_back(events);
+                            char b[16];
+                            (void)!read(p[0], b, sizeof(b));
+                          })
+                  .ok());
+  // The write end: writable at once once watched for EPOLLOUT.
+  int writable = 0;
+  ASSERT_TRUE(loop->AddFd(p[1], 0,
+                          [&](uint32_t events) {
+                            if (events & EPOLLOUT) ++writable;
+                            ASSERT_TRUE(loop->ModifyFd(p[1], 0).ok());  // once is enough
+                            ASSERT_EQ(write(p[1], "x", 1), 1);
+                          })
+                  .ok());
+  ASSERT_TRUE(loop->ModifyFd(p[1], EPOLLOUT).ok());
+  loop->OnTick([&](hal::base::MonoTime) {
+    if (!seen.empty()) loop->Stop();
+  });
+  auto reason = loop->Run(hal::base::seconds(10));
+  ASSERT_TRUE(reason.ok());
+  EXPECT_EQ(*reason, StopReason::kStopped);
+  EXPECT_EQ(writable, 1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0] & EPOLLIN);
+  EXPECT_FALSE(loop->ModifyFd(12345, EPOLLIN).ok());
+  loop->RemoveFd(p[0]);
+  loop->RemoveFd(p[1]);
+  close(p[0]);
+  close(p[1]);
+}
+
+TEST_F(EventLoopTest, RemovingFdsInsideCallbacksIsSafe) {
+  // Two ready fds in one batch: the first callback removes both; the second must not run.
+  auto loop = MakeLoop();
+  ASSERT_NE(loop, nullptr);
+  int a = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+  int b = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+  int calls = 0;
+  auto remove_both = [&](uint32_t) {
+    ++calls;
+    loop->RemoveFd(a);
+    loop->RemoveFd(b);
+  };
+  ASSERT_TRUE(loop->AddFd(a, EPOLLIN, remove_both).ok());
+  ASSERT_TRUE(loop->AddFd(b, EPOLLIN, remove_both).ok());
+  int ticks = 0;
+  loop->OnTick([&](hal::base::MonoTime) {
+    if (++ticks == 3) loop->Stop();
+  });
+  auto reason = loop->Run(hal::base::seconds(10));
+  ASSERT_TRUE(reason.ok());
+  EXPECT_EQ(calls, 1);  // both stay readable: without the removal they would fire every turn
+  close(a);
+  close(b);
 }
 
 TEST_F(EventLoopTest, RejectsBadOptions) {

@@ -125,6 +125,21 @@ TEST(OptionsTest, EveryOption) {
   EXPECT_EQ(o.log_level, LogLevel::kDebug);
 }
 
+TEST(OptionsTest, ControlSocket) {
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(ToConfig(p.options).control.socket, "/run/xflowd/xflowd.sock");
+  p = Parse({"--sim", "--collector", "127.0.0.1", "--control-socket", "/tmp/x.sock"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(ToConfig(p.options).control.socket, "/tmp/x.sock");
+  for (const char* off : {"none", ""}) {
+    p = Parse({"--sim", "--collector", "127.0.0.1", "--control-socket", off});
+    ASSERT_TRUE(p.status.ok()) << off;
+    EXPECT_EQ(ToConfig(p.options).control.socket, "") << off;
+  }
+  EXPECT_CONTAINS(HelpText("xflowd"), "--control-socket PATH");
+}
+
 TEST(OptionsTest, Quiet) {
   Parsed p = Parse({"--sim", "-q", "--collector", "127.0.0.1"});
   ASSERT_TRUE(p.status.ok());

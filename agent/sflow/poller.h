@@ -38,6 +38,7 @@ class Poller {
   void set_countdown(uint32_t ticks);
 
   uint32_t ifindex() const { return port_.ifindex; }
+  const hal::PortInfo& port() const { return port_; }
   uint32_t countdown() const { return countdown_; }
   uint32_t sequence() const { return sequence_; }
   const PollerStats& stats() const { return stats_; }

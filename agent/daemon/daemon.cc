@@ -128,7 +128,11 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
-  sink_ = agent_.get();
+  self_check_ = std::make_unique<SelfCheck>(settings.self_check, *agent_, *platform_.counters);
+  TopTalkersConfig tc = settings.top_talkers;
+  if (tc.software_rate == 0) tc.software_rate = config_.ports.sampling_rate.value_or(1000);
+  top_talkers_ = std::make_unique<TopTalkers>(tc);
+  std::vector<hal::PacketSampleSink*> sinks = {agent_.get(), top_talkers_.get()};
   if (!config_.flow.collectors.empty()) {
     FlowProbeSettings fs;
     const int64_t wall_ms = clock_.WallNow().ms();
@@ -141,9 +145,10 @@ Status Daemon::Init(DaemonSettings settings) {
     std::vector<exporter::netflow::InterfaceName> names;
     for (const hal::PortInfo& p : *ports) names.push_back({p.ifindex, p.name});
     flow_probe_->SetInterfaceNames(names);
-    tee_ = std::make_unique<Tee>(*agent_, *flow_probe_);
-    sink_ = tee_.get();
+    sinks.push_back(flow_probe_.get());
   }
+  tee_ = std::make_unique<Tee>(std::move(sinks));
+  sink_ = tee_.get();
 
   auto loop = EventLoop::Create(settings.loop, clock_, logger_);
   if (!loop.ok()) return loop.status();
@@ -251,6 +256,8 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
 
 void Daemon::OnTick(MonoTime now) {
   agent_->Tick(now);
+  self_check_->OnTick(now);  // after the agent: the rates read are those in force till the next
+  top_talkers_->OnTick(now);
   if (flow_probe_) flow_probe_->Tick(now);
   // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
   // back what the collectors refused and logs a change of state itself.

@@ -18,6 +18,8 @@
 #include "agent/config/config.h"
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
+#include "agent/daemon/self_check.h"
+#include "agent/daemon/top_talkers.h"
 #include "agent/sflow/agent.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
@@ -61,6 +63,9 @@ struct DaemonSettings {
   EventLoopOptions loop;
   TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
   FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
+  SelfCheckConfig self_check;
+  // software_rate 0: the configured sampling rate (1000 if it goes by link speed).
+  TopTalkersConfig top_talkers;
 };
 
 class Daemon {
@@ -91,6 +96,9 @@ class Daemon {
   }
   // The NetFlow/IPFIX side, when -n collectors are configured (null otherwise).
   const FlowProbe* flow_probe() const { return flow_probe_.get(); }
+  // `xflowctl check` and `xflowctl top`: updated by the tick; read them from the loop's thread.
+  const SelfCheck& self_check() const { return *self_check_; }
+  const TopTalkers& top_talkers() const { return *top_talkers_; }
   // Ports with a sampler whose rate could not be programmed (logged at start).
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
@@ -114,22 +122,22 @@ class Daemon {
   std::unique_ptr<sflow::Agent> agent_;
   sflow::Receiver* receiver_ = nullptr;
   std::unique_ptr<EventLoop> loop_;
-  // Samples go to the sFlow agent and, with -n collectors, to the flow probe too.
+  // Samples go to the sFlow agent, the top talkers and, with -n collectors, the flow probe.
   class Tee final : public hal::PacketSampleSink {
    public:
-    Tee(hal::PacketSampleSink& a, hal::PacketSampleSink& b) : a_(a), b_(b) {}
+    explicit Tee(std::vector<hal::PacketSampleSink*> sinks) : sinks_(std::move(sinks)) {}
     void OnSample(const hal::PacketSample& s) override {
-      a_.OnSample(s);
-      b_.OnSample(s);
+      for (hal::PacketSampleSink* sink : sinks_) sink->OnSample(s);
     }
 
    private:
-    hal::PacketSampleSink& a_;
-    hal::PacketSampleSink& b_;
+    std::vector<hal::PacketSampleSink*> sinks_;
   };
   std::unique_ptr<FlowProbe> flow_probe_;
+  std::unique_ptr<SelfCheck> self_check_;
+  std::unique_ptr<TopTalkers> top_talkers_;
   std::unique_ptr<Tee> tee_;
-  hal::PacketSampleSink* sink_ = nullptr;  // the agent, or the tee
+  hal::PacketSampleSink* sink_ = nullptr;  // the tee
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked
   std::string rounded_example_;

@@ -127,6 +127,14 @@ struct FileSourceConfig {
   std::string path;
 };
 
+// A simulated port that lies, to try the self-check (docs/selfcheck.md).
+struct SimPortFault {
+  uint32_t ifindex = 0;
+  double hide_fraction = 0.0;  // samples lost without a sequence gap, 0..1
+  double drop_fraction = 0.0;  // samples lost with a sequence gap (hardware drops), 0..1
+  double rate_factor = 1.0;    // samples at rate x factor, announces the rate, (0, 1000]
+};
+
 // The simulated switch.
 struct SimConfig {
   uint32_t ports = 48;
@@ -135,6 +143,9 @@ struct SimConfig {
   double sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
   bool pow2 = false;         // the sim ASIC rounds rates to powers of two
   std::string truth_path;    // write per-port ground truth (CSV) here at exit
+
+  // Lying ports, one entry per ifindex.
+  std::vector<SimPortFault> faults;
 };
 
 // Where packets come from: exactly one of these runs.

@@ -128,7 +128,8 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
-  self_check_ = std::make_unique<SelfCheck>(settings.self_check, *agent_, *platform_.counters);
+  self_check_ =
+      std::make_unique<SelfCheck>(settings.self_check, *agent_, *platform_.counters, &logger_);
   TopTalkersConfig tc = settings.top_talkers;
   if (tc.software_rate == 0) tc.software_rate = config_.ports.sampling_rate.value_or(1000);
   top_talkers_ = std::make_unique<TopTalkers>(tc);
@@ -349,6 +350,18 @@ std::string Daemon::Summary() const {
     s += t.DescribeStats() + ")";
   }
   if (!transports_.empty()) s += ".";
+  const SelfCheckReport& check = self_check_->report();
+  if (check.windows > 0) {
+    s += Printf(" Self-check (%llu windows): %u of %zu data sources flagged", U(check.windows),
+                check.flagged, check.ports.size());
+    std::string names;
+    for (const PortCheck& c : check.ports) {
+      if (!c.flagged) continue;
+      names += names.empty() ? " (" : ", ";
+      names += c.name.empty() ? std::to_string(c.ifindex) : c.name;
+    }
+    s += names.empty() ? "." : names + ").";
+  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
 }

@@ -69,8 +69,8 @@ WindowJudgement JudgeWindow(const WindowCounts& w, uint32_t rate, const SelfChec
 }
 
 SelfCheck::SelfCheck(const SelfCheckConfig& config, const sflow::Agent& agent,
-                     hal::CounterSource& counters)
-    : config_(config), agent_(agent), counters_(counters) {
+                     hal::CounterSource& counters, hal::base::Logger* logger)
+    : config_(config), agent_(agent), counters_(counters), logger_(logger) {
   if (config_.flag_after_windows == 0) config_.flag_after_windows = 1;
   if (config_.window <= hal::base::Duration(0)) config_.window = hal::base::seconds(60);
   report_.window = config_.window;
@@ -185,7 +185,18 @@ void SelfCheck::CloseWindow(hal::base::MonoTime now) {
                       c.reason.empty() ? "" : "; ", c.last.drops);
         c.reason += buf;
       }
+      const bool was_flagged = c.flagged;
       c.flagged = !c.reason.empty();
+      if (logger_ != nullptr && c.flagged != was_flagged) {
+        const std::string port = c.name.empty() ? std::to_string(c.ifindex) : c.name;
+        if (c.flagged) {
+          logger_->Log(hal::base::LogLevel::kWarning, "self-check: %s %s flagged: %s", port.c_str(),
+                       DirectionName(c.direction), c.reason.c_str());
+        } else {
+          logger_->Log(hal::base::LogLevel::kInfo, "self-check: %s %s no longer flagged",
+                       port.c_str(), DirectionName(c.direction));
+        }
+      }
     }
     // The next window starts now, for every port.
     t.window = WindowCounts();

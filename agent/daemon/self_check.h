@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/sflow/agent.h"
+#include "hal/base/log.h"
 #include "hal/base/time.h"
 #include "hal/counter_source.h"
 #include "hal/packet_sample.h"
@@ -86,8 +87,10 @@ struct SelfCheckReport {
 
 class SelfCheck {
  public:
-  // Neither is owned; both must outlive the SelfCheck.
-  SelfCheck(const SelfCheckConfig& config, const sflow::Agent& agent, hal::CounterSource& counters);
+  // None is owned; all must outlive the SelfCheck. `logger` (may be null) gets a warning when
+  // a port becomes flagged and a note when it no longer is.
+  SelfCheck(const SelfCheckConfig& config, const sflow::Agent& agent, hal::CounterSource& counters,
+            hal::base::Logger* logger = nullptr);
 
   // The daemon's tick, after the agent's (the rate read now is the one in force until the next
   // tick). The first call starts the first window.
@@ -119,6 +122,7 @@ class SelfCheck {
   SelfCheckConfig config_;
   const sflow::Agent& agent_;
   hal::CounterSource& counters_;
+  hal::base::Logger* logger_;
   bool started_ = false;
   hal::base::MonoTime window_start_;
   std::unordered_map<uint64_t, Track> tracks_;  // by ifindex << 1 | direction

@@ -640,6 +640,14 @@ TEST_F(DaemonTest, SelfCheckAndTopTalkersRunOnTheTickScenarioTest) {
     EXPECT_EQ(c.flagged, c.ifindex == 2) << c.ifindex << ": " << c.reason;
   }
   EXPECT_EQ(report.flagged, 1u);
+  // Said in the log once, and in the summary.
+  int flag_warnings = 0;
+  for (const std::string& w : warnings_) {
+    if (w.find("self-check: swp2 in flagged: estimate") != std::string::npos) ++flag_warnings;
+  }
+  EXPECT_EQ(flag_warnings, 1);
+  EXPECT_NE((*d)->Summary().find("1 of 8 data sources flagged (swp2)"), std::string::npos)
+      << (*d)->Summary();
 
   const auto top = (*d)->top_talkers().Top(10, clock.Now());
   ASSERT_EQ(top.size(), 10u);

@@ -114,6 +114,12 @@ TopTalkers::~TopTalkers() = default;
 
 void TopTalkers::OnSample(const hal::PacketSample& sample) {
   ++stats_.samples;
+  // A forwarded packet can be sampled going in and going out: counting both would double it.
+  // The daemon samples ingress only, and so do the talkers.
+  if (sample.direction != hal::Direction::kIngress) {
+    ++stats_.not_ingress;
+    return;
+  }
   uint32_t rate = sample.sampling_rate;
   if (rate <= 1 && !sample.has_source_sequence) {
     if (--software_countdown_ > 0) return;

@@ -13,7 +13,9 @@
 // to two intervals; less just after the start).
 //
 // Software input (sampling_rate 1 without a source sequence: every packet of the interface)
-// is counted 1 in software_rate, deterministically, and scaled by it.
+// is counted 1 in software_rate, deterministically, and scaled by it. Only ingress samples
+// count, as only ingress is sampled by the daemon: a forwarded packet sampled on its way in
+// and again on its way out would count twice.
 #pragma once
 
 #include <cstddef>
@@ -59,10 +61,11 @@ struct TopTalker {
 };
 
 struct TopTalkersStats {
-  uint64_t samples = 0;    // samples seen
-  uint64_t counted = 0;    // samples counted (software input: 1 in software_rate)
-  uint64_t not_ip = 0;     // counted under the non-IP key
-  uint64_t evictions = 0;  // talkers pushed out of a full bucket
+  uint64_t samples = 0;      // samples seen
+  uint64_t not_ingress = 0;  // egress samples, not counted (see OnSample)
+  uint64_t counted = 0;      // samples counted (software input: 1 in software_rate)
+  uint64_t not_ip = 0;       // counted under the non-IP key
+  uint64_t evictions = 0;    // talkers pushed out of a full bucket
 };
 
 class TopTalkers final : public hal::PacketSampleSink {

@@ -127,6 +127,24 @@ TEST(TopTalkersTest, HeavyTalkersSurviveAFloodOfSmallFlows) {
   }
 }
 
+// Egress samples are left out: the same packet was (or could be) sampled going in.
+TEST(TopTalkersTest, EgressSamplesDoNotCount) {
+  TopTalkers t(TopTalkersConfig{});
+  t.OnTick(kT0);
+  const Bytes a = Udp4("10.0.0.1", "10.0.0.2", 1, 2);
+  hal::PacketSample s;
+  s.output_ifindex = 2;
+  s.direction = hal::Direction::kEgress;
+  s.frame_length = 100;
+  s.sampling_rate = 10;
+  s.has_source_sequence = true;
+  s.header = hal::base::ByteView(a.data(), a.size());
+  t.OnSample(s);
+  EXPECT_EQ(t.stats().not_ingress, 1u);
+  EXPECT_EQ(t.stats().counted, 0u);
+  EXPECT_TRUE(t.Top(10, kT0 + seconds(1)).empty());
+}
+
 // Software input (every packet, rate 1): counted 1 in software_rate and scaled by it.
 TEST(TopTalkersTest, SoftwareInputIsSubsampledAndScaled) {
   TopTalkersConfig c;

@@ -69,4 +69,8 @@ nlohmann::json TopTalkersJson(const std::vector<TopTalker>& top, double span_s) 
   return {{"span_s", span_s}, {"talkers", talkers}};
 }
 
+nlohmann::json TopTalkersJson(const TopTalkers& talkers, size_t n, hal::base::MonoTime now) {
+  return TopTalkersJson(talkers.Top(n, now), talkers.SpanSeconds(now));
+}
+
 }  // namespace xflowd::agent::daemon

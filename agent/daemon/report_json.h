@@ -14,5 +14,7 @@ namespace xflowd::agent::daemon {
 nlohmann::json SelfCheckJson(const SelfCheckReport& report);
 // `span_s`: TopTalkers::SpanSeconds(now), the seconds the rates are averaged over.
 nlohmann::json TopTalkersJson(const std::vector<TopTalker>& top, double span_s);
+// The same for the `n` heaviest talkers as of `now` (the daemon's clock).
+nlohmann::json TopTalkersJson(const TopTalkers& talkers, size_t n, hal::base::MonoTime now);
 
 }  // namespace xflowd::agent::daemon

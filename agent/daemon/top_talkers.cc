@@ -287,4 +287,8 @@ std::string TopTalkersTable(const std::vector<TopTalker>& top, double span_s) {
   return out;
 }
 
+std::string TopTalkersTable(const TopTalkers& talkers, size_t n, hal::base::MonoTime now) {
+  return TopTalkersTable(talkers.Top(n, now), talkers.SpanSeconds(now));
+}
+
 }  // namespace xflowd::agent::daemon

@@ -107,7 +107,9 @@ class TopTalkers final : public hal::PacketSampleSink {
   TopTalkersStats stats_;
 };
 
-// Human table for `xflowctl top`.
+// Human table for `xflowctl top`; `span_s` as SpanSeconds gives it.
 std::string TopTalkersTable(const std::vector<TopTalker>& top, double span_s);
+// The same for the `n` heaviest talkers as of `now` (the daemon's clock).
+std::string TopTalkersTable(const TopTalkers& talkers, size_t n, hal::base::MonoTime now);
 
 }  // namespace xflowd::agent::daemon

@@ -71,6 +71,9 @@ TEST(TopTalkersTest, KeysScalingAndRanking) {
   const std::string table = TopTalkersTable(top, 5.0);
   EXPECT_NE(table.find("udp 10.0.0.3:2222 -> 10.0.0.4:443"), std::string::npos) << table;
   EXPECT_NE(table.find("4.8 Mb/s"), std::string::npos) << table;  // 600,000 bytes/s
+  // The one-call forms the control socket uses.
+  EXPECT_EQ(TopTalkersJson(t, 10, kT0 + seconds(5)), j);
+  EXPECT_EQ(TopTalkersTable(t, 10, kT0 + seconds(5)), table);
 }
 
 // Rates cover the current and the previous interval; older bytes are gone.

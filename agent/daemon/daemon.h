@@ -6,7 +6,8 @@
 // SamplingControl; the rate the platform applied is the one reported) and a Poller.
 // The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
 // simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
-// what is queued is drained and the agent flushes.
+// what is queued is drained and the agent flushes. Every sample also goes to the top talkers, and
+// the tick runs the self-check after the agent (docs/selfcheck.md).
 #pragma once
 
 #include <cstdint>

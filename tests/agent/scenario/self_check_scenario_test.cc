@@ -56,7 +56,7 @@ struct Rig {
   std::unique_ptr<agent::sflow::Agent> agent;
   std::unique_ptr<SelfCheck> check;
 
-  explicit Rig(const sim::SimConfig& config) {
+  explicit Rig(const sim::SimConfig& config, uint32_t budget = 0) {
     sim = std::move(sim::SimSwitch::Create(config, clock.Now()).value());
     agent = std::make_unique<agent::sflow::Agent>(
         agent::sflow::AgentConfig{*hal::base::IpAddress::Parse("192.0.2.1"), 0}, clock, prng,
@@ -68,6 +68,7 @@ struct Rig {
       auto applied = sim->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 1000, 128);
       agent::sflow::SamplerConfig sc;
       sc.sampling_rate = applied.value();
+      sc.max_samples_per_s = budget;
       agent->AddSampler(port.ifindex, hal::Direction::kIngress, sc, rx, sim.get());
       agent::sflow::PollerConfig pc;
       pc.interval_s = 20;
@@ -205,6 +206,26 @@ TEST(SelfCheckScenarioTest, PortThatLosesEverySampleIsOutsideNotTooFew) {
   EXPECT_EQ(rig.Port(2).last.samples, 0u);
   EXPECT_EQ(rig.Port(2).judgement.verdict, SelfCheckVerdict::kOutside);
   EXPECT_EQ(rig.Flagged(), (std::set<uint32_t>{2}));
+}
+
+// The export budget doubles the rate in the first seconds (1-in-1000 -> 1-in-4000 for a budget
+// of 200 samples/s): each second's samples are weighed by the rate of that second, so an honest
+// port stays inside although its rate changed inside the window.
+TEST(SelfCheckScenarioTest, RateChangesOfTheExportBudgetAreNotALie) {
+  Rig rig(EightPorts(), 200);
+  rig.Run(10);  // the first window holds the backoff
+  ASSERT_EQ(rig.check->report().windows, 1u);
+  for (const PortCheck& c : rig.check->report().ports) {
+    EXPECT_EQ(c.judgement.verdict, SelfCheckVerdict::kInside) << c.ifindex;
+  }
+  rig.Run(20);
+  for (const PortCheck& c : rig.check->report().ports) {
+    SCOPED_TRACE("ifindex " + std::to_string(c.ifindex));
+    EXPECT_GE(c.sampling_rate, 4000u) << "the budget backed off";
+    EXPECT_EQ(c.judgement.verdict, SelfCheckVerdict::kInside);
+    EXPECT_EQ(c.outside_in_a_row, 0u);
+  }
+  EXPECT_TRUE(rig.Flagged().empty());
 }
 
 // An idle switch gives no verdict: too few samples for the interval to mean anything.

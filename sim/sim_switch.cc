@@ -46,7 +46,8 @@ struct FlowState {
 constexpr uint32_t kNoFlow = 0xFFFFFFFFu;
 
 struct SamplerState {
-  uint32_t rate = 0;  // 0 = off
+  uint32_t rate = 0;       // 0 = off; the rate reported
+  uint32_t walk_rate = 0;  // the rate really sampled at (rate x PortFault::rate_factor)
   uint32_t header_bytes = 0;
   uint64_t countdown = 0;  // packets until the next sample, counting it; >= 1 while on
   uint32_t sequence = 0;   // of the next sample taken
@@ -73,6 +74,7 @@ struct Port {
   std::vector<FlowState> flows;    // [flows_per_port], by Zipf rank
   std::vector<FlowSpec> specs;     // same index
   SamplerState sampler[2];         // [Dir()]
+  PortFault fault;                 // ifindex 0: none
 
   bool carries_traffic() const { return present && oper_up; }
 };
@@ -132,6 +134,22 @@ Status Validate(const SimConfig& c) {
   }
   if (c.slice_us == 0) return bad("slice_us must be at least 1");
   if (c.trains_per_slice == 0) return bad("trains_per_slice must be at least 1");
+  for (size_t i = 0; i < c.faults.size(); ++i) {
+    const PortFault& f = c.faults[i];
+    const std::string port = "fault on ifindex " + std::to_string(f.ifindex) + ": ";
+    if (f.ifindex < c.first_ifindex || f.ifindex - c.first_ifindex >= c.num_ports) {
+      return bad(port + "no such port");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (c.faults[j].ifindex == f.ifindex) return bad(port + "given twice");
+    }
+    if (!fraction(f.hide_fraction) || !fraction(f.drop_fraction)) {
+      return bad(port + "fractions must be in [0, 1]");
+    }
+    if (!(f.rate_factor > 0.0 && f.rate_factor <= 1000.0)) {
+      return bad(port + "rate factor must be in (0, 1000]");
+    }
+  }
   return Status::Ok();
 }
 
@@ -169,6 +187,7 @@ struct SimSwitch::Impl {
         p.flows[f].cast = spec.cast;
       }
     }
+    for (const PortFault& f : c.faults) ports[f.ifindex - c.first_ifindex].fault = f;
   }
 
   ~Impl() {
@@ -334,7 +353,7 @@ void SimSwitch::Impl::Walk(Port& port, Direction dir, const FlowSpec& flow, uint
     if (ts < s.last_timestamp) ts = s.last_timestamp;
     s.last_timestamp = ts;
     Take(port, dir, flow, frame_length, first_ordinal + index - 1, ts);
-    s.countdown = 1 + UniformBelow(s.prng, 2 * s.rate - 1);
+    s.countdown = 1 + UniformBelow(s.prng, 2 * s.walk_rate - 1);
   }
   s.countdown -= left;
 }
@@ -342,9 +361,16 @@ void SimSwitch::Impl::Walk(Port& port, Direction dir, const FlowSpec& flow, uint
 void SimSwitch::Impl::Take(Port& port, Direction dir, const FlowSpec& flow, uint32_t frame_length,
                            uint64_t ordinal, MonoTime timestamp) {
   SamplerState& s = port.sampler[Dir(dir)];
-  const uint32_t sequence = s.sequence++;
   ++port.truth.samples_taken;
-  const bool lost_in_asic = config.sample_loss > 0 && s.prng.NextDouble() < config.sample_loss;
+  // Faults draw from the sampler's PRNG only when set, so honest ports keep their streams.
+  const PortFault& fault = port.fault;
+  if (fault.hide_fraction > 0 && s.prng.NextDouble() < fault.hide_fraction) {
+    ++port.truth.samples_hidden;
+    return;
+  }
+  const uint32_t sequence = s.sequence++;
+  const bool lost_in_asic = (config.sample_loss > 0 && s.prng.NextDouble() < config.sample_loss) ||
+                            (fault.drop_fraction > 0 && s.prng.NextDouble() < fault.drop_fraction);
   if (lost_in_asic || count == slots.size()) {
     ++port.truth.samples_lost;
     ++stats.source_drops;
@@ -468,9 +494,14 @@ Result<uint32_t> SimSwitch::SetSamplingRate(uint32_t ifindex, Direction directio
   if (config_.round_rate_pow2) applied = RoundToPowerOfTwo(applied);
   SamplerState& s = p->sampler[Dir(direction)];
   s.rate = applied;
+  s.walk_rate = applied;
+  if (applied != 0 && p->fault.rate_factor != 1.0) {
+    const double walk = std::round(static_cast<double>(applied) * p->fault.rate_factor);
+    s.walk_rate = static_cast<uint32_t>(std::min(std::max(walk, 1.0), double{kMaxRate}));
+  }
   s.header_bytes =
       header_bytes == 0 ? config_.header_bytes : std::min(header_bytes, config_.header_bytes);
-  s.countdown = applied == 0 ? 0 : 1 + UniformBelow(s.prng, 2 * applied - 1);
+  s.countdown = s.walk_rate == 0 ? 0 : 1 + UniformBelow(s.prng, 2 * s.walk_rate - 1);
   return applied;
 }
 

@@ -47,6 +47,20 @@
 
 namespace xflowd::sim {
 
+// A port that lies, for testing the agent's self-check (docs/selfcheck.md).
+struct PortFault {
+  uint32_t ifindex = 0;
+  // Share of the samples taken that vanish without a trace: no sequence number is used up, so
+  // nothing downstream can tell (a lossy path that renumbers, a buggy driver).
+  double hide_fraction = 0.0;
+  // Share of the samples taken that are lost with a sequence gap (hardware drops: the agent
+  // counts them as drops).
+  double drop_fraction = 0.0;
+  // The ASIC samples at rate x rate_factor (rounded, at least 1) but reports the rate it was
+  // asked for, in SetSamplingRate's answer and in every sample.
+  double rate_factor = 1.0;
+};
+
 struct SimConfig {
   uint32_t num_ports = 48;
   uint64_t port_speed_bps = 10'000'000'000ull;
@@ -69,6 +83,8 @@ struct SimConfig {
   double burstiness = 0.4;           // sigma of the log-normal per-slice load factor; 0 = steady
   double multicast_fraction = 0.02;  // share of flows to a multicast group
   double broadcast_fraction = 0.01;  // share of flows to the broadcast MAC (IPv4 only)
+  // Ports that lie (at most one entry per ifindex; each must be a port of this switch).
+  std::vector<PortFault> faults;
 };
 
 // What the simulated traffic really was, for tests.
@@ -79,8 +95,9 @@ struct PortTruth {
   uint64_t out_bytes = 0;
   uint64_t in_ucast = 0, in_mcast = 0, in_bcast = 0;
   uint64_t out_ucast = 0, out_mcast = 0, out_bcast = 0;
-  uint64_t samples_taken = 0;  // by the ASIC on this port (all directions)
-  uint64_t samples_lost = 0;   // taken but never delivered (sample_loss or queue overflow)
+  uint64_t samples_taken = 0;   // by the ASIC on this port (all directions)
+  uint64_t samples_lost = 0;    // taken but never delivered (sample_loss or queue overflow)
+  uint64_t samples_hidden = 0;  // taken and discarded without a sequence gap (PortFault)
 };
 
 struct FlowTruth {

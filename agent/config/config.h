@@ -129,6 +129,14 @@ struct FileSourceConfig {
   std::string path;
 };
 
+// A simulated port that lies, to try the self-check (docs/selfcheck.md).
+struct SimPortFault {
+  uint32_t ifindex = 0;
+  double hide_fraction = 0.0;  // samples lost without a sequence gap, 0..1
+  double drop_fraction = 0.0;  // samples lost with a sequence gap (hardware drops), 0..1
+  double rate_factor = 1.0;    // samples at rate x factor, announces the rate, (0, 1000]
+};
+
 // The simulated switch.
 struct SimConfig {
   uint32_t ports = 48;
@@ -137,6 +145,9 @@ struct SimConfig {
   double sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
   bool pow2 = false;         // the sim ASIC rounds rates to powers of two
   std::string truth_path;    // write per-port ground truth (CSV) here at exit
+
+  // Lying ports, one entry per ifindex.
+  std::vector<SimPortFault> faults;
 };
 
 // Where packets come from: exactly one of these runs.
@@ -161,6 +172,7 @@ struct ControlConfig {
 };
 
 struct Config {
+  std::string config_file;  // the file this was read from; empty: the command line alone
   AgentConfig agent;
   PortsConfig ports;
   FlowConfig flow;

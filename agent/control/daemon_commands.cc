@@ -1,5 +1,7 @@
 #include "agent/control/daemon_commands.h"
 
+#include "agent/daemon/report_json.h"
+
 #include <unistd.h>
 
 #include <cstring>
@@ -91,10 +93,22 @@ json RecordsByReason(const uint64_t (&r)[6]) {
               {"lack_of_resources", r[5]}};
 }
 
+// The last reload: null before the first.
+json ReloadJson(const daemon::ReloadResult& r) {
+  if (!r.attempted) return json(nullptr);
+  json j = json::object();
+  j["ok"] = r.status.ok();
+  j["unix_ms"] = r.unix_ms;
+  j["summary"] = r.Summary();
+  if (!r.status.ok()) j["error"] = r.status.message();
+  j["changes"] = r.changes;
+  return j;
+}
+
 }  // namespace
 
-DaemonCommands::DaemonCommands(daemon::Daemon& daemon, ControlHooks hooks)
-    : daemon_(daemon), hooks_(std::move(hooks)) {}
+DaemonCommands::DaemonCommands(daemon::Daemon& daemon, std::string config_path)
+    : daemon_(daemon), config_path_(std::move(config_path)) {}
 
 std::string DaemonCommands::HandleLine(std::string_view line, bool* ok) {
   Result<Request> req = ParseRequest(line);
@@ -120,9 +134,6 @@ Result<json> DaemonCommands::Run(const Request& request) {
     }
     return hal::base::Status::Ok();
   };
-  auto missing = [&c] {
-    return hal::base::UnimplementedError("\"" + c + "\" is not available in this build");
-  };
   if (c == "status" || c == "ports" || c == "collectors" || c == "flows" || c == "stats" ||
       c == "flush" || c == "check" || c == "reload" || c == "help") {
     XFLOWD_RETURN_IF_ERROR(no_args());
@@ -146,21 +157,19 @@ Result<json> DaemonCommands::Run(const Request& request) {
     }
     Result<uint64_t> n = UintArg(args, "n", kDefaultTop, 1, kMaxTop);
     if (!n.ok()) return n.status();
-    if (!hooks_.top) return missing();
-    return hooks_.top(static_cast<uint32_t>(*n));
+    return daemon::TopTalkersJson(daemon_.top_talkers(), static_cast<size_t>(*n),
+                                  daemon_.clock().Now());
   }
   if (c == "check") {
-    if (!hooks_.check) return missing();
-    return hooks_.check();
+    return daemon::SelfCheckJson(daemon_.self_check().report());
   }
   if (c == "reload") {
-    if (!hooks_.reload) return missing();
-    hal::base::Status st = hooks_.reload();
+    hal::base::Status st = daemon_.ReloadFromLoader();
     if (!st.ok()) return st;
     json j = json::object();
     j["reloaded"] = true;
-    j["config_file"] = hooks_.config_path;
-    j["last_reload"] = hooks_.last_reload ? hooks_.last_reload() : json(nullptr);
+    j["config_file"] = config_path_;
+    j["last_reload"] = ReloadJson(daemon_.last_reload());
     return j;
   }
   return hal::base::InvalidArgumentError(
@@ -180,8 +189,8 @@ json DaemonCommands::Status() const {
   j["ports"] = daemon_.agent().pollers().size();
   j["sflow_collectors"] = daemon_.transports().size();
   j["flow_collectors"] = daemon_.flow_probe() ? daemon_.flow_probe()->transports().size() : 0;
-  j["config_file"] = hooks_.config_path;
-  j["last_reload"] = hooks_.last_reload ? hooks_.last_reload() : json(nullptr);
+  j["config_file"] = config_path_;
+  j["last_reload"] = ReloadJson(daemon_.last_reload());
   return j;
 }
 

@@ -1,6 +1,6 @@
 // The commands of the control socket (docs/control.md), answered from the running Daemon:
-// status, ports, collectors, flows, stats, flush, and through hooks that the run wiring sets,
-// reload, top and check. Runs on the loop thread, between samples: nothing here may block.
+// status, ports, collectors, flows, top, check, stats, flush and reload. Runs on the loop
+// thread, between samples: nothing here may block.
 #pragma once
 
 #include <cstdint>
@@ -17,28 +17,13 @@
 
 namespace xflowd::agent::control {
 
-// What the Daemon itself cannot answer; set by the run wiring. An empty hook: `reload`, `top`
-// and `check` answer the error "... not available in this build"; `last_reload` gives null.
-struct ControlHooks {
-  std::string config_path;  // the config file in use ("" when there is none)
-  // Re-reads and applies the configuration; an error Status is the reply's "error".
-  std::function<hal::base::Status()> reload;
-  // The result of the last reload, any JSON (null when none yet).
-  std::function<nlohmann::json()> last_reload;
-  // The top `n` talkers (n = 1..1000, default 10) of the recent samples.
-  std::function<nlohmann::json(uint32_t n)> top;
-  // The self-check of the sampling against the interface counters.
-  std::function<nlohmann::json()> check;
-};
-
 class DaemonCommands {
  public:
-  // `daemon` must outlive this. `server` (may be null) adds its counters to `stats`.
-  DaemonCommands(daemon::Daemon& daemon, ControlHooks hooks);
+  // `daemon` must outlive this. `config_path`: the config file in use ("" when none), for
+  // `status`. `server` (may be null) adds its counters to `stats`.
+  DaemonCommands(daemon::Daemon& daemon, std::string config_path);
 
   void set_server(const ControlServer* server) { server_ = server; }
-  // For hooks whose owners are made after the commands (the next request sees them).
-  void set_hooks(ControlHooks hooks) { hooks_ = std::move(hooks); }
 
   // One request line -> one reply line (ControlServer::LineHandler).
   std::string HandleLine(std::string_view line, bool* ok);
@@ -55,7 +40,7 @@ class DaemonCommands {
 
  private:
   daemon::Daemon& daemon_;
-  ControlHooks hooks_;
+  std::string config_path_;
   const ControlServer* server_ = nullptr;
 };
 

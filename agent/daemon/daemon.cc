@@ -145,7 +145,12 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
-  fanout_ = std::make_unique<Fanout>(*agent_);
+  self_check_ =
+      std::make_unique<SelfCheck>(settings.self_check, *agent_, *platform_.counters, &logger_);
+  TopTalkersConfig tc = settings.top_talkers;
+  if (tc.software_rate == 0) tc.software_rate = config_.ports.sampling_rate.value_or(1000);
+  top_talkers_ = std::make_unique<TopTalkers>(tc);
+  fanout_ = std::make_unique<Fanout>(*agent_, *top_talkers_);
   if (!config_.flow.collectors.empty()) XFLOWD_RETURN_IF_ERROR(StartFlowProbe(*ports));
 
   auto loop = EventLoop::Create(settings.loop, clock_, logger_);
@@ -308,6 +313,8 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
 
 void Daemon::OnTick(MonoTime now) {
   agent_->Tick(now);
+  self_check_->OnTick(now);  // after the agent: the rates read are those in force till the next
+  top_talkers_->OnTick(now);
   if (flow_probe_) flow_probe_->Tick(now);
   // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
   // back what the collectors refused and logs a change of state itself.
@@ -407,6 +414,18 @@ std::string Daemon::Summary() const {
     s += t.DescribeStats() + ")";
   }
   if (!transports_.empty()) s += ".";
+  const SelfCheckReport& check = self_check_->report();
+  if (check.windows > 0) {
+    s += Printf(" Self-check (%llu windows): %u of %zu data sources flagged", U(check.windows),
+                check.flagged, check.ports.size());
+    std::string names;
+    for (const PortCheck& c : check.ports) {
+      if (!c.flagged) continue;
+      names += names.empty() ? " (" : ", ";
+      names += c.name.empty() ? std::to_string(c.ifindex) : c.name;
+    }
+    s += names.empty() ? "." : names + ").";
+  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
 }

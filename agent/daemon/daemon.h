@@ -6,7 +6,8 @@
 // SamplingControl; the rate the platform applied is the one reported) and a Poller.
 // The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
 // simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
-// what is queued is drained and the agent flushes.
+// what is queued is drained and the agent flushes. Every sample also goes to the top talkers, and
+// the tick runs the self-check after the agent (docs/selfcheck.md).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,8 @@
 #include "agent/config/config.h"
 #include "agent/daemon/event_loop.h"
 #include "agent/daemon/flow_probe.h"
+#include "agent/daemon/self_check.h"
+#include "agent/daemon/top_talkers.h"
 #include "agent/sflow/agent.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
@@ -67,6 +70,9 @@ struct DaemonSettings {
   TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
   FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
   ConfigLoader loader;                       // empty: SIGHUP is logged and nothing reloads
+  SelfCheckConfig self_check;
+  // software_rate 0: the configured sampling rate (1000 if it goes by link speed).
+  TopTalkersConfig top_talkers;
 };
 
 // The outcome of the last reload, for the log and `xflowctl status`.
@@ -134,11 +140,13 @@ class Daemon {
   }
   // The NetFlow/IPFIX side, when -n collectors are configured (null otherwise).
   const FlowProbe* flow_probe() const { return flow_probe_.get(); }
+  // `xflowctl check` and `xflowctl top`: updated by the tick; read them from the loop's thread.
+  const SelfCheck& self_check() const { return *self_check_; }
+  const TopTalkers& top_talkers() const { return *top_talkers_; }
   // Ports with a sampler whose rate could not be programmed (logged at start).
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
   // For the control socket (xflowctl): read-only views of the running daemon.
-  const config::Config& config() const { return config_; }
   const Platform& platform() const { return platform_; }
   const sflow::Agent& agent() const { return *agent_; }
   const EventLoop& loop() const { return *loop_; }
@@ -185,22 +193,27 @@ class Daemon {
   std::unique_ptr<sflow::Agent> agent_;
   sflow::Receiver* receiver_ = nullptr;
   std::unique_ptr<EventLoop> loop_;
-  // Samples go to the sFlow agent and, with flow collectors, to the flow probe too. The loop
-  // holds this sink for good; a reload only changes where it forwards.
+  // Samples go to the sFlow agent, the top talkers and, with flow collectors, the flow probe.
+  // The loop holds this sink for good; a reload only changes where it forwards.
   class Fanout final : public hal::PacketSampleSink {
    public:
-    explicit Fanout(hal::PacketSampleSink& agent) : agent_(agent) {}
+    Fanout(hal::PacketSampleSink& agent, hal::PacketSampleSink& talkers)
+        : agent_(agent), talkers_(talkers) {}
     void OnSample(const hal::PacketSample& s) override {
       agent_.OnSample(s);
+      talkers_.OnSample(s);
       if (probe_ != nullptr) probe_->OnSample(s);
     }
     void set_probe(hal::PacketSampleSink* probe) { probe_ = probe; }
 
    private:
     hal::PacketSampleSink& agent_;
+    hal::PacketSampleSink& talkers_;
     hal::PacketSampleSink* probe_ = nullptr;
   };
   std::unique_ptr<FlowProbe> flow_probe_;
+  std::unique_ptr<SelfCheck> self_check_;
+  std::unique_ptr<TopTalkers> top_talkers_;
   std::unique_ptr<Fanout> fanout_;
   FlowTransportFactory make_flow_transport_;
   TransportFactory make_transport_;

@@ -1,5 +1,6 @@
 #include "agent/daemon/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -84,6 +85,9 @@ enum class Opt {
   kSimSampleLoss,
   kSimPow2,
   kSimTruth,
+  kSimLoseSamples,
+  kSimDropSamples,
+  kSimWrongRate,
   kInterface,
   kReadFile,
   kNoPromisc,
@@ -139,6 +143,9 @@ constexpr OptSpec kOpts[] = {
     {"sim-sample-loss", 0, true, true, Opt::kSimSampleLoss},
     {"sim-pow2", 0, false, true, Opt::kSimPow2},
     {"sim-truth", 0, true, true, Opt::kSimTruth},
+    {"sim-lose-samples", 0, true, true, Opt::kSimLoseSamples},
+    {"sim-drop-samples", 0, true, true, Opt::kSimDropSamples},
+    {"sim-wrong-rate", 0, true, true, Opt::kSimWrongRate},
     {"interface", 'i', true, false, Opt::kInterface},
     {"read", 'r', true, false, Opt::kReadFile},
     {"no-promisc", 0, false, false, Opt::kNoPromisc},
@@ -292,6 +299,52 @@ constexpr FlagSetting kFlagSettings[] = {
     {Opt::kIngressOnly, &DaemonOptions::ingress_only, true},
 };
 
+// PORTS:VALUE, PORTS a list of port numbers (= ifindex) and ranges: "3", "2,5", "1-4,7".
+// Several faults on one port add up to one entry.
+Status ParseSimFault(Opt opt, const std::string& name, const std::string& text,
+                     std::vector<config::SimPortFault>* faults) {
+  const std::string expected =
+      opt == Opt::kSimWrongRate ? "PORTS:FACTOR, e.g. 3,5-6:1.5 (FACTOR above 0, up to 1000)"
+                                : "PORTS:FRACTION, e.g. 3,5-6:0.1 (FRACTION 0..1 or a percentage)";
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Bad(name, expected, text);
+  double v = 0;
+  const std::string value = text.substr(colon + 1);
+  if (opt == Opt::kSimWrongRate) {
+    char* end = nullptr;
+    v = value.empty() ? 0 : strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(v > 0 && v <= 1000)) return Bad(name, expected, text);
+  } else {
+    Result<double> f = ParseFraction(name, value, true);
+    if (!f.ok()) return f.status();
+    v = *f;
+  }
+  std::vector<uint32_t> ports;
+  size_t start = 0;
+  const std::string list = text.substr(0, colon);
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string item = list.substr(start, comma - start);
+    const size_t dash = item.find('-');
+    Result<uint32_t> lo = ParseU32(name, item.substr(0, dash), 1, 4096);
+    Result<uint32_t> hi =
+        dash == std::string::npos ? lo : ParseU32(name, item.substr(dash + 1), 1, 4096);
+    if (!lo.ok() || !hi.ok() || *hi < *lo) return Bad(name, expected, text);
+    for (uint32_t p = *lo; p <= *hi; ++p) ports.push_back(p);
+    start = comma + 1;
+  }
+  for (uint32_t p : ports) {
+    auto it = std::find_if(faults->begin(), faults->end(),
+                           [p](const config::SimPortFault& f) { return f.ifindex == p; });
+    if (it == faults->end()) it = faults->insert(faults->end(), config::SimPortFault{p});
+    if (opt == Opt::kSimLoseSamples) it->hide_fraction = v;
+    if (opt == Opt::kSimDropSamples) it->drop_fraction = v;
+    if (opt == Opt::kSimWrongRate) it->rate_factor = v;
+  }
+  return Status::Ok();
+}
+
 Status Apply(const OptSpec& spec, const std::string& name, const std::string& value,
              DaemonOptions* o, bool* verbose, bool* quiet) {
   for (const U32Setting& row : kU32Settings) {
@@ -387,6 +440,10 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kControlSocket:
       o->control_socket = value == "none" ? std::string() : value;
       break;
+    case Opt::kSimLoseSamples:
+    case Opt::kSimDropSamples:
+    case Opt::kSimWrongRate:
+      return ParseSimFault(spec.opt, name, value, &o->sim_faults);
     case Opt::kInterface:
       if (value.empty()) return InvalidArgumentError(name + ": needs an interface name");
       o->interface = value;
@@ -682,6 +739,7 @@ config::Config ToConfig(const DaemonOptions& o) {
   c.source.sim.sample_loss = o.sim_sample_loss;
   c.source.sim.pow2 = o.sim_pow2;
   c.source.sim.truth_path = o.sim_truth_path;
+  c.source.sim.faults = o.sim_faults;
   c.source.interface.name = o.interface;
   c.source.interface.promiscuous = o.promiscuous;
   c.source.interface.snaplen = o.snaplen;
@@ -845,6 +903,11 @@ Simulated switch:
   --sim-pow2                  the ASIC rounds sampling rates to a power of two
   --sim-truth FILE            at exit, write what the simulated traffic was
                               (per port, CSV) to FILE, to check collectors
+  --sim-lose-samples PORTS:F  ports that lie, to try the self-check: lose a
+                              fraction F of their samples without a sequence gap
+  --sim-drop-samples PORTS:F  lose a fraction F with sequence gaps (drops)
+  --sim-wrong-rate PORTS:X    sample at X times the rate but announce the rate
+                              (PORTS: port numbers and ranges, e.g. 3,5-6)
 
 Running:
   --duration SECONDS          run this long, then flush and exit 0

@@ -48,6 +48,9 @@ struct DaemonOptions {
   bool sim_pow2 = false;         // sim ASIC rounds rates to powers of two
   std::string sim_truth_path;    // write per-port ground truth (CSV) here at exit
 
+  // --sim-lose-samples, --sim-drop-samples, --sim-wrong-rate.
+  std::vector<config::SimPortFault> sim_faults;
+
   // sFlow.
   std::optional<uint32_t> sampling_rate;  // 1-in-N on every port; unset = by link speed
   uint32_t polling_interval_s = 20;       // 0 = no counter samples

@@ -37,11 +37,8 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   settings.loader = loader;
   auto daemon = daemon::Daemon::Create(config, platform, clock, logger, std::move(settings));
   if (!daemon.ok()) return Fail(logger, daemon.status());
-  // The control socket (xflowctl). The hooks of what the Daemon cannot answer itself (config
-  // file path, reload and its last result, top talkers, self-check) are set here once their
-  // owners exist; an empty hook answers "not available in this build" (last_reload: null).
-  control::ControlHooks hooks;
-  control::DaemonCommands commands(**daemon, std::move(hooks));
+  // The control socket (xflowctl).
+  control::DaemonCommands commands(**daemon, config.config_file);
   std::unique_ptr<control::ControlServer> control_server;
   if (!config.control.socket.empty()) {
     control::ControlServerOptions co;

@@ -62,6 +62,10 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
   sim_config.header_bytes = config.ports.header_bytes;
   sim_config.round_rate_pow2 = c.pow2;
   sim_config.sample_loss = c.sample_loss;
+  for (const config::SimPortFault& f : c.faults) {
+    sim_config.faults.push_back(
+        sim::PortFault{f.ifindex, f.hide_fraction, f.drop_fraction, f.rate_factor});
+  }
   auto sim = sim::SimSwitch::Create(sim_config, clock.Now());
   if (!sim.ok()) return Fail(logger, sim.status(), "cannot start the simulated switch");
   sim::SimSwitch& sw = **sim;

@@ -216,6 +216,18 @@ TEST(SimSwitchTest, CreateRejectsBadConfig) {
   c = SmallConfig();
   c.flows_per_port = 0;
   expect_bad(c);
+  c = SmallConfig();
+  c.faults = {PortFault{9, 0.1, 0, 1}};  // no port 9
+  expect_bad(c);
+  c = SmallConfig();
+  c.faults = {PortFault{2, 0.1, 0, 1}, PortFault{2, 0, 0.1, 1}};
+  expect_bad(c);
+  c = SmallConfig();
+  c.faults = {PortFault{2, 1.5, 0, 1}};
+  expect_bad(c);
+  c = SmallConfig();
+  c.faults = {PortFault{2, 0, 0, 0}};
+  expect_bad(c);
 }
 
 TEST(SimSwitchTest, ListsPorts) {
@@ -628,6 +640,58 @@ TEST(SimSwitchTest, SampleLossShowsAsSequenceGaps) {
   // ~10% lost: binomial, 5 sigma.
   const double p = 0.1, n = static_cast<double>(taken_total);
   EXPECT_NEAR(static_cast<double>(lost_total), n * p, 5 * std::sqrt(n * p * (1 - p)));
+}
+
+// Lying ports: port 2 hides 20% of its samples (no gap), port 3 samples at twice the rate it
+// reports, port 4 drops 20% with gaps. Every other port keeps the sample stream it has
+// without faults.
+TEST(SimSwitchTest, PortFaultsLieOnlyOnTheirPorts) {
+  SimConfig honest = SmallConfig();
+  SimConfig lying = SmallConfig();
+  lying.faults = {PortFault{2, 0.2, 0, 1}, PortFault{3, 0, 0, 2.0}, PortFault{4, 0, 0.2, 1}};
+  auto a = Make(honest);
+  auto b = Make(lying);
+  const uint32_t rate = 100;
+  for (uint32_t i = 1; i <= honest.num_ports; ++i) {
+    ASSERT_EQ(*a->SetSamplingRate(i, Direction::kIngress, rate, 128), rate);
+    ASSERT_EQ(*b->SetSamplingRate(i, Direction::kIngress, rate, 128), rate) << "reports the rate";
+  }
+  CollectingSink sa, sb;
+  RunFor(*a, seconds(10), seconds(1), sa);
+  RunFor(*b, seconds(10), seconds(1), sb);
+
+  std::map<uint32_t, std::vector<uint32_t>> seq_a, seq_b;
+  for (const Captured& cap : sa.got)
+    seq_a[cap.sample.input_ifindex].push_back(cap.sample.source_sequence);
+  for (const Captured& cap : sb.got) {
+    EXPECT_EQ(cap.sample.sampling_rate, rate);
+    seq_b[cap.sample.input_ifindex].push_back(cap.sample.source_sequence);
+  }
+  for (uint32_t i : {1u, 5u, 6u, 7u, 8u}) EXPECT_EQ(seq_a[i], seq_b[i]) << "ifindex " << i;
+  EXPECT_EQ(a->port_truth(2).in_packets, b->port_truth(2).in_packets) << "traffic unchanged";
+
+  auto gaps = [](const std::vector<uint32_t>& s) {
+    uint64_t g = s.empty() ? 0 : s[0];
+    for (size_t k = 1; k < s.size(); ++k) g += s[k] - s[k - 1] - 1;
+    return g;
+  };
+  const double expected = static_cast<double>(b->port_truth(2).in_packets) / rate;
+  // Port 2: ~80% delivered, numbered without gaps.
+  EXPECT_EQ(gaps(seq_b[2]), 0u);
+  EXPECT_EQ(b->port_truth(2).samples_hidden, b->port_truth(2).samples_taken - seq_b[2].size());
+  EXPECT_NEAR(static_cast<double>(seq_b[2].size()) / expected, 0.8, 0.03);
+  // Port 3: half the samples the reported rate promises.
+  EXPECT_EQ(gaps(seq_b[3]), 0u);
+  EXPECT_NEAR(static_cast<double>(seq_b[3].size()) /
+                  (static_cast<double>(b->port_truth(3).in_packets) / rate),
+              0.5, 0.03);
+  // Port 4: ~20% lost as sequence gaps.
+  EXPECT_EQ(gaps(seq_b[4]) + (b->port_truth(4).samples_taken - seq_b[4].back() - 1),
+            b->port_truth(4).samples_lost);
+  EXPECT_NEAR(static_cast<double>(b->port_truth(4).samples_lost) /
+                  static_cast<double>(b->port_truth(4).samples_taken),
+              0.2, 0.03);
+  EXPECT_EQ(b->stats().source_drops, b->port_truth(4).samples_lost);
 }
 
 TEST(SimSwitchTest, QueueOverflowShowsAsSequenceGaps) {

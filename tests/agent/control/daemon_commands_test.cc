@@ -1,6 +1,7 @@
 // The control commands against a Daemon on the simulated switch, in simulated time (a
 // ManualClock moved 10 ms per advance), with capture transports as collectors.
 #include "agent/control/daemon_commands.h"
+#include "agent/daemon/report_json.h"
 
 #include <gtest/gtest.h>
 
@@ -75,7 +76,7 @@ class DaemonCommandsTest : public ::testing::Test {
     auto d = daemon::Daemon::Create(config_, platform, clock_, logger_, settings_);
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     daemon_ = std::move(d.value());
-    commands_ = std::make_unique<DaemonCommands>(*daemon_, hooks_);
+    commands_ = std::make_unique<DaemonCommands>(*daemon_, config_path_);
     if (before_run_) before_run_();
     ASSERT_TRUE(daemon_->Run().ok());
   }
@@ -87,14 +88,14 @@ class DaemonCommandsTest : public ::testing::Test {
   std::unique_ptr<sim::SimSwitch> sw_;
   std::unique_ptr<daemon::Daemon> daemon_;
   std::unique_ptr<DaemonCommands> commands_;
-  ControlHooks hooks_;
+  std::string config_path_;
   std::function<void()> before_run_;
   CaptureTransport* sflow_ = nullptr;
   CaptureTransport* ipfix_ = nullptr;
 };
 
 TEST_F(DaemonCommandsTest, StatusPortsCollectorsFlowsAndStatsDescribeTheRun) {
-  hooks_.config_path = "/etc/xflowd/xflowd.toml";
+  config_path_ = "/etc/xflowd/xflowd.toml";
   json status_mid;
   Run(300, [&](int n) {
     if (n == 200) status_mid = commands_->Status();
@@ -171,8 +172,14 @@ TEST_F(DaemonCommandsTest, FlushExportsTheCacheNowAsForcedEnds) {
   EXPECT_GT(ipfix_->datagrams().size(), messages_before);
 }
 
-TEST_F(DaemonCommandsTest, RequestsAreDispatchedAndHooksAnswer) {
-  Run(10);
+TEST_F(DaemonCommandsTest, RequestsAreDispatchedToTheDaemon) {
+  bool fail = true;
+  settings_.loader = [&]() -> hal::base::Result<config::Config> {
+    if (fail) return hal::base::InvalidArgumentError("/etc/x.toml:3:7: agent.bogus: unknown key");
+    return config_;
+  };
+  config_path_ = "/etc/x.toml";
+  Run(300);
   auto run = [&](const char* line) {
     bool ok = false;
     const std::string reply = commands_->HandleLine(line, &ok);
@@ -186,39 +193,28 @@ TEST_F(DaemonCommandsTest, RequestsAreDispatchedAndHooksAnswer) {
             "flush, stats, help)");
   EXPECT_EQ(run(R"({"command":"status","args":{"x":1}})")["error"],
             "\"status\" takes no arguments");
-  EXPECT_EQ(run(R"({"command":"top"})")["error"], "\"top\" is not available in this build");
-  EXPECT_EQ(run(R"({"command":"check"})")["error"], "\"check\" is not available in this build");
-  EXPECT_EQ(run(R"({"command":"reload"})")["error"], "\"reload\" is not available in this build");
   EXPECT_EQ(run("not json")["ok"], false);
 
-  ControlHooks hooks;
-  hooks.config_path = "/etc/x.toml";
-  uint32_t top_n = 0;
-  hooks.top = [&](uint32_t n) {
-    top_n = n;
-    return json{{"rows", json::array()}};
-  };
-  hooks.check = [] { return json{{"ports", json::array()}}; };
-  bool fail = true;
-  hooks.reload = [&] {
-    return fail ? hal::base::InvalidArgumentError("/etc/x.toml:3:7: agent.bogus: unknown key")
-                : hal::base::Status::Ok();
-  };
-  hooks.last_reload = [&] { return json{{"ok", !fail}}; };
-  commands_ = std::make_unique<DaemonCommands>(*daemon_, hooks);
-  EXPECT_EQ(run(R"({"command":"top"})")["ok"], true);
-  EXPECT_EQ(top_n, 10u);
-  EXPECT_EQ(run(R"({"command":"top","args":{"n":3}})")["ok"], true);
-  EXPECT_EQ(top_n, 3u);
+  // top and check come from the daemon's top talkers and self-check.
+  const json top3 = run(R"({"command":"top","args":{"n":3}})");
+  ASSERT_EQ(top3["ok"], true) << top3.dump();
+  EXPECT_EQ(top3["result"], daemon::TopTalkersJson(daemon_->top_talkers(), 3, clock_.Now()));
   EXPECT_EQ(run(R"({"command":"top","args":{"n":0}})")["ok"], false);
   EXPECT_EQ(run(R"({"command":"top","args":{"m":3}})")["ok"], false);
-  EXPECT_EQ(run(R"({"command":"check"})")["result"], json({{"ports", json::array()}}));
+  EXPECT_EQ(run(R"({"command":"check"})")["result"],
+            daemon::SelfCheckJson(daemon_->self_check().report()));
+
+  // reload goes through the daemon's loader: its error is the reply's, then a good one.
+  EXPECT_TRUE(run(R"({"command":"status"})")["result"]["last_reload"].is_null());
   EXPECT_EQ(run(R"({"command":"reload"})")["error"], "/etc/x.toml:3:7: agent.bogus: unknown key");
+  EXPECT_EQ(run(R"({"command":"status"})")["result"]["last_reload"]["ok"], false);
   fail = false;
   const json ok = run(R"({"command":"reload"})");
   EXPECT_EQ(ok["result"]["reloaded"], true);
-  EXPECT_EQ(ok["result"]["last_reload"], json({{"ok", true}}));
-  EXPECT_EQ(run(R"({"command":"status"})")["result"]["last_reload"], json({{"ok", true}}));
+  EXPECT_EQ(ok["result"]["config_file"], "/etc/x.toml");
+  EXPECT_EQ(ok["result"]["last_reload"]["ok"], true);
+  EXPECT_EQ(ok["result"]["last_reload"]["summary"], "ok: no change");
+  EXPECT_EQ(run(R"({"command":"status"})")["result"]["last_reload"]["ok"], true);
 }
 
 TEST_F(DaemonCommandsTest, FlushWithoutFlowCollectorsSaysSo) {

@@ -653,5 +653,61 @@ TEST_F(DaemonTest, SimStartupSendsNoBurstScenarioTest) {
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
 }
 
+// The daemon runs the self-check and the top talkers on its tick: a simulated switch whose
+// port 2 samples at twice the rate it announces is flagged, and only that port; the top
+// talkers come from the samples, heaviest first. Simulated time moves 10 ms per advance (as
+// in `xflowd --sim`; samples still queued at a window's edge count in the next window, so the
+// advance must be small against the window) and the run stops after three 2-second windows,
+// however the real timers fall.
+TEST_F(DaemonTest, SelfCheckAndTopTalkersRunOnTheTickScenarioTest) {
+  ManualClock clock(MonoTime::FromSeconds(1000));
+  sim::SimConfig sc;
+  sc.num_ports = 8;
+  sc.seed = 13;
+  sc.header_bytes = options_.ports.header_bytes;
+  sc.faults = {sim::PortFault{2, 0, 0, 2.0}};
+  auto sw = sim::SimSwitch::Create(sc, clock.Now());
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  options_.ports.sampling_rate = 1000;  // ~500 samples/s per 10G port at 20%: ~1,000 a window
+  settings_.self_check.window = hal::base::seconds(2);
+  settings_.loop.tick_period = milliseconds(5);
+  Platform platform = SimPlatform(**sw);
+  platform.advance_period = milliseconds(1);
+  int advances = 0;
+  Daemon* daemon = nullptr;
+  platform.advance = [&](MonoTime) {
+    clock.Advance(milliseconds(10));
+    (*sw)->AdvanceTo(clock.Now());
+    if (daemon->self_check().report().windows >= 3 || ++advances == 20000) daemon->Stop();
+  };
+  auto d = Daemon::Create(options_, platform, clock, logger_, settings_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  daemon = d->get();
+  ASSERT_TRUE((*d)->Run().ok());
+
+  const SelfCheckReport& report = (*d)->self_check().report();
+  ASSERT_GE(report.windows, 3u);
+  ASSERT_EQ(report.ports.size(), 8u);
+  for (const PortCheck& c : report.ports) {
+    EXPECT_EQ(c.flagged, c.ifindex == 2) << c.ifindex << ": " << c.reason;
+  }
+  EXPECT_EQ(report.flagged, 1u);
+  // Said in the log once, and in the summary.
+  int flag_warnings = 0;
+  for (const std::string& w : warnings_) {
+    if (w.find("self-check: swp2 in flagged: estimate") != std::string::npos) ++flag_warnings;
+  }
+  EXPECT_EQ(flag_warnings, 1);
+  EXPECT_NE((*d)->Summary().find("1 of 8 data sources flagged (swp2)"), std::string::npos)
+      << (*d)->Summary();
+
+  const auto top = (*d)->top_talkers().Top(10, clock.Now());
+  ASSERT_EQ(top.size(), 10u);
+  for (size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].bytes_per_s, top[i].bytes_per_s);
+  EXPECT_GT(top[0].bytes_per_s, 0);
+  EXPECT_NE(top[0].key.ip_version, 0);
+  EXPECT_EQ((*d)->top_talkers().stats().samples, (*sw)->stats().samples);
+}
+
 }  // namespace
 }  // namespace xflowd::agent::daemon

@@ -210,6 +210,38 @@ TEST(OptionsTest, NumbersOutOfRange) {
   EXPECT_CONTAINS(Error({"--sim", "--polling", "86401", "--collector", "127.0.0.1"}), "--polling");
 }
 
+// Lying simulated ports: port lists and ranges, one entry per port however many flags name it,
+// and errors that say the form.
+TEST(OptionsTest, SimFaults) {
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1", "--sim-lose-samples", "3,5-6:10%",
+                    "--sim-wrong-rate", "5:1.25", "--sim-drop-samples", "7:0.05"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const config::Config c = ToConfig(p.options);
+  const auto& f = c.source.sim.faults;
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0].ifindex, 3u);
+  EXPECT_DOUBLE_EQ(f[0].hide_fraction, 0.1);
+  EXPECT_DOUBLE_EQ(f[0].rate_factor, 1.0);
+  EXPECT_EQ(f[1].ifindex, 5u);
+  EXPECT_DOUBLE_EQ(f[1].hide_fraction, 0.1);
+  EXPECT_DOUBLE_EQ(f[1].rate_factor, 1.25);
+  EXPECT_EQ(f[2].ifindex, 6u);
+  EXPECT_EQ(f[3].ifindex, 7u);
+  EXPECT_DOUBLE_EQ(f[3].drop_fraction, 0.05);
+  EXPECT_DOUBLE_EQ(f[3].hide_fraction, 0.0);
+
+  for (const char* bad : {"3", ":0.1", "3:", "x:0.1", "0:0.1", "4-2:0.1", "3:1.5", "3,:0.1"}) {
+    EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--sim-lose-samples", bad}),
+                    "--sim-lose-samples");
+  }
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--sim-wrong-rate", "2:0"}),
+                  "PORTS:FACTOR");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--sim-wrong-rate", "2:1e9"}),
+                  "PORTS:FACTOR");
+  EXPECT_CONTAINS(Error({"--collector", "127.0.0.1", "-r", "x.pcap", "--sim-wrong-rate", "2:2"}),
+                  "simulated switch only");
+}
+
 TEST(OptionsTest, Collectors) {
   EXPECT_CONTAINS(Error({"--sim", "--collector", "collector.example.com"}),
                   "names are not resolved");
@@ -429,6 +461,9 @@ TEST(OptionsTest, HelpTextHasWhatUsersLookFor) {
                              "--duration",
                              "--sim-sample-loss",
                              "--sim-pow2",
+                             "--sim-lose-samples PORTS:F",
+                             "--sim-drop-samples PORTS:F",
+                             "--sim-wrong-rate PORTS:X",
                              "--verbose",
                              "--quiet",
                              "--version",

@@ -81,6 +81,11 @@ Status Daemon::Init(DaemonSettings settings) {
     make = [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
       exporter::UdpTransportOptions o;
       o.logger = &logger_;
+      if (const config::SflowCollector* c = config::FindCollector(config_.agent.collectors, ep)) {
+        o.source_address = c->send.source_address;
+        o.bind_device = c->send.bind_device;
+        o.dscp = c->send.dscp;
+      }
       auto t = exporter::UdpTransport::Create(ep, o);
       if (!t.ok()) return t.status();
       return std::unique_ptr<exporter::Transport>(std::move(t.value()));
@@ -189,11 +194,16 @@ Status Daemon::Init(DaemonSettings settings) {
 Status Daemon::AddPort(const hal::PortInfo& port) {
   const config::PortSettings settings =
       config::SettingsFor(config_.ports, port.name, port.speed_bps);
+  if (!settings.enabled) {
+    logger_.Log(LogLevel::kInfo, "port %s (ifindex %u): disabled by the configuration",
+                port.name.c_str(), port.ifindex);
+    return Status::Ok();
+  }
   const uint32_t wanted = settings.sampling_rate;
   uint32_t applied = wanted;
   if (platform_.sampling) {
     auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
-                                                 config_.ports.header_bytes);
+                                                 settings.header_bytes);
     if (!r.ok()) {
       ++ports_without_sampling_;
       Status st = r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
@@ -217,7 +227,7 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   }
   sflow::SamplerConfig sc;
   sc.sampling_rate = applied;
-  sc.header_bytes = config_.ports.header_bytes;
+  sc.header_bytes = settings.header_bytes;
   sc.max_samples_per_s = config_.ports.max_samples_per_s;
   sc.expanded = config_.ports.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);

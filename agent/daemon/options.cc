@@ -632,7 +632,7 @@ config::Config ToConfig(const DaemonOptions& o) {
   config::Config c;
   c.agent.address = o.agent_address;
   c.agent.sub_agent_id = o.sub_agent_id;
-  c.agent.collectors = o.collectors;
+  c.agent.collectors.assign(o.collectors.begin(), o.collectors.end());
   c.agent.max_datagram_bytes = o.max_datagram_bytes;
 
   c.ports.sampling_rate = o.sampling_rate;

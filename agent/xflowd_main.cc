@@ -1,6 +1,7 @@
-// xflowd: parses the command line into the configuration model and runs it (agent/run): the
-// simulated switch, the ports of this Linux host or switch, a live interface or a capture
-// file. Exit status: 0 ok, 1 runtime failure, 2 usage error.
+// xflowd: reads the config file and the command line into the configuration model and runs it
+// (agent/run): the simulated switch, the ports of this Linux host or switch, a live interface
+// or a capture file. Exit status: 0 ok, 1 runtime failure, 2 usage error (or an invalid
+// configuration with --check-config).
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "agent/config/config_file.h"
 #include "agent/config/validate.h"
 #include "agent/daemon/options.h"
 #include "agent/run/run.h"
@@ -37,7 +39,7 @@ int UsageError(const std::string& program, const Status& status) {
 int main(int argc, char** argv) {
   const std::string program = ProgramName(argc > 0 ? argv[0] : nullptr);
   daemon::DaemonOptions options;
-  Status st = daemon::ParseOptions(argc, argv, &options);
+  Status st = daemon::ParseFlags(argc, argv, &options);
   if (!st.ok()) return UsageError(program, st);
   if (options.help) {
     std::fputs(daemon::HelpText(program).c_str(), stdout);
@@ -47,10 +49,40 @@ int main(int argc, char** argv) {
     std::printf("%s %s\n", program.c_str(), daemon::kVersion);
     return run::kExitOk;
   }
-  st = daemon::CheckSupported(options, run::HaveSim(), run::HavePcap(), run::HaveLinux());
-  if (!st.ok()) return UsageError(program, st);
-  const xflowd::agent::config::Config config = daemon::ToConfig(options);
-  st = xflowd::agent::config::Validate(config);
+  // The config file: --config FILE, else the default one if it exists, else none.
+  std::string path = options.config_path;
+  bool default_missing = false;
+  if (path.empty()) {
+    if (access(xflowd::agent::config::kDefaultConfigPath, F_OK) == 0) {
+      path = xflowd::agent::config::kDefaultConfigPath;
+    } else {
+      default_missing = true;
+    }
+  }
+  if (path.empty() && !options.check_config) {
+    // The command line alone: its own checks first, so its messages speak of options.
+    st = daemon::FinishOptions(&options);
+    if (!st.ok()) return UsageError(program, st);
+    st = daemon::CheckSupported(options, run::HaveSim(), run::HavePcap(), run::HaveLinux());
+    if (!st.ok()) return UsageError(program, st);
+  }
+  xflowd::hal::base::Result<xflowd::agent::config::Config> loaded =
+      daemon::LoadEffectiveConfig(path, options);
+  if (!loaded.ok()) {
+    if (options.check_config) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), loaded.status().message().c_str());
+      return run::kExitUsage;
+    }
+    return UsageError(program, loaded.status());
+  }
+  const xflowd::agent::config::Config& config = *loaded;
+  if (options.check_config) {
+    std::printf("# %s: %s is valid\n%s", program.c_str(),
+                path.empty() ? "the command line" : path.c_str(),
+                xflowd::agent::config::FormatConfig(config).c_str());
+    return run::kExitOk;
+  }
+  st = daemon::CheckSupported(config, run::HaveSim(), run::HavePcap(), run::HaveLinux());
   if (!st.ok()) return UsageError(program, st);
 
   xflowd::hal::base::Logger logger;
@@ -59,6 +91,14 @@ int main(int argc, char** argv) {
   xflowd::hal::base::SystemClock log_clock;
   if (!xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
     logger.set_timestamp_clock(&log_clock);
+  }
+  if (default_missing && options.config_path.empty()) {
+    logger.Log(xflowd::hal::base::LogLevel::kDebug,
+               "no config file %s: running on the command "
+               "line alone",
+               xflowd::agent::config::kDefaultConfigPath);
+  } else if (!path.empty()) {
+    logger.Log(xflowd::hal::base::LogLevel::kInfo, "configuration from %s", path.c_str());
   }
   return run::Run(config, logger);
 }

@@ -223,6 +223,9 @@ class Parser {
  public:
   Parser(std::string file, const NameLookup& lookup) : file_(std::move(file)), lookup_(lookup) {}
 
+  // Whether the file chose the packet source (after Parse).
+  bool source_given() const { return source_given_; }
+
   Status Parse(const Value& root, Config* c) {
     c_ = c;
     XFLOWD_RETURN_IF_ERROR(Walk(
@@ -706,7 +709,10 @@ class Parser {
       if (!kind) kind = k;
     }
     (void)type;
-    if (kind) s.kind = *kind;
+    if (kind) {
+      s.kind = *kind;
+      source_given_ = true;
+    }
     return Status::Ok();
   }
   static const char* KindName(SourceKind k) {
@@ -836,6 +842,7 @@ class Parser {
 
   std::string file_;
   const NameLookup& lookup_;
+  bool source_given_ = false;
   Config* c_ = nullptr;
   bool ports_given_ = false;
   std::vector<const Value*> backend_values_;
@@ -965,7 +972,8 @@ const std::vector<std::string>& KnownConfigKeys() {
 }
 
 Result<Config> ParseConfigText(const std::string& text, const std::string& file_name,
-                               const Config& base, const NameLookup& lookup) {
+                               const Config& base, const NameLookup& lookup, bool* source_given) {
+  if (source_given) *source_given = false;
   if (text.size() > kMaxConfigFileBytes) {
     return InvalidArgumentError(file_name + ": larger than " + std::to_string(kMaxConfigFileBytes) +
                                 " bytes");
@@ -980,6 +988,7 @@ Result<Config> ParseConfigText(const std::string& text, const std::string& file_
     const Value root = toml::parse(in, file_name);
     Parser parser(file_name, lookup);
     XFLOWD_RETURN_IF_ERROR(parser.Parse(root, &c));
+    if (source_given) *source_given = parser.source_given();
   } catch (const toml::exception& e) {
     const toml::source_location& l = e.location();
     const std::string key = KeyOfLine(l.line_str());
@@ -992,8 +1001,8 @@ Result<Config> ParseConfigText(const std::string& text, const std::string& file_
   return c;
 }
 
-Result<Config> LoadConfigFile(const std::string& path, const Config& base,
-                              const NameLookup& lookup) {
+Result<Config> LoadConfigFile(const std::string& path, const Config& base, const NameLookup& lookup,
+                              bool* source_given) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return hal::base::ErrnoError("config file " + path, errno);
   std::string text;
@@ -1003,7 +1012,7 @@ Result<Config> LoadConfigFile(const std::string& path, const Config& base,
     if (text.size() > kMaxConfigFileBytes) break;
   }
   if (in.bad()) return hal::base::ErrnoError("reading config file " + path, errno);
-  return ParseConfigText(text, path, base, lookup);
+  return ParseConfigText(text, path, base, lookup, source_given);
 }
 
 std::string FormatConfig(const Config& c) {

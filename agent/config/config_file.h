@@ -37,14 +37,18 @@ NameLookup SystemNameLookup();
 // Parses the TOML `text` (named `file_name` in errors) on top of `base`: every key the file
 // gives replaces base's value; a list the file gives ([[agent.collector]], [[flow.collector]],
 // [[port]]) replaces base's list. Checks types and ranges of each key, not the configuration
-// as a whole (Validate does).
+// as a whole (Validate does). *source_given (if not null) tells whether the file chose the
+// packet source (source.type or one source table), so a caller can refuse to fall back on the
+// model's default (the simulator) by accident.
 hal::base::Result<Config> ParseConfigText(const std::string& text, const std::string& file_name,
                                           const Config& base,
-                                          const NameLookup& lookup = SystemNameLookup());
+                                          const NameLookup& lookup = SystemNameLookup(),
+                                          bool* source_given = nullptr);
 
 // Reads and parses the file at `path` (ParseConfigText). An error if it cannot be read.
 hal::base::Result<Config> LoadConfigFile(const std::string& path, const Config& base = Config{},
-                                         const NameLookup& lookup = SystemNameLookup());
+                                         const NameLookup& lookup = SystemNameLookup(),
+                                         bool* source_given = nullptr);
 
 // The configuration as a config file, every setting written out (defaults included), so that
 // ParseConfigText(FormatConfig(c)) gives c back. A host name is written as given (it is

@@ -71,9 +71,10 @@ struct PortOverride {
   std::string pattern;
   std::optional<uint32_t> sampling_rate;
   std::optional<uint32_t> polling_interval_s;
-  std::optional<uint32_t> header_bytes;  // 14..256
-  bool enabled = true;                   // false: the port gets no sampler and no poller
-  std::optional<SampleBackend> backend;  // the Linux source only (LinuxSourceConfig::patterns)
+  std::optional<uint32_t> header_bytes = std::nullopt;  // 14..256
+  bool enabled = true;  // false: the port gets no sampler and no poller
+  std::optional<SampleBackend> backend =
+      std::nullopt;  // the Linux source only (LinuxSourceConfig::patterns)
 };
 
 // Every port's samplers and pollers.
@@ -109,8 +110,9 @@ struct FlowCollector {
   hal::base::Endpoint endpoint;
   uint8_t version = 9;  // 5, 9 or 10 (IPFIX)
   bool tcp = false;     // IPFIX over TCP
-  std::string host;     // as written in the config file; empty = the address itself
-  SendOptions send;     // UDP only (not IPFIX over TCP yet)
+  // Defaulted members, so that {endpoint, version, tcp} still initializes all the rest.
+  std::string host = {};  // as written in the config file; empty = the address itself
+  SendOptions send = {};  // UDP only (not IPFIX over TCP yet)
 };
 
 // The flow cache and its exporters.

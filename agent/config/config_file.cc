@@ -248,7 +248,8 @@ class Parser {
       }
     } else if (ports_given_) {
       c_->source.linux_ports.patterns.clear();
-      for (const PortOverride& o : c_->ports.overrides) {
+      for (PortOverride& o : c_->ports.overrides) {
+        if (!o.backend) o.backend = SampleBackend::kAfPacket;  // the default, written out
         c_->source.linux_ports.patterns.push_back(
             {o.pattern, o.backend.value_or(SampleBackend::kAfPacket)});
       }

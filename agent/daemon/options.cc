@@ -979,11 +979,23 @@ packets and polls interface counters on a switch (sFlow), or meters flows on a
 host or from a capture file (NetFlow v5, v9, IPFIX).
 
 Usage:
+  {P} [--config FILE] [options]                      (the config file)
+  {P} --check-config [FILE] [options]
   {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
+
+Configuration file (TOML, every key in docs/configuration.md):
+  --config FILE               read FILE (default: /etc/xflowd/xflowd.toml if it
+                              exists; without it, the command line alone). Each
+                              option given on the command line overrides the
+                              setting it names in the file, and only that one
+  --check-config [FILE]       read FILE (or the default), apply the options
+                              given, check everything and print the effective
+                              configuration with every default filled in; exit
+                              0 if valid, 2 with FILE:LINE:COLUMN: KEY: error
 
 Packet sources (pick one):
   --sample PATTERN[=BACKEND]  sample the ports of this Linux host or switch

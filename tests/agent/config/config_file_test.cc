@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -598,3 +599,44 @@ TEST(ConfigTest, PortOverrideSetsHeaderBytesAndEnabled) {
 
 }  // namespace
 }  // namespace xflowd::agent::config
+
+namespace xflowd::agent::daemon {
+namespace {
+
+DaemonOptions Flags(std::vector<const char*> args, hal::base::Status* st) {
+  args.insert(args.begin(), "xflowd");
+  DaemonOptions o;
+  *st = ParseFlags(static_cast<int>(args.size()), args.data(), &o);
+  return o;
+}
+
+TEST(ConfigFileOptionsTest, ConfigFlagsAndTheOptionsGiven) {
+  hal::base::Status st;
+  DaemonOptions o = Flags({"--config", "/x.toml", "-s", "100", "-t", "tcp=5", "-v"}, &st);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(o.config_path, "/x.toml");
+  EXPECT_FALSE(o.check_config);
+  EXPECT_EQ(o.given, (std::set<std::string>{"config", "sampling", "tcp-timeout", "verbose"}));
+  // --check-config takes an optional file, before other options or at the end.
+  o = Flags({"--check-config", "a.toml", "--sim"}, &st);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(o.check_config);
+  EXPECT_EQ(o.config_path, "a.toml");
+  o = Flags({"--check-config", "--sim"}, &st);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(o.check_config);
+  EXPECT_EQ(o.config_path, "");
+  o = Flags({"--sim", "--check-config=b.toml"}, &st);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(o.config_path, "b.toml");
+  o = Flags({"--config"}, &st);
+  EXPECT_FALSE(st.ok());
+  // ParseFlags alone does not ask for a collector: the file may have them.
+  o = Flags({"--sim"}, &st);
+  EXPECT_TRUE(st.ok());
+  EXPECT_FALSE(FinishOptions(&o).ok());
+  EXPECT_NE(HelpText("xflowd").find("--check-config [FILE]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xflowd::agent::daemon

@@ -110,17 +110,20 @@ const char* const kKeys[] = {
     "control.group",
 };
 
-// TOML nests arrays and inline tables recursively; the parser recurses with them. Deeper
-// nesting than any configuration needs is refused before parsing, so no input can exhaust
-// the stack.
+// TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
+// down quadratically on long dotted keys). Deeper nesting than any configuration needs is
+// refused before parsing, so no input can exhaust the stack or the CPU.
 constexpr int kMaxNesting = 32;
 
 bool NestingTooDeep(const std::string& text) {
   int depth = 0;
+  int key_dots = 0;  // on this line: dotted keys nest tables too (a.b.c = 1)
   char quote = 0;
   bool comment = false;
+  auto digit = [&text](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   for (size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
+    if (ch == '\n') key_dots = 0;
     if (comment) {
       if (ch == '\n') comment = false;
       continue;
@@ -141,6 +144,9 @@ bool NestingTooDeep(const std::string& text) {
       if (++depth > kMaxNesting) return true;
     } else if ((ch == ']' || ch == '}') && depth > 0) {
       --depth;
+    } else if (ch == '.' && !(i > 0 && digit(i - 1) && digit(i + 1))) {
+      // Not the point of a float or a time: a key separator.
+      if (++key_dots > kMaxNesting) return true;
     }
   }
   return false;
@@ -272,17 +278,14 @@ class Parser {
     return InvalidArgumentError(Where(v) + ": " + key + ": " + message);
   }
 
-  // Calls the field's handler for every key of `table` in file order; an unknown key fails.
+  // Calls the field's handler for every key of `table`; an unknown key fails.
   Status Walk(const Value& table, const std::string& prefix, const std::vector<Field>& fields) {
     std::vector<std::pair<std::string, const Value*>> items;
     for (const auto& kv : table.as_table()) items.emplace_back(kv.first, &kv.second);
-    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-      const toml::source_location la = a.second->location();
-      const toml::source_location lb = b.second->location();
-      if (la.line() != lb.line()) return la.line() < lb.line();
-      if (la.column() != lb.column()) return la.column() < lb.column();
-      return a.first < b.first;
-    });
+    // By name, for a deterministic first error: a value's location costs a scan of the file
+    // up to it (toml11 counts the lines), so it is asked for only to report an error.
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [name, value] : items) {
       const std::string key = prefix.empty() ? name : prefix + "." + name;
       const Field* field = nullptr;
@@ -420,14 +423,13 @@ class Parser {
                std::vector<CollectorEntry> entries;
                XFLOWD_RETURN_IF_ERROR(Collectors(k, x, false, &entries));
                a.collectors.clear();
+               std::set<std::string> seen;
                for (const CollectorEntry& e : entries) {
                  SflowCollector c(e.endpoint);
                  if (c.port == 0) c.port = kDefaultSflowPort;
-                 for (const SflowCollector& other : a.collectors) {
-                   if (other.address == c.address && other.port == c.port) {
-                     return Fail(*e.host_value, k + ".host",
-                                 "collector " + c.ToString() + " is given twice");
-                   }
+                 if (!seen.insert(c.ToString()).second) {
+                   return Fail(*e.host_value, k + ".host",
+                               "collector " + c.ToString() + " is given twice");
                  }
                  if (e.host_is_name) c.host = e.host;
                  c.send = e.send;
@@ -552,6 +554,7 @@ class Parser {
     if (!v.is_array()) return Fail(v, key, "expected an array of tables, got " + TypeName(v));
     ports_given_ = true;
     std::vector<PortOverride> overrides;
+    std::set<std::string> patterns;
     for (const Value& t : v.as_array()) {
       if (!t.is_table()) return Fail(t, key, "expected a table, got " + TypeName(t));
       PortOverride o;
@@ -591,10 +594,8 @@ class Parser {
               {"enabled", B(&o.enabled)},
           }));
       if (!match) return Fail(t, key + ".match", "missing: every [[port]] needs a match pattern");
-      for (const PortOverride& other : overrides) {
-        if (other.pattern == o.pattern) {
-          return Fail(*match, key + ".match", "'" + o.pattern + "' is given twice");
-        }
+      if (!patterns.insert(o.pattern).second) {
+        return Fail(*match, key + ".match", "'" + o.pattern + "' is given twice");
       }
       overrides.push_back(o);
     }
@@ -643,6 +644,7 @@ class Parser {
     if (!flow_collectors_given_) return Status::Ok();
     FlowConfig& f = c_->flow;
     f.collectors.clear();
+    std::set<std::string> seen;
     for (const CollectorEntry& e : flow_collectors_) {
       FlowCollector c;
       c.endpoint = e.endpoint;
@@ -658,12 +660,9 @@ class Parser {
                     "source-address, vrf and dscp are not supported for ipfix-tcp yet (UDP "
                     "only)");
       }
-      for (const FlowCollector& other : f.collectors) {
-        if (other.endpoint.address == c.endpoint.address &&
-            other.endpoint.port == c.endpoint.port && other.tcp == c.tcp) {
-          return Fail(*e.host_value, "flow.collector.host",
-                      "collector " + c.endpoint.ToString() + " is given twice");
-        }
+      if (!seen.insert(c.endpoint.ToString() + (c.tcp ? "/tcp" : "/udp")).second) {
+        return Fail(*e.host_value, "flow.collector.host",
+                    "collector " + c.endpoint.ToString() + " is given twice");
       }
       f.collectors.push_back(c);
     }
@@ -980,7 +979,7 @@ Result<Config> ParseConfigText(const std::string& text, const std::string& file_
                                 " bytes");
   }
   if (NestingTooDeep(text)) {
-    return InvalidArgumentError(file_name + ": arrays or tables nested more than " +
+    return InvalidArgumentError(file_name + ": arrays, tables or dotted keys nested more than " +
                                 std::to_string(kMaxNesting) + " deep");
   }
   Config c = base;

@@ -1,5 +1,6 @@
 #include "agent/config/validate.h"
 
+#include <set>
 #include <string>
 
 namespace xflowd::agent::config {
@@ -36,16 +37,15 @@ Status ValidateSend(const std::string& at, const hal::base::Endpoint& ep, const 
 }
 
 Status ValidateAgent(const AgentConfig& a) {
+  std::set<std::string> seen;
   for (size_t i = 0; i < a.collectors.size(); ++i) {
     const SflowCollector& c = a.collectors[i];
     if (c.port == 0)
       return InvalidArgumentError("agent.collectors: " + c.ToString() + " has port 0");
     const std::string at = "agent.collectors[" + std::to_string(i) + "]";
     if (Status s = ValidateSend(at, c, c.send); !s.ok()) return s;
-    for (size_t j = 0; j < i; ++j) {
-      if (a.collectors[j].address == c.address && a.collectors[j].port == c.port) {
-        return InvalidArgumentError(at + ": " + c.ToString() + " is given twice");
-      }
+    if (!seen.insert(c.ToString()).second) {
+      return InvalidArgumentError(at + ": " + c.ToString() + " is given twice");
     }
   }
   return Range("agent.max_datagram_bytes", a.max_datagram_bytes, kDatagramBytesMin,
@@ -82,6 +82,7 @@ Status ValidatePorts(const PortsConfig& p) {
 }
 
 Status ValidateFlow(const FlowConfig& f) {
+  std::set<std::string> seen;
   for (size_t i = 0; i < f.collectors.size(); ++i) {
     const FlowCollector& c = f.collectors[i];
     const std::string at = "flow.collectors[" + std::to_string(i) + "]";
@@ -99,12 +100,8 @@ Status ValidateFlow(const FlowConfig& f) {
                                   ": source address, VRF and DSCP are not supported for IPFIX "
                                   "over TCP yet (UDP only)");
     }
-    for (size_t j = 0; j < i; ++j) {
-      const FlowCollector& d = f.collectors[j];
-      if (d.endpoint.address == c.endpoint.address && d.endpoint.port == c.endpoint.port &&
-          d.tcp == c.tcp) {
-        return InvalidArgumentError(at + ": " + c.endpoint.ToString() + " is given twice");
-      }
+    if (!seen.insert(c.endpoint.ToString() + (c.tcp ? "/tcp" : "/udp")).second) {
+      return InvalidArgumentError(at + ": " + c.endpoint.ToString() + " is given twice");
     }
   }
   if (f.default_version != 5 && f.default_version != 9 && f.default_version != 10) {

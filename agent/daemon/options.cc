@@ -798,7 +798,9 @@ Status CheckWhole(const std::string& path, config::Config* c) {
 
 }  // namespace
 
-Result<config::Config> LoadEffectiveConfig(const std::string& path, const DaemonOptions& flags) {
+Result<config::Config> LoadEffectiveConfig(const std::string& path, const DaemonOptions& flags,
+                                           const config::Config* previous,
+                                           std::vector<std::string>* warnings) {
   if (path.empty()) {
     DaemonOptions o = flags;
     XFLOWD_RETURN_IF_ERROR(FinishOptions(&o));
@@ -806,9 +808,32 @@ Result<config::Config> LoadEffectiveConfig(const std::string& path, const Daemon
     XFLOWD_RETURN_IF_ERROR(config::Validate(c));
     return c;
   }
+  config::NameLookup lookup = config::SystemNameLookup();
+  if (previous) {
+    // At a reload a name that stops resolving keeps its address: a DNS hiccup must not stop
+    // the export to a collector that still runs.
+    lookup.resolve_host = [previous, warnings, system = lookup.resolve_host](
+                              const std::string& host) -> Result<IpAddress> {
+      Result<IpAddress> a = system(host);
+      if (a.ok()) return a;
+      std::optional<IpAddress> kept;
+      for (const config::SflowCollector& c : previous->agent.collectors) {
+        if (c.host == host) kept = c.address;
+      }
+      for (const config::FlowCollector& c : previous->flow.collectors) {
+        if (c.host == host) kept = c.endpoint.address;
+      }
+      if (!kept) return a.status();
+      if (warnings) {
+        warnings->push_back("collector host '" + host + "' does not resolve (" +
+                            a.status().message() + "): keeping its address " + kept->ToString());
+      }
+      return *kept;
+    };
+  }
   bool source_given = false;
   Result<config::Config> file =
-      config::LoadConfigFile(path, config::Config{}, config::SystemNameLookup(), &source_given);
+      config::LoadConfigFile(path, config::Config{}, lookup, &source_given);
   if (!file.ok()) return file.status();
   const bool mode_flag = flags.given.count("sim") || flags.given.count("interface") ||
                          flags.given.count("read") || flags.given.count("sample");

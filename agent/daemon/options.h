@@ -124,9 +124,15 @@ hal::base::Result<config::Config> ApplyOptions(const DaemonOptions& options, con
 // (ApplyOptions), then the checks of the whole (a source and a collector are needed, defaults
 // that depend on the source) and config::Validate. An empty `path` means the command line
 // alone (FinishOptions, ToConfig, Validate). Host names and an agent interface are resolved
-// again on each call. A reload calls this with the same path and options main started with.
+// again on each call. A reload calls this with the same path and options main started with,
+// and the configuration running as `previous`: then a collector host name that no longer
+// resolves keeps the address it has in `previous` (same host name, sFlow or NetFlow/IPFIX)
+// and a line saying so goes to *warnings (if not null), instead of an error; a name new in the
+// file that does not resolve is still an error.
 hal::base::Result<config::Config> LoadEffectiveConfig(const std::string& path,
-                                                      const DaemonOptions& flags);
+                                                      const DaemonOptions& flags,
+                                                      const config::Config* previous = nullptr,
+                                                      std::vector<std::string>* warnings = nullptr);
 
 // What the options ask for: the simulated switch, a live interface, a capture file, or the
 // ports of this Linux host or switch (--sample).

@@ -581,6 +581,36 @@ TEST_F(EffectiveConfigTest, TheWholeIsCheckedAfterTheFlags) {
   EXPECT_NE(f.status().message().find("missing.toml"), std::string::npos);
 }
 
+TEST_F(EffectiveConfigTest, AtAReloadANameThatStopsResolvingKeepsItsAddress) {
+  const std::string path = Write(
+      "[source]\ntype = \"sim\"\n[[agent.collector]]\nhost = \"collector.invalid\"\n"
+      "[[flow.collector]]\nhost = \"flows.invalid\"\n");
+  // At start-up (no previous configuration) it is an error.
+  Result<Config> first = daemon::LoadEffectiveConfig(path, Flags({}));
+  ASSERT_FALSE(first.ok());
+  EXPECT_NE(first.status().message().find("does not resolve"), std::string::npos);
+
+  Config previous;
+  SflowCollector s(*hal::base::Endpoint::Parse("192.0.2.99:6343", 6343));
+  s.host = "collector.invalid";
+  previous.agent.collectors = {s};
+  FlowCollector f;
+  f.endpoint = *hal::base::Endpoint::Parse("192.0.2.98:2055", 2055);
+  f.host = "flows.invalid";
+  previous.flow.collectors = {f};
+  std::vector<std::string> warnings;
+  Result<Config> reload = daemon::LoadEffectiveConfig(path, Flags({}), &previous, &warnings);
+  ASSERT_TRUE(reload.ok()) << reload.status().message();
+  EXPECT_EQ(reload->agent.collectors[0].ToString(), "192.0.2.99:6343");
+  EXPECT_EQ(reload->flow.collectors[0].endpoint.ToString(), "192.0.2.98:2055");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("keeping its address 192.0.2.99"), std::string::npos) << warnings[0];
+
+  // A name the running configuration did not have is still an error.
+  previous.flow.collectors.clear();
+  EXPECT_FALSE(daemon::LoadEffectiveConfig(path, Flags({}), &previous, &warnings).ok());
+}
+
 TEST(ConfigTest, PortOverrideSetsHeaderBytesAndEnabled) {
   PortsConfig p;
   p.header_bytes = 128;

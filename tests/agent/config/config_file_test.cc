@@ -611,6 +611,57 @@ TEST_F(EffectiveConfigTest, AtAReloadANameThatStopsResolvingKeepsItsAddress) {
   EXPECT_FALSE(daemon::LoadEffectiveConfig(path, Flags({}), &previous, &warnings).ok());
 }
 
+TEST(ConfigTest, ValidateChecksWhatTheFileAdds) {
+  struct Case {
+    void (*edit)(Config&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](Config& c) { c.agent.collectors[0].send.dscp = 64; },
+       "agent.collectors[0].dscp: 64 is out of range 0..63"},
+      {[](Config& c) { c.agent.collectors[0].send.source_address = *IpAddress::Parse("::1"); },
+       "agent.collectors[0].source_address: ::1 is not of the family of the collector "
+       "127.0.0.1:6343"},
+      {[](Config& c) { c.agent.collectors.push_back(c.agent.collectors[0]); },
+       "agent.collectors[1]: 127.0.0.1:6343 is given twice"},
+      {[](Config& c) {
+         FlowCollector f;
+         f.endpoint = *hal::base::Endpoint::Parse("127.0.0.1:4739", 0);
+         f.version = 10;
+         f.tcp = true;
+         f.send.dscp = 1;
+         c.flow.collectors = {f};
+       },
+       "flow.collectors[0]: source address, VRF and DSCP are not supported for IPFIX over TCP "
+       "yet (UDP only)"},
+      {[](Config& c) {
+         PortOverride o;
+         o.pattern = "swp*";
+         o.header_bytes = 300;
+         c.ports.overrides = {o};
+       },
+       "ports.overrides[0].header_bytes: 300 is out of range 14..256"},
+      {[](Config& c) {
+         PortOverride o;
+         o.pattern = "swp*";
+         o.backend = SampleBackend::kNflog;
+         c.ports.overrides = {o};
+       },
+       "ports.overrides[0].backend: applies to the Linux source only"},
+      {[](Config& c) { c.control.socket_path = "x.sock"; },
+       "control.socket: 'x.sock' must be an absolute path of at most 107 bytes"},
+      {[](Config& c) { c.control.group = "a:b"; }, "control.group: 'a:b' is not a group name"},
+  };
+  for (const Case& k : cases) {
+    Config c;
+    c.agent.address = *IpAddress::Parse("192.0.2.1");
+    c.agent.collectors = {*hal::base::Endpoint::Parse("127.0.0.1:6343", 6343)};
+    ASSERT_TRUE(Validate(c).ok());
+    k.edit(c);
+    EXPECT_EQ(Validate(c).message(), k.message);
+  }
+}
+
 TEST(ConfigTest, PortOverrideSetsHeaderBytesAndEnabled) {
   PortsConfig p;
   p.header_bytes = 128;

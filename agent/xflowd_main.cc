@@ -59,31 +59,31 @@ int main(int argc, char** argv) {
       default_missing = true;
     }
   }
-  if (path.empty() && !options.check_config) {
+  // --check-config reports an invalid configuration without the usage hint.
+  auto invalid = [&](const Status& status) {
+    if (!options.check_config) return UsageError(program, status);
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), status.message().c_str());
+    return run::kExitUsage;
+  };
+  if (path.empty()) {
     // The command line alone: its own checks first, so its messages speak of options.
     st = daemon::FinishOptions(&options);
-    if (!st.ok()) return UsageError(program, st);
+    if (!st.ok()) return invalid(st);
     st = daemon::CheckSupported(options, run::HaveSim(), run::HavePcap(), run::HaveLinux());
-    if (!st.ok()) return UsageError(program, st);
+    if (!st.ok()) return invalid(st);
   }
   xflowd::hal::base::Result<xflowd::agent::config::Config> loaded =
       daemon::LoadEffectiveConfig(path, options);
-  if (!loaded.ok()) {
-    if (options.check_config) {
-      std::fprintf(stderr, "%s: %s\n", program.c_str(), loaded.status().message().c_str());
-      return run::kExitUsage;
-    }
-    return UsageError(program, loaded.status());
-  }
+  if (!loaded.ok()) return invalid(loaded.status());
   const xflowd::agent::config::Config& config = *loaded;
+  st = daemon::CheckSupported(config, run::HaveSim(), run::HavePcap(), run::HaveLinux());
+  if (!st.ok()) return invalid(st);
   if (options.check_config) {
     std::printf("# %s: %s is valid\n%s", program.c_str(),
                 path.empty() ? "the command line" : path.c_str(),
                 xflowd::agent::config::FormatConfig(config).c_str());
     return run::kExitOk;
   }
-  st = daemon::CheckSupported(config, run::HaveSim(), run::HavePcap(), run::HaveLinux());
-  if (!st.ok()) return UsageError(program, st);
 
   xflowd::hal::base::Logger logger;
   logger.set_min_level(config.log.level);

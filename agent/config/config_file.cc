@@ -702,13 +702,17 @@ class Parser {
              }));
     for (const auto& [k, t] : tables) {
       if (kind && *kind != k) {
-        return Fail(*t, "source." + std::string(KindName(k)),
+        const std::string table_name = "source." + std::string(KindName(k));
+        if (!type) {
+          return Fail(*t, table_name,
+                      "several source tables: set source.type to the one that runs");
+        }
+        return Fail(*t, table_name,
                     "this table is for source.type = \"" + std::string(KindName(k)) +
                         "\", but source.type is \"" + KindName(*kind) + "\"");
       }
       if (!kind) kind = k;
     }
-    (void)type;
     if (kind) {
       s.kind = *kind;
       source_given_ = true;

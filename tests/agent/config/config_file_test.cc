@@ -361,6 +361,9 @@ TEST(ConfigFileErrorGoldenTest, SettingsThatDependOnEachOther) {
   EXPECT_EQ(Error("[source]\ntype = \"sim\"\n[source.linux]\nnflog-group = 3\n"),
             "x.toml:3:1: source.linux: this table is for source.type = \"linux\", but "
             "source.type is \"sim\"");
+  EXPECT_EQ(Error("[source.sim]\nports = 2\n[source.file]\npath = \"a.pcap\"\n"),
+            "x.toml:1:1: source.sim: several source tables: set source.type to the one that "
+            "runs");
   EXPECT_EQ(Error("[[flow.collector]]\nhost = \"127.0.0.1\"\nprotocol = \"ipfix-tcp\"\n"
                   "dscp = 10\n"),
             "x.toml:4:8: flow.collector: source-address, vrf and dscp are not supported for "

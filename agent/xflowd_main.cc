@@ -1,13 +1,17 @@
-// xflowd: parses the command line into the configuration model and runs it (agent/run): the
-// simulated switch, the ports of this Linux host or switch, a live interface or a capture
-// file. Exit status: 0 ok, 1 runtime failure, 2 usage error.
+// xflowd: reads the config file and the command line into the configuration model and runs it
+// (agent/run): the simulated switch, the ports of this Linux host or switch, a live interface
+// or a capture file. Exit status: 0 ok, 1 runtime failure, 2 usage error (or an invalid
+// configuration with --check-config).
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "agent/config/config_file.h"
 #include "agent/config/validate.h"
 #include "agent/daemon/options.h"
 #include "agent/run/run.h"
@@ -37,7 +41,7 @@ int UsageError(const std::string& program, const Status& status) {
 int main(int argc, char** argv) {
   const std::string program = ProgramName(argc > 0 ? argv[0] : nullptr);
   daemon::DaemonOptions options;
-  Status st = daemon::ParseOptions(argc, argv, &options);
+  Status st = daemon::ParseFlags(argc, argv, &options);
   if (!st.ok()) return UsageError(program, st);
   if (options.help) {
     std::fputs(daemon::HelpText(program).c_str(), stdout);
@@ -47,11 +51,42 @@ int main(int argc, char** argv) {
     std::printf("%s %s\n", program.c_str(), daemon::kVersion);
     return run::kExitOk;
   }
-  st = daemon::CheckSupported(options, run::HaveSim(), run::HavePcap(), run::HaveLinux());
-  if (!st.ok()) return UsageError(program, st);
-  const xflowd::agent::config::Config config = daemon::ToConfig(options);
-  st = xflowd::agent::config::Validate(config);
-  if (!st.ok()) return UsageError(program, st);
+  // The config file: --config FILE, else the default one if it exists, else none.
+  std::string path = options.config_path;
+  bool default_missing = false;
+  if (path.empty()) {
+    if (access(xflowd::agent::config::kDefaultConfigPath, F_OK) == 0) {
+      path = xflowd::agent::config::kDefaultConfigPath;
+    } else {
+      default_missing = true;
+    }
+  }
+  // --check-config reports an invalid configuration without the usage hint.
+  auto invalid = [&](const Status& status) {
+    if (!options.check_config) return UsageError(program, status);
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), status.message().c_str());
+    return run::kExitUsage;
+  };
+  if (path.empty()) {
+    // The command line alone: its own checks first, so its messages speak of options.
+    st = daemon::FinishOptions(&options);
+    if (!st.ok()) return invalid(st);
+    st = daemon::CheckSupported(options, run::HaveSim(), run::HavePcap(), run::HaveLinux());
+    if (!st.ok()) return invalid(st);
+  }
+  xflowd::hal::base::Result<xflowd::agent::config::Config> loaded =
+      daemon::LoadEffectiveConfig(path, options);
+  if (!loaded.ok()) return invalid(loaded.status());
+  xflowd::agent::config::Config& config = *loaded;
+  config.config_file = path;
+  st = daemon::CheckSupported(config, run::HaveSim(), run::HavePcap(), run::HaveLinux());
+  if (!st.ok()) return invalid(st);
+  if (options.check_config) {
+    std::printf("# %s: %s is valid\n%s", program.c_str(),
+                path.empty() ? "the command line" : path.c_str(),
+                xflowd::agent::config::FormatConfig(config).c_str());
+    return run::kExitOk;
+  }
 
   xflowd::hal::base::Logger logger;
   logger.set_min_level(config.log.level);
@@ -60,15 +95,29 @@ int main(int argc, char** argv) {
   if (!xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
     logger.set_timestamp_clock(&log_clock);
   }
-  // Until a configuration file exists, a reload reads the same command line again: nothing
-  // changes, but SIGHUP takes the whole reload path.
+  if (default_missing && options.config_path.empty()) {
+    logger.Log(xflowd::hal::base::LogLevel::kDebug,
+               "no config file %s: running on the command line alone",
+               xflowd::agent::config::kDefaultConfigPath);
+  } else if (!path.empty()) {
+    logger.Log(xflowd::hal::base::LogLevel::kInfo, "configuration from %s", path.c_str());
+  }
+  // SIGHUP and `xflowctl reload` read the file again with the same command line on top. The
+  // last configuration read stands in for the running one: a collector's host name that stops
+  // resolving keeps the address it had then (a warning, not an error).
+  auto last = std::make_shared<xflowd::agent::config::Config>(config);
   const daemon::ConfigLoader loader =
-      [argc, argv]() -> xflowd::hal::base::Result<xflowd::agent::config::Config> {
-    daemon::DaemonOptions o;
-    XFLOWD_RETURN_IF_ERROR(daemon::ParseOptions(argc, argv, &o));
-    xflowd::agent::config::Config c = daemon::ToConfig(o);
-    XFLOWD_RETURN_IF_ERROR(xflowd::agent::config::Validate(c));
-    return c;
+      [path, options, last,
+       &logger]() -> xflowd::hal::base::Result<xflowd::agent::config::Config> {
+    std::vector<std::string> warnings;
+    auto next = daemon::LoadEffectiveConfig(path, options, last.get(), &warnings);
+    for (const std::string& w : warnings) {
+      logger.Log(xflowd::hal::base::LogLevel::kWarning, "reload: %s", w.c_str());
+    }
+    if (!next.ok()) return next.status();
+    next->config_file = path;
+    *last = *next;
+    return next;
   };
   return run::Run(config, logger, loader);
 }

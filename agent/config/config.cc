@@ -18,14 +18,24 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
   PortSettings s;
   s.sampling_rate = ports.sampling_rate ? *ports.sampling_rate : DefaultSamplingRate(speed_bps);
   s.polling_interval_s = ports.polling_interval_s;
+  s.header_bytes = ports.header_bytes;
   for (const PortOverride& o : ports.overrides) {
     if (fnmatch(o.pattern.c_str(), name.c_str(), 0) != 0) continue;
     if (o.sampling_rate) s.sampling_rate = *o.sampling_rate;
     if (o.polling_interval_s) s.polling_interval_s = *o.polling_interval_s;
-    if (o.enabled) s.enabled = *o.enabled;
+    if (o.header_bytes) s.header_bytes = *o.header_bytes;
+    s.enabled = o.enabled;
     break;
   }
   return s;
+}
+
+const SflowCollector* FindCollector(const std::vector<SflowCollector>& collectors,
+                                    const hal::base::Endpoint& endpoint) {
+  for (const SflowCollector& c : collectors) {
+    if (c.address == endpoint.address && c.port == endpoint.port) return &c;
+  }
+  return nullptr;
 }
 
 std::string FormatSpeed(uint64_t bps) {

@@ -24,13 +24,46 @@ constexpr uint16_t kDefaultSflowPort = 6343;
 constexpr uint16_t kDefaultNetflowPort = 2055;  // NetFlow v5/v9 (nfcapd -p 2055, pmacct)
 constexpr uint16_t kDefaultIpfixPort = 4739;    // IPFIX (RFC 7011), UDP and TCP
 
+// How datagrams leave for one collector (exporter::UdpTransportOptions).
+struct SendOptions {
+  std::optional<hal::base::IpAddress> source_address;  // the collector's family
+  std::string bind_device;                             // VRF master or port; empty = any
+  std::optional<uint8_t> dscp;                         // 0..63; unset = kernel default
+  bool operator==(const SendOptions& o) const {
+    return source_address == o.source_address && bind_device == o.bind_device && dscp == o.dscp;
+  }
+  bool operator!=(const SendOptions& o) const { return !(*this == o); }
+};
+
+// One sFlow collector: its endpoint (an Endpoint, so code that only needs the address and port
+// takes it as one), the host name it was resolved from, and how datagrams leave for it.
+struct SflowCollector : hal::base::Endpoint {
+  SflowCollector() = default;
+  SflowCollector(const hal::base::Endpoint& e) : hal::base::Endpoint(e) {}  // NOLINT: implicit
+  std::string host;  // as written in the config file; empty = the address itself
+  SendOptions send;
+};
+
+// The collector in `collectors` at `endpoint` (address and port), or null.
+const SflowCollector* FindCollector(const std::vector<SflowCollector>& collectors,
+                                    const hal::base::Endpoint& endpoint);
+
 // The sFlow agent and its receivers (collectors).
 struct AgentConfig {
   std::optional<hal::base::IpAddress> address;  // required to run
+  std::string address_interface;  // the address was taken from this interface (config file)
   uint32_t sub_agent_id = 0;
-  std::vector<hal::base::Endpoint> collectors;
+  std::vector<SflowCollector> collectors;
   uint32_t max_datagram_bytes = 1400;  // kDatagramBytesMin..kDatagramBytesMax
 };
+
+// Where a port's samples come from on a Linux host or switch.
+enum class SampleBackend : uint8_t {
+  kAfPacket,  // AF_PACKET socket with an in-kernel random 1-in-N filter (any interface)
+  kPsample,   // tc matchall + sample action to PSAMPLE (switch ASICs offload it)
+  kNflog,     // nftables `numgen random` rule logging to an NFLOG group
+};
+const char* SampleBackendName(SampleBackend backend);
 
 // Sampling and polling settings of the ports whose name matches `pattern` (fnmatch glob).
 // Unset fields keep the PortsConfig value; the first matching override decides.
@@ -38,7 +71,10 @@ struct PortOverride {
   std::string pattern;
   std::optional<uint32_t> sampling_rate;
   std::optional<uint32_t> polling_interval_s;
-  std::optional<bool> enabled;  // false: the port is neither sampled nor polled
+  std::optional<uint32_t> header_bytes = std::nullopt;  // 14..256
+  bool enabled = true;  // false: the port gets no sampler and no poller
+  std::optional<SampleBackend> backend =
+      std::nullopt;  // the Linux source only (LinuxSourceConfig::patterns)
 };
 
 // Every port's samplers and pollers.
@@ -55,6 +91,7 @@ struct PortsConfig {
 struct PortSettings {
   uint32_t sampling_rate = 0;
   uint32_t polling_interval_s = 0;
+  uint32_t header_bytes = 0;
   bool enabled = true;
 };
 
@@ -73,6 +110,9 @@ struct FlowCollector {
   hal::base::Endpoint endpoint;
   uint8_t version = 9;  // 5, 9 or 10 (IPFIX)
   bool tcp = false;     // IPFIX over TCP
+  // Defaulted members, so that {endpoint, version, tcp} still initializes all the rest.
+  std::string host = {};  // as written in the config file; empty = the address itself
+  SendOptions send = {};  // UDP only (not IPFIX over TCP yet)
 };
 
 // The flow cache and its exporters.
@@ -93,14 +133,6 @@ struct FlowConfig {
   bool key_macs = false;
   bool key_mpls = false;
 };
-
-// Where a port's samples come from on a Linux host or switch.
-enum class SampleBackend : uint8_t {
-  kAfPacket,  // AF_PACKET socket with an in-kernel random 1-in-N filter (any interface)
-  kPsample,   // tc matchall + sample action to PSAMPLE (switch ASICs offload it)
-  kNflog,     // nftables `numgen random` rule logging to an NFLOG group
-};
-const char* SampleBackendName(SampleBackend backend);
 
 // Ports whose name matches the shell glob `pattern` (fnmatch) are sampled with `backend`. The
 // first pattern that matches a port decides.
@@ -160,15 +192,17 @@ struct SourceConfig {
   LinuxSourceConfig linux_ports;
 };
 
+// The control socket of xflowctl (docs/control.md).
+constexpr char kDefaultControlSocket[] = "/run/xflowd/xflowd.sock";
+struct ControlConfig {
+  // Absolute, shorter than 108 bytes; empty: no control socket.
+  std::string socket = kDefaultControlSocket;
+  std::string group;  // empty: mode 0600 (owner only); a group name: 0660 with that group
+};
+
 struct LogConfig {
   hal::base::LogLevel level = hal::base::LogLevel::kInfo;
   bool quiet = false;  // warnings and errors only, no summary at exit
-};
-
-// The control socket of xflowctl (docs/control.md).
-struct ControlConfig {
-  std::string socket = "/run/xflowd/xflowd.sock";  // empty: no control socket
-  std::string group;  // empty: mode 0600; else mode 0660 and this group
 };
 
 struct Config {

@@ -95,22 +95,24 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
 
 ConfigDiff Diff(const Config& before, const Config& after) {
   ConfigDiff d;
-  d.collectors = DiffList<hal::base::Endpoint>(
+  d.collectors = DiffList<SflowCollector>(
       before.agent.collectors, after.agent.collectors,
-      [](const hal::base::Endpoint& e) { return e.ToString(); },
-      [](const hal::base::Endpoint& a, const hal::base::Endpoint& b) { return Same(a, b); });
+      [](const SflowCollector& e) { return e.ToString(); },
+      [](const SflowCollector& a, const SflowCollector& b) {
+        return Same(a, b) && a.send == b.send;
+      });
   d.exporters = DiffList<FlowCollector>(
       before.flow.collectors, after.flow.collectors,
       [](const FlowCollector& c) { return c.endpoint.ToString(); },
       [](const FlowCollector& a, const FlowCollector& b) {
-        return a.version == b.version && a.tcp == b.tcp;
+        return a.version == b.version && a.tcp == b.tcp && a.send == b.send;
       });
   d.port_overrides = DiffList<PortOverride>(
       before.ports.overrides, after.ports.overrides,
       [](const PortOverride& o) { return o.pattern; },
       [](const PortOverride& a, const PortOverride& b) {
         return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s &&
-               a.enabled == b.enabled;
+               a.header_bytes == b.header_bytes && a.enabled == b.enabled && a.backend == b.backend;
       });
   d.agent = !SameAgent(before.agent, after.agent);
   d.ports = !SamePorts(before.ports, after.ports);

@@ -1,5 +1,6 @@
 #include "agent/config/validate.h"
 
+#include <set>
 #include <string>
 
 namespace xflowd::agent::config {
@@ -19,10 +20,33 @@ Status Fraction(const std::string& setting, double value) {
   return InvalidArgumentError(setting + ": " + std::to_string(value) + " is out of range 0..1");
 }
 
+// A collector's send options, `at` naming it.
+Status ValidateSend(const std::string& at, const hal::base::Endpoint& ep, const SendOptions& o) {
+  if (o.dscp) {
+    if (Status s = Range(at + ".dscp", *o.dscp, 0, 63); !s.ok()) return s;
+  }
+  if (o.source_address && o.source_address->family() != ep.address.family()) {
+    return InvalidArgumentError(at + ".source_address: " + o.source_address->ToString() +
+                                " is not of the family of the collector " + ep.ToString());
+  }
+  if (o.bind_device.size() > 15) {
+    return InvalidArgumentError(at + ".bind_device: '" + o.bind_device +
+                                "' is longer than an interface name (15 bytes)");
+  }
+  return Status::Ok();
+}
+
 Status ValidateAgent(const AgentConfig& a) {
-  for (const hal::base::Endpoint& c : a.collectors) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < a.collectors.size(); ++i) {
+    const SflowCollector& c = a.collectors[i];
     if (c.port == 0)
       return InvalidArgumentError("agent.collectors: " + c.ToString() + " has port 0");
+    const std::string at = "agent.collectors[" + std::to_string(i) + "]";
+    if (Status s = ValidateSend(at, c, c.send); !s.ok()) return s;
+    if (!seen.insert(c.ToString()).second) {
+      return InvalidArgumentError(at + ": " + c.ToString() + " is given twice");
+    }
   }
   return Range("agent.max_datagram_bytes", a.max_datagram_bytes, kDatagramBytesMin,
                kDatagramBytesMax);
@@ -50,11 +74,15 @@ Status ValidatePorts(const PortsConfig& p) {
         return s;
       }
     }
+    if (o.header_bytes) {
+      if (Status s = Range(at + ".header_bytes", *o.header_bytes, 14, 256); !s.ok()) return s;
+    }
   }
   return Status::Ok();
 }
 
 Status ValidateFlow(const FlowConfig& f) {
+  std::set<std::string> seen;
   for (size_t i = 0; i < f.collectors.size(); ++i) {
     const FlowCollector& c = f.collectors[i];
     const std::string at = "flow.collectors[" + std::to_string(i) + "]";
@@ -66,6 +94,15 @@ Status ValidateFlow(const FlowConfig& f) {
       return InvalidArgumentError(at + ".tcp: only IPFIX (version 10) runs over TCP");
     }
     if (c.endpoint.port == 0) return InvalidArgumentError(at + ".endpoint: port 0");
+    if (Status s = ValidateSend(at, c.endpoint, c.send); !s.ok()) return s;
+    if (c.tcp && c.send != SendOptions{}) {
+      return InvalidArgumentError(at +
+                                  ": source address, VRF and DSCP are not supported for IPFIX "
+                                  "over TCP yet (UDP only)");
+    }
+    if (!seen.insert(c.endpoint.ToString() + (c.tcp ? "/tcp" : "/udp")).second) {
+      return InvalidArgumentError(at + ": " + c.endpoint.ToString() + " is given twice");
+    }
   }
   if (f.default_version != 5 && f.default_version != 9 && f.default_version != 10) {
     return InvalidArgumentError("flow.default_version: " + std::to_string(f.default_version) +
@@ -125,6 +162,20 @@ Status ValidateSource(const SourceConfig& s) {
   return Status::Ok();
 }
 
+Status ValidateControl(const ControlConfig& c) {
+  // sockaddr_un::sun_path holds 108 bytes with the terminating NUL.
+  if (!c.socket.empty() && (c.socket[0] != '/' || c.socket.size() > 107)) {
+    return InvalidArgumentError("control.socket: '" + c.socket +
+                                "' must be an absolute path of at most 107 bytes (or \"\": none)");
+  }
+  for (char ch : c.group) {
+    if (ch == ':' || ch == '\n' || ch == '/' || ch == ' ') {
+      return InvalidArgumentError("control.group: '" + c.group + "' is not a group name");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Validate(const Config& config) {
@@ -132,6 +183,15 @@ Status Validate(const Config& config) {
   if (Status s = ValidatePorts(config.ports); !s.ok()) return s;
   if (Status s = ValidateFlow(config.flow); !s.ok()) return s;
   if (Status s = ValidateSource(config.source); !s.ok()) return s;
+  if (config.source.kind != SourceKind::kLinux) {
+    for (size_t i = 0; i < config.ports.overrides.size(); ++i) {
+      if (config.ports.overrides[i].backend) {
+        return InvalidArgumentError("ports.overrides[" + std::to_string(i) +
+                                    "].backend: applies to the Linux source only");
+      }
+    }
+  }
+  if (Status s = ValidateControl(config.control); !s.ok()) return s;
   if (config.duration_s && *config.duration_s == 0) {
     return InvalidArgumentError("duration_s: must be at least 1 (unset runs until stopped)");
   }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/config.h"
 #include "agent/daemon/event_loop.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
@@ -30,7 +31,7 @@
 namespace xflowd::agent::control {
 
 // Where the socket goes unless configured (config::ControlConfig).
-constexpr char kDefaultSocketPath[] = "/run/xflowd/xflowd.sock";
+constexpr const char* kDefaultSocketPath = config::kDefaultControlSocket;
 
 struct ControlServerOptions {
   std::string path;   // the socket; its parent directory is made (0755) if missing

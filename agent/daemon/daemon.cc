@@ -96,6 +96,11 @@ Status Daemon::Init(DaemonSettings settings) {
         [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
       exporter::UdpTransportOptions o;
       o.logger = &logger_;
+      if (const config::SflowCollector* c = config::FindCollector(config_.agent.collectors, ep)) {
+        o.source_address = c->send.source_address;
+        o.bind_device = c->send.bind_device;
+        o.dscp = c->send.dscp;
+      }
       auto t = exporter::UdpTransport::Create(ep, o);
       if (!t.ok()) return t.status();
       return std::unique_ptr<exporter::Transport>(std::move(t.value()));
@@ -211,10 +216,12 @@ Status Daemon::StartFlowProbe(const std::vector<hal::PortInfo>& ports) {
   return Status::Ok();
 }
 
-sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port, uint32_t rate) const {
+sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port,
+                                              const config::PortSettings& settings,
+                                              uint32_t rate) const {
   sflow::SamplerConfig sc;
   sc.sampling_rate = rate;
-  sc.header_bytes = config_.ports.header_bytes;
+  sc.header_bytes = settings.header_bytes;
   sc.max_samples_per_s = config_.ports.max_samples_per_s;
   sc.expanded = config_.ports.expanded_samples;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
@@ -228,10 +235,11 @@ sflow::PollerConfig Daemon::PollerConfigFor(const config::PortSettings& settings
   return pc;
 }
 
-Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted) {
+Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted,
+                                     uint32_t header_bytes) {
   if (!platform_.sampling) return wanted;
   auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
-                                               config_.ports.header_bytes);
+                                               header_bytes);
   if (!r.ok()) {
     return r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
                                          port.name.c_str(), port.ifindex, wanted));
@@ -248,13 +256,13 @@ Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted)
 }
 
 Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSettings& settings) {
-  auto applied = ProgramRate(port, settings.sampling_rate);
+  auto applied = ProgramRate(port, settings.sampling_rate, settings.header_bytes);
   if (!applied.ok()) {
     logger_.Log(LogLevel::kWarning, "%s; the port is not sampled",
                 applied.status().message().c_str());
     return applied.status();
   }
-  agent_->AddSampler(port.ifindex, hal::Direction::kIngress, SamplerConfigFor(port, *applied),
+  agent_->AddSampler(port.ifindex, hal::Direction::kIngress, SamplerConfigFor(port, settings, *applied),
                      *receiver_, platform_.sampling);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
               port.name.c_str(), port.ifindex, port.speed_bps, *applied,
@@ -696,7 +704,8 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
     sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
     if (sampler == nullptr) {
       // The platform refused this port before: try again at the new settings.
-      if (was.sampling_rate != now.sampling_rate || sampler_shared) {
+      if (was.sampling_rate != now.sampling_rate || was.header_bytes != now.header_bytes ||
+          sampler_shared) {
         if (StartSampler(port, now).ok()) {
           if (ports_without_sampling_ > 0) --ports_without_sampling_;
           rates.push_back(Printf("%s now 1-in-%u", port.name.c_str(), now.sampling_rate));
@@ -704,8 +713,9 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
           refused.push_back(port.name);
         }
       }
-    } else if (was.sampling_rate != now.sampling_rate || sampler_shared) {
-      auto applied = ProgramRate(port, now.sampling_rate);
+    } else if (was.sampling_rate != now.sampling_rate ||
+               was.header_bytes != now.header_bytes || sampler_shared) {
+      auto applied = ProgramRate(port, now.sampling_rate, now.header_bytes);
       if (!applied.ok()) {
         // The platform keeps what it had; so does the sampler.
         logger_.Log(LogLevel::kWarning, "%s; the port keeps 1-in-%u",
@@ -716,7 +726,7 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
           rates.push_back(
               Printf("%s 1-in-%u -> 1-in-%u", port.name.c_str(), was.sampling_rate, *applied));
         }
-        sampler->Reconfigure(SamplerConfigFor(port, *applied));
+        sampler->Reconfigure(SamplerConfigFor(port, now, *applied));
       }
     }
     if (was.polling_interval_s != now.polling_interval_s || poller_shared) {

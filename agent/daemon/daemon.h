@@ -166,10 +166,12 @@ class Daemon {
   // (logged) when the platform refuses: the port has no sampler then.
   hal::base::Status StartSampler(const hal::PortInfo& port, const config::PortSettings& settings);
   // Asks the platform for 1-in-`wanted` on the port; the rate it applied.
-  hal::base::Result<uint32_t> ProgramRate(const hal::PortInfo& port, uint32_t wanted);
+  hal::base::Result<uint32_t> ProgramRate(const hal::PortInfo& port, uint32_t wanted,
+                                          uint32_t header_bytes);
   // Ends the port's sampler and poller and turns its sampling off (a port disabled by reload).
   void StopPort(const hal::PortInfo& port);
-  sflow::SamplerConfig SamplerConfigFor(const hal::PortInfo& port, uint32_t rate) const;
+  sflow::SamplerConfig SamplerConfigFor(const hal::PortInfo& port,
+                                        const config::PortSettings& settings, uint32_t rate) const;
   sflow::PollerConfig PollerConfigFor(const config::PortSettings& settings) const;
   hal::base::Status StartFlowProbe(const std::vector<hal::PortInfo>& ports);
   hal::base::Status ApplyReload(const config::Config& next, std::vector<std::string>* changes);

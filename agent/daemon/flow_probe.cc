@@ -47,6 +47,9 @@ Result<std::unique_ptr<exporter::Transport>> DefaultTransport(const config::Flow
   }
   exporter::UdpTransportOptions o;
   o.logger = &logger;
+  o.source_address = c.send.source_address;
+  o.bind_device = c.send.bind_device;
+  o.dscp = c.send.dscp;
   auto t = exporter::UdpTransport::Create(c.endpoint, o);
   if (!t.ok()) return t.status();
   return std::unique_ptr<exporter::Transport>(std::move(t.value()));

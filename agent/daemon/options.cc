@@ -8,6 +8,9 @@
 #include <string_view>
 #include <utility>
 
+#include "agent/config/config_file.h"
+#include "agent/config/validate.h"
+
 namespace xflowd::agent::daemon {
 
 using hal::base::Endpoint;
@@ -112,6 +115,8 @@ enum class Opt {
   kVerbose,
   kQuiet,
   kControlSocket,
+  kConfig,
+  kCheckConfig,
   kHelp,
   kVersion,
 };
@@ -170,6 +175,8 @@ constexpr OptSpec kOpts[] = {
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
     {"control-socket", 0, true, false, Opt::kControlSocket},
+    {"config", 0, true, false, Opt::kConfig},
+    {"check-config", 0, false, false, Opt::kCheckConfig},
     {"help", 'h', false, false, Opt::kHelp},
     {"version", 0, false, false, Opt::kVersion},
 };
@@ -244,14 +251,19 @@ Status ApplyTimeout(const std::string& name, const std::string& value, DaemonOpt
   if (!secs.ok()) return secs.status();
   if (key == "general" || key == "inactive") {
     o->inactive_timeout_s = *secs;
+    o->given.insert("inactive-timeout");
   } else if (key == "maxlife" || key == "active") {
     o->active_timeout_s = *secs;
+    o->given.insert("active-timeout");
   } else if (key == "tcp") {
     o->tcp_timeout_s = *secs;
+    o->given.insert("tcp-timeout");
   } else if (key == "udp") {
     o->udp_timeout_s = *secs;
+    o->given.insert("udp-timeout");
   } else if (key == "icmp") {
     o->icmp_timeout_s = *secs;
+    o->given.insert("icmp-timeout");
   } else {
     return Bad(name, expected, value);
   }
@@ -497,6 +509,14 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sample_patterns.push_back(sp);
       break;
     }
+    case Opt::kConfig:
+      if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
+      o->config_path = value;
+      break;
+    case Opt::kCheckConfig:
+      o->check_config = true;
+      if (!value.empty()) o->config_path = value;
+      break;
     case Opt::kForeground:
       break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
     case Opt::kVerbose:
@@ -561,7 +581,7 @@ uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps) 
   return options.sampling_rate ? *options.sampling_rate : DefaultSamplingRate(port_speed_bps);
 }
 
-Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
+Status ParseFlags(int argc, const char* const* argv, DaemonOptions* out) {
   DaemonOptions o;
   // --help and --version answer even when the rest of the line is wrong.
   for (int i = 1; i < argc; ++i) {
@@ -577,7 +597,6 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
 
   bool verbose = false;
   bool quiet = false;
-  std::vector<std::string> sim_only_given;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     const OptSpec* spec = nullptr;
@@ -612,7 +631,9 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
     }
     if (!spec) return InvalidArgumentError("unknown option '" + name + "'");
 
-    if (spec->takes_value) {
+    if (spec->opt == Opt::kCheckConfig && !value && i + 1 < argc && argv[i + 1][0] != '-') {
+      value = argv[++i];  // --check-config [FILE]: the file is optional
+    } else if (spec->takes_value) {
       if (!value) {
         std::string_view next = i + 1 < argc ? argv[i + 1] : "";
         if (i + 1 >= argc || (next.size() > 2 && next.substr(0, 2) == "--")) {
@@ -620,10 +641,10 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
         }
         value = argv[++i];
       }
-    } else if (value) {
+    } else if (value && spec->opt != Opt::kCheckConfig) {
       return InvalidArgumentError(name + " takes no value");
     }
-    if (spec->sim_only) sim_only_given.push_back(name);
+    if (spec->opt != Opt::kTimeout) o.given.insert(spec->long_name);
     XFLOWD_RETURN_IF_ERROR(Apply(*spec, name, value.value_or(""), &o, &verbose, &quiet));
   }
 
@@ -632,6 +653,18 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
   if (quiet) {
     o.log_level = LogLevel::kWarning;
     o.quiet = true;
+  }
+  *out = o;
+  return Status::Ok();
+}
+
+Status FinishOptions(DaemonOptions* out) {
+  DaemonOptions o = *out;
+  std::vector<std::string> sim_only_given;
+  for (const OptSpec& spec : kOpts) {
+    if (spec.sim_only && o.given.count(spec.long_name)) {
+      sim_only_given.push_back(std::string("--") + spec.long_name);
+    }
   }
   if (!o.sim && !sim_only_given.empty()) {
     return InvalidArgumentError(sim_only_given.front() +
@@ -690,11 +723,200 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
   return Status::Ok();
 }
 
+Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
+  DaemonOptions o;
+  XFLOWD_RETURN_IF_ERROR(ParseFlags(argc, argv, &o));
+  if (!o.help && !o.version) XFLOWD_RETURN_IF_ERROR(FinishOptions(&o));
+  *out = o;
+  return Status::Ok();
+}
+
+Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
+  auto given = [&o](const char* name) { return o.given.count(name) > 0; };
+  const int modes = (given("sim") ? 1 : 0) + (given("interface") ? 1 : 0) +
+                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0);
+  if (modes > 1) {
+    return InvalidArgumentError(
+        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
+        "packets");
+  }
+  if (given("sim")) c.source.kind = config::SourceKind::kSim;
+  if (given("interface")) {
+    c.source.kind = config::SourceKind::kInterface;
+    c.source.interface.name = o.interface;
+  }
+  if (given("read")) {
+    c.source.kind = config::SourceKind::kFile;
+    c.source.file.path = o.read_file;
+  }
+  if (given("sample")) {
+    c.source.kind = config::SourceKind::kLinux;
+    c.source.linux_ports.patterns = o.sample_patterns;
+  }
+  for (const OptSpec& spec : kOpts) {
+    if (spec.sim_only && given(spec.long_name) && c.source.kind != config::SourceKind::kSim) {
+      return InvalidArgumentError(std::string("--") + spec.long_name +
+                                  " applies to the simulated switch only, and the source is "
+                                  "not the simulator");
+    }
+  }
+  if (given("ports")) c.source.sim.ports = o.sim_ports;
+  if (given("speed")) c.source.sim.speed_bps = o.sim_speed_bps;
+  if (given("load")) c.source.sim.load = o.sim_load;
+  if (given("sim-sample-loss")) c.source.sim.sample_loss = o.sim_sample_loss;
+  if (given("sim-pow2")) c.source.sim.pow2 = o.sim_pow2;
+  if (given("sim-truth")) c.source.sim.truth_path = o.sim_truth_path;
+  if (given("seed")) c.seed = o.seed;
+
+  if (given("sampling")) c.ports.sampling_rate = o.sampling_rate;
+  if (given("polling")) c.ports.polling_interval_s = o.polling_interval_s;
+  if (given("header-bytes")) c.ports.header_bytes = o.header_bytes;
+  if (given("max-samples-per-second")) c.ports.max_samples_per_s = o.max_samples_per_s;
+  if (given("expanded-samples")) c.ports.expanded_samples = o.expanded_samples;
+
+  if (given("collector")) c.agent.collectors.assign(o.collectors.begin(), o.collectors.end());
+  if (given("agent-address")) {
+    c.agent.address = o.agent_address;
+    c.agent.address_interface.clear();
+  }
+  if (given("sub-agent-id")) c.agent.sub_agent_id = o.sub_agent_id;
+  if (given("max-datagram")) {
+    c.agent.max_datagram_bytes = o.max_datagram_bytes;
+    c.flow.max_datagram_bytes = o.max_datagram_bytes;
+  }
+
+  if (given("no-promisc")) c.source.interface.promiscuous = o.promiscuous;
+  if (given("snaplen")) c.source.interface.snaplen = o.snaplen;
+  if (given("psample-group")) c.source.linux_ports.psample_group = o.psample_group;
+  if (given("nflog-group")) c.source.linux_ports.nflog_group = o.nflog_group;
+  if (given("ingress-only")) c.source.linux_ports.ingress_only = o.ingress_only;
+
+  if (given("netflow-version")) c.flow.default_version = o.flow_version;
+  if (given("netflow")) {
+    c.flow.collectors = o.flow_collectors;
+    for (FlowCollector& fc : c.flow.collectors) {
+      // Version 0: -n without /VERSION takes the default, the file's or --netflow-version.
+      if (fc.version == 0) fc.version = c.flow.default_version;
+      if (fc.endpoint.port == 0)
+        fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+    }
+  }
+  if (given("observation-domain")) c.flow.observation_domain = o.observation_domain;
+  if (given("flow-cache-size")) c.flow.cache_size = o.flow_cache_size;
+  if (given("inactive-timeout")) c.flow.inactive_timeout_s = o.inactive_timeout_s;
+  if (given("active-timeout")) c.flow.active_timeout_s = o.active_timeout_s;
+  if (given("tcp-timeout")) c.flow.tcp_timeout_s = o.tcp_timeout_s;
+  if (given("udp-timeout")) c.flow.udp_timeout_s = o.udp_timeout_s;
+  if (given("icmp-timeout")) c.flow.icmp_timeout_s = o.icmp_timeout_s;
+  if (given("no-tcp-end")) c.flow.tcp_end = o.tcp_end;
+  if (given("template-refresh-packets"))
+    c.flow.template_refresh_packets = o.template_refresh_packets;
+  if (given("template-refresh-seconds")) c.flow.template_refresh_s = o.template_refresh_s;
+  if (given("flow-key-macs")) c.flow.key_macs = o.flow_key_macs;
+  if (given("flow-key-mpls")) c.flow.key_mpls = o.flow_key_mpls;
+
+  if (given("duration")) c.duration_s = o.duration_s;
+  if (given("verbose") || given("quiet")) {
+    c.log.level = o.log_level;
+    c.log.quiet = o.quiet;
+  }
+  return c;
+}
+
+namespace {
+
+// The checks FinishOptions makes on the command line alone, on a merged configuration.
+Status CheckWhole(const std::string& path, config::Config* c) {
+  using config::SourceKind;
+  const bool probe =
+      c->source.kind == SourceKind::kInterface || c->source.kind == SourceKind::kFile;
+  if (probe) {
+    const char* what =
+        c->source.kind == SourceKind::kInterface ? "source interface (-i)" : "source file (-r)";
+    if (!c->agent.collectors.empty()) {
+      return InvalidArgumentError(
+          path + ": sFlow collectors ([[agent.collector]], --collector) with the " + what +
+          ": the host probe exports NetFlow/IPFIX ([[flow.collector]], -n)");
+    }
+    if (c->flow.collectors.empty()) {
+      return InvalidArgumentError(path + ": no collector: the " + what +
+                                  " exports NetFlow/IPFIX: add a [[flow.collector]] or give "
+                                  "-n HOST[:PORT]");
+    }
+  } else if (c->agent.collectors.empty() && c->flow.collectors.empty()) {
+    return InvalidArgumentError(path +
+                                ": no collector: add an [[agent.collector]] (sFlow) or a "
+                                "[[flow.collector]] (NetFlow/IPFIX), or give --collector / -n");
+  }
+  if (c->flow.active_timeout_s < c->flow.inactive_timeout_s) {
+    return InvalidArgumentError(path + ": flow.active-timeout (" +
+                                std::to_string(c->flow.active_timeout_s) +
+                                " s) must not be shorter than flow.inactive-timeout (" +
+                                std::to_string(c->flow.inactive_timeout_s) + " s)");
+  }
+  if (!probe && !c->agent.address) c->agent.address = *IpAddress::Parse("127.0.0.1");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<config::Config> LoadEffectiveConfig(const std::string& path, const DaemonOptions& flags,
+                                           const config::Config* previous,
+                                           std::vector<std::string>* warnings) {
+  if (path.empty()) {
+    DaemonOptions o = flags;
+    XFLOWD_RETURN_IF_ERROR(FinishOptions(&o));
+    config::Config c = ToConfig(o);
+    XFLOWD_RETURN_IF_ERROR(config::Validate(c));
+    return c;
+  }
+  config::NameLookup lookup = config::SystemNameLookup();
+  if (previous) {
+    // At a reload a name that stops resolving keeps its address: a DNS hiccup must not stop
+    // the export to a collector that still runs.
+    lookup.resolve_host = [previous, warnings, system = lookup.resolve_host](
+                              const std::string& host) -> Result<IpAddress> {
+      Result<IpAddress> a = system(host);
+      if (a.ok()) return a;
+      std::optional<IpAddress> kept;
+      for (const config::SflowCollector& c : previous->agent.collectors) {
+        if (c.host == host) kept = c.address;
+      }
+      for (const config::FlowCollector& c : previous->flow.collectors) {
+        if (c.host == host) kept = c.endpoint.address;
+      }
+      if (!kept) return a.status();
+      if (warnings) {
+        warnings->push_back("collector host '" + host + "' does not resolve (" +
+                            a.status().message() + "): keeping its address " + kept->ToString());
+      }
+      return *kept;
+    };
+  }
+  bool source_given = false;
+  Result<config::Config> file =
+      config::LoadConfigFile(path, config::Config{}, lookup, &source_given);
+  if (!file.ok()) return file.status();
+  const bool mode_flag = flags.given.count("sim") || flags.given.count("interface") ||
+                         flags.given.count("read") || flags.given.count("sample");
+  if (!source_given && !mode_flag) {
+    return InvalidArgumentError(path +
+                                ": no packet source: set source.type (\"sim\", \"linux\", "
+                                "\"interface\" or \"file\") or give --sim, --sample, -i or -r");
+  }
+  Result<config::Config> c = ApplyOptions(flags, *file);
+  if (!c.ok()) return c.status();
+  XFLOWD_RETURN_IF_ERROR(CheckWhole(path, &*c));
+  Status valid = config::Validate(*c);
+  if (!valid.ok()) return valid.WithContext(path);
+  return c;
+}
+
 config::Config ToConfig(const DaemonOptions& o) {
   config::Config c;
   c.agent.address = o.agent_address;
   c.agent.sub_agent_id = o.sub_agent_id;
-  c.agent.collectors = o.collectors;
+  c.agent.collectors.assign(o.collectors.begin(), o.collectors.end());
   c.agent.max_datagram_bytes = o.max_datagram_bytes;
 
   c.ports.sampling_rate = o.sampling_rate;
@@ -805,6 +1027,40 @@ Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pca
   return Status::Ok();
 }
 
+Status CheckSupported(const config::Config& c, bool have_sim, bool have_pcap, bool have_linux) {
+  switch (c.source.kind) {
+    case config::SourceKind::kLinux:
+      if (!have_linux) {
+        return UnimplementedError(
+            "source.type \"linux\": this xflowd was built without the Linux back-ends "
+            "(rtnetlink and AF_PACKET)");
+      }
+      break;
+    case config::SourceKind::kSim:
+      if (!have_sim) {
+        return UnimplementedError(
+            "source.type \"sim\": this xflowd is a minimal (firmware) build without the "
+            "simulated switch");
+      }
+      break;
+    case config::SourceKind::kInterface:
+      if (!have_pcap) {
+        return UnimplementedError(
+            "source.type \"interface\": this xflowd was built without libpcap (install "
+            "libpcap-dev and rebuild)");
+      }
+      break;
+    case config::SourceKind::kFile:
+      if (!have_pcap && c.ports.sampling_rate && *c.ports.sampling_rate > 1) {
+        return UnimplementedError(
+            "source.type \"file\" with a sampling rate: this xflowd was built without "
+            "libpcap, whose file reader samples");
+      }
+      break;
+  }
+  return Status::Ok();
+}
+
 // {P} is the program name, {V} the version.
 constexpr char kHelpTemplate[] =
     R"({P} {V} - sFlow v5 agent and NetFlow/IPFIX flow exporter: samples
@@ -812,11 +1068,23 @@ packets and polls interface counters on a switch (sFlow), or meters flows on a
 host or from a capture file (NetFlow v5, v9, IPFIX).
 
 Usage:
+  {P} [--config FILE] [options]                      (the config file)
+  {P} --check-config [FILE] [options]
   {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
+
+Configuration file (TOML, every key in docs/configuration.md):
+  --config FILE               read FILE (default: /etc/xflowd/xflowd.toml if it
+                              exists; without it, the command line alone). Each
+                              option given on the command line overrides the
+                              setting it names in the file, and only that one
+  --check-config [FILE]       read FILE (or the default), apply the options
+                              given, check everything and print the effective
+                              configuration with every default filled in; exit
+                              0 if valid, 2 with FILE:LINE:COLUMN: KEY: error
 
 Packet sources (pick one):
   --sample PATTERN[=BACKEND]  sample the ports of this Linux host or switch

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ using config::SamplePattern;
 struct DaemonOptions {
   bool help = false;
   bool version = false;
+
+  // The config file: --config FILE, or --check-config [FILE] (validate, print, exit).
+  std::string config_path;  // empty: the default file if present, else the command line alone
+  bool check_config = false;
+  // The long names of the options given ("sampling", "collector", ...; -t NAME=S records
+  // "inactive-timeout", "active-timeout", "tcp-timeout", ...): only these override the file.
+  std::set<std::string> given;
 
   // Platform.
   bool sim = false;
@@ -98,10 +106,38 @@ struct DaemonOptions {
   std::optional<std::string> control_socket;
 };
 
-// Parses argv[1..argc-1]. Accepts "--name value" and "--name=value". On error the message says
-// what was wrong and how to fix it (without the "try --help" line, which main adds). Stops
-// checking at --help/--version: those win over every other error.
+// Parses argv[1..argc-1] for the command line alone: ParseFlags, then FinishOptions. Accepts
+// "--name value" and "--name=value". On error the message says what was wrong and how to fix it
+// (without the "try --help" line, which main adds). Stops checking at --help/--version: those
+// win over every other error.
 hal::base::Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out);
+
+// The two halves of ParseOptions. ParseFlags checks each option by itself and records which
+// were given; FinishOptions checks them together as a whole configuration (a source, a
+// collector, ...) and fills the defaults that depend on each other. With a config file,
+// LoadEffectiveConfig does the second half on the merged configuration instead.
+hal::base::Status ParseFlags(int argc, const char* const* argv, DaemonOptions* out);
+hal::base::Status FinishOptions(DaemonOptions* options);
+
+// The options given on the command line (options.given) applied on top of `base` (a config
+// file's configuration): each replaces the setting(s) it names; --collector, -n and --sample
+// replace the whole list; --sim, -i, -r and --sample replace the source.
+hal::base::Result<config::Config> ApplyOptions(const DaemonOptions& options, config::Config base);
+
+// The configuration xflowd runs: the config file at `path` (an error if it cannot be read or
+// parsed, naming FILE:LINE:COLUMN and the key), the options given on the command line on top
+// (ApplyOptions), then the checks of the whole (a source and a collector are needed, defaults
+// that depend on the source) and config::Validate. An empty `path` means the command line
+// alone (FinishOptions, ToConfig, Validate). Host names and an agent interface are resolved
+// again on each call. A reload calls this with the same path and options main started with,
+// and the configuration running as `previous`: then a collector host name that no longer
+// resolves keeps the address it has in `previous` (same host name, sFlow or NetFlow/IPFIX)
+// and a line saying so goes to *warnings (if not null), instead of an error; a name new in the
+// file that does not resolve is still an error.
+hal::base::Result<config::Config> LoadEffectiveConfig(const std::string& path,
+                                                      const DaemonOptions& flags,
+                                                      const config::Config* previous = nullptr,
+                                                      std::vector<std::string>* warnings = nullptr);
 
 // What the options ask for: the simulated switch, a live interface, a capture file, or the
 // ports of this Linux host or switch (--sample).
@@ -113,6 +149,9 @@ RunMode ModeOf(const DaemonOptions& options);
 // (rtnetlink + AF_PACKET at least).
 hal::base::Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,
                                  bool have_linux = false);
+// The same for a configuration (from a config file).
+hal::base::Status CheckSupported(const config::Config& config, bool have_sim, bool have_pcap,
+                                 bool have_linux);
 
 using config::DefaultSamplingRate;
 

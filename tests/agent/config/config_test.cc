@@ -88,8 +88,13 @@ TEST(ConfigTest, PortOverridesByGlobFirstMatchWins) {
 
 TEST(ConfigTest, PortOverrideEnablesOrDisablesAPort) {
   PortsConfig p;
-  p.overrides = {{"swp3", std::nullopt, std::nullopt, false},
-                 {"swp*", 512u, std::nullopt, std::nullopt}};
+  PortOverride off;
+  off.pattern = "swp3";
+  off.enabled = false;
+  PortOverride swp;
+  swp.pattern = "swp*";
+  swp.sampling_rate = 512;
+  p.overrides = {off, swp};
   EXPECT_TRUE(SettingsFor(p, "swp1", 0).enabled);  // unset: enabled
   EXPECT_FALSE(SettingsFor(p, "swp3", 0).enabled);
   EXPECT_EQ(SettingsFor(p, "swp3", 0).sampling_rate, 1000u);  // first match decides alone

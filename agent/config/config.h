@@ -205,6 +205,13 @@ struct LogConfig {
   bool quiet = false;  // warnings and errors only, no summary at exit
 };
 
+// The self-check of the sampling against the interface counters (docs/selfcheck.md).
+struct SelfCheckSettings {
+  uint32_t window_s = 60;      // 10..86400
+  uint32_t flag_after = 2;     // windows outside the 95% interval in a row before a port is flagged
+  uint32_t min_samples = 100;  // fewer samples expected in a window: no verdict
+};
+
 struct Config {
   std::string config_file;  // the file this was read from; empty: the command line alone
   AgentConfig agent;
@@ -213,6 +220,7 @@ struct Config {
   SourceConfig source;
   LogConfig log;
   ControlConfig control;
+  SelfCheckSettings self_check;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

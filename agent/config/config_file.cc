@@ -89,6 +89,11 @@ const char* const kKeys[] = {
     "source.sim.sample-loss",
     "source.sim.pow2",
     "source.sim.truth-file",
+    "source.sim.fault",
+    "source.sim.fault.port",
+    "source.sim.fault.lose-samples",
+    "source.sim.fault.drop-samples",
+    "source.sim.fault.wrong-rate",
     "source.interface",
     "source.interface.name",
     "source.interface.promiscuous",
@@ -108,6 +113,10 @@ const char* const kKeys[] = {
     "control",
     "control.socket",
     "control.group",
+    "self-check",
+    "self-check.window",
+    "self-check.flag-after",
+    "self-check.min-samples",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -245,6 +254,17 @@ class Parser {
             {"log", [this](const std::string& k, const Value& v) { return Log(k, v); }},
             {"run", [this](const std::string& k, const Value& v) { return Run(k, v); }},
             {"control", [this](const std::string& k, const Value& v) { return Control(k, v); }},
+            {"self-check",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               SelfCheckSettings& c = c_->self_check;
+               return Walk(v, k,
+                           {
+                               {"window", U(&c.window_s, 1, 86400)},
+                               {"flag-after", U(&c.flag_after, 1, 1000)},
+                               {"min-samples", U(&c.min_samples, 1, kU32Max)},
+                           });
+             }},
         }));
     // Keys whose meaning depends on another section, checked once every section is read.
     if (c_->source.kind != SourceKind::kLinux) {
@@ -762,7 +782,46 @@ class Parser {
         {"sample-loss", Frac(&s.sim.sample_loss, false)},
         {"pow2", B(&s.sim.pow2)},
         {"truth-file", S(&s.sim.truth_path, true)},
+        {"fault", [this, &s](const std::string& k, const Value& x) { return Faults(k, x, &s.sim); }},
     };
+  }
+  // [[source.sim.fault]]: a simulated port that lies, to try the self-check.
+  Status Faults(const std::string& key, const Value& v, SimConfig* sim) {
+    if (!v.is_array()) return Fail(v, key, "expected an array of tables, got " + TypeName(v));
+    sim->faults.clear();
+    for (const Value& t : v.as_array()) {
+      if (!t.is_table()) return Fail(t, key, "expected a table, got " + TypeName(t));
+      SimPortFault f;
+      XFLOWD_RETURN_IF_ERROR(Walk(t, key,
+                                  {
+                                      {"port", U(&f.ifindex, 1, 4096)},
+                                      {"lose-samples", Frac(&f.hide_fraction, true)},
+                                      {"drop-samples", Frac(&f.drop_fraction, true)},
+                                      {"wrong-rate",
+                                       [this, &f](const std::string& k, const Value& x) {
+                                         if (!x.is_floating() && !x.is_integer()) {
+                                           return Fail(x, k, "expected a number, got " +
+                                                                 TypeName(x));
+                                         }
+                                         const double d = x.is_floating()
+                                                              ? x.as_floating()
+                                                              : static_cast<double>(x.as_integer());
+                                         if (!(d > 0.0 && d <= 1000.0)) {
+                                           return Fail(x, k, "out of range (0, 1000]");
+                                         }
+                                         f.rate_factor = d;
+                                         return Status::Ok();
+                                       }},
+                                  }));
+      if (f.ifindex == 0) return Fail(t, key, "needs \"port\"");
+      for (const SimPortFault& g : sim->faults) {
+        if (g.ifindex == f.ifindex) {
+          return Fail(t, key, "port " + std::to_string(f.ifindex) + " is listed twice");
+        }
+      }
+      sim->faults.push_back(f);
+    }
+    return Status::Ok();
   }
   std::vector<Field> InterfaceFields(SourceConfig& s) {
     return {
@@ -1119,6 +1178,12 @@ std::string FormatConfig(const Config& c) {
       o << "sample-loss = " << FormatDouble(s.sim.sample_loss) << "\n";
       o << "pow2 = " << Bool(s.sim.pow2) << "\n";
       o << "truth-file = " << Quote(s.sim.truth_path) << "\n";
+      for (const SimPortFault& f : s.sim.faults) {
+        o << "\n[[source.sim.fault]]\nport = " << f.ifindex << "\n";
+        o << "lose-samples = " << FormatDouble(f.hide_fraction) << "\n";
+        o << "drop-samples = " << FormatDouble(f.drop_fraction) << "\n";
+        o << "wrong-rate = " << FormatDouble(f.rate_factor) << "\n";
+      }
       break;
     case SourceKind::kLinux:
       o << "type = \"linux\"\n\n[source.linux]\n";
@@ -1161,6 +1226,11 @@ std::string FormatConfig(const Config& c) {
   } else {
     o << "group = " << Quote(c.control.group) << "\n";
   }
+
+  o << "\n[self-check]\n";
+  o << "window = " << c.self_check.window_s << "\n";
+  o << "flag-after = " << c.self_check.flag_after << "\n";
+  o << "min-samples = " << c.self_check.min_samples << "\n";
   return o.str();
 }
 

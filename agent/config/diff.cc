@@ -120,6 +120,9 @@ ConfigDiff Diff(const Config& before, const Config& after) {
   d.source = !SameSource(before.source, after.source);
   d.log = before.log.level != after.log.level || before.log.quiet != after.log.quiet;
   d.run = before.seed != after.seed || before.duration_s != after.duration_s;
+  d.self_check = before.self_check.window_s != after.self_check.window_s ||
+                 before.self_check.flag_after != after.self_check.flag_after ||
+                 before.self_check.min_samples != after.self_check.min_samples;
   return d;
 }
 

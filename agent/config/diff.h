@@ -28,10 +28,11 @@ struct ConfigDiff {
   bool flow_cache = false;  // cache size, timeouts, key fields, templates, observation domain
   bool source = false;      // where packets come from (a restart, not a reload)
   bool log = false;
-  bool run = false;  // seed or duration
+  bool run = false;         // seed or duration
+  bool self_check = false;  // window, flag-after, min-samples
   bool empty() const {
     return collectors.empty() && exporters.empty() && port_overrides.empty() && !agent && !ports &&
-           !flow_cache && !source && !log && !run;
+           !flow_cache && !source && !log && !run && !self_check;
   }
 };
 

@@ -192,6 +192,15 @@ Status Validate(const Config& config) {
     }
   }
   if (Status s = ValidateControl(config.control); !s.ok()) return s;
+  if (Status s = Range("self-check.window", config.self_check.window_s, 1, 86400); !s.ok()) {
+    return s;
+  }
+  if (Status s = Range("self-check.flag-after", config.self_check.flag_after, 1, 1000); !s.ok()) {
+    return s;
+  }
+  if (config.self_check.min_samples == 0) {
+    return InvalidArgumentError("self-check.min-samples: must be at least 1");
+  }
   if (config.duration_s && *config.duration_s == 0) {
     return InvalidArgumentError("duration_s: must be at least 1 (unset runs until stopped)");
   }

@@ -40,6 +40,24 @@ std::string Printf(const char* fmt, ...) {
 
 unsigned long long U(uint64_t v) { return static_cast<unsigned long long>(v); }
 
+SelfCheckConfig SelfCheckConfigFor(const config::SelfCheckSettings& s) {
+  SelfCheckConfig c;
+  c.window = hal::base::seconds(s.window_s);
+  c.flag_after_windows = s.flag_after;
+  c.min_samples = s.min_samples;
+  return c;
+}
+
+// A collector's identity for a reload: its endpoint and how datagrams leave for it, so a new
+// DSCP, source address or VRF makes a new transport.
+std::string CollectorKey(const config::SflowCollector& c) {
+  std::string key = c.ToString();
+  if (c.send.source_address) key += " from " + c.send.source_address->ToString();
+  if (!c.send.bind_device.empty()) key += " via " + c.send.bind_device;
+  if (c.send.dscp) key += " dscp " + std::to_string(*c.send.dscp);
+  return key;
+}
+
 void LogEachLine(hal::base::Logger& logger, const char* prefix, const std::string& text) {
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\n', start);
@@ -93,27 +111,25 @@ Status Daemon::Init(DaemonSettings settings) {
   make_transport_ = std::move(settings.make_transport);
   if (!make_transport_) {
     make_transport_ =
-        [this](const hal::base::Endpoint& ep) -> Result<std::unique_ptr<exporter::Transport>> {
+        [this](const config::SflowCollector& c) -> Result<std::unique_ptr<exporter::Transport>> {
       exporter::UdpTransportOptions o;
       o.logger = &logger_;
-      if (const config::SflowCollector* c = config::FindCollector(config_.agent.collectors, ep)) {
-        o.source_address = c->send.source_address;
-        o.bind_device = c->send.bind_device;
-        o.dscp = c->send.dscp;
-      }
-      auto t = exporter::UdpTransport::Create(ep, o);
+      o.source_address = c.send.source_address;
+      o.bind_device = c.send.bind_device;
+      o.dscp = c.send.dscp;
+      auto t = exporter::UdpTransport::Create(c, o);
       if (!t.ok()) return t.status();
       return std::unique_ptr<exporter::Transport>(std::move(t.value()));
     };
   }
   std::vector<exporter::Transport*> raw;
-  for (const hal::base::Endpoint& ep : config_.agent.collectors) {
-    auto t = make_transport_(ep);
+  for (const config::SflowCollector& c : config_.agent.collectors) {
+    auto t = make_transport_(c);
     if (!t.ok()) return t.status();
     logger_.Log(LogLevel::kInfo, "collector %s", (*t)->Describe().c_str());
     raw.push_back(t->get());
     transports_.push_back(std::move(t.value()));
-    transport_keys_.push_back(ep.ToString());
+    transport_keys_.push_back(CollectorKey(c));
   }
   errors_seen_.assign(transports_.size(), 0);
 
@@ -150,8 +166,8 @@ Status Daemon::Init(DaemonSettings settings) {
       [this](hal::PortEvent event, const hal::PortInfo& port) { OnPortEvent(event, port); });
   listening_ = true;
 
-  self_check_ =
-      std::make_unique<SelfCheck>(settings.self_check, *agent_, *platform_.counters, &logger_);
+  self_check_ = std::make_unique<SelfCheck>(SelfCheckConfigFor(config_.self_check), *agent_,
+                                            *platform_.counters, &logger_);
   TopTalkersConfig tc = settings.top_talkers;
   if (tc.software_rate == 0) tc.software_rate = config_.ports.sampling_rate.value_or(1000);
   top_talkers_ = std::make_unique<TopTalkers>(tc);
@@ -505,6 +521,15 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
       if (a.sim.sample_loss != b.sim.sample_loss) return "source.sim.sample_loss";
       if (a.sim.pow2 != b.sim.pow2) return "source.sim.pow2";
       if (a.sim.truth_path != b.sim.truth_path) return "source.sim.truth_path";
+      if (a.sim.faults.size() != b.sim.faults.size() ||
+          !std::equal(a.sim.faults.begin(), a.sim.faults.end(), b.sim.faults.begin(),
+                      [](const config::SimPortFault& x, const config::SimPortFault& y) {
+                        return x.ifindex == y.ifindex && x.hide_fraction == y.hide_fraction &&
+                               x.drop_fraction == y.drop_fraction &&
+                               x.rate_factor == y.rate_factor;
+                      })) {
+        return "source.sim.fault";
+      }
       break;
     case config::SourceKind::kInterface:
       if (a.interface.name != b.interface.name) return "source.interface.name";
@@ -557,14 +582,14 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   // What can fail comes first: new collectors' transports, then the flow side (which makes
   // its own first). After that nothing fails.
   std::map<std::string, std::unique_ptr<exporter::Transport>> made;
-  for (const hal::base::Endpoint& ep : next.agent.collectors) {
-    const std::string key = ep.ToString();
+  for (const config::SflowCollector& c : next.agent.collectors) {
+    const std::string key = CollectorKey(c);
     if (made.count(key) > 0 ||
         std::find(transport_keys_.begin(), transport_keys_.end(), key) != transport_keys_.end()) {
       continue;
     }
-    auto t = make_transport_(ep);
-    if (!t.ok()) return t.status().WithContext("sFlow collector " + key);
+    auto t = make_transport_(c);
+    if (!t.ok()) return t.status().WithContext("sFlow collector " + c.ToString());
     made.emplace(key, std::move(t.value()));
   }
   if (flow_probe_ && !next.flow.collectors.empty()) {
@@ -619,6 +644,14 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   config_ = next;
   ReloadPorts(old, changes);
 
+  if (config::Diff(old, next).self_check) {
+    const config::SelfCheckSettings& sb = next.self_check;
+    self_check_ = std::make_unique<SelfCheck>(SelfCheckConfigFor(sb), *agent_,
+                                              *platform_.counters, &logger_);
+    changes->push_back(Printf("self-check restarted: %u s windows, flagged after %u, at least %u "
+                              "samples",
+                              sb.window_s, sb.flag_after, sb.min_samples));
+  }
   if (next.log.level != old.log.level) {
     logger_.set_min_level(next.log.level);
     changes->push_back(Printf("log level %s -> %s", hal::base::LogLevelName(old.log.level),
@@ -636,7 +669,7 @@ void Daemon::ReloadCollectors(const config::Config& next,
   std::vector<exporter::Transport*> raw;
   bool same = next.agent.collectors.size() == transport_keys_.size();
   for (size_t i = 0; i < next.agent.collectors.size(); ++i) {
-    const std::string key = next.agent.collectors[i].ToString();
+    const std::string key = CollectorKey(next.agent.collectors[i]);
     same = same && key == transport_keys_[i];
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;  // listed twice
     auto old = std::find(transport_keys_.begin(), transport_keys_.end(), key);

@@ -57,8 +57,9 @@ struct Platform {
   std::function<bool(uint32_t ifindex)> pool_from_counters;
 };
 
+// Makes the transport of one sFlow collector (its endpoint and send options).
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
-    const hal::base::Endpoint& collector)>;
+    const config::SflowCollector& collector)>;
 
 // Reads the configuration again for a reload (SIGHUP, `xflowctl reload`): the whole of it,
 // validated (config::Validate). An error says where (file:line:column) and what.
@@ -70,7 +71,6 @@ struct DaemonSettings {
   TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
   FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
   ConfigLoader loader;                       // empty: SIGHUP is logged and nothing reloads
-  SelfCheckConfig self_check;
   // software_rate 0: the configured sampling rate (1000 if it goes by link speed).
   TopTalkersConfig top_talkers;
 };

@@ -190,7 +190,7 @@ Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
   }
   auto same = [](const config::FlowCollector& a, const config::FlowCollector& b) {
     return a.endpoint.address == b.endpoint.address && a.endpoint.port == b.endpoint.port &&
-           a.version == b.version && a.tcp == b.tcp;
+           a.version == b.version && a.tcp == b.tcp && a.send == b.send;
   };
   auto find = [&](const std::vector<config::FlowCollector>& in, const config::FlowCollector& c) {
     for (const auto& x : in) {

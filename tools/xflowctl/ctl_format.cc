@@ -196,12 +196,15 @@ std::string FormatResult(const std::string& command, const json& result) {
     if (!cols.empty()) return Table(result, cols);
     if (result.empty()) return "(none)\n";
   }
-  if (result.is_object() && result.contains("rows") && result["rows"].is_array()) {
-    // top / check: a header object with the rows in "rows".
-    json head = result;
-    head.erase("rows");
-    const std::vector<Column> cols = ColumnsOf(result["rows"]);
-    return KeyValues(head) + (cols.empty() ? "" : "\n" + Table(result["rows"], cols));
+  if (result.is_object()) {
+    // top / check: a header object with the rows in its one array member ("talkers", "ports").
+    for (auto it = result.begin(); it != result.end(); ++it) {
+      if (!it->is_array()) continue;
+      json head = result;
+      head.erase(it.key());
+      const std::vector<Column> cols = ColumnsOf(*it);
+      return KeyValues(head) + (cols.empty() ? "" : "\n" + Table(*it, cols));
+    }
   }
   return KeyValues(result);
 }

@@ -299,7 +299,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "source-address, vrf, dscp, protocol)");
   EXPECT_EQ(Error("sampling = 5\n"),
             "x.toml:1:12: sampling: unknown key (known here: agent, ports, port, flow, source, "
-            "log, run, control)");
+            "log, run, control, self-check)");
 }
 
 TEST(ConfigFileErrorGoldenTest, WrongType) {
@@ -652,7 +652,7 @@ TEST(ConfigTest, ValidateChecksWhatTheFileAdds) {
        },
        "ports.overrides[0].backend: applies to the Linux source only"},
       {[](Config& c) { c.control.socket = "x.sock"; },
-       "control.socket: 'x.sock' must be an absolute path of at most 107 bytes"},
+       "control.socket: 'x.sock' must be an absolute path of at most 107 bytes (or \"\": none)"},
       {[](Config& c) { c.control.group = "a:b"; }, "control.group: 'a:b' is not a group name"},
   };
   for (const Case& k : cases) {

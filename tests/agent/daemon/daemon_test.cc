@@ -669,7 +669,7 @@ TEST_F(DaemonTest, SelfCheckAndTopTalkersRunOnTheTickScenarioTest) {
   auto sw = sim::SimSwitch::Create(sc, clock.Now());
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   options_.ports.sampling_rate = 1000;  // ~500 samples/s per 10G port at 20%: ~1,000 a window
-  settings_.self_check.window = hal::base::seconds(2);
+  options_.self_check.window_s = 2;
   settings_.loop.tick_period = milliseconds(5);
   Platform platform = SimPlatform(**sw);
   platform.advance_period = milliseconds(1);

@@ -286,7 +286,10 @@ TEST_F(ReloadScenarioTest, PortDisabledAndEnabledStopsAndStartsJustThatPort) {
   CaptureTransport* a = sflow_.at("192.0.2.100:6343");
   const size_t at_off = a->datagrams().size();
   config::Config off = config_;
-  off.ports.overrides.push_back({"swp5", std::nullopt, std::nullopt, false});
+  config::PortOverride swp5;
+  swp5.pattern = "swp5";
+  swp5.enabled = false;
+  off.ports.overrides.push_back(swp5);
   ExpectReloadOk(off);
   Run(20);
   const size_t at_on = a->datagrams().size();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# xflowctl end to end: `xflowd --sim` with a control socket in a temp directory, asked by
-# xflowctl for status, ports, collectors, flows, stats and flush (--json, checked field by field
-# with python3), a human table, the error exits (1 daemon error, 2 usage, 3 no daemon), and a
-# request sent without xflowctl, as a script would. The collectors are a port nobody listens on:
+# xflowctl end to end: `xflowd --sim --config FILE` with a control socket in a temp directory,
+# asked by xflowctl for status, ports, collectors, flows, top, check, stats and flush (--json,
+# checked field by field with python3), a human table, reload after editing the file (a
+# collector added, one port's rate changed; then a broken file refused with file:line:column
+# while the old configuration runs on), the error exits (1 daemon error, 2 usage, 3 no daemon),
+# and a request sent without xflowctl, as a script would. The collectors are a port nobody listens on:
 # the dead collector must show as down with its refusals. No root needed; a few seconds, no
 # fixed sleeps (polling only).
 # Usage: xflowctl_scenario_test.sh BUILD_DIR      (exit 77 = skipped)
@@ -20,8 +22,38 @@ fi
 xf_work xflowctl
 sock=$work/run/x.sock  # its directory does not exist yet: xflowd makes it
 
-"$xflowd" --sim --ports 4 --speed 1G --sampling 100 --polling 1 --duration 60 \
-  --collector 127.0.0.1:9 -n 127.0.0.1:9/ipfix --control-socket "$sock" >"$work/xflowd.log" 2>&1 &
+conf=$work/xflowd.toml
+write_conf() {  # write_conf RATE_OF_SWP2 [EXTRA_COLLECTOR_PORT]
+  cat >"$conf" <<TOML
+[agent]
+address = "127.0.0.1"
+[[agent.collector]]
+host = "127.0.0.1"
+port = 9
+$([ -n "${2:-}" ] && printf '[[agent.collector]]\nhost = "127.0.0.1"\nport = %s\n' "$2")
+[ports]
+sampling-rate = 100
+polling-interval = 1
+[[port]]
+match = "swp2"
+sampling-rate = $1
+[[flow.collector]]
+host = "127.0.0.1"
+port = 9
+protocol = "ipfix"
+[source]
+type = "sim"
+[source.sim]
+ports = 4
+speed = "1G"
+[control]
+socket = "$sock"
+[self-check]
+window = 2
+TOML
+}
+write_conf 100
+"$xflowd" --config "$conf" --duration 60 >"$work/xflowd.log" 2>&1 &
 pid=$!
 pids+=("$pid")
 wait_for test -S "$sock" || { fail "no control socket at $sock"; sed 's/^/  /' "$work/xflowd.log"; xf_finish ""; }
@@ -29,7 +61,7 @@ wait_for test -S "$sock" || { fail "no control socket at $sock"; sed 's/^/  /' "
 ctl() { "$xflowctl" --socket "$sock" "$@"; }
 # check NAME PYTHON_EXPR FILE: the expression on the JSON in FILE (as j) must be true.
 check() {
-  if python3 -c 'import json,sys; j=json.load(open(sys.argv[2])); sys.exit(0 if eval(sys.argv[1]) else 1)' \
+  if python3 -c 'import json,sys; j=json.load(open(sys.argv[2])); sys.argv.append(sys.argv[2]); sys.exit(0 if eval(sys.argv[1]) else 1)' \
       "$2" "$3"; then
     pass "$1"
   else
@@ -43,7 +75,7 @@ mode=$(stat -c %a "$sock")
 
 ctl --json status >"$work/status.json" || fail "status exit $?"
 check "status: mode, platform, version, uptime" \
-  'j["mode"] == "sim" and "4 x 1G" in j["platform"] and j["version"] and j["uptime_s"] >= 0 and j["ports"] == 4 and j["last_reload"] is None and j["config_file"] == ""' \
+  'j["mode"] == "sim" and "4 x 1G" in j["platform"] and j["version"] and j["uptime_s"] >= 0 and j["ports"] == 4 and j["last_reload"] is None and j["config_file"] == sys.argv[3].replace("status.json", "xflowd.toml")' \
   "$work/status.json"
 
 # Samples and counter samples come within a few ticks.
@@ -83,10 +115,46 @@ fi
 ctl status | grep -q '^mode: *sim$' && pass "status: key: value lines" || fail "status (human)"
 
 # Exit codes.
-ctl top >/dev/null 2>"$work/top.err"
+ctl --json top 3 >"$work/top.json" || fail "top exit $?"
+check "top 3: 3 talkers, heaviest first, scaled to bytes/s" \
+  'len(j["talkers"]) == 3 and [r["bytes_per_s"] for r in j["talkers"]] == sorted([r["bytes_per_s"] for r in j["talkers"]], reverse=True) and all(r["bytes_per_s"] > 0 and r["samples"] > 0 for r in j["talkers"])' \
+  "$work/top.json"
+ctl top 3 >"$work/top.txt" || fail "top (table) exit $?"
+[ "$(grep -c 'bytes_per_s\|BYTES_PER_S' "$work/top.txt")" -ge 1 ] && [ "$(wc -l <"$work/top.txt")" -ge 4 ] &&
+  pass "top 3: a table" || { fail "top table"; sed 's/^/  /' "$work/top.txt"; }
+# The self-check's 2 s windows (from the file): a verdict for every port after two.
+poll_check() { ctl --json check >"$work/check.json" && json_true 'j["windows"] >= 2' "$work/check.json"; }
+wait_for poll_check || fail "the self-check made no 2 windows"
+check "check: a verdict for each of the 4 ports, none flagged on an honest simulator" \
+  'j["window_s"] == 2 and len(j["ports"]) == 4 and j["flagged"] == 0 and not any(p["flagged"] for p in j["ports"])' "$work/check.json"
+
+# Reload: a collector added and swp2 at 1-in-50; every other port and collector untouched.
+before=$(ctl --json collectors | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["datagrams"])')
+write_conf 50 10
+ctl reload >"$work/reload.txt" 2>&1 && pass "reload after editing the file: exit 0" ||
+  fail "reload: exit $?: $(cat "$work/reload.txt")"
+ctl --json ports >"$work/ports2.json" || fail "ports exit $?"
+check "reload: swp2 now 1-in-50, the other ports still 1-in-100" \
+  'all(p["rate"] == (50 if p["name"] == "swp2" else 100) for p in j)' "$work/ports2.json"
+ctl --json collectors >"$work/collectors2.json" || fail "collectors exit $?"
+check "reload: a third collector, the first one's datagram count kept (>= $before)" \
+  "len(j) == 3 and j[0][\"datagrams\"] >= $before and j[1][\"transport\"] == \"udp 127.0.0.1:10\"" \
+  "$work/collectors2.json"
+ctl --json status >"$work/status2.json" || fail "status exit $?"
+check "status: the last reload ok, with what changed" \
+  'j["last_reload"]["ok"] and any("collector" in c for c in j["last_reload"]["changes"])' \
+  "$work/status2.json"
+# A broken file: refused with file:line:column, the running configuration stays.
+printf '[agent]\naddress = "127.0.0.1"\nbogus-key = 1\n' >"$conf"
+ctl reload >/dev/null 2>"$work/reload_bad.err"
 rc=$?
-[ $rc = 1 ] && grep -q 'not available in this build' "$work/top.err" &&
-  pass "top without its component: exit 1 with the error" || fail "top: exit $rc: $(cat "$work/top.err")"
+[ $rc = 1 ] && grep -q "$conf:3:[0-9]*: agent.bogus-key" "$work/reload_bad.err" &&
+  pass "broken file: reload exits 1 naming $conf:3 and the key" ||
+  fail "broken file: exit $rc: $(cat "$work/reload_bad.err")"
+ctl --json ports >"$work/ports3.json" || fail "ports exit $?"
+check "after the refused reload swp2 is still 1-in-50" \
+  'all(p["rate"] == (50 if p["name"] == "swp2" else 100) for p in j)' "$work/ports3.json"
+
 ctl bogus >/dev/null 2>&1
 rc=$?
 [ $rc = 2 ] && pass "unknown command: exit 2" || fail "unknown command: exit $rc"

@@ -107,8 +107,7 @@ int main(int argc, char** argv) {
   // resolving keeps the address it had then (a warning, not an error).
   auto last = std::make_shared<xflowd::agent::config::Config>(config);
   const daemon::ConfigLoader loader =
-      [path, options, last,
-       &logger]() -> xflowd::hal::base::Result<xflowd::agent::config::Config> {
+      [path, options, last, &logger]() -> xflowd::hal::base::Result<xflowd::agent::config::Config> {
     std::vector<std::string> warnings;
     auto next = daemon::LoadEffectiveConfig(path, options, last.get(), &warnings);
     for (const std::string& w : warnings) {

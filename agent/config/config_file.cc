@@ -782,7 +782,8 @@ class Parser {
         {"sample-loss", Frac(&s.sim.sample_loss, false)},
         {"pow2", B(&s.sim.pow2)},
         {"truth-file", S(&s.sim.truth_path, true)},
-        {"fault", [this, &s](const std::string& k, const Value& x) { return Faults(k, x, &s.sim); }},
+        {"fault",
+         [this, &s](const std::string& k, const Value& x) { return Faults(k, x, &s.sim); }},
     };
   }
   // [[source.sim.fault]]: a simulated port that lies, to try the self-check.
@@ -792,27 +793,26 @@ class Parser {
     for (const Value& t : v.as_array()) {
       if (!t.is_table()) return Fail(t, key, "expected a table, got " + TypeName(t));
       SimPortFault f;
-      XFLOWD_RETURN_IF_ERROR(Walk(t, key,
-                                  {
-                                      {"port", U(&f.ifindex, 1, 4096)},
-                                      {"lose-samples", Frac(&f.hide_fraction, true)},
-                                      {"drop-samples", Frac(&f.drop_fraction, true)},
-                                      {"wrong-rate",
-                                       [this, &f](const std::string& k, const Value& x) {
-                                         if (!x.is_floating() && !x.is_integer()) {
-                                           return Fail(x, k, "expected a number, got " +
-                                                                 TypeName(x));
-                                         }
-                                         const double d = x.is_floating()
-                                                              ? x.as_floating()
-                                                              : static_cast<double>(x.as_integer());
-                                         if (!(d > 0.0 && d <= 1000.0)) {
-                                           return Fail(x, k, "out of range (0, 1000]");
-                                         }
-                                         f.rate_factor = d;
-                                         return Status::Ok();
-                                       }},
-                                  }));
+      XFLOWD_RETURN_IF_ERROR(
+          Walk(t, key,
+               {
+                   {"port", U(&f.ifindex, 1, 4096)},
+                   {"lose-samples", Frac(&f.hide_fraction, true)},
+                   {"drop-samples", Frac(&f.drop_fraction, true)},
+                   {"wrong-rate",
+                    [this, &f](const std::string& k, const Value& x) {
+                      if (!x.is_floating() && !x.is_integer()) {
+                        return Fail(x, k, "expected a number, got " + TypeName(x));
+                      }
+                      const double d =
+                          x.is_floating() ? x.as_floating() : static_cast<double>(x.as_integer());
+                      if (!(d > 0.0 && d <= 1000.0)) {
+                        return Fail(x, k, "out of range (0, 1000]");
+                      }
+                      f.rate_factor = d;
+                      return Status::Ok();
+                    }},
+               }));
       if (f.ifindex == 0) return Fail(t, key, "needs \"port\"");
       for (const SimPortFault& g : sim->faults) {
         if (g.ifindex == f.ifindex) {

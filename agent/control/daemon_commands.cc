@@ -1,12 +1,12 @@
 #include "agent/control/daemon_commands.h"
 
-#include "agent/daemon/report_json.h"
-
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
 #include <utility>
+
+#include "agent/daemon/report_json.h"
 
 namespace xflowd::agent::control {
 

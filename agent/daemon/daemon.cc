@@ -278,8 +278,8 @@ Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSetting
                 applied.status().message().c_str());
     return applied.status();
   }
-  agent_->AddSampler(port.ifindex, hal::Direction::kIngress, SamplerConfigFor(port, settings, *applied),
-                     *receiver_, platform_.sampling);
+  agent_->AddSampler(port.ifindex, hal::Direction::kIngress,
+                     SamplerConfigFor(port, settings, *applied), *receiver_, platform_.sampling);
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
               port.name.c_str(), port.ifindex, port.speed_bps, *applied,
               settings.polling_interval_s);
@@ -525,8 +525,7 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
           !std::equal(a.sim.faults.begin(), a.sim.faults.end(), b.sim.faults.begin(),
                       [](const config::SimPortFault& x, const config::SimPortFault& y) {
                         return x.ifindex == y.ifindex && x.hide_fraction == y.hide_fraction &&
-                               x.drop_fraction == y.drop_fraction &&
-                               x.rate_factor == y.rate_factor;
+                               x.drop_fraction == y.drop_fraction && x.rate_factor == y.rate_factor;
                       })) {
         return "source.sim.fault";
       }
@@ -646,11 +645,12 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
 
   if (config::Diff(old, next).self_check) {
     const config::SelfCheckSettings& sb = next.self_check;
-    self_check_ = std::make_unique<SelfCheck>(SelfCheckConfigFor(sb), *agent_,
-                                              *platform_.counters, &logger_);
-    changes->push_back(Printf("self-check restarted: %u s windows, flagged after %u, at least %u "
-                              "samples",
-                              sb.window_s, sb.flag_after, sb.min_samples));
+    self_check_ =
+        std::make_unique<SelfCheck>(SelfCheckConfigFor(sb), *agent_, *platform_.counters, &logger_);
+    changes->push_back(
+        Printf("self-check restarted: %u s windows, flagged after %u, at least %u "
+               "samples",
+               sb.window_s, sb.flag_after, sb.min_samples));
   }
   if (next.log.level != old.log.level) {
     logger_.set_min_level(next.log.level);
@@ -746,8 +746,8 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
           refused.push_back(port.name);
         }
       }
-    } else if (was.sampling_rate != now.sampling_rate ||
-               was.header_bytes != now.header_bytes || sampler_shared) {
+    } else if (was.sampling_rate != now.sampling_rate || was.header_bytes != now.header_bytes ||
+               sampler_shared) {
       auto applied = ProgramRate(port, now.sampling_rate, now.header_bytes);
       if (!applied.ok()) {
         // The platform keeps what it had; so does the sampler.

@@ -268,6 +268,46 @@ snaplen = 128
   EXPECT_EQ(addr->agent.address_interface, "");
 }
 
+TEST(ConfigFileTest, ParsesTheSelfCheckAndTheSimulatorsLyingPorts) {
+  Result<Config> c = Parse(R"(
+[source.sim]
+ports = 8
+[[source.sim.fault]]
+port = 3
+lose-samples = 0.1
+[[source.sim.fault]]
+port = 5
+wrong-rate = 1.25
+drop-samples = 0.05
+[self-check]
+window = 10
+flag-after = 3
+min-samples = 50
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->source.sim.faults.size(), 2u);
+  EXPECT_EQ(c->source.sim.faults[0].ifindex, 3u);
+  EXPECT_EQ(c->source.sim.faults[0].hide_fraction, 0.1);
+  EXPECT_EQ(c->source.sim.faults[0].rate_factor, 1.0);
+  EXPECT_EQ(c->source.sim.faults[1].ifindex, 5u);
+  EXPECT_EQ(c->source.sim.faults[1].rate_factor, 1.25);
+  EXPECT_EQ(c->source.sim.faults[1].drop_fraction, 0.05);
+  EXPECT_EQ(c->self_check.window_s, 10u);
+  EXPECT_EQ(c->self_check.flag_after, 3u);
+  EXPECT_EQ(c->self_check.min_samples, 50u);
+  // Printed and read back the same.
+  Result<Config> again = Parse(FormatConfig(*c));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(FormatConfig(*again), FormatConfig(*c));
+
+  EXPECT_EQ(Error("[[source.sim.fault]]\nport = 2\n[[source.sim.fault]]\nport = 2\n"),
+            "x.toml:3:1: source.sim.fault: port 2 is listed twice");
+  EXPECT_EQ(Error("[[source.sim.fault]]\nwrong-rate = 0\n"),
+            "x.toml:2:14: source.sim.fault.wrong-rate: out of range (0, 1000]");
+  EXPECT_EQ(Error("[self-check]\nwindow = 0\n"),
+            "x.toml:2:10: self-check.window: 0 is out of range 1..86400");
+}
+
 TEST(ConfigFileTest, KeysTheFileLeavesOutKeepTheBase) {
   Config base;
   base.ports.polling_interval_s = 5;

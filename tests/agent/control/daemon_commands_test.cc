@@ -1,7 +1,6 @@
 // The control commands against a Daemon on the simulated switch, in simulated time (a
 // ManualClock moved 10 ms per advance), with capture transports as collectors.
 #include "agent/control/daemon_commands.h"
-#include "agent/daemon/report_json.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/daemon/report_json.h"
 #include "agent/daemon/sim_platform.h"
 #include "sim/sim_switch.h"
 #include "tests/support/capture_transport.h"

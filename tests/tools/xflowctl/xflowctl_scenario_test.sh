@@ -4,7 +4,8 @@
 # checked field by field with python3), a human table, reload after editing the file (a
 # collector added, one port's rate changed; then a broken file refused with file:line:column
 # while the old configuration runs on), the error exits (1 daemon error, 2 usage, 3 no daemon),
-# and a request sent without xflowctl, as a script would. The collectors are a port nobody listens on:
+# the self-check flagging exactly the one simulated port that lies ([[source.sim.fault]]), and a
+# request sent without xflowctl, as a script would. The collectors are a port nobody listens on:
 # the dead collector must show as down with its refusals. No root needed; a few seconds, no
 # fixed sleeps (polling only).
 # Usage: xflowctl_scenario_test.sh BUILD_DIR      (exit 77 = skipped)
@@ -46,6 +47,9 @@ type = "sim"
 [source.sim]
 ports = 4
 speed = "1G"
+[[source.sim.fault]]
+port = 3
+wrong-rate = 1.5
 [control]
 socket = "$sock"
 [self-check]
@@ -122,11 +126,13 @@ check "top 3: 3 talkers, heaviest first, scaled to bytes/s" \
 ctl top 3 >"$work/top.txt" || fail "top (table) exit $?"
 [ "$(grep -c 'bytes_per_s\|BYTES_PER_S' "$work/top.txt")" -ge 1 ] && [ "$(wc -l <"$work/top.txt")" -ge 4 ] &&
   pass "top 3: a table" || { fail "top table"; sed 's/^/  /' "$work/top.txt"; }
-# The self-check's 2 s windows (from the file): a verdict for every port after two.
-poll_check() { ctl --json check >"$work/check.json" && json_true 'j["windows"] >= 2' "$work/check.json"; }
-wait_for poll_check || fail "the self-check made no 2 windows"
-check "check: a verdict for each of the 4 ports, none flagged on an honest simulator" \
-  'j["window_s"] == 2 and len(j["ports"]) == 4 and j["flagged"] == 0 and not any(p["flagged"] for p in j["ports"])' "$work/check.json"
+# The self-check's 2 s windows (from the file): swp3 samples at 1.5 x the rate it announces
+# ([[source.sim.fault]]), so it is flagged after two windows outside the interval, and only it.
+poll_check() { ctl --json check >"$work/check.json" && json_true 'j["windows"] >= 3' "$work/check.json"; }
+for _ in $(seq 300); do poll_check && break; sleep 0.1; done  # 3 windows: ~6 s, up to ~30 s
+poll_check || fail "the self-check made no 3 windows"
+check "check: a verdict for each of the 4 ports; the lying swp3 flagged, no other" \
+  'j["window_s"] == 2 and len(j["ports"]) == 4 and [p["name"] for p in j["ports"] if p["flagged"]] == ["swp3"] and j["flagged"] == 1' "$work/check.json"
 
 # Reload: a collector added and swp2 at 1-in-50; every other port and collector untouched.
 before=$(ctl --json collectors | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["datagrams"])')

@@ -79,6 +79,17 @@ TransportStatus TcpTransport::status() const {
   return s;
 }
 
+std::vector<std::pair<const char*, uint64_t>> TcpTransport::Counters() const {
+  return {{"connect_attempts", errors_.connect_attempts},
+          {"connect_failures", errors_.connect_failures},
+          {"disconnects", errors_.disconnects},
+          {"dropped_not_connected", errors_.dropped_not_connected},
+          {"dropped_buffer_full", errors_.dropped_buffer_full},
+          {"messages_discarded", errors_.messages_discarded},
+          {"bytes_discarded", errors_.bytes_discarded},
+          {"bytes_unsent", static_cast<uint64_t>(buffer_len_)}};
+}
+
 std::string TcpTransport::DescribeStats() const {
   char buf[320];
   std::snprintf(buf, sizeof(buf),

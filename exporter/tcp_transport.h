@@ -70,6 +70,7 @@ class TcpTransport final : public Transport {
   const TransportStats& stats() const override { return stats_; }
   std::string Describe() const override;  // "tcp 192.0.2.1:4739"
   std::string DescribeStats() const override;
+  std::vector<std::pair<const char*, uint64_t>> Counters() const override;
 
   bool connected() const { return state_ == State::kConnected; }
   size_t buffered_bytes() const { return buffer_len_; }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hal/base/byte_view.h"
 #include "hal/base/time.h"
@@ -50,6 +52,8 @@ class Transport {
   virtual std::string Describe() const = 0;
   // The mechanism's own counters for the exit summary: "refused 3, would block 0, ...".
   virtual std::string DescribeStats() const = 0;
+  // The same counters by name, for `xflowctl stats` (docs/metrics.md). Empty by default.
+  virtual std::vector<std::pair<const char*, uint64_t>> Counters() const { return {}; }
 };
 
 }  // namespace xflowd::exporter

@@ -238,6 +238,17 @@ TransportStatus UdpTransport::status() const {
   return s;
 }
 
+std::vector<std::pair<const char*, uint64_t>> UdpTransport::Counters() const {
+  return {{"would_block", errors_.would_block},
+          {"refused", errors_.refused},
+          {"unreachable", errors_.unreachable},
+          {"too_big", errors_.too_big},
+          {"other", errors_.other},
+          {"icmp_refused", errors_.icmp_refused},
+          {"icmp_unreachable", errors_.icmp_unreachable},
+          {"retried", errors_.retried}};
+}
+
 std::string UdpTransport::DescribeStats() const {
   char buf[256];
   std::snprintf(buf, sizeof(buf),

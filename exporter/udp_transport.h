@@ -80,6 +80,7 @@ class UdpTransport final : public Transport {
   // "udp 192.0.2.1:6343", plus " from ADDR", " dev NAME", " dscp N" when set.
   std::string Describe() const override;
   std::string DescribeStats() const override;
+  std::vector<std::pair<const char*, uint64_t>> Counters() const override;
 
   // No ICMP error for this long (with datagrams sent) makes a refusing collector up again.
   static constexpr hal::base::Duration kRecoverAfter = hal::base::seconds(3);

@@ -113,6 +113,10 @@ struct FlowCollector {
   // Defaulted members, so that {endpoint, version, tcp} still initializes all the rest.
   std::string host = {};  // as written in the config file; empty = the address itself
   SendOptions send = {};  // UDP only (not IPFIX over TCP yet)
+  // The file gave no protocol (version from flow.default-protocol) or no port (the default
+  // for the version): --netflow-version on the command line sets them again.
+  bool version_defaulted = false;
+  bool port_defaulted = false;
 };
 
 // The flow cache and its exporters.

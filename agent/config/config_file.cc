@@ -669,9 +669,11 @@ class Parser {
       FlowCollector c;
       c.endpoint = e.endpoint;
       c.version = e.version.value_or(f.default_version);
+      c.version_defaulted = !e.version;
       c.tcp = e.tcp;
       if (c.endpoint.port == 0) {
         c.endpoint.port = c.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+        c.port_defaulted = true;
       }
       if (e.host_is_name) c.host = e.host;
       c.send = e.send;

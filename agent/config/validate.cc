@@ -1,5 +1,7 @@
 #include "agent/config/validate.h"
 
+#include <grp.h>
+
 #include <set>
 #include <string>
 
@@ -172,6 +174,10 @@ Status ValidateControl(const ControlConfig& c) {
     if (ch == ':' || ch == '\n' || ch == '/' || ch == ' ') {
       return InvalidArgumentError("control.group: '" + c.group + "' is not a group name");
     }
+  }
+  // Known here, so --check-config says so rather than the start-up.
+  if (!c.group.empty() && getgrnam(c.group.c_str()) == nullptr) {
+    return InvalidArgumentError("control.group: no group named '" + c.group + "' on this host");
   }
   return Status::Ok();
 }

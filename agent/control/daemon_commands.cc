@@ -55,6 +55,9 @@ json TransportJson(const exporter::Transport& t) {
   j["stream"] = st.stream;
   j["last_error"] = st.last_error != 0 ? json(std::strerror(st.last_error)) : json(nullptr);
   j["details"] = t.DescribeStats();
+  json counters = json::object();
+  for (const auto& [name, value] : t.Counters()) counters[name] = value;
+  j["counters"] = std::move(counters);
   return j;
 }
 
@@ -388,6 +391,15 @@ json DaemonCommands::Stats() const {
   } else {
     j["control"] = nullptr;
   }
+  const daemon::TopTalkersStats& tt = daemon_.top_talkers().stats();
+  j["top_talkers"] = json{{"samples", tt.samples},
+                          {"not_ingress", tt.not_ingress},
+                          {"counted", tt.counted},
+                          {"not_ip", tt.not_ip},
+                          {"evictions", tt.evictions}};
+  const daemon::SelfCheckReport& sc = daemon_.self_check().report();
+  j["self_check"] =
+      json{{"windows", sc.windows}, {"data_sources", sc.ports.size()}, {"flagged", sc.flagged}};
   return j;
 }
 

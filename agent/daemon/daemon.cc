@@ -516,11 +516,11 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
   switch (a.kind) {
     case config::SourceKind::kSim:
       if (a.sim.ports != b.sim.ports) return "source.sim.ports";
-      if (a.sim.speed_bps != b.sim.speed_bps) return "source.sim.speed_bps";
+      if (a.sim.speed_bps != b.sim.speed_bps) return "source.sim.speed";
       if (a.sim.load != b.sim.load) return "source.sim.load";
-      if (a.sim.sample_loss != b.sim.sample_loss) return "source.sim.sample_loss";
+      if (a.sim.sample_loss != b.sim.sample_loss) return "source.sim.sample-loss";
       if (a.sim.pow2 != b.sim.pow2) return "source.sim.pow2";
-      if (a.sim.truth_path != b.sim.truth_path) return "source.sim.truth_path";
+      if (a.sim.truth_path != b.sim.truth_path) return "source.sim.truth-file";
       if (a.sim.faults.size() != b.sim.faults.size() ||
           !std::equal(a.sim.faults.begin(), a.sim.faults.end(), b.sim.faults.begin(),
                       [](const config::SimPortFault& x, const config::SimPortFault& y) {
@@ -548,7 +548,7 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
   x.source = a;
   y.source = b;
   if (config::Diff(x, y).source) {
-    return a.kind == config::SourceKind::kLinux ? "source.linux_ports" : "source";
+    return a.kind == config::SourceKind::kLinux ? "source.linux" : "source";
   }
   return "";
 }
@@ -570,8 +570,11 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   };
   const std::string source = SourceChange(config_.source, next.source);
   if (!source.empty()) return refuse(source);
-  if (next.seed != config_.seed) return refuse("seed");
-  if (next.duration_s != config_.duration_s) return refuse("duration_s");
+  if (next.seed != config_.seed) return refuse("run.seed");
+  if (next.duration_s != config_.duration_s) return refuse("run.duration");
+  // The socket is made once, before the daemon runs.
+  if (next.control.socket != config_.control.socket) return refuse("control.socket");
+  if (next.control.group != config_.control.group) return refuse("control.group");
   if (!next.agent.address) return InvalidArgumentError("no agent address: give --agent-address IP");
   if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
     return InvalidArgumentError("no collector configured");

@@ -767,6 +767,10 @@ Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   if (given("sim-pow2")) c.source.sim.pow2 = o.sim_pow2;
   if (given("sim-truth")) c.source.sim.truth_path = o.sim_truth_path;
   if (given("seed")) c.seed = o.seed;
+  if (given("sim-lose-samples") || given("sim-drop-samples") || given("sim-wrong-rate")) {
+    c.source.sim.faults = o.sim_faults;
+  }
+  if (given("control-socket")) c.control.socket = o.control_socket.value_or("");
 
   if (given("sampling")) c.ports.sampling_rate = o.sampling_rate;
   if (given("polling")) c.ports.polling_interval_s = o.polling_interval_s;
@@ -791,7 +795,18 @@ Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   if (given("nflog-group")) c.source.linux_ports.nflog_group = o.nflog_group;
   if (given("ingress-only")) c.source.linux_ports.ingress_only = o.ingress_only;
 
-  if (given("netflow-version")) c.flow.default_version = o.flow_version;
+  if (given("netflow-version")) {
+    c.flow.default_version = o.flow_version;
+    // The file's collectors that named no protocol take the new default (and its port).
+    for (FlowCollector& fc : c.flow.collectors) {
+      if (!fc.version_defaulted) continue;
+      fc.version = o.flow_version;
+      fc.tcp = false;
+      if (fc.port_defaulted) {
+        fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+      }
+    }
+  }
   if (given("netflow")) {
     c.flow.collectors = o.flow_collectors;
     for (FlowCollector& fc : c.flow.collectors) {
@@ -816,10 +831,8 @@ Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   if (given("flow-key-mpls")) c.flow.key_mpls = o.flow_key_mpls;
 
   if (given("duration")) c.duration_s = o.duration_s;
-  if (given("verbose") || given("quiet")) {
-    c.log.level = o.log_level;
-    c.log.quiet = o.quiet;
-  }
+  if (given("verbose") || given("quiet")) c.log.level = o.log_level;
+  if (given("quiet")) c.log.quiet = o.quiet;
   return c;
 }
 
@@ -1191,8 +1204,9 @@ Running:
   --version                   show the version
 
 SIGINT/SIGTERM send what is pending (every flow in the cache too), print a
-summary and exit 0. SIGHUP is reserved for reloading the configuration
-(nothing to reload yet). SIGUSR1 logs the summary's counters and goes on;
+summary and exit 0. SIGHUP (or `xflowctl reload`) reads the config file
+again and applies what changed (--sim and --sample; docs/usage.md "Reload").
+SIGUSR1 logs the summary's counters and goes on;
 SIGUSR2 and SIGPIPE are ignored. Exit status: 0 ok, 1 runtime failure, 2 usage
 error.
 

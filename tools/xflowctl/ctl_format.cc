@@ -172,6 +172,37 @@ std::string FormatResult(const std::string& command, const json& result) {
              return d;
            }();
   }
+  if (command == "top" && result.is_object() && result.contains("talkers")) {
+    json head = result;
+    head.erase("talkers");
+    return KeyValues(head) + "\n" +
+           Table(result["talkers"], {{"SRC", "src", false},
+                                     {"SPORT", "src_port"},
+                                     {"DST", "dst", false},
+                                     {"DPORT", "dst_port"},
+                                     {"PROTO", "protocol", false},
+                                     {"BYTES/S", "bytes_per_s"},
+                                     {"PKTS/S", "packets_per_s"},
+                                     {"SAMPLES", "samples"}});
+  }
+  if (command == "check" && result.is_object() && result.contains("ports")) {
+    json head = result;
+    head.erase("ports");
+    return KeyValues(head) + "\n" +
+           Table(result["ports"], {{"IFINDEX", "ifindex"},
+                                   {"NAME", "name", false},
+                                   {"RATE", "sampling_rate"},
+                                   {"SAMPLES", "samples"},
+                                   {"ESTIMATE", "estimate_packets"},
+                                   {"COUNTER", "counter_packets"},
+                                   {"DIFF", "relative_difference"},
+                                   {"+-INTERVAL", "interval"},
+                                   {"VERDICT", "verdict", false},
+                                   {"DROPS", "drops"},
+                                   {"FLAGGED", "flagged", false},
+                                   {"REASON", "reason", false}});
+  }
+  if (command == "stats" && result.is_object()) return KeyValues(result);
   if (command == "flows" && result.is_object()) {
     if (Disabled(result)) {
       return "no flow cache (no NetFlow/IPFIX collector configured)\n";

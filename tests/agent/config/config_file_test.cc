@@ -138,7 +138,7 @@ duration = 60
 
 [control]
 socket = "/run/x/ctl.sock"
-group = "netops"
+group = "root"  # a group every host has
 )";
 
 TEST(ConfigFileTest, ParsesEveryKey) {
@@ -217,8 +217,12 @@ TEST(ConfigFileTest, ParsesEveryKey) {
   EXPECT_EQ(c.seed, 99u);
   EXPECT_EQ(c.duration_s, 60u);
   EXPECT_EQ(c.control.socket, "/run/x/ctl.sock");
-  EXPECT_EQ(c.control.group, "netops");
+  EXPECT_EQ(c.control.group, "root");
   EXPECT_TRUE(Validate(c).ok()) << Validate(c).message();
+  Config no_group = c;
+  no_group.control.group = "no-such-group-xflowd";
+  EXPECT_EQ(Validate(no_group).message(),
+            "control.group: no group named 'no-such-group-xflowd' on this host");
 }
 
 TEST(ConfigFileTest, ParsesTheOtherSources) {
@@ -600,6 +604,47 @@ TEST_F(EffectiveConfigTest, FlagsOverrideTheFileAndOnlyTheFlagsGiven) {
   Result<Config> e = daemon::LoadEffectiveConfig(path, Flags({"--sample", "eth*"}));
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->source.kind, SourceKind::kLinux);
+}
+
+TEST_F(EffectiveConfigTest, EveryKindOfFlagOverridesTheFile) {
+  const std::string path = Write(std::string(kSimFile) + R"(
+[[source.sim.fault]]
+port = 2
+lose-samples = 0.5
+[[flow.collector]]
+host = "127.0.0.1"
+[[flow.collector]]
+host = "127.0.0.2"
+port = 9999
+[[flow.collector]]
+host = "127.0.0.3"
+protocol = "netflow-v9"
+[log]
+quiet = true
+[control]
+socket = "/run/file.sock"
+)");
+  Result<Config> c = daemon::LoadEffectiveConfig(
+      path, Flags({"--control-socket", "/tmp/flag.sock", "--sim-wrong-rate", "3:2", "-v",
+                   "--netflow-version", "ipfix"}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->control.socket, "/tmp/flag.sock");
+  ASSERT_EQ(c->source.sim.faults.size(), 1u);  // the flags' faults replace the file's
+  EXPECT_EQ(c->source.sim.faults[0].ifindex, 3u);
+  EXPECT_EQ(c->source.sim.faults[0].rate_factor, 2.0);
+  EXPECT_EQ(c->log.level, hal::base::LogLevel::kDebug);
+  EXPECT_TRUE(c->log.quiet);  // -v sets the level only; the file's quiet stays
+  // Collectors that named no protocol take the flag's, and its port unless they gave one.
+  ASSERT_EQ(c->flow.collectors.size(), 3u);
+  EXPECT_EQ(c->flow.collectors[0].version, 10);
+  EXPECT_EQ(c->flow.collectors[0].endpoint.port, 4739);
+  EXPECT_EQ(c->flow.collectors[1].version, 10);
+  EXPECT_EQ(c->flow.collectors[1].endpoint.port, 9999);
+  EXPECT_EQ(c->flow.collectors[2].version, 9);
+  EXPECT_EQ(c->flow.collectors[2].endpoint.port, 2055);
+  Result<Config> none = daemon::LoadEffectiveConfig(path, Flags({"--control-socket", "none"}));
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->control.socket, "");
 }
 
 TEST_F(EffectiveConfigTest, TheWholeIsCheckedAfterTheFlags) {

@@ -522,8 +522,9 @@ TEST_F(ReloadScenarioTest, NonReloadableChangeIsRefusedAndTheOldConfigRuns) {
     void (*change)(config::Config&);
     const char* setting;
   } cases[] = {
-      {[](config::Config& c) { c.seed = 99; }, "seed"},
-      {[](config::Config& c) { c.duration_s = 10; }, "duration_s"},
+      {[](config::Config& c) { c.seed = 99; }, "run.seed"},
+      {[](config::Config& c) { c.duration_s = 10; }, "run.duration"},
+      {[](config::Config& c) { c.control.socket = "/tmp/other.sock"; }, "control.socket"},
       {[](config::Config& c) { c.source.sim.ports = 16; }, "source.sim.ports"},
       {[](config::Config& c) { c.source.kind = config::SourceKind::kLinux; }, "source"},
   };

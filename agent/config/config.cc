@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace xflowd::agent::config {
@@ -60,6 +62,39 @@ const char* SampleBackendName(SampleBackend backend) {
       return "nflog";
   }
   return "?";
+}
+
+std::optional<uint64_t> ParseSpeedText(const std::string& text) {
+  std::string num = text;
+  double mult = 1.0;
+  if (!num.empty()) {
+    switch (num.back()) {
+      case 'k':
+      case 'K':
+        mult = 1e3;
+        break;
+      case 'm':
+      case 'M':
+        mult = 1e6;
+        break;
+      case 'g':
+      case 'G':
+        mult = 1e9;
+        break;
+      case 't':
+      case 'T':
+        mult = 1e12;
+        break;
+      default:
+        break;
+    }
+    if (mult != 1.0) num.pop_back();
+  }
+  if (num.empty() || !((num[0] >= '0' && num[0] <= '9') || num[0] == '.')) return std::nullopt;
+  char* end = nullptr;
+  const double v = strtod(num.c_str(), &end) * mult;
+  if (*end != '\0' || !std::isfinite(v) || v < 1.0 || v > 1e13) return std::nullopt;
+  return static_cast<uint64_t>(std::llround(v));
 }
 
 }  // namespace xflowd::agent::config

@@ -104,6 +104,8 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
 
 // 10000000000 -> "10G" (exact multiples only; otherwise plain bit/s).
 std::string FormatSpeed(uint64_t bps);
+// "10G", "2.5g", "100M", "1k" or a whole number of bit/s (1..10^13) -> bit/s; nullopt if not.
+std::optional<uint64_t> ParseSpeedText(const std::string& text);
 
 // One NetFlow/IPFIX exporter and its collector.
 struct FlowCollector {

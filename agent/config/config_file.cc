@@ -189,37 +189,6 @@ const char* ProtocolName(uint8_t version, bool tcp) {
   return "ipfix";
 }
 
-// "10G", "2.5G", "100M" or a whole number of bit/s.
-std::optional<uint64_t> ParseSpeedText(const std::string& text) {
-  std::string num = text;
-  double mult = 1.0;
-  if (!num.empty()) {
-    switch (num.back()) {
-      case 'k':
-      case 'K':
-        mult = 1e3;
-        break;
-      case 'M':
-        mult = 1e6;
-        break;
-      case 'G':
-        mult = 1e9;
-        break;
-      case 'T':
-        mult = 1e12;
-        break;
-      default:
-        break;
-    }
-    if (mult != 1.0) num.pop_back();
-  }
-  if (num.empty() || !((num[0] >= '0' && num[0] <= '9') || num[0] == '.')) return std::nullopt;
-  char* end = nullptr;
-  const double v = strtod(num.c_str(), &end) * mult;
-  if (*end != '\0' || !std::isfinite(v) || v < 1.0 || v > 1e13) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(v));
-}
-
 // One collector table as written, before defaults that depend on other keys are applied.
 struct CollectorEntry {
   const Value* table = nullptr;

@@ -540,41 +540,12 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
 }  // namespace
 
 Result<uint64_t> ParseSpeed(const std::string& text) {
-  const std::string expected = "a speed such as 1G, 10G, 25G, 40G, 100G, 100M or bit/s";
-  std::string num = text;
-  double mult = 1.0;
-  if (!num.empty()) {
-    switch (num.back()) {
-      case 'k':
-      case 'K':
-        mult = 1e3;
-        break;
-      case 'm':
-      case 'M':
-        mult = 1e6;
-        break;
-      case 'g':
-      case 'G':
-        mult = 1e9;
-        break;
-      case 't':
-      case 'T':
-        mult = 1e12;
-        break;
-      default:
-        break;
-    }
-    if (mult != 1.0) num.pop_back();
+  std::optional<uint64_t> bps = config::ParseSpeedText(text);
+  if (!bps) {
+    return InvalidArgumentError(
+        "expected a speed such as 1G, 10G, 25G, 40G, 100G, 100M or bit/s, got '" + text + "'");
   }
-  if (num.empty() || !((num[0] >= '0' && num[0] <= '9') || num[0] == '.')) {
-    return InvalidArgumentError("expected " + expected + ", got '" + text + "'");
-  }
-  char* end = nullptr;
-  double v = strtod(num.c_str(), &end) * mult;
-  if (*end != '\0' || !std::isfinite(v) || v < 1.0 || v > 1e13) {
-    return InvalidArgumentError("expected " + expected + ", got '" + text + "'");
-  }
-  return static_cast<uint64_t>(std::llround(v));
+  return *bps;
 }
 
 uint32_t SamplingRateFor(const DaemonOptions& options, uint64_t port_speed_bps) {

@@ -15,28 +15,14 @@
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "sim/sim_switch.h"
+#include "tests/support/null_transport.h"
 
 namespace xflowd {
 namespace {
 
 using hal::base::ByteView;
 
-class NullTransport final : public exporter::Transport {
- public:
-  bool Send(ByteView d) override {
-    ++stats_.datagrams_sent;
-    stats_.bytes_sent += d.size();
-    return true;
-  }
-  const exporter::TransportStats& stats() const override { return stats_; }
-  std::string Describe() const override { return "null"; }
-  void Poll(hal::base::MonoTime) override {}
-  exporter::TransportStatus status() const override { return {}; }
-  std::string DescribeStats() const override { return ""; }
-
- private:
-  exporter::TransportStats stats_;
-};
+using testing::NullTransport;
 
 struct Switch {
   hal::base::ManualClock clock{hal::base::MonoTime::FromSeconds(1000)};

@@ -18,6 +18,7 @@
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
 #include "sim/sim_switch.h"
+#include "tests/support/null_transport.h"
 
 namespace xflowd {
 namespace {
@@ -30,22 +31,7 @@ using hal::base::ManualClock;
 using hal::base::milliseconds;
 using hal::base::seconds;
 
-class NullTransport final : public exporter::Transport {
- public:
-  bool Send(hal::base::ByteView d) override {
-    ++stats_.datagrams_sent;
-    stats_.bytes_sent += d.size();
-    return true;
-  }
-  const exporter::TransportStats& stats() const override { return stats_; }
-  std::string Describe() const override { return "null"; }
-  void Poll(hal::base::MonoTime) override {}
-  exporter::TransportStatus status() const override { return {}; }
-  std::string DescribeStats() const override { return ""; }
-
- private:
-  exporter::TransportStats stats_;
-};
+using testing::NullTransport;
 
 struct Rig {
   ManualClock clock{hal::base::MonoTime::FromSeconds(100)};

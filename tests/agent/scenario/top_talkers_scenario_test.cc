@@ -19,6 +19,7 @@
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
 #include "sim/sim_switch.h"
+#include "tests/support/null_transport.h"
 
 namespace xflowd {
 namespace {
@@ -30,18 +31,7 @@ using agent::daemon::TopTalkersConfig;
 using hal::base::milliseconds;
 using hal::base::seconds;
 
-class NullTransport final : public exporter::Transport {
- public:
-  bool Send(hal::base::ByteView) override { return true; }
-  const exporter::TransportStats& stats() const override { return stats_; }
-  std::string Describe() const override { return "null"; }
-  void Poll(hal::base::MonoTime) override {}
-  exporter::TransportStatus status() const override { return {}; }
-  std::string DescribeStats() const override { return ""; }
-
- private:
-  exporter::TransportStats stats_;
-};
+using testing::NullTransport;
 
 class Both final : public hal::PacketSampleSink {
  public:

@@ -161,6 +161,44 @@ bool NestingTooDeep(const std::string& text) {
   return false;
 }
 
+// The offset of the first byte that is not part of well-formed UTF-8, or npos. TOML files are
+// UTF-8; toml11 3.7 reads past the end of its buffer on some malformed sequences inside
+// strings (found by config_file_fuzz), so they are refused before it sees them.
+size_t InvalidUtf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char b = p[i];
+    size_t len = 0;
+    uint32_t min = 0;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if ((b & 0xE0) == 0xC0) {
+      len = 2;
+      min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+      len = 3;
+      min = 0x800;
+    } else if ((b & 0xF8) == 0xF0) {
+      len = 4;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    uint32_t cp = b & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
 std::string TypeName(const Value& v) {
   switch (v.type()) {
     case toml::value_t::boolean:
@@ -1017,6 +1055,14 @@ Result<Config> ParseConfigText(const std::string& text, const std::string& file_
   if (NestingTooDeep(text)) {
     return InvalidArgumentError(file_name + ": arrays, tables or dotted keys nested more than " +
                                 std::to_string(kMaxNesting) + " deep");
+  }
+  if (const size_t bad = InvalidUtf8(text); bad != std::string::npos) {
+    const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + bad, '\n'));
+    const size_t column = line_start == std::string::npos || bad == 0 ? bad + 1 : bad - line_start;
+    return InvalidArgumentError(file_name + ":" + std::to_string(line) + ":" +
+                                std::to_string(column) +
+                                ": not UTF-8 (a TOML file must be UTF-8 text)");
   }
   Config c = base;
   try {

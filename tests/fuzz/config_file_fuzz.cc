@@ -1,11 +1,12 @@
-// The config file parser on arbitrary text: never crashes, and whatever it accepts prints as a
-// file it accepts again and prints the same (FormatConfig round trip). Names never resolve
-// here (no DNS from a fuzzer); interface "eth0" has an address, others none.
+// The config file parser on arbitrary text: never crashes, and whatever it accepts and validates
+// prints as a file it accepts again and prints the same (FormatConfig round trip). Names never
+// resolve here (no DNS from a fuzzer); interface "eth0" has an address, others none.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "agent/config/config_file.h"
+#include "agent/config/validate.h"
 
 namespace {
 
@@ -32,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const NameLookup lookup = Offline();
   const std::string text(reinterpret_cast<const char*>(data), size);
   Result<Config> c = xflowd::agent::config::ParseConfigText(text, "fuzz.toml", Config{}, lookup);
-  if (!c.ok()) return 0;
+  // What xflowd accepts is parsed and validated; only that is printed (--check-config).
+  if (!c.ok() || !xflowd::agent::config::Validate(*c).ok()) return 0;
   const std::string printed = xflowd::agent::config::FormatConfig(*c);
   Result<Config> again =
       xflowd::agent::config::ParseConfigText(printed, "printed.toml", Config{}, lookup);

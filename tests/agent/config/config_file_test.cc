@@ -346,6 +346,15 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "log, run, control, self-check)");
 }
 
+TEST(ConfigFileErrorGoldenTest, NotUtf8) {
+  EXPECT_EQ(Error("[agent]\nsub-agent-id = 'a\xff\n"),
+            "x.toml:2:18: not UTF-8 (a TOML file must be UTF-8 text)");
+  EXPECT_EQ(Error("\xc3"), "x.toml:1:1: not UTF-8 (a TOML file must be UTF-8 text)");
+  EXPECT_EQ(Error("a = \"\xed\xa0\x80\"\n"),  // a UTF-16 surrogate
+            "x.toml:1:6: not UTF-8 (a TOML file must be UTF-8 text)");
+  EXPECT_TRUE(Parse("[agent]\n# caf\xc3\xa9 \xf0\x9f\x98\x80\n").ok());
+}
+
 TEST(ConfigFileErrorGoldenTest, WrongType) {
   EXPECT_EQ(Error("[ports]\nsampling-rate = \"4096\"\n"),
             "x.toml:2:17: ports.sampling-rate: expected an integer, got a string");

@@ -16,53 +16,15 @@
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
+#include "tests/support/frames.h"
+#include "tests/support/null_transport.h"
 
 namespace xflowd {
 namespace {
 
 using hal::base::ByteView;
 
-class NullTransport final : public exporter::Transport {
- public:
-  bool Send(ByteView d) override {
-    ++stats_.datagrams_sent;
-    stats_.bytes_sent += d.size();
-    benchmark::DoNotOptimize(d.data());
-    return true;
-  }
-  const exporter::TransportStats& stats() const override { return stats_; }
-  std::string Describe() const override { return "null"; }
-  void Poll(hal::base::MonoTime) override {}
-  exporter::TransportStatus status() const override { return {}; }
-  std::string DescribeStats() const override { return ""; }
-
- private:
-  exporter::TransportStats stats_;
-};
-
-// A 128-byte TCP/IPv4 frame with an 802.1Q tag.
-std::vector<uint8_t> Frame() {
-  std::vector<uint8_t> f(128, 0);
-  const uint8_t eth[] = {0x02, 0, 0, 0,    0,    1,    0x02, 0,    0,
-                         0,    0, 2, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00};
-  std::memcpy(f.data(), eth, sizeof(eth));
-  uint8_t* ip = f.data() + sizeof(eth);
-  ip[0] = 0x45;
-  ip[2] = 0x05;
-  ip[3] = 0xdc;  // total length 1500
-  ip[8] = 64;
-  ip[9] = 6;
-  const uint8_t src[] = {192, 0, 2, 1}, dst[] = {198, 51, 100, 7};
-  std::memcpy(ip + 12, src, 4);
-  std::memcpy(ip + 16, dst, 4);
-  ip[20] = 0x1f;
-  ip[21] = 0x90;
-  ip[22] = 0xc3;
-  ip[23] = 0x50;
-  ip[32] = 0x50;
-  ip[33] = 0x10;
-  return f;
-}
+using testing::NullTransport;
 
 struct Fixture {
   hal::base::ManualClock clock;
@@ -70,7 +32,7 @@ struct Fixture {
   hal::base::Logger logger = hal::base::Logger::Null();
   NullTransport transport;
   agent::sflow::Agent agent;
-  std::vector<uint8_t> frame = Frame();
+  std::vector<uint8_t> frame = testing::TaggedTcpHeader();
 
   explicit Fixture(uint32_t ports, uint32_t rate)
       : agent(agent::sflow::AgentConfig{*hal::base::IpAddress::Parse("192.0.2.254"), 0}, clock,
@@ -179,7 +141,7 @@ void BM_HardwareSamplesToUdp(benchmark::State& state) {
   sc.sampling_rate = 10000;
   for (uint32_t p = 1; p <= ports; ++p)
     agent.AddSampler(p, hal::Direction::kIngress, sc, rx, nullptr);
-  std::vector<uint8_t> frame = Frame();
+  std::vector<uint8_t> frame = testing::TaggedTcpHeader();
   hal::PacketSample s;
   s.frame_length = 1518;
   s.sampling_rate = 10000;

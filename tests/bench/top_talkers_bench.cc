@@ -16,54 +16,18 @@
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
+#include "tests/support/frames.h"
+#include "tests/support/null_transport.h"
 
 namespace xflowd {
 namespace {
 
 using hal::base::ByteView;
 
-class NullTransport final : public exporter::Transport {
- public:
-  bool Send(ByteView d) override {
-    ++stats_.datagrams_sent;
-    benchmark::DoNotOptimize(d.data());
-    return true;
-  }
-  const exporter::TransportStats& stats() const override { return stats_; }
-  std::string Describe() const override { return "null"; }
-  void Poll(hal::base::MonoTime) override {}
-  exporter::TransportStatus status() const override { return {}; }
-  std::string DescribeStats() const override { return ""; }
-
- private:
-  exporter::TransportStats stats_;
-};
+using testing::NullTransport;
 
 constexpr size_t kSrcIpOffset = 18 + 12;    // Ethernet + 802.1Q, then the IPv4 source
 constexpr size_t kSrcPortOffset = 18 + 20;  // TCP source port
-
-std::vector<uint8_t> Frame() {
-  std::vector<uint8_t> f(128, 0);
-  const uint8_t eth[] = {0x02, 0, 0, 0,    0,    1,    0x02, 0,    0,
-                         0,    0, 2, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00};
-  std::memcpy(f.data(), eth, sizeof(eth));
-  uint8_t* ip = f.data() + sizeof(eth);
-  ip[0] = 0x45;
-  ip[2] = 0x05;
-  ip[3] = 0xdc;  // total length 1500
-  ip[8] = 64;
-  ip[9] = 6;
-  const uint8_t src[] = {10, 0, 0, 1}, dst[] = {198, 51, 100, 7};
-  std::memcpy(ip + 12, src, 4);
-  std::memcpy(ip + 16, dst, 4);
-  ip[20] = 0x1f;
-  ip[21] = 0x90;
-  ip[22] = 0x01;
-  ip[23] = 0xbb;
-  ip[32] = 0x50;
-  ip[33] = 0x10;
-  return f;
-}
 
 // Flow i: source 10.<i>/24 bits, source port from i as well.
 void SetFlow(std::vector<uint8_t>& f, uint32_t i) {
@@ -97,7 +61,7 @@ void BM_AgentSample(benchmark::State& state) {
   for (uint32_t p = 1; p <= ports; ++p) {
     agent.AddSampler(p, hal::Direction::kIngress, sc, rx, nullptr);
   }
-  std::vector<uint8_t> frame = Frame();
+  std::vector<uint8_t> frame = testing::TaggedTcpHeader();
   const std::vector<uint32_t> flows = FlowSequence(static_cast<uint32_t>(state.range(0)));
   hal::PacketSample s;
   s.frame_length = 1518;
@@ -122,7 +86,7 @@ BENCHMARK(BM_AgentSample)->Arg(4096);
 void BM_TopTalkersSample(benchmark::State& state) {
   agent::daemon::TopTalkers talkers(agent::daemon::TopTalkersConfig{});
   talkers.OnTick(hal::base::MonoTime::FromSeconds(1));
-  std::vector<uint8_t> frame = Frame();
+  std::vector<uint8_t> frame = testing::TaggedTcpHeader();
   const std::vector<uint32_t> flows = FlowSequence(static_cast<uint32_t>(state.range(0)));
   hal::PacketSample s;
   s.frame_length = 1518;
@@ -145,7 +109,7 @@ BENCHMARK(BM_TopTalkersSample)->Arg(64)->Arg(4096)->Arg(1 << 20);
 
 // The share of the header parse (agent/packet) in both: the same frames, parsed only.
 void BM_ParseOnly(benchmark::State& state) {
-  std::vector<uint8_t> frame = Frame();
+  std::vector<uint8_t> frame = testing::TaggedTcpHeader();
   const std::vector<uint32_t> flows = FlowSequence(static_cast<uint32_t>(state.range(0)));
   size_t k = 0;
   for (auto _ : state) {

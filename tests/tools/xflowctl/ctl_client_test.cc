@@ -26,6 +26,17 @@ int Listen(const std::string& path) {
   return s;
 }
 
+std::string ReadLine(int c) {
+  std::string got;
+  char buf[256];
+  while (got.find('\n') == std::string::npos) {
+    ssize_t n = read(c, buf, sizeof(buf));
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
 TEST(CtlClientTest, SendsTheLineAndParsesTheReply) {
   xflowd::testing::TempDir dir;
   const std::string path = dir.File("x.sock");
@@ -33,12 +44,7 @@ TEST(CtlClientTest, SendsTheLineAndParsesTheReply) {
   std::string got;
   std::thread server([&] {
     int c = accept(s, nullptr, nullptr);
-    char buf[256];
-    while (got.find('\n') == std::string::npos) {
-      ssize_t n = read(c, buf, sizeof(buf));
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
+    got = ReadLine(c);
     const std::string reply = "{\"ok\":true,\"result\":{\"x\":1}}\n";
     (void)!write(c, reply.data(), reply.size());
     close(c);
@@ -57,6 +63,9 @@ TEST(CtlClientTest, ReplyThatIsNotAControlReplyIsAnError) {
   int s = Listen(path);
   std::thread server([&] {
     int c = accept(s, nullptr, nullptr);
+    // Read the request first, as a real server would: closing before the client has sent
+    // makes its send fail with EPIPE instead of reaching the reply.
+    ReadLine(c);
     (void)!write(c, "hello\n", 6);
     close(c);
   });

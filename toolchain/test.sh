@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: unit, golden, scenario (release and ASan+UBSan builds), interop with real
-# decoders (tshark, sfacctd, sfcapd, nfcapd, nfacctd) in network namespaces (root), the minimal
+# decoders (tshark, sfacctd, sfcapd, nfcapd, nfacctd) in network namespaces (root), the Debian
+# package built, linted, installed and purged (root), the minimal
 # firmware profile cross-built for arm64, armhf and big-endian mips with its tests run under qemu-user,
 # and the fuzz targets.
 # Usage: toolchain/test.sh [--quick]   (--quick: release build only: no sanitizers, no cross
@@ -28,8 +29,10 @@ fi
 if [ "$(id -u)" -eq 0 ]; then
   step "interop tests (real decoders, network namespace)"
   ctest --test-dir "$root/build/release" -L interop --output-on-failure -V
+  step "Debian package: cpack, lintian, apt-get install, checks, purge"
+  ctest --test-dir "$root/build/release" -L package --output-on-failure -V
 else
-  echo "interop tests skipped: they need root (network namespaces)"
+  echo "interop and package tests skipped: they need root (network namespaces, apt-get)"
 fi
 
 if [ $quick -eq 0 ]; then

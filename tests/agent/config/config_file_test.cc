@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -520,6 +521,26 @@ TEST(ConfigFileTest, EveryKeyIsInTheDocs) {
   ASSERT_GT(KnownConfigKeys().size(), 50u);
   for (const std::string& key : KnownConfigKeys()) {
     EXPECT_NE(doc.find("`" + key + "`"), std::string::npos) << key << " is not documented";
+  }
+}
+
+TEST(ConfigFileTest, EveryKeyIsInTheManPage) {
+  // xflowd.toml(5) names each key whole: a word of its own ("Cm agent.collector.host"), or a
+  // section in brackets ("[ports]", "[[port]]").
+  const std::string page = ReadFile(kRepo + "/man/xflowd.toml.5");
+  ASSERT_FALSE(page.empty());
+  const auto is_key_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
+  };
+  for (const std::string& key : KnownConfigKeys()) {
+    bool found = false;
+    for (size_t at = page.find(key); at != std::string::npos && !found;
+         at = page.find(key, at + 1)) {
+      const size_t end = at + key.size();
+      found = (at == 0 || !is_key_char(page[at - 1])) &&
+              (end == page.size() || !is_key_char(page[end]));
+    }
+    EXPECT_TRUE(found) << key << " is not in man/xflowd.toml.5";
   }
 }
 

@@ -1141,7 +1141,7 @@ Running:
 
 SIGINT/SIGTERM send what is pending (every flow in the cache too), print a
 summary and exit 0. SIGHUP (or `xflowctl reload`) reads the config file
-again and applies what changed (--sim and --sample; docs/usage.md "Reload").
+again and applies what changed (not with -r; docs/usage.md "Reload").
 SIGUSR1 logs the summary's counters and goes on;
 SIGUSR2 and SIGPIPE are ignored. Exit status: 0 ok, 1 runtime failure, 2 usage
 error.

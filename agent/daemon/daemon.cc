@@ -297,9 +297,9 @@ Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSetting
 }
 
 Status Daemon::AddPort(const hal::PortInfo& port) {
+  if (platform_.flow_only) return Status::Ok();  // only named in the flow options data
   const config::PortSettings settings =
       config::SettingsFor(config_.ports, port.name, port.speed_bps);
-  if (platform_.flow_only) return Status::Ok();  // only named in the flow options data
   if (!settings.enabled) {
     logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): disabled by the configuration",
                 port.name.c_str(), port.ifindex);
@@ -409,10 +409,8 @@ double Daemon::uptime_s() const {
 uint64_t Daemon::FlushFlows() { return flow_probe_ ? flow_probe_->ExpireAll(clock_.Now()) : 0; }
 
 std::string Daemon::Summary() const {
-  if (platform_.flow_only) {
-    const std::string s = platform_.summary ? platform_.summary() : "";
-    return flow_probe_ ? s + flow_probe_->Summary() : s;
-  }
+  std::string s = platform_.summary ? platform_.summary() : "";
+  if (platform_.flow_only) return flow_probe_ ? s + flow_probe_->Summary() : s;
   const MonoTime end = running_ ? clock_.Now() : stopped_;
   const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;
   const double per_s = secs > 0 ? 1.0 / secs : 0.0;
@@ -433,7 +431,7 @@ std::string Daemon::Summary() const {
     lost += t->stats().lost;
   }
 
-  std::string s = Printf("xflowd: ran %.1f s on %zu ports", secs, agent_->pollers().size());
+  s += Printf("xflowd: ran %.1f s on %zu ports", secs, agent_->pollers().size());
   if (!platform_.description.empty()) s += " of the " + platform_.description;
   s += Printf(
       ". The source delivered %llu samples (%.0f/s) and lost %llu before the agent (%llu seen "
@@ -599,6 +597,10 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   if (!next.agent.address && !platform_.flow_only) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
+  // A flow-only platform (-i) samples in its capture, made once.
+  if (platform_.flow_only && next.ports.sampling_rate != config_.ports.sampling_rate) {
+    return refuse("ports.sampling_rate (the capture's sampling with -i)");
+  }
   if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
     return InvalidArgumentError("no collector configured");
   }
@@ -735,6 +737,7 @@ void Daemon::ReloadCollectors(const config::Config& next,
 }
 
 void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* changes) {
+  if (platform_.flow_only) return;  // no samplers or pollers to change
   const config::ConfigDiff d = config::Diff(old, config_);
   if (!d.ports && d.port_overrides.empty()) return;
   const config::PortsConfig& a = old.ports;

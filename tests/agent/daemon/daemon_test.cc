@@ -395,6 +395,17 @@ TEST_F(DaemonTest, FlowOnlyPlatformFeedsTheProbeAlone) {
   fake_.Fire(hal::PortEvent::kRemoved, p);
   EXPECT_EQ(daemon.flow_probe()->interface_names().size(), 3u);
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+
+  // A reload applies flow settings and makes no samplers; the capture's rate is fixed.
+  config::Config next = options_;
+  next.ports.sampling_rate = 100;
+  EXPECT_FALSE(daemon.Reload(next).ok());
+  next = options_;
+  next.flow.inactive_timeout_s = 30;
+  next.ports.polling_interval_s = 5;
+  EXPECT_TRUE(daemon.Reload(next).ok()) << daemon.last_reload().Summary();
+  EXPECT_TRUE(daemon.agent().samplers().empty());
+  EXPECT_TRUE(daemon.agent().pollers().empty());
 }
 
 TEST_F(DaemonTest, DurationEndsTheRun) {

@@ -92,7 +92,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
         "platform: packet source, counter source and port inventory "
         "are required");
   }
-  if (!config.agent.address) {
+  if (!config.agent.address && !platform.flow_only) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
   if (config.agent.collectors.empty() && config.flow.collectors.empty()) {
@@ -107,6 +107,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
 Status Daemon::Init(DaemonSettings settings) {
   loader_ = std::move(settings.loader);
   make_flow_transport_ = std::move(settings.make_flow_transport);
+  flow_clock_ = settings.flow_clock;
   // Collectors first: a bad one is the likeliest start-up error and costs nothing to find.
   make_transport_ = std::move(settings.make_transport);
   if (!make_transport_) {
@@ -134,7 +135,7 @@ Status Daemon::Init(DaemonSettings settings) {
   errors_seen_.assign(transports_.size(), 0);
 
   sflow::AgentConfig ac;
-  ac.agent_address = *config_.agent.address;
+  ac.agent_address = config_.agent.address.value_or(hal::base::IpAddress());  // flow-only: none
   ac.sub_agent_id = config_.agent.sub_agent_id;
   agent_ = std::make_unique<sflow::Agent>(ac, clock_, prng_, logger_);
   sflow::ReceiverConfig rc;
@@ -171,13 +172,14 @@ Status Daemon::Init(DaemonSettings settings) {
   TopTalkersConfig tc = settings.top_talkers;
   if (tc.software_rate == 0) tc.software_rate = config_.ports.sampling_rate.value_or(1000);
   top_talkers_ = std::make_unique<TopTalkers>(tc);
-  fanout_ = std::make_unique<Fanout>(*agent_, *top_talkers_);
-  if (!config_.flow.collectors.empty()) XFLOWD_RETURN_IF_ERROR(StartFlowProbe(*ports));
+  fanout_ = std::make_unique<Fanout>(platform_.flow_only ? nullptr : agent_.get(), *top_talkers_);
+  if (!config_.flow.collectors.empty()) XFLOWD_RETURN_IF_ERROR(StartFlowProbe());
 
   auto loop = EventLoop::Create(settings.loop, clock_, logger_);
   if (!loop.ok()) return loop.status();
   loop_ = std::move(loop.value());
-  XFLOWD_RETURN_IF_ERROR(loop_->AddPacketSource(*platform_.packets, *fanout_));
+  XFLOWD_RETURN_IF_ERROR(
+      loop_->AddPacketSource(*platform_.packets, *fanout_, platform_.description));
   loop_->OnTick([this](MonoTime now) { OnTick(now); });
   loop_->OnReload([this] { (void)ReloadFromLoader(); });
   // SIGUSR1: the exit summary's counters, now, one log line per summary line.
@@ -195,6 +197,7 @@ Status Daemon::Init(DaemonSettings settings) {
         loop_->AddTimer(platform_.advance_period, [this] { platform_.advance(clock_.Now()); }));
   }
 
+  if (platform_.flow_only) return Status::Ok();  // the run mode said what it captures
   std::string rate = "no sampling";
   for (const hal::PortInfo& p : *ports) {
     if (const sflow::Sampler* s = agent_->FindSampler(p.ifindex, hal::Direction::kIngress)) {
@@ -216,20 +219,27 @@ Status Daemon::Init(DaemonSettings settings) {
   return Status::Ok();
 }
 
-Status Daemon::StartFlowProbe(const std::vector<hal::PortInfo>& ports) {
+Status Daemon::StartFlowProbe() {
   FlowProbeSettings fs;
   const int64_t wall_ms = clock_.WallNow().ms();
   fs.unix_offset_ms = wall_ms - clock_.Now().ms();
   fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
+  fs.sampling_rate = platform_.flow_sampling_rate;
   fs.make_transport = make_flow_transport_;
+  fs.clock = flow_clock_;
   auto probe = FlowProbe::Create(config_.flow, fs, logger_);
   if (!probe.ok()) return probe.status();
   flow_probe_ = std::move(probe.value());
-  std::vector<exporter::netflow::InterfaceName> names;
-  for (const hal::PortInfo& p : ports) names.push_back({p.ifindex, p.name});
-  flow_probe_->SetInterfaceNames(names);
+  NameFlowInterfaces();
   fanout_->set_probe(flow_probe_.get());
   return Status::Ok();
+}
+
+void Daemon::NameFlowInterfaces() {
+  if (!flow_probe_) return;
+  std::vector<exporter::netflow::InterfaceName> names;
+  for (const auto& kv : ports_) names.push_back({kv.first, kv.second.name});
+  flow_probe_->SetInterfaceNames(names);
 }
 
 sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port,
@@ -287,6 +297,7 @@ Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSetting
 }
 
 Status Daemon::AddPort(const hal::PortInfo& port) {
+  if (platform_.flow_only) return Status::Ok();  // only named in the flow options data
   const config::PortSettings settings =
       config::SettingsFor(config_.ports, port.name, port.speed_bps);
   if (!settings.enabled) {
@@ -327,12 +338,15 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
       ports_.erase(port.ifindex);
       break;
     case hal::PortEvent::kChanged: {
+      const bool renamed = ports_[port.ifindex].name != port.name;
       ports_[port.ifindex] = port;
       sflow::Poller* poller = agent_->FindPoller(port.ifindex);
       if (poller) poller->UpdatePort(port);
+      if (!renamed) return;  // the options data stay as they are
       break;
     }
   }
+  NameFlowInterfaces();
 }
 
 void Daemon::OnTick(MonoTime now) {
@@ -373,7 +387,10 @@ Result<StopReason> Daemon::Run() {
   if (platform_.advance) platform_.advance(clock_.Now());
   DrainAll();
   agent_->Flush();
-  if (flow_probe_) flow_probe_->Finish(clock_.Now());
+  if (flow_probe_) {
+    flow_probe_->Finish(clock_.Now());
+    if (flow_clock_ != nullptr) flow_probe_->WaitForStreams(hal::base::seconds(2), true);
+  }
   for (const auto& t : transports_) t->Poll(clock_.Now());  // refusals so far, for the summary
   stopped_ = clock_.Now();
   running_ = false;
@@ -392,6 +409,8 @@ double Daemon::uptime_s() const {
 uint64_t Daemon::FlushFlows() { return flow_probe_ ? flow_probe_->ExpireAll(clock_.Now()) : 0; }
 
 std::string Daemon::Summary() const {
+  std::string s = platform_.summary ? platform_.summary() : "";
+  if (platform_.flow_only) return flow_probe_ ? s + flow_probe_->Summary() : s;
   const MonoTime end = running_ ? clock_.Now() : stopped_;
   const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;
   const double per_s = secs > 0 ? 1.0 / secs : 0.0;
@@ -412,7 +431,7 @@ std::string Daemon::Summary() const {
     lost += t->stats().lost;
   }
 
-  std::string s = Printf("xflowd: ran %.1f s on %zu ports", secs, agent_->pollers().size());
+  s += Printf("xflowd: ran %.1f s on %zu ports", secs, agent_->pollers().size());
   if (!platform_.description.empty()) s += " of the " + platform_.description;
   s += Printf(
       ". The source delivered %llu samples (%.0f/s) and lost %llu before the agent (%llu seen "
@@ -575,7 +594,13 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   // The socket is made once, before the daemon runs.
   if (next.control.socket != config_.control.socket) return refuse("control.socket");
   if (next.control.group != config_.control.group) return refuse("control.group");
-  if (!next.agent.address) return InvalidArgumentError("no agent address: give --agent-address IP");
+  if (!next.agent.address && !platform_.flow_only) {
+    return InvalidArgumentError("no agent address: give --agent-address IP");
+  }
+  // A flow-only platform (-i) samples in its capture, made once.
+  if (platform_.flow_only && next.ports.sampling_rate != config_.ports.sampling_rate) {
+    return refuse("ports.sampling_rate (the capture's sampling with -i)");
+  }
   if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
     return InvalidArgumentError("no collector configured");
   }
@@ -597,11 +622,9 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   if (flow_probe_ && !next.flow.collectors.empty()) {
     XFLOWD_RETURN_IF_ERROR(flow_probe_->Reload(next.flow, now, changes));
   } else if (!flow_probe_ && !next.flow.collectors.empty()) {
-    std::vector<hal::PortInfo> ports;
-    for (const auto& kv : ports_) ports.push_back(kv.second);
     const config::FlowConfig running = config_.flow;
     config_.flow = next.flow;  // what StartFlowProbe builds from
-    Status st = StartFlowProbe(ports);
+    Status st = StartFlowProbe();
     if (!st.ok()) {
       config_.flow = running;
       return st;
@@ -623,8 +646,9 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
 
   // The agent's identity and datagram size, in place: pending samples go out first, the
   // sequence numbers continue.
-  if (next.agent.address != config_.agent.address ||
-      next.agent.sub_agent_id != config_.agent.sub_agent_id) {
+  const bool sflow = !platform_.flow_only;
+  if (sflow && (next.agent.address != config_.agent.address ||
+                next.agent.sub_agent_id != config_.agent.sub_agent_id)) {
     sflow::AgentConfig ac;
     ac.agent_address = *next.agent.address;
     ac.sub_agent_id = next.agent.sub_agent_id;
@@ -633,7 +657,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
                               config_.agent.address->ToString().c_str(), config_.agent.sub_agent_id,
                               next.agent.address->ToString().c_str(), next.agent.sub_agent_id));
   }
-  if (next.agent.max_datagram_bytes != config_.agent.max_datagram_bytes) {
+  if (sflow && next.agent.max_datagram_bytes != config_.agent.max_datagram_bytes) {
     sflow::ReceiverConfig rc = receiver_->config();
     rc.max_datagram_bytes = next.agent.max_datagram_bytes;
     receiver_->Reconfigure(rc, *next.agent.address, next.agent.sub_agent_id);
@@ -713,6 +737,7 @@ void Daemon::ReloadCollectors(const config::Config& next,
 }
 
 void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* changes) {
+  if (platform_.flow_only) return;  // no samplers or pollers to change
   const config::ConfigDiff d = config::Diff(old, config_);
   if (!d.ports && d.port_overrides.empty()) return;
   const config::PortsConfig& a = old.ports;

@@ -1,7 +1,8 @@
 // Daemon: the sFlow agent wired to a platform and to collectors, run by the event loop.
 //
 // Built from the configuration model (agent/config) and a Platform (the HAL interfaces of one
-// back-end: the simulated switch today, Linux back-ends later): one Transport per collector, one
+// back-end: the simulated switch, the Linux ports of --sample, or a host capture, -i, which feeds
+// the flow probe only): one Transport per collector, one
 // Receiver, and for every port of the PortInventory an ingress Sampler (its rate programmed through
 // SamplingControl; the rate the platform applied is the one reported) and a Poller.
 // The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
@@ -41,8 +42,9 @@ struct Platform {
   hal::SamplingControl* sampling = nullptr;  // null: the agent samples in software
   hal::CounterSource* counters = nullptr;    // required
   hal::PortInventory* ports = nullptr;       // required
-  // For a simulator: called every advance_period with the clock's time so it makes the
-  // traffic up to then. Empty for real back-ends.
+  // The platform's own periodic work, called every advance_period with the clock's time (and
+  // once at stop): a simulator makes the traffic up to then, a capture reads its link events.
+  // Empty for back-ends that need none.
   std::function<void(hal::base::MonoTime now)> advance;
   hal::base::Duration advance_period = hal::base::milliseconds(10);
   // Called once by Run() with the clock's time, just before the loop starts. A simulator
@@ -55,7 +57,19 @@ struct Platform {
   // whose sample pool the platform supplies from interface counters
   // (SamplerConfig::external_pool). Empty: every pool comes from the samples.
   std::function<bool(uint32_t ifindex)> pool_from_counters;
+  // Lines (each ending in a newline) the summary and SIGUSR1 start with: a capture's own
+  // counters. May be empty.
+  std::function<std::string()> summary;
+  // A host capture (-i): every sample feeds the flow probe only. The daemon makes no samplers
+  // or pollers and needs no agent address (no sFlow collector is allowed); the ports only name
+  // the interfaces in the flow options data. The summary is the platform's and the probe's.
+  bool flow_only = false;
+  // The rate the source samples every packet at (-i --sampling), for the flow options data.
+  uint32_t flow_sampling_rate = 1;
 };
+// Every hook above is called by the daemon, down into the platform; none calls up into the
+// agent. What a back-end has to tell the agent travels with the samples
+// (PacketSample::pool_added) or through the PortInventory's events.
 
 // Makes the transport of one sFlow collector (its endpoint and send options).
 using TransportFactory = std::function<hal::base::Result<std::unique_ptr<exporter::Transport>>(
@@ -71,6 +85,10 @@ struct DaemonSettings {
   TransportFactory make_transport;           // empty: exporter::UdpTransport::Create
   FlowTransportFactory make_flow_transport;  // empty: UDP, or TCP for IPFIX over TCP
   ConfigLoader loader;                       // empty: SIGHUP is logged and nothing reloads
+  // Real time for the flow probe's transports (FlowProbeSettings::clock): with it, the exit
+  // waits up to 2 s for what TCP collectors have not taken yet. Null (tests on a manual
+  // clock): the probe's flow time, and no wait.
+  const hal::base::Clock* flow_clock = nullptr;
   // software_rate 0: the configured sampling rate (1000 if it goes by link speed).
   TopTalkersConfig top_talkers;
 };
@@ -173,7 +191,9 @@ class Daemon {
   sflow::SamplerConfig SamplerConfigFor(const hal::PortInfo& port,
                                         const config::PortSettings& settings, uint32_t rate) const;
   sflow::PollerConfig PollerConfigFor(const config::PortSettings& settings) const;
-  hal::base::Status StartFlowProbe(const std::vector<hal::PortInfo>& ports);
+  hal::base::Status StartFlowProbe();
+  // The flow options data name every port the platform has now.
+  void NameFlowInterfaces();
   hal::base::Status ApplyReload(const config::Config& next, std::vector<std::string>* changes);
   void ReloadCollectors(const config::Config& next,
                         std::map<std::string, std::unique_ptr<exporter::Transport>> made,
@@ -199,17 +219,18 @@ class Daemon {
   // The loop holds this sink for good; a reload only changes where it forwards.
   class Fanout final : public hal::PacketSampleSink {
    public:
-    Fanout(hal::PacketSampleSink& agent, hal::PacketSampleSink& talkers)
+    // `agent` null: a flow-only platform (nothing to sample for sFlow).
+    Fanout(hal::PacketSampleSink* agent, hal::PacketSampleSink& talkers)
         : agent_(agent), talkers_(talkers) {}
     void OnSample(const hal::PacketSample& s) override {
-      agent_.OnSample(s);
+      if (agent_ != nullptr) agent_->OnSample(s);
       talkers_.OnSample(s);
       if (probe_ != nullptr) probe_->OnSample(s);
     }
     void set_probe(hal::PacketSampleSink* probe) { probe_ = probe; }
 
    private:
-    hal::PacketSampleSink& agent_;
+    hal::PacketSampleSink* agent_;
     hal::PacketSampleSink& talkers_;
     hal::PacketSampleSink* probe_ = nullptr;
   };
@@ -218,6 +239,7 @@ class Daemon {
   std::unique_ptr<TopTalkers> top_talkers_;
   std::unique_ptr<Fanout> fanout_;
   FlowTransportFactory make_flow_transport_;
+  const hal::base::Clock* flow_clock_ = nullptr;
   TransportFactory make_transport_;
   std::vector<std::string> transport_keys_;  // the collector (Endpoint::ToString) of each
   std::map<uint32_t, hal::PortInfo> ports_;  // the platform's ports, enabled or not

@@ -92,6 +92,7 @@ class FlowProbe final : public hal::PacketSampleSink {
 
   // Interface names for the options data (IPFIX IE 82 / v9 field 82).
   void SetInterfaceNames(const std::vector<exporter::netflow::InterfaceName>& names);
+  const std::vector<exporter::netflow::InterfaceName>& interface_names() const { return names_; }
 
   // Control plane (reload, docs/decisions.md D28): applies `next` against the running
   // configuration at flow time `now`, touching only what differs:

@@ -702,6 +702,134 @@ Status ParseOptions(int argc, const char* const* argv, DaemonOptions* out) {
   return Status::Ok();
 }
 
+namespace {
+
+using config::SourceKind;
+
+// Where each flag lands in the configuration model, listed once: ToConfig applies every row,
+// ApplyOptions only the rows of the flags given (over a config file). Rows apply in this
+// order; a flag may have more than one row.
+struct ModelRow {
+  const char* flag;  // the long name, as in DaemonOptions::given
+  void (*apply)(const DaemonOptions& o, config::Config* c);
+};
+using O = DaemonOptions;
+using C = config::Config;
+
+constexpr ModelRow kModelRows[] = {
+    {"sim", [](const O&, C* c) { c->source.kind = SourceKind::kSim; }},
+    {"interface",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kInterface;
+       c->source.interface.name = o.interface;
+     }},
+    {"read",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kFile;
+       c->source.file.path = o.read_file;
+     }},
+    {"sample",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kLinux;
+       c->source.linux_ports.patterns = o.sample_patterns;
+     }},
+    {"ports", [](const O& o, C* c) { c->source.sim.ports = o.sim_ports; }},
+    {"speed", [](const O& o, C* c) { c->source.sim.speed_bps = o.sim_speed_bps; }},
+    {"load", [](const O& o, C* c) { c->source.sim.load = o.sim_load; }},
+    {"sim-sample-loss", [](const O& o, C* c) { c->source.sim.sample_loss = o.sim_sample_loss; }},
+    {"sim-pow2", [](const O& o, C* c) { c->source.sim.pow2 = o.sim_pow2; }},
+    {"sim-truth", [](const O& o, C* c) { c->source.sim.truth_path = o.sim_truth_path; }},
+    {"sim-lose-samples", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
+    {"sim-drop-samples", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
+    {"sim-wrong-rate", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
+    {"seed", [](const O& o, C* c) { c->seed = o.seed; }},
+    {"control-socket",
+     [](const O& o, C* c) {
+       if (o.control_socket) c->control.socket = *o.control_socket;
+     }},
+
+    {"sampling", [](const O& o, C* c) { c->ports.sampling_rate = o.sampling_rate; }},
+    {"polling", [](const O& o, C* c) { c->ports.polling_interval_s = o.polling_interval_s; }},
+    {"header-bytes", [](const O& o, C* c) { c->ports.header_bytes = o.header_bytes; }},
+    {"max-samples-per-second",
+     [](const O& o, C* c) { c->ports.max_samples_per_s = o.max_samples_per_s; }},
+    {"expanded-samples", [](const O& o, C* c) { c->ports.expanded_samples = o.expanded_samples; }},
+
+    {"collector",
+     [](const O& o, C* c) {
+       c->agent.collectors.assign(o.collectors.begin(), o.collectors.end());
+     }},
+    {"agent-address",
+     [](const O& o, C* c) {
+       c->agent.address = o.agent_address;
+       c->agent.address_interface.clear();
+     }},
+    {"sub-agent-id", [](const O& o, C* c) { c->agent.sub_agent_id = o.sub_agent_id; }},
+    {"max-datagram",
+     [](const O& o, C* c) {
+       c->agent.max_datagram_bytes = o.max_datagram_bytes;
+       c->flow.max_datagram_bytes = o.max_datagram_bytes;
+     }},
+
+    {"no-promisc", [](const O& o, C* c) { c->source.interface.promiscuous = o.promiscuous; }},
+    {"snaplen", [](const O& o, C* c) { c->source.interface.snaplen = o.snaplen; }},
+    {"psample-group",
+     [](const O& o, C* c) { c->source.linux_ports.psample_group = o.psample_group; }},
+    {"nflog-group", [](const O& o, C* c) { c->source.linux_ports.nflog_group = o.nflog_group; }},
+    {"ingress-only", [](const O& o, C* c) { c->source.linux_ports.ingress_only = o.ingress_only; }},
+
+    {"netflow-version",
+     [](const O& o, C* c) {
+       c->flow.default_version = o.flow_version;
+       // The file's collectors that named no protocol take the new default (and its port).
+       for (FlowCollector& fc : c->flow.collectors) {
+         if (!fc.version_defaulted) continue;
+         fc.version = o.flow_version;
+         fc.tcp = false;
+         if (fc.port_defaulted) {
+           fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+         }
+       }
+     }},
+    {"netflow",
+     [](const O& o, C* c) {
+       c->flow.collectors = o.flow_collectors;
+       for (FlowCollector& fc : c->flow.collectors) {
+         // Version 0: -n without /VERSION takes the default, the file's or --netflow-version.
+         if (fc.version == 0) fc.version = c->flow.default_version;
+         if (fc.endpoint.port == 0) {
+           fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
+         }
+       }
+     }},
+    {"observation-domain",
+     [](const O& o, C* c) { c->flow.observation_domain = o.observation_domain; }},
+    {"flow-cache-size", [](const O& o, C* c) { c->flow.cache_size = o.flow_cache_size; }},
+    {"inactive-timeout",
+     [](const O& o, C* c) { c->flow.inactive_timeout_s = o.inactive_timeout_s; }},
+    {"active-timeout", [](const O& o, C* c) { c->flow.active_timeout_s = o.active_timeout_s; }},
+    {"tcp-timeout", [](const O& o, C* c) { c->flow.tcp_timeout_s = o.tcp_timeout_s; }},
+    {"udp-timeout", [](const O& o, C* c) { c->flow.udp_timeout_s = o.udp_timeout_s; }},
+    {"icmp-timeout", [](const O& o, C* c) { c->flow.icmp_timeout_s = o.icmp_timeout_s; }},
+    {"no-tcp-end", [](const O& o, C* c) { c->flow.tcp_end = o.tcp_end; }},
+    {"template-refresh-packets",
+     [](const O& o, C* c) { c->flow.template_refresh_packets = o.template_refresh_packets; }},
+    {"template-refresh-seconds",
+     [](const O& o, C* c) { c->flow.template_refresh_s = o.template_refresh_s; }},
+    {"flow-key-macs", [](const O& o, C* c) { c->flow.key_macs = o.flow_key_macs; }},
+    {"flow-key-mpls", [](const O& o, C* c) { c->flow.key_mpls = o.flow_key_mpls; }},
+
+    {"duration", [](const O& o, C* c) { c->duration_s = o.duration_s; }},
+    {"verbose", [](const O& o, C* c) { c->log.level = o.log_level; }},
+    {"quiet",
+     [](const O& o, C* c) {
+       c->log.level = o.log_level;
+       c->log.quiet = o.quiet;
+     }},
+};
+
+}  // namespace
+
 Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   auto given = [&o](const char* name) { return o.given.count(name) > 0; };
   const int modes = (given("sim") ? 1 : 0) + (given("interface") ? 1 : 0) +
@@ -711,99 +839,16 @@ Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
         "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
         "packets");
   }
-  if (given("sim")) c.source.kind = config::SourceKind::kSim;
-  if (given("interface")) {
-    c.source.kind = config::SourceKind::kInterface;
-    c.source.interface.name = o.interface;
-  }
-  if (given("read")) {
-    c.source.kind = config::SourceKind::kFile;
-    c.source.file.path = o.read_file;
-  }
-  if (given("sample")) {
-    c.source.kind = config::SourceKind::kLinux;
-    c.source.linux_ports.patterns = o.sample_patterns;
+  for (const ModelRow& row : kModelRows) {
+    if (given(row.flag)) row.apply(o, &c);
   }
   for (const OptSpec& spec : kOpts) {
-    if (spec.sim_only && given(spec.long_name) && c.source.kind != config::SourceKind::kSim) {
+    if (spec.sim_only && given(spec.long_name) && c.source.kind != SourceKind::kSim) {
       return InvalidArgumentError(std::string("--") + spec.long_name +
                                   " applies to the simulated switch only, and the source is "
                                   "not the simulator");
     }
   }
-  if (given("ports")) c.source.sim.ports = o.sim_ports;
-  if (given("speed")) c.source.sim.speed_bps = o.sim_speed_bps;
-  if (given("load")) c.source.sim.load = o.sim_load;
-  if (given("sim-sample-loss")) c.source.sim.sample_loss = o.sim_sample_loss;
-  if (given("sim-pow2")) c.source.sim.pow2 = o.sim_pow2;
-  if (given("sim-truth")) c.source.sim.truth_path = o.sim_truth_path;
-  if (given("seed")) c.seed = o.seed;
-  if (given("sim-lose-samples") || given("sim-drop-samples") || given("sim-wrong-rate")) {
-    c.source.sim.faults = o.sim_faults;
-  }
-  if (given("control-socket")) c.control.socket = o.control_socket.value_or("");
-
-  if (given("sampling")) c.ports.sampling_rate = o.sampling_rate;
-  if (given("polling")) c.ports.polling_interval_s = o.polling_interval_s;
-  if (given("header-bytes")) c.ports.header_bytes = o.header_bytes;
-  if (given("max-samples-per-second")) c.ports.max_samples_per_s = o.max_samples_per_s;
-  if (given("expanded-samples")) c.ports.expanded_samples = o.expanded_samples;
-
-  if (given("collector")) c.agent.collectors.assign(o.collectors.begin(), o.collectors.end());
-  if (given("agent-address")) {
-    c.agent.address = o.agent_address;
-    c.agent.address_interface.clear();
-  }
-  if (given("sub-agent-id")) c.agent.sub_agent_id = o.sub_agent_id;
-  if (given("max-datagram")) {
-    c.agent.max_datagram_bytes = o.max_datagram_bytes;
-    c.flow.max_datagram_bytes = o.max_datagram_bytes;
-  }
-
-  if (given("no-promisc")) c.source.interface.promiscuous = o.promiscuous;
-  if (given("snaplen")) c.source.interface.snaplen = o.snaplen;
-  if (given("psample-group")) c.source.linux_ports.psample_group = o.psample_group;
-  if (given("nflog-group")) c.source.linux_ports.nflog_group = o.nflog_group;
-  if (given("ingress-only")) c.source.linux_ports.ingress_only = o.ingress_only;
-
-  if (given("netflow-version")) {
-    c.flow.default_version = o.flow_version;
-    // The file's collectors that named no protocol take the new default (and its port).
-    for (FlowCollector& fc : c.flow.collectors) {
-      if (!fc.version_defaulted) continue;
-      fc.version = o.flow_version;
-      fc.tcp = false;
-      if (fc.port_defaulted) {
-        fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
-      }
-    }
-  }
-  if (given("netflow")) {
-    c.flow.collectors = o.flow_collectors;
-    for (FlowCollector& fc : c.flow.collectors) {
-      // Version 0: -n without /VERSION takes the default, the file's or --netflow-version.
-      if (fc.version == 0) fc.version = c.flow.default_version;
-      if (fc.endpoint.port == 0)
-        fc.endpoint.port = fc.version == 10 ? kDefaultIpfixPort : kDefaultNetflowPort;
-    }
-  }
-  if (given("observation-domain")) c.flow.observation_domain = o.observation_domain;
-  if (given("flow-cache-size")) c.flow.cache_size = o.flow_cache_size;
-  if (given("inactive-timeout")) c.flow.inactive_timeout_s = o.inactive_timeout_s;
-  if (given("active-timeout")) c.flow.active_timeout_s = o.active_timeout_s;
-  if (given("tcp-timeout")) c.flow.tcp_timeout_s = o.tcp_timeout_s;
-  if (given("udp-timeout")) c.flow.udp_timeout_s = o.udp_timeout_s;
-  if (given("icmp-timeout")) c.flow.icmp_timeout_s = o.icmp_timeout_s;
-  if (given("no-tcp-end")) c.flow.tcp_end = o.tcp_end;
-  if (given("template-refresh-packets"))
-    c.flow.template_refresh_packets = o.template_refresh_packets;
-  if (given("template-refresh-seconds")) c.flow.template_refresh_s = o.template_refresh_s;
-  if (given("flow-key-macs")) c.flow.key_macs = o.flow_key_macs;
-  if (given("flow-key-mpls")) c.flow.key_mpls = o.flow_key_mpls;
-
-  if (given("duration")) c.duration_s = o.duration_s;
-  if (given("verbose") || given("quiet")) c.log.level = o.log_level;
-  if (given("quiet")) c.log.quiet = o.quiet;
   return c;
 }
 
@@ -898,151 +943,71 @@ Result<config::Config> LoadEffectiveConfig(const std::string& path, const Daemon
 
 config::Config ToConfig(const DaemonOptions& o) {
   config::Config c;
-  c.agent.address = o.agent_address;
-  c.agent.sub_agent_id = o.sub_agent_id;
-  c.agent.collectors.assign(o.collectors.begin(), o.collectors.end());
-  c.agent.max_datagram_bytes = o.max_datagram_bytes;
-
-  c.ports.sampling_rate = o.sampling_rate;
-  c.ports.polling_interval_s = o.polling_interval_s;
-  c.ports.header_bytes = o.header_bytes;
-  c.ports.max_samples_per_s = o.max_samples_per_s;
-  c.ports.expanded_samples = o.expanded_samples;
-
-  c.flow.collectors = o.flow_collectors;
-  c.flow.default_version = o.flow_version;
-  c.flow.observation_domain = o.observation_domain;
-  c.flow.max_datagram_bytes = o.max_datagram_bytes;
-  c.flow.cache_size = o.flow_cache_size;
-  c.flow.inactive_timeout_s = o.inactive_timeout_s;
-  c.flow.active_timeout_s = o.active_timeout_s;
-  c.flow.tcp_timeout_s = o.tcp_timeout_s;
-  c.flow.udp_timeout_s = o.udp_timeout_s;
-  c.flow.icmp_timeout_s = o.icmp_timeout_s;
-  c.flow.tcp_end = o.tcp_end;
-  c.flow.template_refresh_packets = o.template_refresh_packets;
-  c.flow.template_refresh_s = o.template_refresh_s;
-  c.flow.key_macs = o.flow_key_macs;
-  c.flow.key_mpls = o.flow_key_mpls;
-
-  switch (ModeOf(o)) {
-    case RunMode::kSim:
-      c.source.kind = config::SourceKind::kSim;
-      break;
-    case RunMode::kInterface:
-      c.source.kind = config::SourceKind::kInterface;
-      break;
-    case RunMode::kFile:
-      c.source.kind = config::SourceKind::kFile;
-      break;
-    case RunMode::kLinux:
-      c.source.kind = config::SourceKind::kLinux;
-      break;
-  }
-  c.source.sim.ports = o.sim_ports;
-  c.source.sim.speed_bps = o.sim_speed_bps;
-  c.source.sim.load = o.sim_load;
-  c.source.sim.sample_loss = o.sim_sample_loss;
-  c.source.sim.pow2 = o.sim_pow2;
-  c.source.sim.truth_path = o.sim_truth_path;
-  c.source.sim.faults = o.sim_faults;
-  c.source.interface.name = o.interface;
-  c.source.interface.promiscuous = o.promiscuous;
-  c.source.interface.snaplen = o.snaplen;
-  c.source.file.path = o.read_file;
-  c.source.linux_ports.patterns = o.sample_patterns;
-  c.source.linux_ports.psample_group = o.psample_group;
-  c.source.linux_ports.nflog_group = o.nflog_group;
-  c.source.linux_ports.ingress_only = o.ingress_only;
-
-  c.log.level = o.log_level;
-  c.log.quiet = o.quiet;
-  if (o.control_socket) c.control.socket = *o.control_socket;
-  c.seed = o.seed;
-  c.duration_s = o.duration_s;
+  for (const ModelRow& row : kModelRows) row.apply(o, &c);
+  c.source.kind = ModeOf(o);
   return c;
 }
 
-RunMode ModeOf(const DaemonOptions& options) {
-  if (!options.interface.empty()) return RunMode::kInterface;
-  if (!options.read_file.empty()) return RunMode::kFile;
-  if (!options.sample_patterns.empty()) return RunMode::kLinux;
-  return RunMode::kSim;
+config::SourceKind ModeOf(const DaemonOptions& options) {
+  if (!options.interface.empty()) return config::SourceKind::kInterface;
+  if (!options.read_file.empty()) return config::SourceKind::kFile;
+  if (!options.sample_patterns.empty()) return config::SourceKind::kLinux;
+  return config::SourceKind::kSim;
 }
+
+namespace {
+
+// What this build lacks to run a source (UNIMPLEMENTED), in the words the user gave it:
+// `flag` for the command line ("-i"), else the config file's source.type.
+Status CheckBuildHas(config::SourceKind kind, bool sampled, bool flag, bool have_sim,
+                     bool have_pcap, bool have_linux) {
+  using config::SourceKind;
+  auto missing = [flag](const char* option, const char* key, const char* what) {
+    return UnimplementedError(std::string(flag ? option : key) + ": this xflowd " + what);
+  };
+  switch (kind) {
+    case SourceKind::kLinux:
+      if (have_linux) break;
+      return missing("--sample", "source.type \"linux\"",
+                     "was built without the Linux back-ends (rtnetlink and AF_PACKET need only "
+                     "the kernel headers): configure with XFLOWD_WITH_RTNL=ON and "
+                     "XFLOWD_WITH_AFPACKET=ON and rebuild");
+    case SourceKind::kSim:
+      if (have_sim) break;
+      return missing("--sim", "source.type \"sim\"",
+                     "is a minimal (firmware) build without the simulated switch");
+    case SourceKind::kInterface:
+      if (have_pcap) break;
+      return missing("-i", "source.type \"interface\"",
+                     "was built without libpcap (install libpcap-dev and rebuild)");
+    case SourceKind::kFile:
+      // Without libpcap, xflowd's own reader takes classic pcap files (not pcapng).
+      if (have_pcap || !sampled) break;
+      return missing("-r with --sampling", "source.type \"file\" with a sampling rate",
+                     "was built without libpcap, whose file reader samples; replay every "
+                     "packet, or rebuild with libpcap-dev");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pcap,
                       bool have_linux) {
-  switch (ModeOf(options)) {
-    case RunMode::kLinux:
-      if (!have_linux) {
-        return UnimplementedError(
-            "--sample: this xflowd was built without the Linux back-ends (rtnetlink and "
-            "AF_PACKET need only the kernel headers): configure with XFLOWD_WITH_RTNL=ON and "
-            "XFLOWD_WITH_AFPACKET=ON and rebuild");
-      }
-      break;
-    case RunMode::kSim:
-      if (!options.sim) {
-        return UnimplementedError(
-            "no packet source: give --sim (the simulated switch), --sample PATTERN (the ports "
-            "of this Linux host or switch, through PSAMPLE, AF_PACKET or NFLOG), -i IFACE "
-            "(capture on an interface) or -r FILE (a capture file)");
-      }
-      if (!have_sim) {
-        return UnimplementedError(
-            "--sim: this xflowd is a minimal (firmware) build without the simulated switch");
-      }
-      break;
-    case RunMode::kInterface:
-      if (!have_pcap) {
-        return UnimplementedError(
-            "-i: this xflowd was built without libpcap (install libpcap-dev and rebuild)");
-      }
-      break;
-    case RunMode::kFile:
-      // Without libpcap, xflowd's own reader takes classic pcap files (not pcapng).
-      if (!have_pcap && options.sampling_rate && *options.sampling_rate > 1) {
-        return UnimplementedError(
-            "-r with --sampling: this xflowd was built without libpcap, whose file reader "
-            "samples; replay every packet, or rebuild with libpcap-dev");
-      }
-      break;
+  const config::SourceKind kind = ModeOf(options);
+  if (kind == config::SourceKind::kSim && !options.sim) {
+    return UnimplementedError(
+        "no packet source: give --sim (the simulated switch), --sample PATTERN (the ports "
+        "of this Linux host or switch, through PSAMPLE, AF_PACKET or NFLOG), -i IFACE "
+        "(capture on an interface) or -r FILE (a capture file)");
   }
-  return Status::Ok();
+  const bool sampled = options.sampling_rate && *options.sampling_rate > 1;
+  return CheckBuildHas(kind, sampled, true, have_sim, have_pcap, have_linux);
 }
 
 Status CheckSupported(const config::Config& c, bool have_sim, bool have_pcap, bool have_linux) {
-  switch (c.source.kind) {
-    case config::SourceKind::kLinux:
-      if (!have_linux) {
-        return UnimplementedError(
-            "source.type \"linux\": this xflowd was built without the Linux back-ends "
-            "(rtnetlink and AF_PACKET)");
-      }
-      break;
-    case config::SourceKind::kSim:
-      if (!have_sim) {
-        return UnimplementedError(
-            "source.type \"sim\": this xflowd is a minimal (firmware) build without the "
-            "simulated switch");
-      }
-      break;
-    case config::SourceKind::kInterface:
-      if (!have_pcap) {
-        return UnimplementedError(
-            "source.type \"interface\": this xflowd was built without libpcap (install "
-            "libpcap-dev and rebuild)");
-      }
-      break;
-    case config::SourceKind::kFile:
-      if (!have_pcap && c.ports.sampling_rate && *c.ports.sampling_rate > 1) {
-        return UnimplementedError(
-            "source.type \"file\" with a sampling rate: this xflowd was built without "
-            "libpcap, whose file reader samples");
-      }
-      break;
-  }
-  return Status::Ok();
+  const bool sampled = c.ports.sampling_rate && *c.ports.sampling_rate > 1;
+  return CheckBuildHas(c.source.kind, sampled, false, have_sim, have_pcap, have_linux);
 }
 
 // {P} is the program name, {V} the version.
@@ -1176,7 +1141,7 @@ Running:
 
 SIGINT/SIGTERM send what is pending (every flow in the cache too), print a
 summary and exit 0. SIGHUP (or `xflowctl reload`) reads the config file
-again and applies what changed (--sim and --sample; docs/usage.md "Reload").
+again and applies what changed (not with -r; docs/usage.md "Reload").
 SIGUSR1 logs the summary's counters and goes on;
 SIGUSR2 and SIGPIPE are ignored. Exit status: 0 ok, 1 runtime failure, 2 usage
 error.

@@ -141,8 +141,7 @@ hal::base::Result<config::Config> LoadEffectiveConfig(const std::string& path,
 
 // What the options ask for: the simulated switch, a live interface, a capture file, or the
 // ports of this Linux host or switch (--sample).
-enum class RunMode { kSim, kInterface, kFile, kLinux };
-RunMode ModeOf(const DaemonOptions& options);
+config::SourceKind ModeOf(const DaemonOptions& options);
 
 // Checks what this build can run (UNIMPLEMENTED naming what is missing), e.g. -i and -r need
 // the libpcap back-end, --sim a build with the simulator, --sample the Linux back-ends

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "hal/base/status.h"
 #include "hal/packet_source.h"
@@ -19,6 +20,18 @@ struct CaptureInput {
   std::function<std::string()> read_error;
   std::function<uint64_t()> packets_read;
 };
+
+// Either reader as a CaptureInput: both have done(), read_error() and packets_read().
+template <typename Reader>
+CaptureInput CaptureInputOf(std::unique_ptr<Reader> reader) {
+  Reader* raw = reader.get();
+  CaptureInput in;
+  in.source = std::move(reader);
+  in.done = [raw] { return raw->done(); };
+  in.read_error = [raw] { return raw->read_error(); };
+  in.packets_read = [raw] { return raw->packets_read(); };
+  return in;
+}
 
 hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sampling,
                                             uint64_t seed);

@@ -11,13 +11,7 @@ hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sa
   fo.seed = seed;
   auto s = pc::PcapFileSource::Create(path, fo);
   if (!s.ok()) return s.status();
-  pc::PcapFileSource* raw = s->get();
-  CaptureInput in;
-  in.source = std::move(s.value());
-  in.done = [raw] { return raw->done(); };
-  in.read_error = [raw] { return raw->read_error(); };
-  in.packets_read = [raw] { return raw->packets_read(); };
-  return in;
+  return CaptureInputOf(std::move(s.value()));
 }
 
 }  // namespace xflowd::agent::run

@@ -1,12 +1,11 @@
-// -i IFACE: the live host probe on the event loop; monotonic time drives the flow timers.
+// -i IFACE: the live host probe, on the same daemon wiring as --sim and --sample (control
+// socket, SIGHUP reload, SIGUSR1); monotonic time drives the flow timers.
 #include <net/if.h>
 
 #include <cstdio>
-#include <optional>
+#include <utility>
 #include <vector>
 
-#include "agent/daemon/event_loop.h"
-#include "agent/daemon/flow_probe.h"
 #include "agent/run/run.h"
 #include "hal/pcap/pcap_live_source.h"
 
@@ -16,24 +15,65 @@ using hal::base::LogLevel;
 
 namespace {
 
-// Names for the options data: the captured interface, or with -i any (ifindex 0, each
-// sample carries its own) every interface there is now.
-std::vector<exporter::netflow::InterfaceName> NamesFor(uint32_t ifindex, const std::string& name) {
-  if (ifindex != 0) return {{ifindex, name}};
-  std::vector<exporter::netflow::InterfaceName> names;
-  if (struct if_nameindex* all = if_nameindex()) {
-    for (const struct if_nameindex* i = all; i->if_index != 0; ++i)
-      names.push_back({i->if_index, i->if_name});
-    if_freenameindex(all);
+// The captured interface as the daemon's ports, which only name it in the flow options data:
+// the one interface, or with -i any (ifindex 0, each sample carries its own) every interface
+// there is at the start. A re-created interface comes back with a new ifindex: the port is
+// removed and added again so the options data follow. No counters: nothing is polled.
+class CapturePorts final : public hal::PortInventory, public hal::CounterSource {
+ public:
+  CapturePorts(hal::pcap::PcapLiveSource& source, std::string name)
+      : source_(source), name_(std::move(name)), ports_(PortsFor(source.ifindex())) {}
+
+  hal::base::Result<std::vector<hal::PortInfo>> ListPorts() override { return ports_; }
+  void SetListener(Listener listener) override { listener_ = std::move(listener); }
+  hal::base::Result<hal::PortCounters> ReadCounters(uint32_t ifindex) override {
+    return hal::base::UnimplementedError("-i: no counters for ifindex " + std::to_string(ifindex));
   }
-  return names;
-}
+
+  // Once a second, off the sample path: the capture's link events, then a new ifindex.
+  void Advance() {
+    source_.ProcessLinkEvents();
+    if (source_.ifindex() == ifindex_) return;
+    std::vector<hal::PortInfo> next = PortsFor(source_.ifindex());
+    if (listener_) {
+      for (const hal::PortInfo& p : ports_) listener_(hal::PortEvent::kRemoved, p);
+      for (const hal::PortInfo& p : next) listener_(hal::PortEvent::kAdded, p);
+    }
+    ports_ = std::move(next);
+  }
+
+ private:
+  std::vector<hal::PortInfo> PortsFor(uint32_t ifindex) {
+    ifindex_ = ifindex;
+    std::vector<hal::PortInfo> ports;
+    auto add = [&ports](uint32_t i, const char* n) {
+      hal::PortInfo p;
+      p.ifindex = i;
+      p.name = n;
+      ports.push_back(std::move(p));
+    };
+    if (ifindex != 0) {
+      add(ifindex, name_.c_str());
+    } else if (struct if_nameindex* all = if_nameindex()) {
+      for (const struct if_nameindex* i = all; i->if_index != 0; ++i) add(i->if_index, i->if_name);
+      if_freenameindex(all);
+    }
+    return ports;
+  }
+
+  hal::pcap::PcapLiveSource& source_;
+  const std::string name_;
+  uint32_t ifindex_ = 0;
+  std::vector<hal::PortInfo> ports_;
+  Listener listener_;
+};
 
 }  // namespace
 
 bool HavePcap() { return true; }
 
-int RunInterface(const config::Config& config, hal::base::Logger& logger) {
+int RunInterface(const config::Config& config, hal::base::Logger& logger,
+                 const daemon::ConfigLoader& loader) {
   namespace pc = hal::pcap;
   hal::base::SystemClock clock;
   const std::string& name = config.source.interface.name;
@@ -46,33 +86,20 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
   for (const auto& c : config.flow.collectors) lo.exclude_collectors.push_back(c.endpoint);
   auto source = pc::PcapLiveSource::Create(lo, clock, logger);
   if (!source.ok()) return Fail(logger, source.status(), "-i " + name);
-  daemon::FlowProbeSettings fs;
-  const int64_t wall_ms = clock.WallNow().ms();
-  fs.unix_offset_ms = wall_ms - clock.Now().ms();
-  fs.system_init_unix_ms = static_cast<uint64_t>(wall_ms);
-  fs.sampling_rate = lo.sampling_rate;
-  fs.clock = &clock;
-  auto probe = daemon::FlowProbe::Create(config.flow, fs, logger);
-  if (!probe.ok()) return Fail(logger, probe.status());
-  (*probe)->SetInterfaceNames(NamesFor((*source)->ifindex(), name));
-  auto loop = daemon::EventLoop::Create({}, clock, logger);
-  if (!loop.ok()) return Fail(logger, loop.status());
-  hal::base::Status st = (*loop)->AddPacketSource(**source, **probe, "-i " + name);
-  if (!st.ok()) return Fail(logger, st);
-  daemon::FlowProbe& p = **probe;
   pc::PcapLiveSource& src = **source;
-  uint32_t named_ifindex = src.ifindex();
-  (*loop)->OnTick([&p, &src, &named_ifindex, &name](hal::base::MonoTime now) {
-    src.ProcessLinkEvents();
-    // A re-created interface comes back with a new ifindex: keep the options data in step.
-    if (src.ifindex() != named_ifindex) {
-      named_ifindex = src.ifindex();
-      p.SetInterfaceNames(NamesFor(named_ifindex, name));
-    }
-    p.Tick(now);
-  });
-  // The exit summary; SIGUSR1 logs the same lines while running.
-  auto summary = [&p, &src, &name] {
+  CapturePorts ports(src, name);
+
+  daemon::Platform platform;
+  platform.packets = &src;
+  platform.counters = &ports;
+  platform.ports = &ports;
+  platform.description = "-i " + name;
+  platform.flow_only = true;
+  platform.flow_sampling_rate = lo.sampling_rate;
+  platform.advance_period = hal::base::seconds(1);
+  platform.advance = [&ports](hal::base::MonoTime) { ports.Advance(); };
+  // The exit summary and SIGUSR1 start with the capture's counters.
+  platform.summary = [&src, &name] {
     const auto ps = src.stats();
     char line[320];
     std::snprintf(line, sizeof(line),
@@ -84,21 +111,11 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
                   static_cast<unsigned long long>(src.losses()),
                   static_cast<unsigned long long>(src.reopens()),
                   src.capturing() ? "" : " (lost now)");
-    return line + p.Summary();
+    return std::string(line);
   };
-  (*loop)->OnStatus([&summary, &logger] { LogLines(logger, "SIGUSR1: ", summary()); });
   logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", name.c_str(), src.ifindex(),
              src.filter().empty() ? "" : ", own export excluded");
-  std::optional<hal::base::Duration> run_for;
-  if (config.duration_s) run_for = hal::base::seconds(*config.duration_s);
-  auto reason = (*loop)->Run(run_for);
-  while (src.Drain(p, 4096) > 0) {
-  }
-  p.Finish(clock.Now());
-  p.WaitForStreams(hal::base::seconds(2), true);
-  if (!config.log.quiet) std::fprintf(stderr, "%s\n", summary().c_str());
-  if (!reason.ok()) return Fail(logger, reason.status());
-  return kExitOk;
+  return RunDaemon(config, platform, clock, logger, loader);
 }
 
 }  // namespace xflowd::agent::run

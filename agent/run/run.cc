@@ -35,6 +35,7 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const daemon::ConfigLoader& loader, const std::function<Status()>& after_run) {
   daemon::DaemonSettings settings;
   settings.loader = loader;
+  settings.flow_clock = &clock;
   auto daemon = daemon::Daemon::Create(config, platform, clock, logger, std::move(settings));
   if (!daemon.ok()) return Fail(logger, daemon.status());
   // The control socket (xflowctl).
@@ -73,12 +74,10 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
 
 int Run(const config::Config& config, hal::base::Logger& logger,
         const daemon::ConfigLoader& loader) {
-  const bool probe_mode = config.source.kind == config::SourceKind::kInterface ||
-                          config.source.kind == config::SourceKind::kFile;
-  if (probe_mode && !config.control.socket.empty() &&
+  if (config.source.kind == config::SourceKind::kFile && !config.control.socket.empty() &&
       config.control.socket != control::kDefaultSocketPath) {
     logger.Log(LogLevel::kWarning,
-               "control socket %s: not available with -i or -r yet (only --sim and --sample); "
+               "control socket %s: not available with -r (a batch run without the event loop); "
                "running without it",
                config.control.socket.c_str());
   }
@@ -88,7 +87,7 @@ int Run(const config::Config& config, hal::base::Logger& logger,
     case config::SourceKind::kLinux:
       return RunLinux(config, logger, loader);
     case config::SourceKind::kInterface:
-      return RunInterface(config, logger);
+      return RunInterface(config, logger, loader);
     case config::SourceKind::kFile:
       return RunFile(config, logger);
   }

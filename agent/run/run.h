@@ -26,7 +26,7 @@ bool HaveLinux();
 
 // Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
 // status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
-// SIGHUP (the daemon modes, --sim and --sample; the others log SIGHUP and ignore it).
+// SIGHUP (the daemon modes, --sim, --sample and -i; -r logs SIGHUP and ignores it).
 int Run(const config::Config& config, hal::base::Logger& logger,
         const daemon::ConfigLoader& loader = {});
 
@@ -35,13 +35,14 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
            const daemon::ConfigLoader& loader = {});
 int RunLinux(const config::Config& config, hal::base::Logger& logger,
              const daemon::ConfigLoader& loader = {});
-int RunInterface(const config::Config& config, hal::base::Logger& logger);
+int RunInterface(const config::Config& config, hal::base::Logger& logger,
+                 const daemon::ConfigLoader& loader = {});
 int RunFile(const config::Config& config, hal::base::Logger& logger);
 
-// The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring the switch
-// modes share. `loader` (may be empty) is what SIGHUP reloads from (Daemon::ReloadFromLoader).
-// `after_run` (may be empty) runs once the daemon stopped and printed its summary, before the
-// daemon goes; an error from it fails the run.
+// The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring every live
+// mode shares (--sim, --sample, -i). `loader` (may be empty) is what SIGHUP reloads from
+// (Daemon::ReloadFromLoader). `after_run` (may be empty) runs once the daemon stopped and printed
+// its summary, before the daemon goes; an error from it fails the run.
 int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const hal::base::Clock& clock, hal::base::Logger& logger,
               const daemon::ConfigLoader& loader,

@@ -1,6 +1,7 @@
 #include "exporter/netflow/netflow_decoder.h"
 
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 namespace xflowd::exporter::netflow {
@@ -69,93 +70,36 @@ Status ApplyField(uint16_t type, const uint8_t* p, size_t len, size_t offset, Ve
     default:
       break;
   }
+  // The numeric elements: one length check, then the member (or the time) they carry.
+  Status st = Status::Ok();
+  auto set = [&](auto& member) {
+    if (!numeric_ok) {
+      st = Err(offset, "numeric field " + N(type) + " has length " + N(len));
+      return;
+    }
+    member = static_cast<std::remove_reference_t<decltype(member)>>(x);
+  };
+  if (VisitNumericElement(type, r, set)) return st;
+  uint64_t ignored = 0;
   switch (type) {
-    case field::kBytes:
-    case field::kPackets:
-    case field::kProtocol:
-    case field::kTos:
-    case field::kTcpFlags:
-    case field::kSrcPort:
-    case field::kDstPort:
-    case field::kIcmpType:
-    case field::kIcmpTypeV6:
-    case field::kInputIf:
-    case field::kOutputIf:
     case field::kFirstSwitched:
-    case field::kLastSwitched:
-    case field::kFlowStartMs:
-    case field::kFlowEndMs:
-    case field::kVlan:
-    case field::kCustomerVlan:
-    case field::kIpVersion:
-    case field::kEndReason:
-      if (!numeric_ok) {
-        return Err(offset, "numeric field " + N(type) + " has length " + N(len));
-      }
-      break;
-    default:
-      return Status::Ok();
-  }
-  switch (type) {
-    case field::kBytes:
-      r.bytes = x;
-      break;
-    case field::kPackets:
-      r.packets = x;
-      break;
-    case field::kProtocol:
-      r.key.protocol = static_cast<uint8_t>(x);
-      break;
-    case field::kTos:
-      r.key.tos = static_cast<uint8_t>(x);
-      break;
-    case field::kTcpFlags:
-      r.tcp_flags = static_cast<uint16_t>(x);
-      break;
-    case field::kSrcPort:
-      r.key.src_port = static_cast<uint16_t>(x);
-      break;
-    case field::kDstPort:
-    case field::kIcmpType:
-    case field::kIcmpTypeV6:
-      r.key.dst_port = static_cast<uint16_t>(x);
-      break;
-    case field::kInputIf:
-      r.key.input_ifindex = static_cast<uint32_t>(x);
-      break;
-    case field::kOutputIf:
-      r.key.output_ifindex = static_cast<uint32_t>(x);
-      break;
-    case field::kFirstSwitched:
-      f->first_uptime_ms = static_cast<uint32_t>(x);
+      set(f->first_uptime_ms);
       f->has_uptime = true;
       break;
     case field::kLastSwitched:
-      f->last_uptime_ms = static_cast<uint32_t>(x);
+      set(f->last_uptime_ms);
       f->has_uptime = true;
       break;
-    case field::kFlowStartMs:
-      if (v == Version::kIpfix) r.first_ms = x;
+    case field::kFlowStartMs:  // v9 has no such field: checked, not used
+      set(v == Version::kIpfix ? r.first_ms : ignored);
       break;
     case field::kFlowEndMs:
-      if (v == Version::kIpfix) r.last_ms = x;
-      break;
-    case field::kVlan:
-      r.key.vlan_outer = static_cast<uint16_t>(x);
-      break;
-    case field::kCustomerVlan:
-      r.key.vlan_inner = static_cast<uint16_t>(x);
-      break;
-    case field::kIpVersion:
-      r.key.ip_version = static_cast<uint8_t>(x);
-      break;
-    case field::kEndReason:
-      r.end_reason = static_cast<EndReason>(x);
+      set(v == Version::kIpfix ? r.last_ms : ignored);
       break;
     default:
-      break;
+      break;  // a field we do not read
   }
-  return Status::Ok();
+  return st;
 }
 
 }  // namespace

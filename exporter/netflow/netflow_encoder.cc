@@ -206,13 +206,12 @@ void WriteDataRecord(Version v, const TemplateSpec& t, const FlowRecord& r,
   const FlowKey& k = r.key;
   for (uint16_t i = 0; i < t.field_count; ++i) {
     const FieldSpec& f = t.fields[i];
+    if (VisitNumericElement(f.type, r, [&f, &w](const auto& member) {
+          WriteUint(static_cast<uint64_t>(member), f.length, w);
+        })) {
+      continue;
+    }
     switch (f.type) {
-      case kBytes:
-        WriteUint(r.bytes, f.length, w);
-        break;
-      case kPackets:
-        WriteUint(r.packets, f.length, w);
-        break;
       case kFirstSwitched:
         w.U32(UptimeMs(r.first_ms, system_init_unix_ms));
         break;
@@ -236,41 +235,6 @@ void WriteDataRecord(Version v, const TemplateSpec& t, const FlowRecord& r,
         break;
       case kDstIpv6:
         w.Bytes(k.dst_ip, 16);
-        break;
-      case kInputIf:
-        WriteUint(k.input_ifindex, f.length, w);
-        break;
-      case kOutputIf:
-        WriteUint(k.output_ifindex, f.length, w);
-        break;
-      case kSrcPort:
-        w.U16(k.src_port);
-        break;
-      case kDstPort:
-      case kIcmpType:
-      case kIcmpTypeV6:
-        w.U16(k.dst_port);
-        break;
-      case kVlan:
-        w.U16(k.vlan_outer);
-        break;
-      case kCustomerVlan:
-        w.U16(k.vlan_inner);
-        break;
-      case kIpVersion:
-        w.U8(k.ip_version);
-        break;
-      case kProtocol:
-        w.U8(k.protocol);
-        break;
-      case kTos:
-        w.U8(k.tos);
-        break;
-      case kTcpFlags:
-        WriteUint(r.tcp_flags, f.length, w);
-        break;
-      case kEndReason:
-        w.U8(static_cast<uint8_t>(r.end_reason));
         break;
       case kSrcMac:
         w.Bytes(k.src_mac, 6);

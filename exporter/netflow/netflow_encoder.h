@@ -66,6 +66,60 @@ constexpr uint16_t kScopeSystem = 1;
 constexpr uint16_t kScopeInterface = 2;
 }  // namespace field
 
+// The numeric information elements of a data record and the FlowRecord member each carries,
+// listed once: the encoder writes the member, the decoder sets it. Calls fn(member) and
+// returns true for those; false for any other element (addresses, MACs, MPLS and times, which
+// each side converts itself). `Record` is FlowRecord, const or not. Inline: the encoder's
+// per-record loop compiles to the same switch it would write by hand.
+template <typename Record, typename Fn>
+inline bool VisitNumericElement(uint16_t ie, Record& r, Fn&& fn) {
+  switch (ie) {
+    case field::kBytes:
+      fn(r.bytes);
+      return true;
+    case field::kPackets:
+      fn(r.packets);
+      return true;
+    case field::kProtocol:
+      fn(r.key.protocol);
+      return true;
+    case field::kTos:
+      fn(r.key.tos);
+      return true;
+    case field::kTcpFlags:
+      fn(r.tcp_flags);
+      return true;
+    case field::kSrcPort:
+      fn(r.key.src_port);
+      return true;
+    case field::kDstPort:
+    case field::kIcmpType:  // ICMP type * 256 + code travels in the destination port
+    case field::kIcmpTypeV6:
+      fn(r.key.dst_port);
+      return true;
+    case field::kInputIf:
+      fn(r.key.input_ifindex);
+      return true;
+    case field::kOutputIf:
+      fn(r.key.output_ifindex);
+      return true;
+    case field::kVlan:
+      fn(r.key.vlan_outer);
+      return true;
+    case field::kCustomerVlan:
+      fn(r.key.vlan_inner);
+      return true;
+    case field::kIpVersion:
+      fn(r.key.ip_version);
+      return true;
+    case field::kEndReason:
+      fn(r.end_reason);
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct FieldSpec {
   uint16_t type;
   uint16_t length;  // bytes; 65535 = variable length (IPFIX, decoder only)

@@ -189,6 +189,25 @@ class ReadVisitor {
     out.resize(n);
     for (uint32_t& x : out) x = c_.U32(item_name);
   }
+  // Sample fields: the compact forms pack type:8 | index:24 and format:2 | value:30.
+  void Source(FieldName n, DataSource& s, bool expanded) {
+    if (expanded) {
+      s.type = c_.U32("source_id type");
+      s.index = c_.U32("source_id index");
+    } else {
+      const uint32_t word = c_.U32(n.wire);
+      s = DataSource{word >> 24, word & 0x00FFFFFFu};
+    }
+  }
+  void Interface(const InterfaceField& n, sflow::Interface& i, bool expanded) {
+    if (expanded) {
+      i.format = c_.U32(n.format_wire);
+      i.value = c_.U32(n.value_wire);
+    } else {
+      const uint32_t word = c_.U32(n.key);
+      i = sflow::Interface{word >> 30, word & 0x3FFFFFFFu};
+    }
+  }
   template <typename T>
   void Array(FieldName, const char* count_name, std::vector<T>& out) {
     const T empty;  // every array and opaque empty: the least an item takes
@@ -343,54 +362,12 @@ uint32_t TagOf(const Variant& record) {
 
 // ---- samples ----
 
-// Compact forms: source_id = type:8 | index:24; interface = format:2 | value:30.
-DataSource CompactSource(uint32_t word) { return DataSource{word >> 24, word & 0x00FFFFFFu}; }
-Interface CompactInterface(uint32_t word) { return Interface{word >> 30, word & 0x3FFFFFFFu}; }
-
-DataSource ReadSource(Cursor& c, bool expanded) {
-  if (!expanded) return CompactSource(c.U32("source_id"));
-  DataSource s;
-  s.type = c.U32("source_id type");
-  s.index = c.U32("source_id index");
-  return s;
-}
-
-Status ReadFlowSample(Cursor& c, bool expanded, DecodedFlowSample* s) {
-  s->expanded = expanded;
-  s->sequence = c.U32("sequence_number");
-  s->source = ReadSource(c, expanded);
-  s->sampling_rate = c.U32("sampling_rate");
-  s->sample_pool = c.U32("sample_pool");
-  s->drops = c.U32("drops");
-  if (expanded) {
-    s->input.format = c.U32("input format");
-    s->input.value = c.U32("input value");
-    s->output.format = c.U32("output format");
-    s->output.value = c.U32("output value");
-  } else {
-    s->input = CompactInterface(c.U32("input"));
-    s->output = CompactInterface(c.U32("output"));
-  }
-  XFLOWD_CURSOR_OK(c);
-  return ReadRecords(c, &s->records);
-}
-
-Status ReadCounterSample(Cursor& c, bool expanded, DecodedCounterSample* s) {
-  s->expanded = expanded;
-  s->sequence = c.U32("sequence_number");
-  s->source = ReadSource(c, expanded);
-  XFLOWD_CURSOR_OK(c);
-  return ReadRecords(c, &s->records);
-}
-
-Status ReadDiscardSample(Cursor& c, DecodedDiscardSample* s) {
-  s->sequence = c.U32("sequence_number");
-  s->source = ReadSource(c, true);
-  s->drops = c.U32("drops");
-  s->input = c.U32("inputInterface");
-  s->output = c.U32("outputInterface");
-  s->reason = c.U32("reason");
-  XFLOWD_CURSOR_OK(c);
+// A sample's fields (sflow_types.h), then its records.
+template <typename Sample>
+Status ReadSample(Cursor& c, bool expanded, Sample* s) {
+  ReadVisitor v(c);
+  Sample::Fields(*s, v, expanded);
+  XFLOWD_RETURN_IF_ERROR(v.Finish());
   return ReadRecords(c, &s->records);
 }
 
@@ -406,20 +383,22 @@ Status ReadSampleBody(const Element& e, const char* name, DecodedSample* out) {
     case kFlowSample:
     case kFlowSampleExpanded: {
       DecodedFlowSample s;
-      XFLOWD_RETURN_IF_ERROR(ReadFlowSample(c, TagFormat(e.tag) == kFlowSampleExpanded, &s));
+      s.expanded = TagFormat(e.tag) == kFlowSampleExpanded;
+      XFLOWD_RETURN_IF_ERROR(ReadSample(c, s.expanded, &s));
       *out = std::move(s);
       break;
     }
     case kCounterSample:
     case kCounterSampleExpanded: {
       DecodedCounterSample s;
-      XFLOWD_RETURN_IF_ERROR(ReadCounterSample(c, TagFormat(e.tag) == kCounterSampleExpanded, &s));
+      s.expanded = TagFormat(e.tag) == kCounterSampleExpanded;
+      XFLOWD_RETURN_IF_ERROR(ReadSample(c, s.expanded, &s));
       *out = std::move(s);
       break;
     }
     default: {
       DecodedDiscardSample s;
-      XFLOWD_RETURN_IF_ERROR(ReadDiscardSample(c, &s));
+      XFLOWD_RETURN_IF_ERROR(ReadSample(c, true, &s));
       *out = std::move(s);
       break;
     }

@@ -60,30 +60,14 @@ using DecodedCounterRecord =
     std::variant<GenericInterfaceCounters, EthernetInterfaceCounters, VlanCounters,
                  ProcessorCounters, DecodedPortName, UnknownRecord>;
 
-struct DecodedFlowSample {  // 0:1, or 0:3 when expanded
-  bool expanded = false;
-  uint32_t sequence = 0;
-  DataSource source;
-  uint32_t sampling_rate = 0;
-  uint32_t sample_pool = 0;
-  uint32_t drops = 0;
-  Interface input;
-  Interface output;
+// The decoder's samples: the encoder's fields (sflow_types.h), owning their records.
+struct DecodedFlowSample : FlowSampleFields {
   std::vector<DecodedFlowRecord> records;
 };
-struct DecodedCounterSample {  // 0:2, or 0:4 when expanded
-  bool expanded = false;
-  uint32_t sequence = 0;
-  DataSource source;
+struct DecodedCounterSample : CounterSampleFields {
   std::vector<DecodedCounterRecord> records;
 };
-struct DecodedDiscardSample {  // 0:5
-  uint32_t sequence = 0;
-  DataSource source;
-  uint32_t drops = 0;
-  uint32_t input = 0;
-  uint32_t output = 0;
-  uint32_t reason = 0;
+struct DecodedDiscardSample : DiscardSampleFields {
   std::vector<DecodedFlowRecord> records;
 };
 using DecodedSample =

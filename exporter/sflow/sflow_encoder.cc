@@ -55,6 +55,23 @@ class PutVisitor {
     w_.U32(s.size());
     for (const T& item : s) VisitFields(item, *this);
   }
+  // Sample fields: the compact forms pack type:8 | index:24 and format:2 | value:30.
+  void Source(FieldName, const DataSource& s, bool expanded) {
+    if (expanded) {
+      w_.U32(s.type);
+      w_.U32(s.index);
+    } else {
+      w_.U32((s.type << 24) | s.index);
+    }
+  }
+  void Interface(const InterfaceField&, const sflow::Interface& i, bool expanded) {
+    if (expanded) {
+      w_.U32(i.format);
+      w_.U32(i.value);
+    } else {
+      w_.U32((i.format << 30) | i.value);
+    }
+  }
 
  private:
   ByteWriter& w_;
@@ -116,8 +133,6 @@ bool FitsCompact(const DataSource& s) {
 bool FitsCompact(const Interface& i) {
   return i.format <= kMaxCompactIfFormat && i.value <= kMaxCompactIfValue;
 }
-uint32_t CompactSource(const DataSource& s) { return (s.type << 24) | s.index; }
-uint32_t CompactInterface(const Interface& i) { return (i.format << 30) | i.value; }
 
 bool IsExpanded(const FlowSample& s) {
   return s.expanded || !FitsCompact(s.source) || !FitsCompact(s.input) || !FitsCompact(s.output);
@@ -130,61 +145,19 @@ uint32_t Format(const CounterSample& s) {
 }
 uint32_t Format(const DiscardSample&) { return kDiscardSample; }
 
-size_t BodySize(const FlowSample& s) {
-  // seq, source (1 or 2 words), rate, pool, drops, input and output (1 or 2 words each).
-  const size_t fixed = IsExpanded(s) ? 10 * 4 : 7 * 4;
-  return fixed + RecordsSize(s.records, Count(s.records, s.record_count));
-}
-size_t BodySize(const CounterSample& s) {
-  const size_t fixed = IsExpanded(s) ? 3 * 4 : 2 * 4;
-  return fixed + RecordsSize(s.records, Count(s.records, s.record_count));
-}
-size_t BodySize(const DiscardSample& s) {
-  // seq, source type, source index, drops, input, output, reason.
-  return 7 * 4 + RecordsSize(s.records, Count(s.records, s.record_count));
-}
+bool IsExpanded(const DiscardSample&) { return true; }  // 0:5 has no compact form
 
-void PutBody(const FlowSample& s, ByteWriter& w) {
-  const bool expanded = IsExpanded(s);
-  w.U32(s.sequence);
-  if (expanded) {
-    w.U32(s.source.type);
-    w.U32(s.source.index);
-  } else {
-    w.U32(CompactSource(s.source));
-  }
-  w.U32(s.sampling_rate);
-  w.U32(s.sample_pool);
-  w.U32(s.drops);
-  if (expanded) {
-    w.U32(s.input.format);
-    w.U32(s.input.value);
-    w.U32(s.output.format);
-    w.U32(s.output.value);
-  } else {
-    w.U32(CompactInterface(s.input));
-    w.U32(CompactInterface(s.output));
-  }
-  PutRecords(s.records, Count(s.records, s.record_count), w);
+// A sample's body: its fields (sflow_types.h), then its records.
+template <typename Sample>
+size_t SampleBodySize(const Sample& s) {
+  BodySizeVisitor v;
+  Sample::Fields(s, v, IsExpanded(s));
+  return v.size() + RecordsSize(s.records, Count(s.records, s.record_count));
 }
-void PutBody(const CounterSample& s, ByteWriter& w) {
-  w.U32(s.sequence);
-  if (IsExpanded(s)) {
-    w.U32(s.source.type);
-    w.U32(s.source.index);
-  } else {
-    w.U32(CompactSource(s.source));
-  }
-  PutRecords(s.records, Count(s.records, s.record_count), w);
-}
-void PutBody(const DiscardSample& s, ByteWriter& w) {
-  w.U32(s.sequence);
-  w.U32(s.source.type);
-  w.U32(s.source.index);
-  w.U32(s.drops);
-  w.U32(s.input);
-  w.U32(s.output);
-  w.U32(s.reason);
+template <typename Sample>
+void PutBody(const Sample& s, ByteWriter& w) {
+  PutVisitor v(w);
+  Sample::Fields(s, v, IsExpanded(s));
   PutRecords(s.records, Count(s.records, s.record_count), w);
 }
 
@@ -193,7 +166,7 @@ void PutBody(const DiscardSample& s, ByteWriter& w) {
 template <typename Sample>
 bool EncodeSample(const Sample& s, ByteWriter& w) {
   if (w.overflowed()) return false;
-  const size_t body = BodySize(s);
+  const size_t body = SampleBodySize(s);
   if (w.remaining() < kTagLenBytes + body) return false;
   const size_t start = w.size();
   w.U32(Format(s));
@@ -216,9 +189,9 @@ constexpr size_t kSampleCountFromEnd = 4;
 
 size_t EncodedSize(const FlowRecord& record) { return RecordSize(record); }
 size_t EncodedSize(const CounterRecord& record) { return RecordSize(record); }
-size_t EncodedSize(const FlowSample& sample) { return kTagLenBytes + BodySize(sample); }
-size_t EncodedSize(const CounterSample& sample) { return kTagLenBytes + BodySize(sample); }
-size_t EncodedSize(const DiscardSample& sample) { return kTagLenBytes + BodySize(sample); }
+size_t EncodedSize(const FlowSample& sample) { return kTagLenBytes + SampleBodySize(sample); }
+size_t EncodedSize(const CounterSample& sample) { return kTagLenBytes + SampleBodySize(sample); }
+size_t EncodedSize(const DiscardSample& sample) { return kTagLenBytes + SampleBodySize(sample); }
 
 size_t DatagramHeaderSize(const IpAddress& agent_address) {
   // version, agent address, sub_agent_id, sequence, uptime, sample count.

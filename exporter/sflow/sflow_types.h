@@ -69,6 +69,14 @@ struct Interface {
   uint32_t value = 0;
 };
 
+// An interface's names: the JSON key (and the compact word's name in decoder errors), and the
+// expanded words' names.
+struct InterfaceField {
+  const char* key;
+  const char* format_wire;
+  const char* value_wire;
+};
+
 // ---- field descriptions ----
 // Each record lists its fields once, in wire order, in its static Fields(self, v); call it as
 // VisitFields(record, v), const or not. The encoder (size and bytes), the decoder, and
@@ -153,6 +161,12 @@ class BodySizeVisitor {
     n_ += 4;
     for (const auto& item : s) VisitFields(item, *this);
     fixed_ = false;
+  }
+
+  // Sample fields (below): one word each in the compact forms, two expanded.
+  void Source(FieldName, const DataSource&, bool expanded) { n_ += expanded ? 8 : 4; }
+  void Interface(const InterfaceField&, const sflow::Interface&, bool expanded) {
+    n_ += expanded ? 8 : 4;
   }
 
   static constexpr size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
@@ -463,7 +477,13 @@ using CounterRecord = std::variant<GenericInterfaceCounters, EthernetInterfaceCo
                                    VlanCounters, ProcessorCounters, PortName>;
 
 // ---- samples ----
-struct FlowSample {
+// A sample's fields before its records are listed once too, in Fields(self, v, expanded): the
+// compact forms (0:1, 0:2) pack the data source (type:8 | index:24) and each interface
+// (format:2 | value:30) in one word, the expanded forms (0:3, 0:4, 0:5) give each part a word.
+// The encoder's samples below and the decoder's (sflow_decoder.h) share these bases and differ
+// only in how they hold the records. Visitors of samples add:
+//   Source(n, DataSource&, expanded)  Interface(InterfaceField, Interface&, expanded)
+struct FlowSampleFields {  // 0:1, or 0:3 when expanded
   // 0:3 instead of 0:1. The encoder also switches to expanded on its own when a value does
   // not fit the compact form (type > 255, index >= 2^24, interface value >= 2^30).
   bool expanded = false;
@@ -474,26 +494,61 @@ struct FlowSample {
   uint32_t drops = 0;
   Interface input;
   Interface output;
-  const FlowRecord* records = nullptr;
-  uint32_t record_count = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& s, V& v, bool expanded) {
+    v.U32({"sequence", "sequence_number"}, s.sequence);
+    v.Source("source_id", s.source, expanded);
+    v.U32("sampling_rate", s.sampling_rate);
+    v.U32("sample_pool", s.sample_pool);
+    v.U32("drops", s.drops);
+    v.Interface({"input", "input format", "input value"}, s.input, expanded);
+    v.Interface({"output", "output format", "output value"}, s.output, expanded);
+  }
 };
 
-struct CounterSample {
-  bool expanded = false;  // 0:4 instead of 0:2
-  uint32_t sequence = 0;  // per poller
+struct CounterSampleFields {  // 0:2, or 0:4 when expanded
+  bool expanded = false;      // 0:4 instead of 0:2
+  uint32_t sequence = 0;      // per poller
   DataSource source;
-  const CounterRecord* records = nullptr;
-  uint32_t record_count = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& s, V& v, bool expanded) {
+    v.U32({"sequence", "sequence_number"}, s.sequence);
+    v.Source("source_id", s.source, expanded);
+  }
 };
 
 // 0:5, sflow_drops.txt. Always in the expanded data source / interface forms.
-struct DiscardSample {
+struct DiscardSampleFields {
   uint32_t sequence = 0;
   DataSource source;
   uint32_t drops = 0;  // discards lost before this one could be reported
   uint32_t input = 0;  // ifIndex, 0 unknown
   uint32_t output = 0;
   uint32_t reason = 0;  // drop_reason code from sflow_drops.txt
+
+  template <typename Self, typename V>
+  static void Fields(Self& s, V& v, bool) {
+    v.U32({"sequence", "sequence_number"}, s.sequence);
+    v.Source("source_id", s.source, true);
+    v.U32("drops", s.drops);
+    v.U32({"input", "inputInterface"}, s.input);
+    v.U32({"output", "outputInterface"}, s.output);
+    v.U32("reason", s.reason, ValueNames::kDropReason);
+  }
+};
+
+// What the agent hands the encoder: the records point at the caller's memory.
+struct FlowSample : FlowSampleFields {
+  const FlowRecord* records = nullptr;
+  uint32_t record_count = 0;
+};
+struct CounterSample : CounterSampleFields {
+  const CounterRecord* records = nullptr;
+  uint32_t record_count = 0;
+};
+struct DiscardSample : DiscardSampleFields {
   const FlowRecord* records = nullptr;
   uint32_t record_count = 0;
 };

@@ -325,14 +325,6 @@ void RecordLine(const Variant& rec, const char* name, const TextOptions& opt, st
 
 // ---------------------------------------------------------------- json
 
-void JsonSource(const sf::DataSource& s, JsonWriter* w) {
-  w->Key("source_id").BeginObject().Field("type", s.type).Field("index", s.index).EndObject();
-}
-
-void JsonInterface(const char* key, const sf::Interface& i, JsonWriter* w) {
-  w->Key(key).BeginObject().Field("format", i.format).Field("value", i.value).EndObject();
-}
-
 void JsonTag(const char* kind, uint32_t tag, JsonWriter* w) {
   w->Field("kind", kind)
       .Field("enterprise", sf::TagEnterprise(tag))
@@ -574,28 +566,21 @@ void WriteJson(const sf::DecodedDatagram& d, const DatagramMeta& meta, JsonWrite
     const uint32_t tag = sf::SampleTag(sample);
     w->BeginObject();
     JsonTag(sf::SampleName(tag), tag, w);
+    JsonFields fields(w);
     if (const auto* fs = std::get_if<sf::DecodedFlowSample>(&sample)) {
-      w->Field("expanded", fs->expanded).Field("sequence", fs->sequence);
-      JsonSource(fs->source, w);
-      w->Field("sampling_rate", fs->sampling_rate)
-          .Field("sample_pool", fs->sample_pool)
-          .Field("drops", fs->drops);
-      JsonInterface("input", fs->input, w);
-      JsonInterface("output", fs->output, w);
+      w->Field("expanded", fs->expanded);
+      fs->Fields(*fs, fields, fs->expanded);
       w->Key("records").BeginArray();
       for (const auto& r : fs->records) JsonRecord(r, FlowName(r), w);
       w->EndArray();
     } else if (const auto* cs = std::get_if<sf::DecodedCounterSample>(&sample)) {
-      w->Field("expanded", cs->expanded).Field("sequence", cs->sequence);
-      JsonSource(cs->source, w);
+      w->Field("expanded", cs->expanded);
+      cs->Fields(*cs, fields, cs->expanded);
       w->Key("records").BeginArray();
       for (const auto& r : cs->records) JsonRecord(r, CounterName(r), w);
       w->EndArray();
     } else if (const auto* ds = std::get_if<sf::DecodedDiscardSample>(&sample)) {
-      w->Field("sequence", ds->sequence);
-      JsonSource(ds->source, w);
-      w->Field("drops", ds->drops).Field("input", ds->input).Field("output", ds->output);
-      JsonNamed("reason", ds->reason, sf::ValueNames::kDropReason, w);
+      ds->Fields(*ds, fields, true);
       w->Key("records").BeginArray();
       for (const auto& r : ds->records) JsonRecord(r, FlowName(r), w);
       w->EndArray();

@@ -128,6 +128,14 @@ class JsonFields {
     }
     w_->EndArray();
   }
+  // Sample fields: one object each, whichever form was on the wire.
+  void Source(FieldName n, const exporter::sflow::DataSource& s, bool) {
+    w_->Key(n.key).BeginObject().Field("type", s.type).Field("index", s.index).EndObject();
+  }
+  void Interface(const exporter::sflow::InterfaceField& n, const exporter::sflow::Interface& i,
+                 bool) {
+    w_->Key(n.key).BeginObject().Field("format", i.format).Field("value", i.value).EndObject();
+  }
 
  private:
   JsonWriter* w_;

@@ -353,6 +353,61 @@ TEST_F(DaemonTest, NoPollingAndNoSflowCollectorAreSaidPlainly) {
   EXPECT_EQ(summary.find("Collectors:."), std::string::npos) << summary;
 }
 
+// -i: a flow-only platform feeds the flow probe alone: no samplers or pollers, no agent
+// address, the platform's lines head the summary, and the flow options data name the ports as
+// they come, go and are renamed.
+TEST_F(DaemonTest, FlowOnlyPlatformFeedsTheProbeAlone) {
+  options_.agent.address.reset();
+  options_.agent.collectors.clear();
+  options_.flow.collectors.push_back({*Endpoint::Parse("127.0.0.1:2055", 2055), 9});
+  settings_.make_flow_transport = [](const config::FlowCollector&) {
+    return Result<std::unique_ptr<exporter::Transport>>(std::make_unique<CaptureTransport>());
+  };
+  platform_.sampling = nullptr;
+  platform_.flow_only = true;
+  platform_.summary = [] { return std::string("capture: its own counters\n"); };
+  auto d = Daemon::Create(options_, platform_, clock_, logger_, settings_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  Daemon& daemon = **d;
+  EXPECT_TRUE(daemon.agent().pollers().empty());
+  EXPECT_TRUE(daemon.agent().samplers().empty());
+  ASSERT_NE(daemon.flow_probe(), nullptr);
+  EXPECT_EQ(daemon.flow_probe()->interface_names().size(), 3u);
+
+  fake_.Inject(1, 3);
+  daemon.Step(clock_.Now());
+  EXPECT_EQ(daemon.flow_probe()->meter_stats().packets, 3u);
+  EXPECT_EQ(daemon.agent().stats().no_sampler, 0u);  // the agent never saw them
+  const std::string summary = daemon.Summary();
+  EXPECT_EQ(summary.rfind("capture: its own counters\nflows: ", 0), 0u) << summary;
+
+  hal::PortInfo p;
+  p.ifindex = 9;
+  p.name = "eth9";
+  fake_.Fire(hal::PortEvent::kAdded, p);
+  EXPECT_TRUE(daemon.agent().pollers().empty());
+  p.name = "eth9-renamed";
+  fake_.Fire(hal::PortEvent::kChanged, p);
+  const auto& names = daemon.flow_probe()->interface_names();
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names.back().ifindex, 9u);
+  EXPECT_EQ(names.back().name, "eth9-renamed");
+  fake_.Fire(hal::PortEvent::kRemoved, p);
+  EXPECT_EQ(daemon.flow_probe()->interface_names().size(), 3u);
+  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+
+  // A reload applies flow settings and makes no samplers; the capture's rate is fixed.
+  config::Config next = options_;
+  next.ports.sampling_rate = 100;
+  EXPECT_FALSE(daemon.Reload(next).ok());
+  next = options_;
+  next.flow.inactive_timeout_s = 30;
+  next.ports.polling_interval_s = 5;
+  EXPECT_TRUE(daemon.Reload(next).ok()) << daemon.last_reload().Summary();
+  EXPECT_TRUE(daemon.agent().samplers().empty());
+  EXPECT_TRUE(daemon.agent().pollers().empty());
+}
+
 TEST_F(DaemonTest, DurationEndsTheRun) {
   options_.duration_s = 1;
   settings_.loop.tick_period = milliseconds(100);

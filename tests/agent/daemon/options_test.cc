@@ -305,7 +305,7 @@ TEST(OptionsTest, SamplePatternsPickTheLinuxMode) {
                     "--ingress-only", "--sampling", "100"});
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
   const DaemonOptions& o = p.options;
-  EXPECT_EQ(ModeOf(o), RunMode::kLinux);
+  EXPECT_EQ(ModeOf(o), config::SourceKind::kLinux);
   ASSERT_EQ(o.sample_patterns.size(), 3u);
   EXPECT_EQ(o.sample_patterns[0].pattern, "swp*");
   EXPECT_EQ(o.sample_patterns[0].backend, SampleBackend::kPsample);
@@ -351,7 +351,7 @@ TEST(OptionsTest, FlowExportDefaultsAreTheRouterDefaults) {
   Parsed p = Parse({"-r", "x.pcap", "-n", "127.0.0.1"});
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
   const DaemonOptions& o = p.options;
-  EXPECT_EQ(ModeOf(o), RunMode::kFile);
+  EXPECT_EQ(ModeOf(o), config::SourceKind::kFile);
   ASSERT_EQ(o.flow_collectors.size(), 1u);
   EXPECT_EQ(o.flow_collectors[0].version, 9);
   EXPECT_EQ(o.flow_collectors[0].endpoint.port, 2055);
@@ -384,7 +384,7 @@ TEST(OptionsTest, FlowCollectorsEachHaveTheirVersion) {
   EXPECT_TRUE(c[2].tcp);
   EXPECT_EQ(c[2].version, 10);
   EXPECT_EQ(c[3].version, 10);  // --netflow-version applies to -n without /VERSION
-  EXPECT_EQ(ModeOf(p.options), RunMode::kInterface);
+  EXPECT_EQ(ModeOf(p.options), config::SourceKind::kInterface);
 }
 
 TEST(OptionsTest, SoftflowdStyleOptions) {

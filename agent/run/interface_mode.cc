@@ -33,7 +33,8 @@ std::vector<exporter::netflow::InterfaceName> NamesFor(uint32_t ifindex, const s
 
 bool HavePcap() { return true; }
 
-int RunInterface(const config::Config& config, hal::base::Logger& logger) {
+int RunInterface(const config::Config& config, hal::base::Logger& logger,
+                 const ServiceHooks& service) {
   namespace pc = hal::pcap;
   hal::base::SystemClock clock;
   const std::string& name = config.source.interface.name;
@@ -89,6 +90,8 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
   (*loop)->OnStatus([&summary, &logger] { LogLines(logger, "SIGUSR1: ", summary()); });
   logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", name.c_str(), src.ifindex(),
              src.filter().empty() ? "" : ", own export excluded");
+  st = Started(config, service, logger, "capturing on " + name);
+  if (!st.ok()) return Fail(logger, st);
   std::optional<hal::base::Duration> run_for;
   if (config.duration_s) run_for = hal::base::seconds(*config.duration_s);
   auto reason = (*loop)->Run(run_for);
@@ -96,7 +99,8 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger) {
   }
   p.Finish(clock.Now());
   p.WaitForStreams(hal::base::seconds(2), true);
-  if (!config.log.quiet) std::fprintf(stderr, "%s\n", summary().c_str());
+  if (service.stopping) service.stopping();
+  if (!config.log.quiet) PrintSummary(logger, summary());
   if (!reason.ok()) return Fail(logger, reason.status());
   return kExitOk;
 }

@@ -5,7 +5,7 @@ namespace xflowd::agent::run {
 
 bool HavePcap() { return false; }
 
-int RunInterface(const config::Config&, hal::base::Logger&) {
+int RunInterface(const config::Config&, hal::base::Logger&, const ServiceHooks&) {
   return kExitUsage;  // CheckSupported refuses -i first
 }
 

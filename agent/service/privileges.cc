@@ -113,6 +113,10 @@ Result<DropPlan> PlanDrop(const config::ServiceConfig& service, uid_t euid,
 Status DropPrivileges(const DropPlan& plan, const Capabilities& keep, hal::base::Logger& logger) {
   if (!plan.drop) return Status::Ok();
 #ifdef XFLOWD_HAVE_CAPNG
+  // Clearing the bounding set needs CAP_SETPCAP; a service manager that already narrowed the
+  // bounding set may have taken it (CapabilityBoundingSet=): then the set stays as it gave it.
+  capng_get_caps_process();
+  const bool can_clear_bounding = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) != 0;
   capng_clear(CAPNG_SELECT_ALL);
   const auto set = static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED);
   if (keep.net_raw && capng_update(CAPNG_ADD, set, CAP_NET_RAW) != 0) {
@@ -121,8 +125,8 @@ Status DropPrivileges(const DropPlan& plan, const Capabilities& keep, hal::base:
   if (keep.net_admin && capng_update(CAPNG_ADD, set, CAP_NET_ADMIN) != 0) {
     return hal::base::InternalError("capng_update CAP_NET_ADMIN failed");
   }
-  const auto flags =
-      static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
+  const auto flags = static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_AMBIENT |
+                                                (can_clear_bounding ? CAPNG_CLEAR_BOUNDING : 0));
   const int rc = capng_change_id(static_cast<int>(plan.uid), static_cast<int>(plan.gid), flags);
   if (rc != 0) {
     return hal::base::PermissionDeniedError("cannot become user " + plan.user +
@@ -137,6 +141,9 @@ Status DropPrivileges(const DropPlan& plan, const Capabilities& keep, hal::base:
   logger.Log(LogLevel::kInfo, "running as user %s (uid %u, gid %u), capabilities: %s",
              plan.user.c_str(), static_cast<unsigned>(plan.uid), static_cast<unsigned>(plan.gid),
              keep.ToString().c_str());
+  if (!can_clear_bounding) {
+    logger.Log(LogLevel::kDebug, "no CAP_SETPCAP: the bounding set is left as it was given");
+  }
   return Status::Ok();
 #else
   (void)keep;

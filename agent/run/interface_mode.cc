@@ -73,7 +73,7 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger,
     p.Tick(now);
   });
   // The exit summary; SIGUSR1 logs the same lines while running.
-  auto summary = [&p, &src, &name] {
+  auto summary = [&p, &src, &name, &logger] {
     const auto ps = src.stats();
     char line[320];
     std::snprintf(line, sizeof(line),
@@ -85,7 +85,7 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger,
                   static_cast<unsigned long long>(src.losses()),
                   static_cast<unsigned long long>(src.reopens()),
                   src.capturing() ? "" : " (lost now)");
-    return line + p.Summary();
+    return line + p.Summary() + SuppressedNote(logger);
   };
   (*loop)->OnStatus([&summary, &logger] { LogLines(logger, "SIGUSR1: ", summary()); });
   logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", name.c_str(), src.ifindex(),

@@ -7,7 +7,8 @@
 #   - a veth port added after the drop is sampled (its flow samples reach xflowdump);
 #   - xflowctl status works, and a reload that re-opens every port's socket (a new sampling
 #     rate) is applied after the drop;
-#   - --sample 'p*=nflog': CapEff = CAP_NET_ADMIN only;
+#   - --sample 'p*=nflog': CapEff = CAP_NET_ADMIN only; -i p1: CAP_NET_RAW only, and the
+#     capture is re-opened when p1 is deleted and made again;
 #   - --sim: CapEff 0, same uid;
 #   - at exit the socket and the pid file are gone.
 # Usage: service_drop_test.sh BUILD_DIR. Needs root. Exit 77 = skipped.
@@ -160,7 +161,18 @@ else
   echo "skip nflog: nft is not installed"
 fi
 
-# 3. The simulator: nothing kept.
+# 3. The host probe on a live interface: CAP_NET_RAW, to re-open the capture.
+start "$work/probe.log" -i p1 -n 127.0.0.1:2055 --user "$user"
+check_proc "$xpid" 0000000000002000 "-i"
+# The interface goes and comes back: the capture is re-opened after the drop.
+ip -n "$ns" link del p1
+veth p1 h1
+wait_for grep -q "capture re-opened" "$work/probe.log" &&
+  pass "-i: capture re-opened as $user after p1 was re-created" ||
+  fail "-i: no re-open: $(tail -3 "$work/probe.log")"
+stop_xflowd "$xpid"
+
+# 4. The simulator: nothing kept.
 start "$work/sim.log" --sim --ports 2 --collector 127.0.0.1:6343 --user "$user" \
   --control-socket none
 check_proc "$xpid" 0000000000000000 "--sim"

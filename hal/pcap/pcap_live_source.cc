@@ -173,7 +173,6 @@ PcapLiveSource::PcapLiveSource(const PcapLiveOptions& options, const base::Clock
     : options_(options),
       clock_(clock),
       logger_(logger),
-      link_log_(logger),
       sampler_(options.sampling_rate, options.seed) {
   sample_.direction = Direction::kIngress;
   sample_.sampling_rate = sampler_.rate();
@@ -255,10 +254,10 @@ void PcapLiveSource::Lose(const std::string& why) {
   retry_ms_ = options_.reopen_min_ms;
   retry_error_.clear();
   ArmRetry();
-  link_log_.Log(clock_.Now(), base::LogLevel::kWarning,
-                "-i %s: capture lost (%s); flows in the cache are kept, the capture re-opens "
-                "when the interface is up again",
-                options_.interface.c_str(), why.c_str());
+  logger_.Log(base::LogLevel::kWarning,
+              "-i %s: capture lost (%s); flows in the cache are kept, the capture re-opens "
+              "when the interface is up again",
+              options_.interface.c_str(), why.c_str());
 }
 
 void PcapLiveSource::TryReopen() {
@@ -292,8 +291,8 @@ void PcapLiveSource::TryReopen() {
     std::snprintf(recreated, sizeof(recreated), " (re-created: ifindex %u -> %u)", old_ifindex,
                   ifindex_);
   }
-  link_log_.Log(clock_.Now(), base::LogLevel::kInfo, "-i %s: capture re-opened after %.1f s%s",
-                options_.interface.c_str(), down_s, recreated);
+  logger_.Log(base::LogLevel::kInfo, "-i %s: capture re-opened after %.1f s%s",
+              options_.interface.c_str(), down_s, recreated);
 }
 
 void PcapLiveSource::OnPacket(unsigned char* user, const ::pcap_pkthdr* h,
@@ -342,9 +341,8 @@ void PcapLiveSource::ProcessLinkEvents() {
       if (h->nlmsg_type == RTM_DELLINK) {
         if (link_up_) ++link_downs_;
         link_up_ = false;
-        link_log_.Log(clock_.Now(), base::LogLevel::kWarning,
-                      "-i %s: interface deleted (ifindex %d)", options_.interface.c_str(),
-                      ifi->ifi_index);
+        logger_.Log(base::LogLevel::kWarning, "-i %s: interface deleted (ifindex %d)",
+                    options_.interface.c_str(), ifi->ifi_index);
         continue;
       }
       const bool up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
@@ -352,14 +350,13 @@ void PcapLiveSource::ProcessLinkEvents() {
       link_up_ = up;
       if (!up) {
         ++link_downs_;
-        link_log_.Log(clock_.Now(), base::LogLevel::kWarning, "-i %s: %s (ifindex %d)",
-                      options_.interface.c_str(),
-                      (ifi->ifi_flags & IFF_UP) ? "link down (no carrier)" : "link set down",
-                      ifi->ifi_index);
+        logger_.Log(base::LogLevel::kWarning, "-i %s: %s (ifindex %d)", options_.interface.c_str(),
+                    (ifi->ifi_flags & IFF_UP) ? "link down (no carrier)" : "link set down",
+                    ifi->ifi_index);
         continue;
       }
-      link_log_.Log(clock_.Now(), base::LogLevel::kInfo, "-i %s: link up (ifindex %d)",
-                    options_.interface.c_str(), ifi->ifi_index);
+      logger_.Log(base::LogLevel::kInfo, "-i %s: link up (ifindex %d)", options_.interface.c_str(),
+                  ifi->ifi_index);
       if (handle_ == nullptr) {
         // Re-open now rather than at the next backoff step.
         retry_ms_ = options_.reopen_min_ms;

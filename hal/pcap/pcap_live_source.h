@@ -136,7 +136,6 @@ class PcapLiveSource final : public PacketSource {
   PcapLiveOptions options_;
   const base::Clock& clock_;
   base::Logger& logger_;
-  base::RateLimitedLog link_log_;  // a flapping link must not flood the log
   std::string filter_;
   uint64_t losses_ = 0;
   uint64_t reopens_ = 0;

@@ -134,12 +134,18 @@ Status ControlServer::Init() {
   umask(old_umask);
   if (rc != 0) return ErrnoError("bind", bind_errno);
   created_file_ = true;
-  if (gid == static_cast<gid_t>(-1)) gid = options_.owner_gid;
-  if ((gid != static_cast<gid_t>(-1) || options_.owner_uid != static_cast<uid_t>(-1)) &&
-      chown(path.c_str(), options_.owner_uid, gid) != 0) {
-    return ErrnoError(options_.group.empty() ? std::string("giving the socket to the service user")
-                                             : "giving the socket to group " + options_.group,
-                      errno);
+  if (gid != static_cast<gid_t>(-1) && chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    return ErrnoError("giving the socket to group " + options_.group, errno);
+  }
+  if (options_.owner_uid != static_cast<uid_t>(-1) &&
+      chown(path.c_str(), options_.owner_uid,
+            options_.group.empty() ? options_.owner_gid : static_cast<gid_t>(-1)) != 0) {
+    // Without CAP_CHOWN (a unit's CapabilityBoundingSet may lack it) the socket still works
+    // through the open fd; only its removal at exit fails, and the next start replaces it.
+    logger_.Log(LogLevel::kWarning,
+                "control socket %s: cannot give it to the service user (%s); it stays root's "
+                "(CAP_CHOWN is needed for that)",
+                path.c_str(), strerror(errno));
   }
   if (chmod(path.c_str(), mode) != 0) return ErrnoError("chmod", errno);
   if (listen(listen_fd_, 16) != 0) return ErrnoError("listen", errno);

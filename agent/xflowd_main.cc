@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "agent/config/validate.h"
 #include "agent/daemon/options.h"
 #include "agent/run/run.h"
+#include "agent/service/notify.h"
+#include "agent/service/privileges.h"
+#include "agent/service/process.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/status.h"
@@ -23,6 +27,7 @@ namespace {
 
 namespace daemon = xflowd::agent::daemon;
 namespace run = xflowd::agent::run;
+namespace service = xflowd::agent::service;
 using xflowd::hal::base::Status;
 
 std::string ProgramName(const char* argv0) {
@@ -81,6 +86,8 @@ int main(int argc, char** argv) {
   config.config_file = path;
   st = daemon::CheckSupported(config, run::HaveSim(), run::HavePcap(), run::HaveLinux());
   if (!st.ok()) return invalid(st);
+  st = service::CheckUserSupported(config.service);
+  if (!st.ok()) return invalid(st);
   if (options.check_config) {
     std::printf("# %s: %s is valid\n%s", program.c_str(),
                 path.empty() ? "the command line" : path.c_str(),
@@ -90,11 +97,15 @@ int main(int argc, char** argv) {
 
   xflowd::hal::base::Logger logger;
   logger.set_min_level(config.log.level);
-  // The journal stamps each line itself; anywhere else a line carries its time.
+  // log.target: the journal stamps each line itself; anywhere else a line carries its time.
+  // Under --daemon, syslog lines go to the terminal too until the start is done.
   xflowd::hal::base::SystemClock log_clock;
-  if (!xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
-    logger.set_timestamp_clock(&log_clock);
-  }
+  const auto output = service::ResolveLogOutput(
+      config.log.target,
+      xflowd::hal::base::FdIsJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO),
+      options.daemonize);
+  logger.set_output(output, options.daemonize);
+  if (output != xflowd::hal::base::LogOutput::kJournal) logger.set_timestamp_clock(&log_clock);
   if (default_missing && options.config_path.empty()) {
     logger.Log(xflowd::hal::base::LogLevel::kDebug,
                "no config file %s: running on the command line alone",
@@ -118,5 +129,45 @@ int main(int argc, char** argv) {
     *last = *next;
     return next;
   };
-  return run::Run(config, logger, loader);
+
+  // Running as a service: whom to become once everything is open, --daemon, the pid file,
+  // readiness for systemd.
+  auto plan = service::PlanDrop(config.service, geteuid(), logger);
+  if (!plan.ok()) return invalid(plan.status());
+  std::optional<service::Detached> detached;
+  if (options.daemonize) {
+    auto d = service::Daemonize();
+    if (!d.ok()) return run::Fail(logger, d.status());
+    detached.emplace(std::move(*d));
+  }
+  std::unique_ptr<service::PidFile> pid_file;
+  if (!config.service.pid_file.empty()) {
+    const uid_t uid = plan->drop ? plan->uid : static_cast<uid_t>(-1);
+    const gid_t gid = plan->drop ? plan->gid : static_cast<gid_t>(-1);
+    auto pf = service::PidFile::Create(config.service.pid_file, uid, gid, logger);
+    if (!pf.ok()) return run::Fail(logger, pf.status());
+    pid_file = std::move(*pf);
+  }
+  const service::Notifier notifier;
+  run::ServiceHooks hooks;
+  hooks.drop = *plan;
+  auto status = std::make_shared<std::string>();
+  hooks.ready = [&notifier, &detached, &logger, status](const std::string& text) {
+    *status = text;
+    notifier.Ready(text);
+    if (detached) {
+      detached->Ready();
+      logger.set_mirror_stderr(false);
+    }
+    logger.Log(xflowd::hal::base::LogLevel::kDebug, "ready: %s", text.c_str());
+  };
+  hooks.reloading = [&notifier, status](bool begin) {
+    if (begin) {
+      notifier.Reloading();
+    } else {
+      notifier.Ready(*status);
+    }
+  };
+  hooks.stopping = [&notifier] { notifier.Stopping(); };
+  return run::Run(config, logger, loader, hooks);
 }

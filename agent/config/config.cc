@@ -64,6 +64,23 @@ const char* SampleBackendName(SampleBackend backend) {
   return "?";
 }
 
+const char* LogTargetName(LogTarget target) {
+  switch (target) {
+    case LogTarget::kAuto:
+      return "auto";
+    case LogTarget::kStderr:
+      return "stderr";
+    case LogTarget::kSyslog:
+      return "syslog";
+  }
+  return "?";
+}
+
+const std::string& ServiceConfig::effective_user() const {
+  static const std::string kDefault = kDefaultServiceUser;
+  return user ? *user : kDefault;
+}
+
 std::optional<uint64_t> ParseSpeedText(const std::string& text) {
   std::string num = text;
   double mult = 1.0;

@@ -206,9 +206,29 @@ struct ControlConfig {
   std::string group;  // empty: mode 0600 (owner only); a group name: 0660 with that group
 };
 
+// Where log lines go (docs/usage.md "Running as a service").
+enum class LogTarget : uint8_t {
+  kAuto,    // the journal if stderr is its stream, else syslog with --daemon, else stderr
+  kStderr,  // stderr, with timestamps unless it is the journal's stream
+  kSyslog,  // syslog(3), ident "xflowd", facility daemon
+};
+const char* LogTargetName(LogTarget target);
+
 struct LogConfig {
   hal::base::LogLevel level = hal::base::LogLevel::kInfo;
   bool quiet = false;  // warnings and errors only, no summary at exit
+  LogTarget target = LogTarget::kAuto;
+};
+
+// Running as a service: whom to become after start, and the pid file.
+constexpr char kDefaultServiceUser[] = "xflowd";
+struct ServiceConfig {
+  // After opening what needs root, xflowd (started as root) becomes this user, keeping only
+  // the capabilities its mode still needs. Unset: kDefaultServiceUser, and if no such user
+  // exists xflowd warns and stays root; a user named here must exist. "root": no drop.
+  std::optional<std::string> user;
+  std::string pid_file;  // absolute; empty: none
+  const std::string& effective_user() const;
 };
 
 // The self-check of the sampling against the interface counters (docs/selfcheck.md).
@@ -226,6 +246,7 @@ struct Config {
   SourceConfig source;
   LogConfig log;
   ControlConfig control;
+  ServiceConfig service;
   SelfCheckSettings self_check;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM

@@ -107,12 +107,16 @@ const char* const kKeys[] = {
     "log",
     "log.level",
     "log.quiet",
+    "log.target",
     "run",
     "run.seed",
     "run.duration",
     "control",
     "control.socket",
     "control.group",
+    "service",
+    "service.user",
+    "service.pid-file",
     "self-check",
     "self-check.window",
     "self-check.flag-after",
@@ -261,6 +265,7 @@ class Parser {
             {"log", [this](const std::string& k, const Value& v) { return Log(k, v); }},
             {"run", [this](const std::string& k, const Value& v) { return Run(k, v); }},
             {"control", [this](const std::string& k, const Value& v) { return Control(k, v); }},
+            {"service", [this](const std::string& k, const Value& v) { return Service(k, v); }},
             {"self-check",
              [this](const std::string& k, const Value& v) {
                XFLOWD_RETURN_IF_ERROR(Table(k, v));
@@ -861,6 +866,40 @@ class Parser {
                return Status::Ok();
              }},
             {"quiet", B(&c_->log.quiet)},
+            {"target",
+             [this](const std::string& k, const Value& x) {
+               size_t i = 0;
+               XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"auto", "stderr", "syslog"}, &i));
+               c_->log.target = static_cast<LogTarget>(i);
+               return Status::Ok();
+             }},
+        });
+  }
+
+  Status Service(const std::string& key, const Value& v) {
+    XFLOWD_RETURN_IF_ERROR(Table(key, v));
+    ServiceConfig& c = c_->service;
+    return Walk(
+        v, key,
+        {
+            {"user",
+             [this, &c](const std::string& k, const Value& x) {
+               std::string user;
+               XFLOWD_RETURN_IF_ERROR(Str(k, x, &user, false));
+               if (user.find_first_of(":/ \n") != std::string::npos) {
+                 return Fail(x, k, "'" + user + "' is not a user name");
+               }
+               c.user = user;
+               return Status::Ok();
+             }},
+            {"pid-file",
+             [this, &c](const std::string& k, const Value& x) {
+               XFLOWD_RETURN_IF_ERROR(Str(k, x, &c.pid_file, true));
+               if (!c.pid_file.empty() && (c.pid_file[0] != '/' || c.pid_file.back() == '/')) {
+                 return Fail(x, k, "must be an absolute file path (or \"\": none)");
+               }
+               return Status::Ok();
+             }},
         });
   }
 
@@ -1223,6 +1262,7 @@ std::string FormatConfig(const Config& c) {
   o << "\n[log]\n";
   o << "level = " << Quote(hal::base::LogLevelName(c.log.level)) << "\n";
   o << "quiet = " << Bool(c.log.quiet) << "\n";
+  o << "target = " << Quote(LogTargetName(c.log.target)) << "\n";
 
   o << "\n[run]\n";
   if (c.seed > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -1242,6 +1282,19 @@ std::string FormatConfig(const Config& c) {
     o << "# group: unset, the socket is mode 0600\n";
   } else {
     o << "group = " << Quote(c.control.group) << "\n";
+  }
+
+  o << "\n[service]\n";
+  if (c.service.user) {
+    o << "user = " << Quote(*c.service.user) << "\n";
+  } else {
+    o << "# user: unset, \"" << kDefaultServiceUser
+      << "\" if that user exists (else xflowd stays root)\n";
+  }
+  if (c.service.pid_file.empty()) {
+    o << "# pid-file: unset, no pid file\n";
+  } else {
+    o << "pid-file = " << Quote(c.service.pid_file) << "\n";
   }
 
   o << "\n[self-check]\n";

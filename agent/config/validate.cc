@@ -1,6 +1,7 @@
 #include "agent/config/validate.h"
 
 #include <grp.h>
+#include <pwd.h>
 
 #include <set>
 #include <string>
@@ -182,6 +183,25 @@ Status ValidateControl(const ControlConfig& c) {
   return Status::Ok();
 }
 
+Status ValidateService(const ServiceConfig& c) {
+  if (c.user) {
+    if (c.user->empty() || c.user->find_first_of(":/ \n") != std::string::npos) {
+      return InvalidArgumentError("service.user: '" + *c.user + "' is not a user name");
+    }
+    // The default user may be missing (a warning at start, xflowd stays root); one named
+    // on purpose must exist.
+    if (getpwnam(c.user->c_str()) == nullptr) {
+      return InvalidArgumentError("service.user: no user named '" + *c.user +
+                                  "' on this host (create it, or set \"root\" to keep root)");
+    }
+  }
+  if (!c.pid_file.empty() && (c.pid_file[0] != '/' || c.pid_file.back() == '/')) {
+    return InvalidArgumentError("service.pid-file: '" + c.pid_file +
+                                "' must be an absolute file path (or \"\": none)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Validate(const Config& config) {
@@ -198,6 +218,7 @@ Status Validate(const Config& config) {
     }
   }
   if (Status s = ValidateControl(config.control); !s.ok()) return s;
+  if (Status s = ValidateService(config.service); !s.ok()) return s;
   if (Status s = Range("self-check.window", config.self_check.window_s, 1, 86400); !s.ok()) {
     return s;
   }

@@ -24,8 +24,8 @@ using hal::base::Status;
 
 namespace {
 
-// Makes `dir` and its missing parents (0755).
-Status MakeDirs(const std::string& dir) {
+// Makes `dir` and its missing parents (0755), each given to uid:gid (-1: left as made).
+Status MakeDirs(const std::string& dir, uid_t uid, gid_t gid) {
   if (dir.empty()) return Status::Ok();
   struct stat st;
   if (stat(dir.c_str(), &st) == 0) {
@@ -34,9 +34,14 @@ Status MakeDirs(const std::string& dir) {
   }
   const size_t slash = dir.rfind('/');
   if (slash != std::string::npos && slash > 0)
-    XFLOWD_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    XFLOWD_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash), uid, gid));
+  if (mkdir(dir.c_str(), 0755) != 0) {
+    if (errno == EEXIST) return Status::Ok();
     return ErrnoError("creating directory " + dir, errno);
+  }
+  if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) &&
+      chown(dir.c_str(), uid, gid) != 0) {
+    return ErrnoError("giving directory " + dir + " to the service user", errno);
   }
   return Status::Ok();
 }
@@ -54,6 +59,7 @@ ControlServer::ControlServer(const ControlServerOptions& options, daemon::EventL
       loop_(loop),
       clock_(clock),
       logger_(logger),
+      drop_log_(logger),
       handler_(std::move(handler)),
       encode_error_(std::move(encode_error)) {}
 
@@ -101,7 +107,7 @@ Status ControlServer::Init() {
   }
   const size_t slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0)
-    XFLOWD_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash)));
+    XFLOWD_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), options_.owner_uid, options_.owner_gid));
 
   listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return ErrnoError("socket", errno);
@@ -130,6 +136,16 @@ Status ControlServer::Init() {
   created_file_ = true;
   if (gid != static_cast<gid_t>(-1) && chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
     return ErrnoError("giving the socket to group " + options_.group, errno);
+  }
+  if (options_.owner_uid != static_cast<uid_t>(-1) &&
+      chown(path.c_str(), options_.owner_uid,
+            options_.group.empty() ? options_.owner_gid : static_cast<gid_t>(-1)) != 0) {
+    // Without CAP_CHOWN (a unit's CapabilityBoundingSet may lack it) the socket still works
+    // through the open fd; only its removal at exit fails, and the next start replaces it.
+    logger_.Log(LogLevel::kWarning,
+                "control socket %s: cannot give it to the service user (%s); it stays root's "
+                "(CAP_CHOWN is needed for that)",
+                path.c_str(), strerror(errno));
   }
   if (chmod(path.c_str(), mode) != 0) return ErrnoError("chmod", errno);
   if (listen(listen_fd_, 16) != 0) return ErrnoError("listen", errno);
@@ -165,7 +181,8 @@ void ControlServer::OnListen() {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-        logger_.Log(LogLevel::kWarning, "control socket: accept: %s", strerror(errno));
+        drop_log_.Log(clock_.Now(), LogLevel::kWarning, "control socket: accept: %s",
+                      strerror(errno));
       }
       return;
     }
@@ -183,7 +200,7 @@ void ControlServer::OnListen() {
     c->last_activity = clock_.Now();
     Status st = loop_.AddFd(fd, EPOLLIN, [this, fd](uint32_t events) { OnClient(fd, events); });
     if (!st.ok()) {
-      logger_.Log(LogLevel::kWarning, "control socket: %s", st.message().c_str());
+      drop_log_.Log(clock_.Now(), LogLevel::kWarning, "control socket: %s", st.message().c_str());
       close(fd);
       continue;
     }
@@ -221,10 +238,10 @@ bool ControlServer::Answer(Client& c, std::string_view line) {
   // Hand what is queued to the kernel first: only replies the client leaves unread count.
   if (c.out.size() - c.out_off > options_.max_output_bytes && !Flush(c)) return false;
   if (c.out.size() - c.out_off > options_.max_output_bytes) {
-    logger_.Log(LogLevel::kWarning,
-                "control socket: dropped a client that does not read its replies (%zu bytes "
-                "queued)",
-                c.out.size() - c.out_off);
+    drop_log_.Log(clock_.Now(), LogLevel::kWarning,
+                  "control socket: dropped a client that does not read its replies (%zu bytes "
+                  "queued)",
+                  c.out.size() - c.out_off);
     Close(c.fd, Drop::kSlow);
     return false;
   }
@@ -279,9 +296,9 @@ void ControlServer::OnClient(int fd, uint32_t events) {
                            " bytes; connection closed");
     (void)Flush(c);
     if (Find(fd) != nullptr) {
-      logger_.Log(LogLevel::kWarning,
-                  "control socket: dropped a client that sent a line over %zu bytes",
-                  options_.max_request_bytes);
+      drop_log_.Log(clock_.Now(), LogLevel::kWarning,
+                    "control socket: dropped a client that sent a line over %zu bytes",
+                    options_.max_request_bytes);
       Close(fd, Drop::kLong);
     }
     return;

@@ -13,6 +13,8 @@
 // The server knows lines only; what a line means is the handler's business (protocol.h).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +38,11 @@ constexpr const char* kDefaultSocketPath = config::kDefaultControlSocket;
 struct ControlServerOptions {
   std::string path;   // the socket; its parent directory is made (0755) if missing
   std::string group;  // empty: mode 0600 (owner only); else 0660 and this group
+  // The user xflowd becomes after start (-1: none): the socket file is given to it (and to its
+  // group unless `group` is set), and so is a directory made for the socket, so that the
+  // user can still serve and remove it.
+  uid_t owner_uid = static_cast<uid_t>(-1);
+  gid_t owner_gid = static_cast<gid_t>(-1);
   size_t max_clients = 16;
   size_t max_request_bytes = 16 * 1024;  // one line, without its newline
   size_t max_output_bytes = 4 * 1024 * 1024;
@@ -113,6 +120,8 @@ class ControlServer {
   daemon::EventLoop& loop_;
   const hal::base::Clock& clock_;
   hal::base::Logger& logger_;
+  // Clients dropped and accept failures: a client (or fd exhaustion) could repeat them fast.
+  hal::base::RateLimitedLog drop_log_;
   LineHandler handler_;
   ErrorEncoder encode_error_;
   int listen_fd_ = -1;

@@ -397,6 +397,8 @@ json DaemonCommands::Stats() const {
                           {"counted", tt.counted},
                           {"not_ip", tt.not_ip},
                           {"evictions", tt.evictions}};
+  // Lines the rate-limited logs of the sample path held back (docs/metrics.md).
+  j["log"] = json{{"suppressed", daemon_.logger().suppressed()}};
   const daemon::SelfCheckReport& sc = daemon_.self_check().report();
   j["self_check"] =
       json{{"windows", sc.windows}, {"data_sources", sc.ports.size()}, {"flagged", sc.flagged}};

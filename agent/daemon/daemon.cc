@@ -469,6 +469,9 @@ std::string Daemon::Summary() const {
     }
     s += names.empty() ? "." : names + ").";
   }
+  if (logger_.suppressed() > 0) {
+    s += Printf(" %llu log lines suppressed by rate limits.", U(logger_.suppressed()));
+  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   return s;
 }
@@ -489,6 +492,13 @@ void Daemon::Step(MonoTime now) {
 }
 
 Status Daemon::ReloadFromLoader() {
+  if (reload_observer_) reload_observer_(true);
+  Status st = ReloadFromLoaderNow();
+  if (reload_observer_) reload_observer_(false);
+  return st;
+}
+
+Status Daemon::ReloadFromLoaderNow() {
   if (!loader_) {
     Status st = InvalidArgumentError("this run has no configuration to reload from");
     RecordReload(st, {});
@@ -594,6 +604,13 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   // The socket is made once, before the daemon runs.
   if (next.control.socket != config_.control.socket) return refuse("control.socket");
   if (next.control.group != config_.control.group) return refuse("control.group");
+  // Set up once at start: the user switched to, the pid file, where the log goes.
+  if (next.service.effective_user() != config_.service.effective_user()) {
+    return refuse("service.user");
+  }
+  if (next.service.pid_file != config_.service.pid_file) return refuse("service.pid-file");
+  if (next.log.target != config_.log.target) return refuse("log.target");
+  if (reload_check_) XFLOWD_RETURN_IF_ERROR(reload_check_(next));
   if (!next.agent.address && !platform_.flow_only) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }

@@ -142,6 +142,16 @@ class Daemon {
   // can print it. SIGHUP runs this.
   hal::base::Status ReloadFromLoader();
   void set_config_loader(ConfigLoader loader) { loader_ = std::move(loader); }
+  // Checks a reload's configuration against what this process can still do (after the
+  // privilege drop: the capabilities it kept); an error refuses the reload. Empty: none.
+  void set_reload_check(std::function<hal::base::Status(const config::Config&)> check) {
+    reload_check_ = std::move(check);
+  }
+  // Called around each ReloadFromLoader: `begin` true before the configuration is read, false
+  // once it is applied or refused (systemd's RELOADING=1 and READY=1). Empty: none.
+  void set_reload_observer(std::function<void(bool begin)> observer) {
+    reload_observer_ = std::move(observer);
+  }
   const ReloadResult& last_reload() const { return last_reload_; }
   // The configuration running now (the last one a reload applied).
   const config::Config& config() const { return config_; }
@@ -169,6 +179,7 @@ class Daemon {
   const sflow::Agent& agent() const { return *agent_; }
   const EventLoop& loop() const { return *loop_; }
   const hal::base::Clock& clock() const { return clock_; }
+  const hal::base::Logger& logger() const { return logger_; }
   // Seconds since Run() started (0 before).
   double uptime_s() const;
   // xflowctl flush: ends every flow in the cache now (end reason forced, as at exit) and sends
@@ -194,6 +205,7 @@ class Daemon {
   hal::base::Status StartFlowProbe();
   // The flow options data name every port the platform has now.
   void NameFlowInterfaces();
+  hal::base::Status ReloadFromLoaderNow();
   hal::base::Status ApplyReload(const config::Config& next, std::vector<std::string>* changes);
   void ReloadCollectors(const config::Config& next,
                         std::map<std::string, std::unique_ptr<exporter::Transport>> made,
@@ -244,6 +256,8 @@ class Daemon {
   std::vector<std::string> transport_keys_;  // the collector (Endpoint::ToString) of each
   std::map<uint32_t, hal::PortInfo> ports_;  // the platform's ports, enabled or not
   ConfigLoader loader_;
+  std::function<hal::base::Status(const config::Config&)> reload_check_;
+  std::function<void(bool begin)> reload_observer_;
   ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked

@@ -115,6 +115,10 @@ enum class Opt {
   kVerbose,
   kQuiet,
   kControlSocket,
+  kUser,
+  kDaemon,
+  kPidFile,
+  kLogTarget,
   kConfig,
   kCheckConfig,
   kHelp,
@@ -175,6 +179,10 @@ constexpr OptSpec kOpts[] = {
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
     {"control-socket", 0, true, false, Opt::kControlSocket},
+    {"user", 0, true, false, Opt::kUser},
+    {"daemon", 0, false, false, Opt::kDaemon},
+    {"pid-file", 0, true, false, Opt::kPidFile},
+    {"log-target", 0, true, false, Opt::kLogTarget},
     {"config", 0, true, false, Opt::kConfig},
     {"check-config", 0, false, false, Opt::kCheckConfig},
     {"help", 'h', false, false, Opt::kHelp},
@@ -517,8 +525,36 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->check_config = true;
       if (!value.empty()) o->config_path = value;
       break;
+    case Opt::kUser:
+      if (value.empty() || value.find_first_of(":/ \n") != std::string::npos) {
+        return InvalidArgumentError(name + ": '" + std::string(value) + "' is not a user name");
+      }
+      o->user = std::string(value);
+      break;
+    case Opt::kDaemon:
+      o->daemonize = true;
+      break;
+    case Opt::kPidFile:
+      if (value.empty() || value[0] != '/' || value.back() == '/') {
+        return InvalidArgumentError(name + ": '" + std::string(value) +
+                                    "' must be an absolute file path");
+      }
+      o->pid_file = std::string(value);
+      break;
+    case Opt::kLogTarget:
+      if (value == "auto") {
+        o->log_target = config::LogTarget::kAuto;
+      } else if (value == "stderr") {
+        o->log_target = config::LogTarget::kStderr;
+      } else if (value == "syslog") {
+        o->log_target = config::LogTarget::kSyslog;
+      } else {
+        return InvalidArgumentError(name + ": expected auto, stderr or syslog, got '" +
+                                    std::string(value) + "'");
+      }
+      break;
     case Opt::kForeground:
-      break;  // xflowd always runs in the foreground (systemd, a supervisor or a shell)
+      break;  // the foreground is the default (systemd, procd, a shell); --daemon detaches
     case Opt::kVerbose:
       *verbose = true;
       break;
@@ -826,6 +862,9 @@ constexpr ModelRow kModelRows[] = {
        c->log.level = o.log_level;
        c->log.quiet = o.quiet;
      }},
+    {"log-target", [](const O& o, C* c) { c->log.target = o.log_target; }},
+    {"user", [](const O& o, C* c) { c->service.user = o.user; }},
+    {"pid-file", [](const O& o, C* c) { c->service.pid_file = o.pid_file; }},
 };
 
 }  // namespace
@@ -1129,13 +1168,23 @@ Simulated switch:
 Running:
   --duration SECONDS          run this long, then flush and exit 0
                               (default: until SIGINT or SIGTERM)
-  -d, --foreground            accepted for softflowd users: xflowd always runs
-                              in the foreground
+  -d, --foreground            accepted for softflowd users: xflowd runs in the
+                              foreground unless --daemon is given
   -v, --verbose               debug logging
   -q, --quiet                 warnings and errors only, no summary at exit
   --control-socket PATH       unix socket for xflowctl (default
                               /run/xflowd/xflowd.sock, mode 0600); '' or
                               none: no control socket
+  --user USER                 started as root: after opening what needs root,
+                              become USER, keeping only the capabilities the
+                              mode needs (default xflowd; root: no switch)
+  --daemon                    detach (fork, new session, stdio to /dev/null);
+                              the parent exits 0 once xflowd runs, or with
+                              its error status
+  --pid-file FILE             write the process id to FILE (removed at exit)
+  --log-target TARGET         auto, stderr or syslog (default auto: the
+                              journal under systemd, syslog with --daemon,
+                              else stderr)
   -h, --help                  show this help
   --version                   show the version
 

@@ -104,6 +104,12 @@ struct DaemonOptions {
   bool quiet = false;  // warnings and errors only, no summary at exit
   // --control-socket: unset = the default path; "" = none (given as "" or "none").
   std::optional<std::string> control_socket;
+
+  // Running as a service (docs/usage.md "Running as a service").
+  std::optional<std::string> user;  // --user: unset = service.user's default
+  bool daemonize = false;           // --daemon: fork, detach, the parent exits once ready
+  std::string pid_file;             // --pid-file FILE
+  config::LogTarget log_target = config::LogTarget::kAuto;  // --log-target
 };
 
 // Parses argv[1..argc-1] for the command line alone: ParseFlags, then FinishOptions. Accepts

@@ -14,7 +14,7 @@ namespace xflowd::agent::run {
 
 using hal::base::LogLevel;
 
-int RunFile(const config::Config& config, hal::base::Logger& logger) {
+int RunFile(const config::Config& config, hal::base::Logger& logger, const ServiceHooks& service) {
   hal::base::SystemClock clock;
   const std::string& path = config.source.file.path;
   // No event loop here: SIGUSR1/SIGUSR2/SIGPIPE wait in a signalfd, looked at between
@@ -61,6 +61,8 @@ int RunFile(const config::Config& config, hal::base::Logger& logger) {
                "until it is, and are dropped when that is full");
   }
   CaptureInput& in = *input;
+  hal::base::Status started = Started(config, service, logger, "reading " + path);
+  if (!started.ok()) return Fail(logger, started);
   const auto t0 = clock.Now();
   auto done = [&] {
     signalfd_siginfo si;
@@ -86,14 +88,17 @@ int RunFile(const config::Config& config, hal::base::Logger& logger) {
                "was exported)",
                path.c_str(), read_error.c_str());
   }
+  if (service.stopping) service.stopping();
   if (!config.log.quiet) {
     const uint64_t packets = in.packets_read();
-    std::fprintf(stderr,
-                 "xflowd: read %llu packets from %s in %.2f s (%.2f Mpps), %.1f s of packet "
-                 "time\n%s\n",
-                 static_cast<unsigned long long>(packets), path.c_str(), secs,
-                 secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
-                 static_cast<double>((run.last - run.first).count()) / 1e9, p.Summary().c_str());
+    char line[320];
+    std::snprintf(line, sizeof(line),
+                  "xflowd: read %llu packets from %s in %.2f s (%.2f Mpps), %.1f s of packet "
+                  "time\n",
+                  static_cast<unsigned long long>(packets), path.c_str(), secs,
+                  secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
+                  static_cast<double>((run.last - run.first).count()) / 1e9);
+    PrintSummary(logger, line + p.Summary() + SuppressedNote(logger));
   }
   if (p.RecordsLost()) {
     logger.Log(LogLevel::kError, "-r %s: records to a collector were lost (see the summary)",

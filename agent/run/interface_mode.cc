@@ -73,7 +73,7 @@ class CapturePorts final : public hal::PortInventory, public hal::CounterSource 
 bool HavePcap() { return true; }
 
 int RunInterface(const config::Config& config, hal::base::Logger& logger,
-                 const daemon::ConfigLoader& loader) {
+                 const daemon::ConfigLoader& loader, const ServiceHooks& service) {
   namespace pc = hal::pcap;
   hal::base::SystemClock clock;
   const std::string& name = config.source.interface.name;
@@ -115,7 +115,7 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger,
   };
   logger.Log(LogLevel::kInfo, "capturing on %s (ifindex %u)%s", name.c_str(), src.ifindex(),
              src.filter().empty() ? "" : ", own export excluded");
-  return RunDaemon(config, platform, clock, logger, loader);
+  return RunDaemon(config, platform, clock, logger, loader, service);
 }
 
 }  // namespace xflowd::agent::run

@@ -5,7 +5,8 @@ namespace xflowd::agent::run {
 
 bool HavePcap() { return false; }
 
-int RunInterface(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&) {
+int RunInterface(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&,
+                 const ServiceHooks&) {
   return kExitUsage;  // CheckSupported refuses -i first
 }
 

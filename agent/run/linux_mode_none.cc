@@ -5,7 +5,8 @@ namespace xflowd::agent::run {
 
 bool HaveLinux() { return false; }
 
-int RunLinux(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&) {
+int RunLinux(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&,
+             const ServiceHooks&) {
   return kExitUsage;  // CheckSupported refuses --sample first
 }
 

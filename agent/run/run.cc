@@ -30,9 +30,32 @@ void LogLines(hal::base::Logger& logger, const char* prefix, const std::string& 
   }
 }
 
+void PrintSummary(hal::base::Logger& logger, const std::string& text) {
+  if (logger.output() == hal::base::LogOutput::kSyslog) {
+    LogLines(logger, "", text);
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+}
+
+std::string SuppressedNote(const hal::base::Logger& logger) {
+  if (logger.suppressed() == 0) return "";
+  return "\nxflowd: " + std::to_string(logger.suppressed()) +
+         " log lines suppressed by rate limits.";
+}
+
+Status Started(const config::Config& config, const ServiceHooks& service, hal::base::Logger& logger,
+               const std::string& status) {
+  XFLOWD_RETURN_IF_ERROR(
+      service::DropPrivileges(service.drop, service::NeededCapabilities(config), logger));
+  if (service.ready) service.ready(status);
+  return Status::Ok();
+}
+
 int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const hal::base::Clock& clock, hal::base::Logger& logger,
-              const daemon::ConfigLoader& loader, const std::function<Status()>& after_run) {
+              const daemon::ConfigLoader& loader, const ServiceHooks& service,
+              const std::function<Status()>& after_run) {
   daemon::DaemonSettings settings;
   settings.loader = loader;
   settings.flow_clock = &clock;
@@ -45,6 +68,11 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
     control::ControlServerOptions co;
     co.path = config.control.socket;
     co.group = config.control.group;
+    if (service.drop.drop) {
+      // The user xflowd becomes keeps the socket (and a directory made for it).
+      co.owner_uid = service.drop.uid;
+      co.owner_gid = service.drop.gid;
+    }
     auto server = control::StartControlServer(co, **daemon, commands, logger);
     if (server.ok()) {
       control_server = std::move(server.value());
@@ -56,12 +84,25 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
       return Fail(logger, server.status());
     }
   }
+  Status st = Started(config, service, logger,
+                      (platform.description.empty() ? "sampling" : platform.description));
+  if (!st.ok()) return Fail(logger, st);
+  if (service.drop.drop) {
+    // What was given up cannot come back: a reload that needs it is refused.
+    const service::Capabilities kept = service::NeededCapabilities(config);
+    const std::string user = service.drop.user;
+    (*daemon)->set_reload_check([kept, user](const config::Config& next) {
+      return service::CheckReloadCapabilities(kept, user, next);
+    });
+  }
+  if (service.reloading) (*daemon)->set_reload_observer(service.reloading);
   auto reason = (*daemon)->Run();
+  if (service.stopping) service.stopping();
   // The configuration running at the end: a reload may have changed it.
   if (!(*daemon)->config().log.quiet) {
     std::string summary = (*daemon)->Summary();
     if (control_server) summary += "\n" + control_server->Summary();
-    std::fprintf(stderr, "%s\n", summary.c_str());
+    PrintSummary(logger, summary);
   }
   control_server.reset();  // removes the socket file before the after-run work
   if (after_run) {
@@ -72,8 +113,8 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   return kExitOk;
 }
 
-int Run(const config::Config& config, hal::base::Logger& logger,
-        const daemon::ConfigLoader& loader) {
+int Run(const config::Config& config, hal::base::Logger& logger, const daemon::ConfigLoader& loader,
+        const ServiceHooks& service) {
   if (config.source.kind == config::SourceKind::kFile && !config.control.socket.empty() &&
       config.control.socket != control::kDefaultSocketPath) {
     logger.Log(LogLevel::kWarning,
@@ -83,13 +124,13 @@ int Run(const config::Config& config, hal::base::Logger& logger,
   }
   switch (config.source.kind) {
     case config::SourceKind::kSim:
-      return RunSim(config, logger, loader);
+      return RunSim(config, logger, loader, service);
     case config::SourceKind::kLinux:
-      return RunLinux(config, logger, loader);
+      return RunLinux(config, logger, loader, service);
     case config::SourceKind::kInterface:
-      return RunInterface(config, logger, loader);
+      return RunInterface(config, logger, loader, service);
     case config::SourceKind::kFile:
-      return RunFile(config, logger);
+      return RunFile(config, logger, service);
   }
   return kExitUsage;
 }

@@ -9,6 +9,7 @@
 
 #include "agent/config/config.h"
 #include "agent/daemon/daemon.h"
+#include "agent/service/privileges.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/status.h"
@@ -19,6 +20,20 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// What main adds when xflowd runs as a service; every part may be left empty.
+struct ServiceHooks {
+  // Whom to become once everything that needs root is open (service::PlanDrop). Each mode
+  // keeps the capabilities service::NeededCapabilities names.
+  service::DropPlan drop;
+  // Once everything is open and the drop is done, with a one-line status (sd_notify READY=1,
+  // --daemon's parent exits).
+  std::function<void(const std::string& status)> ready;
+  // Around each reload: true before, false after (sd_notify RELOADING=1, READY=1).
+  std::function<void(bool begin)> reloading;
+  // When the run ends, before the summary (sd_notify STOPPING=1).
+  std::function<void()> stopping;
+};
+
 // What this build can run.
 bool HaveSim();
 bool HavePcap();
@@ -28,16 +43,28 @@ bool HaveLinux();
 // status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
 // SIGHUP (the daemon modes, --sim, --sample and -i; -r logs SIGHUP and ignores it).
 int Run(const config::Config& config, hal::base::Logger& logger,
-        const daemon::ConfigLoader& loader = {});
+        const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 
 // The modes, one file each.
 int RunSim(const config::Config& config, hal::base::Logger& logger,
-           const daemon::ConfigLoader& loader = {});
+           const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunLinux(const config::Config& config, hal::base::Logger& logger,
-             const daemon::ConfigLoader& loader = {});
+             const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunInterface(const config::Config& config, hal::base::Logger& logger,
-                 const daemon::ConfigLoader& loader = {});
-int RunFile(const config::Config& config, hal::base::Logger& logger);
+                 const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
+int RunFile(const config::Config& config, hal::base::Logger& logger,
+            const ServiceHooks& service = {});
+
+// Everything is open: drops privileges (service.drop, keeping what `config`'s mode needs),
+// then reports readiness with `status`. An error if the drop failed (the caller stops).
+hal::base::Status Started(const config::Config& config, const ServiceHooks& service,
+                          hal::base::Logger& logger, const std::string& status);
+// A summary for the end of a run: to stderr, or through the log when that is syslog
+// (stderr is /dev/null under --daemon).
+void PrintSummary(hal::base::Logger& logger, const std::string& text);
+// "\nxflowd: N log lines suppressed by rate limits." when there were any, else "" (the host
+// probe's summaries; the daemon's has it in Daemon::Summary).
+std::string SuppressedNote(const hal::base::Logger& logger);
 
 // The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring every live
 // mode shares (--sim, --sample, -i). `loader` (may be empty) is what SIGHUP reloads from
@@ -45,7 +72,7 @@ int RunFile(const config::Config& config, hal::base::Logger& logger);
 // its summary, before the daemon goes; an error from it fails the run.
 int RunDaemon(const config::Config& config, const daemon::Platform& platform,
               const hal::base::Clock& clock, hal::base::Logger& logger,
-              const daemon::ConfigLoader& loader,
+              const daemon::ConfigLoader& loader, const ServiceHooks& service,
               const std::function<hal::base::Status()>& after_run = {});
 
 // Logs `status` as an error; kExitFailure.

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "agent/daemon/sim_platform.h"
 #include "agent/run/run.h"
@@ -12,10 +13,9 @@ namespace {
 
 using hal::base::Status;
 
-// One line per port: what the simulated traffic really was, for checking collectors.
-Status WriteSimTruth(sim::SimSwitch& sw, const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) return hal::base::ErrnoError("--sim-truth " + path, errno);
+// One line per port: what the simulated traffic really was, for checking collectors. `f` was
+// opened at start (before a user switch could take the right to) and is closed here.
+Status WriteSimTruth(sim::SimSwitch& sw, FILE* f, const std::string& path) {
   std::fprintf(f,
                "ifindex,name,in_packets,in_bytes,out_packets,out_bytes,samples_taken,"
                "samples_lost,in_qinq_packets,in_qinq_bytes\n");
@@ -51,7 +51,7 @@ Status WriteSimTruth(sim::SimSwitch& sw, const std::string& path) {
 bool HaveSim() { return true; }
 
 int RunSim(const config::Config& config, hal::base::Logger& logger,
-           const daemon::ConfigLoader& loader) {
+           const daemon::ConfigLoader& loader, const ServiceHooks& service) {
   hal::base::SystemClock clock;
   const config::SimConfig& c = config.source.sim;
   sim::SimConfig sim_config;
@@ -66,6 +66,16 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
     sim_config.faults.push_back(
         sim::PortFault{f.ifindex, f.hide_fraction, f.drop_fraction, f.rate_factor});
   }
+  struct CloseFile {
+    void operator()(FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<FILE, CloseFile> truth;
+  if (!c.truth_path.empty()) {
+    truth.reset(std::fopen(c.truth_path.c_str(), "w"));
+    if (truth == nullptr) {
+      return Fail(logger, hal::base::ErrnoError("--sim-truth " + c.truth_path, errno));
+    }
+  }
   auto sim = sim::SimSwitch::Create(sim_config, clock.Now());
   if (!sim.ok()) return Fail(logger, sim.status(), "cannot start the simulated switch");
   sim::SimSwitch& sw = **sim;
@@ -75,8 +85,8 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
                 c.ports, config::FormatSpeed(c.speed_bps).c_str(), c.load * 100,
                 c.pow2 ? ", power-of-two rates" : "");
   platform.description = description;
-  return RunDaemon(config, platform, clock, logger, loader, [&]() -> Status {
-    return c.truth_path.empty() ? Status::Ok() : WriteSimTruth(sw, c.truth_path);
+  return RunDaemon(config, platform, clock, logger, loader, service, [&]() -> Status {
+    return truth == nullptr ? Status::Ok() : WriteSimTruth(sw, truth.release(), c.truth_path);
   });
 }
 

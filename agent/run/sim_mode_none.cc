@@ -5,7 +5,8 @@ namespace xflowd::agent::run {
 
 bool HaveSim() { return false; }
 
-int RunSim(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&) {
+int RunSim(const config::Config&, hal::base::Logger&, const daemon::ConfigLoader&,
+           const ServiceHooks&) {
   return kExitUsage;  // CheckSupported refuses --sim first
 }
 

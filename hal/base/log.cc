@@ -1,6 +1,7 @@
 #include "hal/base/log.h"
 
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <cinttypes>
@@ -43,9 +44,34 @@ bool FdIsJournalStream(const char* journal_stream, int fd) {
                          static_cast<uint64_t>(st.st_ino));
 }
 
+int SyslogPriority(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return LOG_DEBUG;
+    case LogLevel::kInfo:
+      return LOG_INFO;
+    case LogLevel::kWarning:
+      return LOG_WARNING;
+    case LogLevel::kError:
+      return LOG_ERR;
+  }
+  return LOG_ERR;
+}
+
+void Logger::set_output(LogOutput output, bool mirror_stderr) {
+  output_ = output;
+  mirror_stderr_ = mirror_stderr;
+  if (output == LogOutput::kSyslog && !syslog_open_) {
+    openlog("xflowd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    syslog_open_ = true;
+  }
+}
+
 std::string Logger::FormatLine(LogLevel level, const char* message) const {
   char stamp[40] = "";
-  if (timestamp_clock_ != nullptr) {
+  if (output_ == LogOutput::kJournal) {
+    std::snprintf(stamp, sizeof(stamp), "<%d>", SyslogPriority(level));
+  } else if (timestamp_clock_ != nullptr) {
     const int64_t ns = timestamp_clock_->WallNow().ns();
     const time_t secs = static_cast<time_t>(ns / 1000000000);
     struct tm tm;
@@ -69,9 +95,13 @@ void Logger::LogV(LogLevel level, const char* fmt, va_list ap) {
   vsnprintf(buf, sizeof(buf), fmt, ap);
   if (sink_) {
     sink_(level, buf);
-  } else {
-    fprintf(stderr, "%s\n", FormatLine(level, buf).c_str());
+    return;
   }
+  if (output_ == LogOutput::kSyslog) {
+    syslog(SyslogPriority(level), "%s", buf);
+    if (!mirror_stderr_) return;
+  }
+  fprintf(stderr, "%s\n", FormatLine(level, buf).c_str());
 }
 
 void RateLimitedLog::Log(MonoTime now, LogLevel level, const char* fmt, ...) {
@@ -84,6 +114,7 @@ void RateLimitedLog::Log(MonoTime now, LogLevel level, const char* fmt, ...) {
   if (in_window_ >= burst_) {
     ++suppressed_pending_;
     ++suppressed_total_;
+    logger_.CountSuppressed();
     return;
   }
   ++in_window_;

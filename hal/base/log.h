@@ -23,6 +23,16 @@ bool JournalStreamIs(const char* journal_stream, uint64_t dev, uint64_t ino);
 // The same for an open fd (fstat). False when journal_stream is null or the fd is bad.
 bool FdIsJournalStream(const char* journal_stream, int fd);
 
+// Where a Logger without a sink writes.
+enum class LogOutput {
+  kStderr,   // "xflowd[level]: message", after a timestamp when a clock is set
+  kJournal,  // stderr is the journal's stream: "<N>xflowd[level]: message", the journal
+             // takes the priority N (sd-daemon(3)) and stamps the line itself
+  kSyslog,   // syslog(3), ident "xflowd", facility daemon, priority by level
+};
+// The syslog priority of a level (LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR).
+int SyslogPriority(LogLevel level);
+
 class Logger {
  public:
   using Sink = std::function<void(LogLevel, const std::string&)>;
@@ -37,8 +47,20 @@ class Logger {
   // Prefixes each stderr line with `clock`'s wall time, UTC to the millisecond (main sets it
   // unless stderr is the journal). Null: no prefix. Must outlive the logger.
   void set_timestamp_clock(const Clock* clock) { timestamp_clock_ = clock; }
-  // A stderr line without its newline: "2026-01-01T00:00:01.500Z xflowd[info]: message".
+  // A stderr line without its newline: "2026-01-01T00:00:01.500Z xflowd[info]: message"
+  // (kJournal: "<6>xflowd[info]: message").
   std::string FormatLine(LogLevel level, const char* message) const;
+
+  // kSyslog opens the syslog connection at once (before a privilege drop or chroot). With
+  // `mirror_stderr`, kSyslog lines go to stderr too, until set_mirror_stderr(false): --daemon
+  // keeps start-up errors on the terminal that started it.
+  void set_output(LogOutput output, bool mirror_stderr = false);
+  LogOutput output() const { return output_; }
+  void set_mirror_stderr(bool mirror) { mirror_stderr_ = mirror; }
+
+  // Lines a RateLimitedLog held back, all of them together (xflowctl stats, the summary).
+  void CountSuppressed() { ++suppressed_; }
+  uint64_t suppressed() const { return suppressed_; }
 
   void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void LogV(LogLevel level, const char* fmt, va_list ap);
@@ -54,6 +76,10 @@ class Logger {
   Sink sink_;
   LogLevel min_level_ = LogLevel::kInfo;
   const Clock* timestamp_clock_ = nullptr;
+  LogOutput output_ = LogOutput::kStderr;
+  bool mirror_stderr_ = false;
+  bool syslog_open_ = false;
+  uint64_t suppressed_ = 0;
 };
 
 // At most `burst` lines per `interval`; the lines dropped are counted and reported with the

@@ -132,6 +132,7 @@ ingress-only = true
 [log]
 level = "debug"
 quiet = true
+target = "syslog"
 
 [run]
 seed = 99
@@ -140,6 +141,10 @@ duration = 60
 [control]
 socket = "/run/x/ctl.sock"
 group = "root"  # a group every host has
+
+[service]
+user = "root"  # a user every host has
+pid-file = "/run/xflowd/xflowd.pid"
 )";
 
 TEST(ConfigFileTest, ParsesEveryKey) {
@@ -219,7 +224,19 @@ TEST(ConfigFileTest, ParsesEveryKey) {
   EXPECT_EQ(c.duration_s, 60u);
   EXPECT_EQ(c.control.socket, "/run/x/ctl.sock");
   EXPECT_EQ(c.control.group, "root");
+  EXPECT_EQ(c.log.target, LogTarget::kSyslog);
+  EXPECT_EQ(c.service.user, "root");
+  EXPECT_EQ(c.service.pid_file, "/run/xflowd/xflowd.pid");
   EXPECT_TRUE(Validate(c).ok()) << Validate(c).message();
+  Config no_user = c;
+  no_user.service.user = "no-such-user-xflowd";
+  EXPECT_EQ(Validate(no_user).message(),
+            "service.user: no user named 'no-such-user-xflowd' on this host (create it, or set "
+            "\"root\" to keep root)");
+  // The default user may be missing: xflowd warns at start and stays root.
+  no_user.service.user.reset();
+  EXPECT_EQ(no_user.service.effective_user(), "xflowd");
+  EXPECT_TRUE(Validate(no_user).ok()) << Validate(no_user).message();
   Config no_group = c;
   no_group.control.group = "no-such-group-xflowd";
   EXPECT_EQ(Validate(no_group).message(),
@@ -344,7 +361,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "source-address, vrf, dscp, protocol)");
   EXPECT_EQ(Error("sampling = 5\n"),
             "x.toml:1:12: sampling: unknown key (known here: agent, ports, port, flow, source, "
-            "log, run, control, self-check)");
+            "log, run, control, service, self-check)");
 }
 
 TEST(ConfigFileErrorGoldenTest, NotUtf8) {
@@ -439,6 +456,10 @@ TEST(ConfigFileTest, HostileInputIsAnErrorNotACrash) {
   EXPECT_FALSE(Parse("[[agent.collector]]\nport = 1\n").ok());  // no host
   EXPECT_FALSE(Parse("[[port]]\nenabled = false\n").ok());      // no match
   EXPECT_FALSE(Parse("[control]\nsocket = \"relative.sock\"\n").ok());
+  EXPECT_FALSE(Parse("[service]\npid-file = \"xflowd.pid\"\n").ok());
+  EXPECT_FALSE(Parse("[service]\nuser = \"a:b\"\n").ok());
+  EXPECT_FALSE(Parse("[service]\nuser = \"\"\n").ok());
+  EXPECT_FALSE(Parse("[log]\ntarget = \"journal\"\n").ok());
   EXPECT_FALSE(Parse("[agent]\naddress = 1999-01-01\n").ok());
 }
 
@@ -467,6 +488,9 @@ void ExpectSame(const Config& a, const Config& b) {
   ASSERT_EQ(a.source.linux_ports.patterns.size(), b.source.linux_ports.patterns.size());
   EXPECT_EQ(a.control.socket, b.control.socket);
   EXPECT_EQ(a.control.group, b.control.group);
+  EXPECT_EQ(a.log.target, b.log.target);
+  EXPECT_EQ(a.service.user, b.service.user);
+  EXPECT_EQ(a.service.pid_file, b.service.pid_file);
 }
 
 TEST(ConfigFileTest, FormatConfigRoundTrips) {
@@ -651,14 +675,22 @@ host = "127.0.0.3"
 protocol = "netflow-v9"
 [log]
 quiet = true
+target = "stderr"
 [control]
 socket = "/run/file.sock"
+[service]
+user = "root"
+pid-file = "/run/file.pid"
 )");
   Result<Config> c = daemon::LoadEffectiveConfig(
       path, Flags({"--control-socket", "/tmp/flag.sock", "--sim-wrong-rate", "3:2", "-v",
-                   "--netflow-version", "ipfix"}));
+                   "--netflow-version", "ipfix", "--user", "nobody", "--pid-file", "/tmp/flag.pid",
+                   "--log-target", "syslog"}));
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->control.socket, "/tmp/flag.sock");
+  EXPECT_EQ(c->service.user, "nobody");
+  EXPECT_EQ(c->service.pid_file, "/tmp/flag.pid");
+  EXPECT_EQ(c->log.target, LogTarget::kSyslog);
   ASSERT_EQ(c->source.sim.faults.size(), 1u);  // the flags' faults replace the file's
   EXPECT_EQ(c->source.sim.faults[0].ifindex, 3u);
   EXPECT_EQ(c->source.sim.faults[0].rate_factor, 2.0);
@@ -675,6 +707,16 @@ socket = "/run/file.sock"
   Result<Config> none = daemon::LoadEffectiveConfig(path, Flags({"--control-socket", "none"}));
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_EQ(none->control.socket, "");
+  // Flags not given leave the file's service and log settings.
+  EXPECT_EQ(none->service.user, "root");
+  EXPECT_EQ(none->service.pid_file, "/run/file.pid");
+  EXPECT_EQ(none->log.target, LogTarget::kStderr);
+  // A user named on the command line must exist too.
+  Result<Config> missing =
+      daemon::LoadEffectiveConfig(path, Flags({"--user", "no-such-user-xflowd"}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("service.user: no user named"), std::string::npos)
+      << missing.status().message();
 }
 
 TEST_F(EffectiveConfigTest, TheWholeIsCheckedAfterTheFlags) {

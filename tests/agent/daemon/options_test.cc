@@ -140,6 +140,35 @@ TEST(OptionsTest, ControlSocket) {
   EXPECT_CONTAINS(HelpText("xflowd"), "--control-socket PATH");
 }
 
+TEST(OptionsTest, Service) {
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok());
+  config::Config c = ToConfig(p.options);
+  EXPECT_FALSE(c.service.user.has_value());  // the default, xflowd, if it exists
+  EXPECT_EQ(c.service.effective_user(), "xflowd");
+  EXPECT_EQ(c.service.pid_file, "");
+  EXPECT_EQ(c.log.target, config::LogTarget::kAuto);
+  EXPECT_FALSE(p.options.daemonize);
+  p = Parse({"--sim", "--collector", "127.0.0.1", "--user", "root", "--daemon", "--pid-file",
+             "/run/xflowd.pid", "--log-target", "syslog"});
+  ASSERT_TRUE(p.status.ok()) << p.status.message();
+  c = ToConfig(p.options);
+  EXPECT_EQ(c.service.user, "root");
+  EXPECT_EQ(c.service.pid_file, "/run/xflowd.pid");
+  EXPECT_EQ(c.log.target, config::LogTarget::kSyslog);
+  EXPECT_TRUE(p.options.daemonize);
+  EXPECT_TRUE(config::Validate(c).ok()) << config::Validate(c).message();
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--log-target", "journal"}),
+                  "--log-target: expected auto, stderr or syslog, got 'journal'");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--pid-file", "x.pid"}),
+                  "--pid-file: 'x.pid' must be an absolute file path");
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--user", "a b"}),
+                  "--user: 'a b' is not a user name");
+  for (const char* flag : {"--user USER", "--daemon", "--pid-file FILE", "--log-target"}) {
+    EXPECT_CONTAINS(HelpText("xflowd"), flag);
+  }
+}
+
 TEST(OptionsTest, Quiet) {
   Parsed p = Parse({"--sim", "-q", "--collector", "127.0.0.1"});
   ASSERT_TRUE(p.status.ok());

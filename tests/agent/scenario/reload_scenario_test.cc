@@ -525,6 +525,9 @@ TEST_F(ReloadScenarioTest, NonReloadableChangeIsRefusedAndTheOldConfigRuns) {
       {[](config::Config& c) { c.seed = 99; }, "run.seed"},
       {[](config::Config& c) { c.duration_s = 10; }, "run.duration"},
       {[](config::Config& c) { c.control.socket = "/tmp/other.sock"; }, "control.socket"},
+      {[](config::Config& c) { c.service.user = "nobody"; }, "service.user"},
+      {[](config::Config& c) { c.service.pid_file = "/run/x.pid"; }, "service.pid-file"},
+      {[](config::Config& c) { c.log.target = config::LogTarget::kSyslog; }, "log.target"},
       {[](config::Config& c) { c.source.sim.ports = 16; }, "source.sim.ports"},
       {[](config::Config& c) { c.source.kind = config::SourceKind::kLinux; }, "source"},
   };
@@ -550,6 +553,23 @@ TEST_F(ReloadScenarioTest, NonReloadableChangeIsRefusedAndTheOldConfigRuns) {
   for (const auto& [ifindex, flows] : v.flows) {
     for (const auto& f : flows) ASSERT_EQ(f.sampling_rate, kRate);
   }
+}
+
+TEST_F(ReloadScenarioTest, TheReloadCheckAndObserverRunAroundAReload) {
+  settings_.loader = [this]() -> Result<config::Config> { return config_; };
+  Start();
+  Run(2);
+  std::vector<std::string> events;
+  daemon_->set_reload_observer([&](bool begin) { events.push_back(begin ? "begin" : "end"); });
+  daemon_->set_reload_check([&](const config::Config&) {
+    events.push_back("check");
+    return hal::base::InvalidArgumentError("needs CAP_NET_ADMIN");
+  });
+  hal::base::Status st = daemon_->ReloadFromLoader();
+  EXPECT_EQ(st.message(), "needs CAP_NET_ADMIN");
+  EXPECT_EQ(events, (std::vector<std::string>{"begin", "check", "end"}));
+  daemon_->set_reload_check([](const config::Config&) { return hal::base::Status::Ok(); });
+  EXPECT_TRUE(daemon_->ReloadFromLoader().ok());
 }
 
 TEST_F(ReloadScenarioTest, LoaderErrorKeepsTheOldConfigAndIsRecorded) {

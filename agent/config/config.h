@@ -206,6 +206,16 @@ struct ControlConfig {
   std::string group;  // empty: mode 0600 (owner only); a group name: 0660 with that group
 };
 
+// The sFlow MIB over AgentX (docs/snmp.md); needs a build with Net-SNMP.
+constexpr char kDefaultAgentxSocket[] = "/var/agentx/master";  // Net-SNMP's default
+constexpr uint32_t kSnmpReceiversMax = 64;
+struct SnmpConfig {
+  bool enabled = false;
+  std::string agentx_socket = kDefaultAgentxSocket;  // a path, or a Net-SNMP transport "tcp:..."
+  uint32_t ping_interval_s = 5;  // 1..3600: how soon a restarted snmpd is found again
+  uint32_t receivers = 4;        // 0..kSnmpReceiversMax sFlowRcvrTable rows a manager may claim
+};
+
 struct LogConfig {
   hal::base::LogLevel level = hal::base::LogLevel::kInfo;
   bool quiet = false;  // warnings and errors only, no summary at exit
@@ -227,6 +237,7 @@ struct Config {
   LogConfig log;
   ControlConfig control;
   SelfCheckSettings self_check;
+  SnmpConfig snmp;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

@@ -117,6 +117,11 @@ const char* const kKeys[] = {
     "self-check.window",
     "self-check.flag-after",
     "self-check.min-samples",
+    "snmp",
+    "snmp.enabled",
+    "snmp.agentx-socket",
+    "snmp.ping-interval",
+    "snmp.receivers",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -261,6 +266,21 @@ class Parser {
             {"log", [this](const std::string& k, const Value& v) { return Log(k, v); }},
             {"run", [this](const std::string& k, const Value& v) { return Run(k, v); }},
             {"control", [this](const std::string& k, const Value& v) { return Control(k, v); }},
+            {"snmp",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               SnmpConfig& c = c_->snmp;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"agentx-socket",
+                                [this, &c](const std::string& kk, const Value& x) {
+                                  return Str(kk, x, &c.agentx_socket, false);
+                                }},
+                               {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
+                               {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
+                           });
+             }},
             {"self-check",
              [this](const std::string& k, const Value& v) {
                XFLOWD_RETURN_IF_ERROR(Table(k, v));
@@ -1243,6 +1263,12 @@ std::string FormatConfig(const Config& c) {
   } else {
     o << "group = " << Quote(c.control.group) << "\n";
   }
+
+  o << "\n[snmp]\n";
+  o << "enabled = " << Bool(c.snmp.enabled) << "\n";
+  o << "agentx-socket = " << Quote(c.snmp.agentx_socket) << "\n";
+  o << "ping-interval = " << c.snmp.ping_interval_s << "\n";
+  o << "receivers = " << c.snmp.receivers << "\n";
 
   o << "\n[self-check]\n";
   o << "window = " << c.self_check.window_s << "\n";

@@ -480,6 +480,7 @@ Status Daemon::ReloadFromLoader() {
     RecordReload(next.status(), {});
     return next.status();
   }
+  if (overlay_) overlay_(&*next);
   return Reload(*next);
 }
 
@@ -575,6 +576,12 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   // The socket is made once, before the daemon runs.
   if (next.control.socket != config_.control.socket) return refuse("control.socket");
   if (next.control.group != config_.control.group) return refuse("control.group");
+  // The sub-agent is connected once, at start.
+  if (next.snmp.enabled != config_.snmp.enabled) return refuse("snmp.enabled");
+  if (next.snmp.agentx_socket != config_.snmp.agentx_socket) return refuse("snmp.agentx-socket");
+  if (next.snmp.ping_interval_s != config_.snmp.ping_interval_s)
+    return refuse("snmp.ping-interval");
+  if (next.snmp.receivers != config_.snmp.receivers) return refuse("snmp.receivers");
   if (!next.agent.address) return InvalidArgumentError("no agent address: give --agent-address IP");
   if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
     return InvalidArgumentError("no collector configured");

@@ -124,6 +124,10 @@ class Daemon {
   // can print it. SIGHUP runs this.
   hal::base::Status ReloadFromLoader();
   void set_config_loader(ConfigLoader loader) { loader_ = std::move(loader); }
+  // Adds what was set at run time (SNMP, docs/snmp.md) to each configuration the loader reads,
+  // before ReloadFromLoader applies it. Empty: the loader's configuration as it is.
+  using ConfigOverlay = std::function<void(config::Config* loaded)>;
+  void set_config_overlay(ConfigOverlay overlay) { overlay_ = std::move(overlay); }
   const ReloadResult& last_reload() const { return last_reload_; }
   // The configuration running now (the last one a reload applied).
   const config::Config& config() const { return config_; }
@@ -151,6 +155,8 @@ class Daemon {
   const sflow::Agent& agent() const { return *agent_; }
   const EventLoop& loop() const { return *loop_; }
   const hal::base::Clock& clock() const { return clock_; }
+  // The platform's ports, enabled or not, by ifindex.
+  const std::map<uint32_t, hal::PortInfo>& ports() const { return ports_; }
   // Seconds since Run() started (0 before).
   double uptime_s() const;
   // xflowctl flush: ends every flow in the cache now (end reason forced, as at exit) and sends
@@ -222,6 +228,7 @@ class Daemon {
   std::vector<std::string> transport_keys_;  // the collector (Endpoint::ToString) of each
   std::map<uint32_t, hal::PortInfo> ports_;  // the platform's ports, enabled or not
   ConfigLoader loader_;
+  ConfigOverlay overlay_;
   ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "agent/control/daemon_commands.h"
+#include "agent/snmp/agentx_subagent.h"
 
 namespace xflowd::agent::run {
 
@@ -55,13 +56,22 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
       return Fail(logger, server.status());
     }
   }
+  // The sFlow MIB over AgentX (docs/snmp.md).
+  std::unique_ptr<snmp::AgentxSubagent> subagent;
+  if (config.snmp.enabled) {
+    auto s = snmp::StartAgentxSubagent(config.snmp, **daemon, logger);
+    if (!s.ok()) return Fail(logger, s.status());
+    subagent = std::move(s.value());
+  }
   auto reason = (*daemon)->Run();
   // The configuration running at the end: a reload may have changed it.
   if (!(*daemon)->config().log.quiet) {
     std::string summary = (*daemon)->Summary();
     if (control_server) summary += "\n" + control_server->Summary();
+    if (subagent) summary += "\n" + subagent->Summary();
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
+  subagent.reset();
   control_server.reset();  // removes the socket file before the after-run work
   if (after_run) {
     Status st = after_run();

@@ -138,10 +138,11 @@ class NetsnmpSubagent final : public AgentxSubagent {
     if (reg == nullptr || netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
       return hal::base::InvalidArgumentError("snmp: registering sFlowAgent failed");
     }
-    init_snmp(kAppName);
-    // init_snmp puts Net-SNMP's default (15 s) back; what a disconnect reads is this.
+    // init_agent put Net-SNMP's default (15 s) back; init_snmp connects (or arms the retry)
+    // with what is set now.
     netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
                        static_cast<int>(config_.ping_interval_s));
+    init_snmp(kAppName);
 
     daemon_.set_config_overlay([this](config::Config* c) { mib_.OverlayOnFile(c); });
     std::shared_ptr<bool> alive = alive_;

@@ -11,7 +11,7 @@
 #   4. a rate and an interval set on swp3: the datagrams carry them, and the datagram and
 #      flow-sample sequence numbers continue (A saw no reset);
 #   5. the timeout runs out: B gets nothing more, the row is free again;
-#   6. snmpd restarted: the sub-agent reconnects and the MIB is whole again within 10 s.
+#   6. snmpd started after xflowd, and restarted: the sub-agent reconnects and the MIB is whole again within 10 s.
 # About 20 s. Usage: snmp_subagent_test.sh BUILD_DIR. Needs root (namespace). Exit 77 = skipped.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -95,10 +95,12 @@ pids+=($!)
 dump_b=$!
 pids+=($!)
 wait_for udp_listening 6343 && wait_for udp_listening 6399 || fail "xflowdump did not listen"
-start_snmpd
+# xflowd first: a master that comes later is found within the ping interval.
 "$xflowd" --config "$work/xflowd.toml" --sim --ports 48 >"$work/xflowd.log" 2>&1 &
 xflowd_pid=$!
 pids+=("$xflowd_pid")
+sleep 0.5
+start_snmpd
 wait_whole 10 || { fail "the MIB is not whole after 10 s"; walk | tail -3; }
 
 # --- 1. the walk against what xflowd uses ---

@@ -46,6 +46,9 @@ constexpr size_t kOwnerMax = 127;  // OwnerString
 // IMPLIED), then the instance.
 constexpr size_t kDataSourceLen = 11;
 
+// How long a computed MIB answers requests (a walk's GETNEXTs come back to back).
+constexpr auto kCacheTtl = std::chrono::milliseconds(100);
+
 bool IsIntColumn(Object o, uint32_t column) {
   if (o == Object::kRcvr) return column != kRcvrOwner && column != kRcvrAddress;
   return o == Object::kFs || o == Object::kCp;
@@ -393,18 +396,29 @@ std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
   return out;
 }
 
-std::optional<Value> SflowMib::Get(const Oid& oid) const {
-  for (auto& [o, v] : Snapshot()) {
-    if (o == oid) return v;
+const std::vector<std::pair<Oid, Value>>& SflowMib::Cached() const {
+  const MonoTime now = daemon_.clock().Now();
+  if (!cache_time_ || now < *cache_time_ || now - *cache_time_ >= kCacheTtl) {
+    cache_ = Snapshot();
+    cache_time_ = now;
   }
-  return std::nullopt;
+  return cache_;
+}
+
+std::optional<Value> SflowMib::Get(const Oid& oid) const {
+  const auto& all = Cached();
+  auto it = std::lower_bound(all.begin(), all.end(), oid,
+                             [](const auto& entry, const Oid& o) { return entry.first < o; });
+  if (it == all.end() || it->first != oid) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::pair<Oid, Value>> SflowMib::GetNext(const Oid& oid) const {
-  for (auto& entry : Snapshot()) {
-    if (entry.first > oid) return entry;
-  }
-  return std::nullopt;
+  const auto& all = Cached();
+  auto it = std::upper_bound(all.begin(), all.end(), oid,
+                             [](const Oid& o, const auto& entry) { return o < entry.first; });
+  if (it == all.end()) return std::nullopt;
+  return *it;
 }
 
 Error SflowMib::Stage(const std::vector<SetVar>& vars, State* s, size_t* bad) const {
@@ -581,6 +595,7 @@ Error SflowMib::Apply(const std::vector<SetVar>& vars) {
   }
   undo_ = std::move(state_);
   state_ = std::move(s);
+  Invalidate();
   ++stats_.sets;
   return Error::kNoError;
 }
@@ -589,6 +604,7 @@ void SflowMib::Undo() {
   if (!undo_) return;
   state_ = std::move(*undo_);
   undo_.reset();
+  Invalidate();
   hal::base::Status st = daemon_.Reload(Build(state_));
   if (!st.ok()) {
     ++stats_.apply_errors;
@@ -619,6 +635,7 @@ void SflowMib::Tick(MonoTime now) {
                 st.message().c_str());
   }
   state_ = std::move(s);
+  Invalidate();
 }
 
 void SflowMib::OverlayOnFile(config::Config* file) {
@@ -641,6 +658,7 @@ void SflowMib::OverlayOnFile(config::Config* file) {
     it = state_.ports.erase(it);
   }
   *file = Build(state_);
+  Invalidate();
 }
 
 std::string SflowMib::Summary() const {

@@ -169,6 +169,10 @@ class SflowMib {
     std::map<uint32_t, PortSet> ports;
   };
 
+  // Snapshot(), reused for kCacheTtl: a walk is one GETNEXT per object, and computing the
+  // whole MIB for each made a walk quadratic. A set, a release or a reload drops it.
+  const std::vector<std::pair<Oid, Value>>& Cached() const;
+  void Invalidate() { cache_time_.reset(); }
   // The running daemon's data sources: ifindexes with a sampler or poller.
   std::vector<uint32_t> DataSources() const;
   bool HasDataSource(uint32_t ifindex) const;
@@ -187,6 +191,8 @@ class SflowMib {
   State state_;
   std::optional<State> undo_;  // before the last Apply
   SflowMibStats stats_;
+  mutable std::vector<std::pair<Oid, Value>> cache_;
+  mutable std::optional<hal::base::MonoTime> cache_time_;
 };
 
 }  // namespace xflowd::agent::snmp

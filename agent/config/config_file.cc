@@ -266,6 +266,17 @@ class Parser {
             {"log", [this](const std::string& k, const Value& v) { return Log(k, v); }},
             {"run", [this](const std::string& k, const Value& v) { return Run(k, v); }},
             {"control", [this](const std::string& k, const Value& v) { return Control(k, v); }},
+            {"self-check",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               SelfCheckSettings& c = c_->self_check;
+               return Walk(v, k,
+                           {
+                               {"window", U(&c.window_s, 1, 86400)},
+                               {"flag-after", U(&c.flag_after, 1, 1000)},
+                               {"min-samples", U(&c.min_samples, 1, kU32Max)},
+                           });
+             }},
             {"snmp",
              [this](const std::string& k, const Value& v) {
                XFLOWD_RETURN_IF_ERROR(Table(k, v));
@@ -279,17 +290,6 @@ class Parser {
                                 }},
                                {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
                                {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
-                           });
-             }},
-            {"self-check",
-             [this](const std::string& k, const Value& v) {
-               XFLOWD_RETURN_IF_ERROR(Table(k, v));
-               SelfCheckSettings& c = c_->self_check;
-               return Walk(v, k,
-                           {
-                               {"window", U(&c.window_s, 1, 86400)},
-                               {"flag-after", U(&c.flag_after, 1, 1000)},
-                               {"min-samples", U(&c.min_samples, 1, kU32Max)},
                            });
              }},
         }));
@@ -1264,16 +1264,16 @@ std::string FormatConfig(const Config& c) {
     o << "group = " << Quote(c.control.group) << "\n";
   }
 
+  o << "\n[self-check]\n";
+  o << "window = " << c.self_check.window_s << "\n";
+  o << "flag-after = " << c.self_check.flag_after << "\n";
+  o << "min-samples = " << c.self_check.min_samples << "\n";
+
   o << "\n[snmp]\n";
   o << "enabled = " << Bool(c.snmp.enabled) << "\n";
   o << "agentx-socket = " << Quote(c.snmp.agentx_socket) << "\n";
   o << "ping-interval = " << c.snmp.ping_interval_s << "\n";
   o << "receivers = " << c.snmp.receivers << "\n";
-
-  o << "\n[self-check]\n";
-  o << "window = " << c.self_check.window_s << "\n";
-  o << "flag-after = " << c.self_check.flag_after << "\n";
-  o << "min-samples = " << c.self_check.min_samples << "\n";
   return o.str();
 }
 

@@ -62,6 +62,8 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
     auto s = snmp::StartAgentxSubagent(config.snmp, **daemon, logger);
     if (!s.ok()) return Fail(logger, s.status());
     subagent = std::move(s.value());
+    snmp::AgentxSubagent* a = subagent.get();
+    commands.AddStats("snmp", [a] { return a->Counters(); });
   }
   auto reason = (*daemon)->Run();
   // The configuration running at the end: a reload may have changed it.
@@ -71,8 +73,8 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
     if (subagent) summary += "\n" + subagent->Summary();
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
-  subagent.reset();
   control_server.reset();  // removes the socket file before the after-run work
+  subagent.reset();        // after the server: `stats` reads its counters
   if (after_run) {
     Status st = after_run();
     if (!st.ok()) return Fail(logger, st);

@@ -132,6 +132,7 @@ class NetsnmpSubagent final : public AgentxSubagent {
     if (init_agent(kAppName) != 0) {
       return hal::base::InvalidArgumentError("snmp: Net-SNMP's agent library did not start");
     }
+    internal_fds_ = ReadFds().size();  // its own callback sessions, before any AgentX socket
     std::vector<oid> root(kSflowAgentOid.begin(), kSflowAgentOid.end());
     netsnmp_handler_registration* reg = netsnmp_create_handler_registration(
         "sFlowAgent", &OnRequest, root.data(), root.size(), HANDLER_CAN_RWRITE);
@@ -159,6 +160,20 @@ class NetsnmpSubagent final : public AgentxSubagent {
 
   std::string Summary() const override { return mib_.Summary(); }
 
+  std::vector<std::pair<std::string, uint64_t>> Counters() const override {
+    const SflowMibStats& s = mib_.stats();
+    return {{"agentx_connected", fds_.size() > internal_fds_ ? 1u : 0u},
+            {"agentx_connects", connects_},
+            {"receivers_claimed", mib_.claimed()},
+            {"ports_set", mib_.ports_set()},
+            {"sets", s.sets},
+            {"sets_refused", s.sets_refused},
+            {"apply_errors", s.apply_errors},
+            {"claims", s.claims},
+            {"expiries", s.expiries},
+            {"overrides_dropped", s.overrides_dropped}};
+  }
+
  private:
   static int OnLog(int, int, void* server_arg, void*) {
     NetsnmpSubagent* self = g_subagent;
@@ -171,7 +186,14 @@ class NetsnmpSubagent final : public AgentxSubagent {
                            : m->priority <= LOG_WARNING ? LogLevel::kWarning
                            : m->priority <= LOG_INFO    ? LogLevel::kInfo
                                                         : LogLevel::kDebug;
-    self->logger_.Log(level, "snmp: %s", text.c_str());
+    if (level >= LogLevel::kWarning) {
+      // "Failed to connect to the agentx master agent" comes every ping interval while snmpd
+      // is away.
+      self->warning_log_.Log(self->daemon_.clock().Now(), level, "snmp: %s", text.c_str());
+    } else {
+      self->logger_.Log(level, "snmp: %s", text.c_str());
+    }
+    if (text.find("subagent connected") != std::string::npos) ++self->connects_;
     return 0;
   }
 
@@ -259,19 +281,25 @@ class NetsnmpSubagent final : public AgentxSubagent {
     SyncFds();
   }
 
-  // Watches exactly the fds Net-SNMP reads now (a reconnect changes them).
-  void SyncFds() {
+  // The fds Net-SNMP reads now.
+  static std::set<int> ReadFds() {
     int numfds = 0;
     int block = 1;
     struct timeval tv = {};
     netsnmp_large_fd_set set;
     netsnmp_large_fd_set_init(&set, FD_SETSIZE);
     snmp_select_info2(&numfds, &set, &tv, &block);
-    std::set<int> now;
+    std::set<int> fds;
     for (int fd = 0; fd < numfds; ++fd) {
-      if (NETSNMP_LARGE_FD_ISSET(fd, &set)) now.insert(fd);
+      if (NETSNMP_LARGE_FD_ISSET(fd, &set)) fds.insert(fd);
     }
     netsnmp_large_fd_set_cleanup(&set);
+    return fds;
+  }
+
+  // Watches exactly the fds Net-SNMP reads now (a reconnect changes them).
+  void SyncFds() {
+    const std::set<int> now = ReadFds();
     for (auto it = fds_.begin(); it != fds_.end();) {
       if (now.count(*it) == 0) {
         daemon_.loop().RemoveFd(*it);
@@ -302,6 +330,9 @@ class NetsnmpSubagent final : public AgentxSubagent {
   hal::base::Logger& logger_;
   SflowMib mib_;
   std::set<int> fds_;
+  size_t internal_fds_ = 0;  // Net-SNMP's own; more means the AgentX socket is open
+  uint64_t connects_ = 0;
+  hal::base::RateLimitedLog warning_log_{logger_, std::chrono::seconds(60), 3};
   std::shared_ptr<bool> alive_;  // the loop's timer outlives us
 };
 

@@ -7,8 +7,11 @@
 // agentx_subagent_none.cc, whose Start says so.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/config/config.h"
 #include "agent/daemon/daemon.h"
@@ -20,8 +23,10 @@ namespace xflowd::agent::snmp {
 class AgentxSubagent {
  public:
   virtual ~AgentxSubagent() = default;
-  // One line for the exit summary (sets, claims, timeouts, connection).
+  // One line for the exit summary (sets, claims, timeouts).
   virtual std::string Summary() const = 0;
+  // The same as counters, for `xflowctl stats` ("snmp").
+  virtual std::vector<std::pair<std::string, uint64_t>> Counters() const = 0;
 };
 
 // Whether this build has Net-SNMP.

@@ -539,10 +539,12 @@ Error SflowMib::Stage(const std::vector<SetVar>& vars, State* s, size_t* bad) co
   return Error::kNoError;
 }
 
-Error SflowMib::Check(const std::vector<SetVar>& vars, size_t* bad) const {
+Error SflowMib::Check(const std::vector<SetVar>& vars, size_t* bad) {
   State s = state_;
   *bad = 0;
-  return Stage(vars, &s, bad);
+  const Error e = Stage(vars, &s, bad);
+  if (e != Error::kNoError) ++stats_.sets_refused;
+  return e;
 }
 
 config::Config SflowMib::Build(const State& s) const {
@@ -661,9 +663,14 @@ void SflowMib::OverlayOnFile(config::Config* file) {
   Invalidate();
 }
 
+size_t SflowMib::claimed() const {
+  size_t n = 0;
+  for (const Receiver& r : state_.receivers) n += r.owner.empty() ? 0 : 1;
+  return n;
+}
+
 std::string SflowMib::Summary() const {
-  size_t claimed = 0;
-  for (const Receiver& r : state_.receivers) claimed += r.owner.empty() ? 0 : 1;
+  const size_t claimed = this->claimed();
   char buf[256];
   std::snprintf(buf, sizeof(buf),
                 "snmp: %zu of %zu receivers claimed, %zu ports set; %llu sets applied, %llu "

@@ -127,7 +127,7 @@ class SflowMib {
   // SET in the phases of RFC 3416: Check decides everything (per variable, then the request as
   // a whole: claims, ownership, address type and length); Apply applies a checked request in
   // one Daemon::Reload. `*bad` is the index of the variable at fault.
-  Error Check(const std::vector<SetVar>& vars, size_t* bad) const;
+  Error Check(const std::vector<SetVar>& vars, size_t* bad);
   // kNoError, or kGenErr when the daemon refused the resulting configuration (logged; the
   // MIB and the daemon keep what they had).
   Error Apply(const std::vector<SetVar>& vars);
@@ -144,6 +144,9 @@ class SflowMib {
   void OverlayOnFile(config::Config* file);
 
   const SflowMibStats& stats() const { return stats_; }
+  // Receivers claimed now, ports with SNMP settings now.
+  size_t claimed() const;
+  size_t ports_set() const { return state_.ports.size(); }
   // One line for logs and the exit summary.
   std::string Summary() const;
 

@@ -255,8 +255,16 @@ else
   fail "snmpd restarted: the MIB is not whole after 20 s"
 fi
 
+"$xflowctl" --socket "$work/xflowd.sock" --json stats >"$work/stats.json"
+"$py" - "$work/stats.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+s = json.load(open(sys.argv[1]))["snmp"]
+ok = s["agentx_connected"] == 1 and s["agentx_connects"] == 2 and s["sets"] == 4 and s["sets_refused"] == 5 and s["expiries"] == 1
+print(("PASS " if ok else "FAIL ") + f"xflowctl stats: snmp {s}")
+sys.exit(0 if ok else 1)
+PY
 stop "$xflowd_pid"
-grep -q '^snmp: 0 of 4 receivers claimed, 1 ports set' "$work/xflowd.log" &&
+grep -q '^snmp: 0 of 4 receivers claimed, 1 ports set; 4 sets applied, 5 refused' "$work/xflowd.log" &&
   pass "exit summary: $(grep '^snmp:' "$work/xflowd.log")" ||
   fail "exit summary has no snmp line: $(tail -3 "$work/xflowd.log")"
 grep -q 'snmp: receiver 1 (owner manager) timed out' "$work/xflowd.log" ||

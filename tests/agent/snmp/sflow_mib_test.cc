@@ -229,6 +229,8 @@ TEST_F(SflowMibTest, BadSetsChangeNothing) {
   EXPECT_EQ(daemon_->config().agent.collectors.size(), before.agent.collectors.size());
   EXPECT_EQ(daemon_->config().ports.overrides.size(), before.ports.overrides.size());
   EXPECT_EQ(*mib_->Get(Rcvr(2, 1)), Value::Str("mgr"));
+  EXPECT_EQ(mib_->stats().sets_refused, 11u);
+  EXPECT_EQ(mib_->stats().sets, 1u);
 }
 
 TEST_F(SflowMibTest, RatesAndIntervalsApplyLiveAndSequencesContinue) {

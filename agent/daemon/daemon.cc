@@ -95,7 +95,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
   if (!config.agent.address) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
-  if (config.agent.collectors.empty() && config.flow.collectors.empty()) {
+  // With SNMP, managers may bring every collector (claimed receivers, docs/snmp.md).
+  if (config.agent.collectors.empty() && config.flow.collectors.empty() && !config.snmp.enabled) {
     return InvalidArgumentError("no collector configured");
   }
   std::unique_ptr<Daemon> d(new Daemon(config, platform, clock, logger));
@@ -583,7 +584,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
     return refuse("snmp.ping-interval");
   if (next.snmp.receivers != config_.snmp.receivers) return refuse("snmp.receivers");
   if (!next.agent.address) return InvalidArgumentError("no agent address: give --agent-address IP");
-  if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
+  if (next.agent.collectors.empty() && next.flow.collectors.empty() && !next.snmp.enabled) {
     return InvalidArgumentError("no collector configured");
   }
   const MonoTime now = clock_.Now();

@@ -276,5 +276,33 @@ TEST_F(SflowMibTest, FileReloadKeepsSnmpSettingsUnlessTheFileTouchesThePort) {
   EXPECT_EQ(*mib_->Get(Rcvr(2, 2)), Value::Str("mgr"));
 }
 
+// With SNMP on, the file may name no collector at all: managers bring them, and the last
+// one's timeout leaves the daemon sending nowhere again (not an error).
+TEST_F(SflowMibTest, ManagersMayBringEveryCollector) {
+  config_.agent.collectors.clear();
+  config_.snmp.enabled = true;
+  daemon::DaemonSettings s;
+  s.loop.handle_signals = false;
+  s.make_transport =
+      [](const config::SflowCollector&) -> Result<std::unique_ptr<exporter::Transport>> {
+    return std::unique_ptr<exporter::Transport>(
+        std::make_unique<xflowd::testing::CaptureTransport>());
+  };
+  mib_.reset();
+  daemon_.reset();
+  auto d = daemon::Daemon::Create(config_, daemon::SimPlatform(*sw_), clock_, logger_, s);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  daemon_ = std::move(d.value());
+  mib_ = std::make_unique<SflowMib>(*daemon_, SflowMibOptions{2, "9.9"}, logger_);
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(0));  // no receiver sends yet
+  ASSERT_EQ(Set(Claim(2, "mgr", 5)), Error::kNoError);
+  EXPECT_EQ(Collectors(), 1u);
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(2));
+  clock_.Advance(hal::base::seconds(5));
+  mib_->Tick(clock_.Now());
+  EXPECT_EQ(Collectors(), 0u);
+  EXPECT_EQ(mib_->stats().apply_errors, 0u);
+}
+
 }  // namespace
 }  // namespace xflowd::agent::snmp

@@ -214,6 +214,16 @@ enum class LogTarget : uint8_t {
 };
 const char* LogTargetName(LogTarget target);
 
+// The sFlow MIB over AgentX (docs/snmp.md); needs a build with Net-SNMP.
+constexpr char kDefaultAgentxSocket[] = "/var/agentx/master";  // Net-SNMP's default
+constexpr uint32_t kSnmpReceiversMax = 64;
+struct SnmpConfig {
+  bool enabled = false;
+  std::string agentx_socket = kDefaultAgentxSocket;  // a path, or a Net-SNMP transport "tcp:..."
+  uint32_t ping_interval_s = 5;  // 1..3600: how soon a restarted snmpd is found again
+  uint32_t receivers = 4;        // 0..kSnmpReceiversMax sFlowRcvrTable rows a manager may claim
+};
+
 struct LogConfig {
   hal::base::LogLevel level = hal::base::LogLevel::kInfo;
   bool quiet = false;  // warnings and errors only, no summary at exit
@@ -248,6 +258,7 @@ struct Config {
   ControlConfig control;
   ServiceConfig service;
   SelfCheckSettings self_check;
+  SnmpConfig snmp;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

@@ -121,6 +121,11 @@ const char* const kKeys[] = {
     "self-check.window",
     "self-check.flag-after",
     "self-check.min-samples",
+    "snmp",
+    "snmp.enabled",
+    "snmp.agentx-socket",
+    "snmp.ping-interval",
+    "snmp.receivers",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -275,6 +280,21 @@ class Parser {
                                {"window", U(&c.window_s, 1, 86400)},
                                {"flag-after", U(&c.flag_after, 1, 1000)},
                                {"min-samples", U(&c.min_samples, 1, kU32Max)},
+                           });
+             }},
+            {"snmp",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               SnmpConfig& c = c_->snmp;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"agentx-socket",
+                                [this, &c](const std::string& kk, const Value& x) {
+                                  return Str(kk, x, &c.agentx_socket, false);
+                                }},
+                               {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
+                               {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
                            });
              }},
         }));
@@ -1301,6 +1321,12 @@ std::string FormatConfig(const Config& c) {
   o << "window = " << c.self_check.window_s << "\n";
   o << "flag-after = " << c.self_check.flag_after << "\n";
   o << "min-samples = " << c.self_check.min_samples << "\n";
+
+  o << "\n[snmp]\n";
+  o << "enabled = " << Bool(c.snmp.enabled) << "\n";
+  o << "agentx-socket = " << Quote(c.snmp.agentx_socket) << "\n";
+  o << "ping-interval = " << c.snmp.ping_interval_s << "\n";
+  o << "receivers = " << c.snmp.receivers << "\n";
   return o.str();
 }
 

@@ -202,6 +202,21 @@ Status ValidateService(const ServiceConfig& c) {
   return Status::Ok();
 }
 
+Status ValidateSnmp(const SnmpConfig& c) {
+#ifndef XFLOWD_HAVE_SNMP
+  if (c.enabled) {
+    return InvalidArgumentError(
+        "snmp.enabled: this xflowd was built without Net-SNMP (libsnmp-dev); the sFlow MIB is "
+        "not available");
+  }
+#endif
+  if (c.agentx_socket.empty()) {
+    return InvalidArgumentError("snmp.agentx-socket: must not be empty");
+  }
+  if (Status s = Range("snmp.ping-interval", c.ping_interval_s, 1, 3600); !s.ok()) return s;
+  return Range("snmp.receivers", c.receivers, 0, kSnmpReceiversMax);
+}
+
 }  // namespace
 
 Status Validate(const Config& config) {
@@ -219,6 +234,7 @@ Status Validate(const Config& config) {
   }
   if (Status s = ValidateControl(config.control); !s.ok()) return s;
   if (Status s = ValidateService(config.service); !s.ok()) return s;
+  if (Status s = ValidateSnmp(config.snmp); !s.ok()) return s;
   if (Status s = Range("self-check.window", config.self_check.window_s, 1, 86400); !s.ok()) {
     return s;
   }

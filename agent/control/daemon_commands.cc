@@ -359,6 +359,11 @@ json DaemonCommands::Stats() const {
                          {"reloads", ls.reloads},
                          {"status_requests", ls.status_requests},
                          {"ignored_signals", ls.ignored_signals}};
+  for (const auto& [section, counters] : extra_stats_) {
+    json o = json::object();
+    for (const auto& [name, value] : counters()) o[name] = value;
+    j[section] = std::move(o);
+  }
   if (const daemon::FlowProbe* probe = daemon_.flow_probe()) {
     const agent::flow::FlowMeterStats m = probe->meter().stats();
     j["flow_meter"] = json{{"packets", m.packets},

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "agent/control/control_server.h"
 #include "agent/control/protocol.h"
@@ -24,6 +25,12 @@ class DaemonCommands {
   DaemonCommands(daemon::Daemon& daemon, std::string config_path);
 
   void set_server(const ControlServer* server) { server_ = server; }
+  // Counters of a component the run wiring adds (the SNMP sub-agent): `stats` shows them as
+  // the object `section`. The function is called on each request; it must outlive this.
+  using CounterList = std::vector<std::pair<std::string, uint64_t>>;
+  void AddStats(std::string section, std::function<CounterList()> counters) {
+    extra_stats_.emplace_back(std::move(section), std::move(counters));
+  }
 
   // One request line -> one reply line (ControlServer::LineHandler).
   std::string HandleLine(std::string_view line, bool* ok);
@@ -42,6 +49,7 @@ class DaemonCommands {
   daemon::Daemon& daemon_;
   std::string config_path_;
   const ControlServer* server_ = nullptr;
+  std::vector<std::pair<std::string, std::function<CounterList()>>> extra_stats_;
 };
 
 // The control socket of `daemon`, answering DaemonCommands; `commands` must outlive it.

@@ -95,7 +95,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config,
   if (!config.agent.address && !platform.flow_only) {
     return InvalidArgumentError("no agent address: give --agent-address IP");
   }
-  if (config.agent.collectors.empty() && config.flow.collectors.empty()) {
+  // With SNMP, managers may bring every collector (claimed receivers, docs/snmp.md).
+  if (config.agent.collectors.empty() && config.flow.collectors.empty() && !config.snmp.enabled) {
     return InvalidArgumentError("no collector configured");
   }
   std::unique_ptr<Daemon> d(new Daemon(config, platform, clock, logger));
@@ -509,6 +510,7 @@ Status Daemon::ReloadFromLoaderNow() {
     RecordReload(next.status(), {});
     return next.status();
   }
+  if (overlay_) overlay_(&*next);
   return Reload(*next);
 }
 
@@ -618,7 +620,13 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   if (platform_.flow_only && next.ports.sampling_rate != config_.ports.sampling_rate) {
     return refuse("ports.sampling_rate (the capture's sampling with -i)");
   }
-  if (next.agent.collectors.empty() && next.flow.collectors.empty()) {
+  // The sub-agent is connected once, at start.
+  if (next.snmp.enabled != config_.snmp.enabled) return refuse("snmp.enabled");
+  if (next.snmp.agentx_socket != config_.snmp.agentx_socket) return refuse("snmp.agentx-socket");
+  if (next.snmp.ping_interval_s != config_.snmp.ping_interval_s)
+    return refuse("snmp.ping-interval");
+  if (next.snmp.receivers != config_.snmp.receivers) return refuse("snmp.receivers");
+  if (next.agent.collectors.empty() && next.flow.collectors.empty() && !next.snmp.enabled) {
     return InvalidArgumentError("no collector configured");
   }
   const MonoTime now = clock_.Now();

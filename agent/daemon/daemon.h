@@ -152,6 +152,10 @@ class Daemon {
   void set_reload_observer(std::function<void(bool begin)> observer) {
     reload_observer_ = std::move(observer);
   }
+  // Adds what was set at run time (SNMP, docs/snmp.md) to each configuration the loader reads,
+  // before ReloadFromLoader applies it. Empty: the loader's configuration as it is.
+  using ConfigOverlay = std::function<void(config::Config* loaded)>;
+  void set_config_overlay(ConfigOverlay overlay) { overlay_ = std::move(overlay); }
   const ReloadResult& last_reload() const { return last_reload_; }
   // The configuration running now (the last one a reload applied).
   const config::Config& config() const { return config_; }
@@ -180,6 +184,8 @@ class Daemon {
   const EventLoop& loop() const { return *loop_; }
   const hal::base::Clock& clock() const { return clock_; }
   const hal::base::Logger& logger() const { return logger_; }
+  // The platform's ports, enabled or not, by ifindex.
+  const std::map<uint32_t, hal::PortInfo>& ports() const { return ports_; }
   // Seconds since Run() started (0 before).
   double uptime_s() const;
   // xflowctl flush: ends every flow in the cache now (end reason forced, as at exit) and sends
@@ -258,6 +264,7 @@ class Daemon {
   ConfigLoader loader_;
   std::function<hal::base::Status(const config::Config&)> reload_check_;
   std::function<void(bool begin)> reload_observer_;
+  ConfigOverlay overlay_;
   ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked

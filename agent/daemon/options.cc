@@ -911,7 +911,8 @@ Status CheckWhole(const std::string& path, config::Config* c) {
                                   " exports NetFlow/IPFIX: add a [[flow.collector]] or give "
                                   "-n HOST[:PORT]");
     }
-  } else if (c->agent.collectors.empty() && c->flow.collectors.empty()) {
+  } else if (c->agent.collectors.empty() && c->flow.collectors.empty() && !c->snmp.enabled) {
+    // With SNMP, a manager may bring the collectors (docs/snmp.md).
     return InvalidArgumentError(path +
                                 ": no collector: add an [[agent.collector]] (sFlow) or a "
                                 "[[flow.collector]] (NetFlow/IPFIX), or give --collector / -n");

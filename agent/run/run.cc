@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "agent/control/daemon_commands.h"
+#include "agent/snmp/agentx_subagent.h"
 
 namespace xflowd::agent::run {
 
@@ -84,6 +85,15 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
       return Fail(logger, server.status());
     }
   }
+  // The sFlow MIB over AgentX (docs/snmp.md).
+  std::unique_ptr<snmp::AgentxSubagent> subagent;
+  if (config.snmp.enabled) {
+    auto s = snmp::StartAgentxSubagent(config.snmp, **daemon, logger);
+    if (!s.ok()) return Fail(logger, s.status());
+    subagent = std::move(s.value());
+    snmp::AgentxSubagent* a = subagent.get();
+    commands.AddStats("snmp", [a] { return a->Counters(); });
+  }
   Status st = Started(config, service, logger,
                       (platform.description.empty() ? "sampling" : platform.description));
   if (!st.ok()) return Fail(logger, st);
@@ -102,9 +112,11 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
   if (!(*daemon)->config().log.quiet) {
     std::string summary = (*daemon)->Summary();
     if (control_server) summary += "\n" + control_server->Summary();
+    if (subagent) summary += "\n" + subagent->Summary();
     PrintSummary(logger, summary);
   }
   control_server.reset();  // removes the socket file before the after-run work
+  subagent.reset();        // after the server: `stats` reads its counters
   if (after_run) {
     Status st = after_run();
     if (!st.ok()) return Fail(logger, st);

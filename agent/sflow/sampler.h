@@ -77,6 +77,7 @@ class Sampler {
   hal::Direction direction() const { return direction_; }
   // N, after any backoff. Hardware samples taken at R >= N are reported at R.
   uint32_t sampling_rate() const { return rate_; }
+  const SamplerConfig& config() const { return config_; }
   uint32_t sample_pool() const { return pool_; }
   uint32_t drops() const { return drops_; }
   uint32_t sequence() const { return sequence_; }

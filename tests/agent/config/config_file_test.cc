@@ -361,7 +361,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "source-address, vrf, dscp, protocol)");
   EXPECT_EQ(Error("sampling = 5\n"),
             "x.toml:1:12: sampling: unknown key (known here: agent, ports, port, flow, source, "
-            "log, run, control, service, self-check)");
+            "log, run, control, service, self-check, snmp)");
 }
 
 TEST(ConfigFileErrorGoldenTest, NotUtf8) {
@@ -379,6 +379,37 @@ TEST(ConfigFileErrorGoldenTest, WrongType) {
   EXPECT_EQ(Error("[flow]\ntcp-end = 1\n"),
             "x.toml:2:11: flow.tcp-end: expected true or false, got an integer");
   EXPECT_EQ(Error("agent = 3\n"), "x.toml:1:9: agent: expected a table, got an integer");
+}
+
+TEST(ConfigFileTest, ParsesTheSnmpSection) {
+  Result<Config> c = Parse(R"(
+[snmp]
+enabled = true
+agentx-socket = "tcp:127.0.0.1:705"
+ping-interval = 2
+receivers = 8
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->snmp.enabled);
+  EXPECT_EQ(c->snmp.agentx_socket, "tcp:127.0.0.1:705");
+  EXPECT_EQ(c->snmp.ping_interval_s, 2u);
+  EXPECT_EQ(c->snmp.receivers, 8u);
+  Result<Config> again = Parse(FormatConfig(*c));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(FormatConfig(*again), FormatConfig(*c));
+  EXPECT_EQ(Error("[snmp]\nreceivers = 65\n"),
+            "x.toml:2:13: snmp.receivers: 65 is out of range 0..64");
+  EXPECT_EQ(Error("[snmp]\nping-interval = 0\n"),
+            "x.toml:2:17: snmp.ping-interval: 0 is out of range 1..3600");
+  // Validate: the build decides whether the sub-agent exists.
+  Config v = *c;
+  v.agent.address = *IpAddress::Parse("192.0.2.1");
+  hal::base::Status st = Validate(v);
+#ifdef XFLOWD_HAVE_SNMP
+  EXPECT_TRUE(st.ok()) << st.message();
+#else
+  EXPECT_NE(st.message().find("built without Net-SNMP"), std::string::npos) << st.message();
+#endif
 }
 
 TEST(ConfigFileErrorGoldenTest, OutOfRange) {

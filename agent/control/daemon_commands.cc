@@ -197,6 +197,17 @@ json DaemonCommands::Status() const {
   return j;
 }
 
+namespace {
+
+// The receiver a data source sends to: "config", "snmp-<row>" or "none" (idle).
+std::string ReceiverName(uint32_t id, const sflow::Receiver* attached) {
+  if (attached == nullptr || id == 0) return "none";
+  if (id == daemon::Daemon::kConfigReceiver) return "config";
+  return "snmp-" + std::to_string(id);
+}
+
+}  // namespace
+
 json DaemonCommands::Ports() const {
   const config::Config& cfg = daemon_.config();
   const sflow::Agent& agent = daemon_.agent();
@@ -230,7 +241,11 @@ json DaemonCommands::Ports() const {
       j["pool"] = nullptr;
       j["drops"] = nullptr;
     }
-    j["polling_interval_s"] = want.polling_interval_s;
+    const auto ids = daemon_.PortReceivers(port.ifindex);
+    j["receiver"] = it != samplers.end() ? json(ReceiverName(ids.first, it->second->receiver()))
+                                         : json(nullptr);
+    j["poller_receiver"] = ReceiverName(ids.second, p->receiver());
+    j["polling_interval_s"] = p->config().interval_s;
     j["counter_samples"] = p->stats().samples;
     j["counter_read_errors"] = p->stats().read_errors;
     // The interface's counters now, as the next counter sample would carry them.
@@ -255,6 +270,15 @@ json DaemonCommands::Collectors() const {
   for (const auto& t : daemon_.transports()) {
     json j = TransportJson(*t);
     j["protocol"] = "sflow";
+    j["receiver"] = "config";
+    list.push_back(std::move(j));
+  }
+  for (const auto& [id, x] : daemon_.extra_receivers()) {
+    json j = TransportJson(*x.transport);
+    j["protocol"] = "sflow";
+    j["receiver"] = "snmp-" + std::to_string(id);
+    j["max_datagram_bytes"] = x.receiver->config().max_datagram_bytes;
+    j["next_sequence"] = x.receiver->next_sequence();
     list.push_back(std::move(j));
   }
   if (const daemon::FlowProbe* probe = daemon_.flow_probe()) {

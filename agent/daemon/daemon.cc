@@ -158,6 +158,8 @@ Status Daemon::Init(DaemonSettings settings) {
     Status st = AddPort(port);
     if (!st.ok() && first_error.ok()) first_error = st;
   }
+  AttachPorts();
+
   if (!ports->empty() && ports_without_sampling_ == ports->size()) {
     logger_.Log(LogLevel::kWarning,
                 "could not program sampling on any port (first: %s); running on, their counters "
@@ -332,6 +334,7 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
       logger_.Log(LogLevel::kInfo, "port %s (ifindex %u) added", port.name.c_str(), port.ifindex);
       ports_[port.ifindex] = port;
       (void)AddPort(port);  // logged inside
+      AttachPorts();
       break;
     case hal::PortEvent::kRemoved:
       logger_.Log(LogLevel::kInfo, "port %s (ifindex %u) removed", port.name.c_str(), port.ifindex);
@@ -367,6 +370,106 @@ void Daemon::OnTick(MonoTime now) {
                         last != 0 ? strerror(last) : "unknown");
     errors_seen_[i] = errors;
   }
+  for (auto& [id, x] : extra_) {
+    x.transport->Poll(now);
+    const uint64_t errors = x.transport->stats().send_errors;
+    if (errors == x.errors_seen) continue;
+    send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors",
+                        x.transport->Describe().c_str(), U(errors - x.errors_seen));
+    x.errors_seen = errors;
+  }
+}
+
+Status Daemon::SetExtraReceiver(uint32_t id, const config::SflowCollector& collector,
+                                uint32_t max_datagram_bytes) {
+  if (id == 0 || id == kConfigReceiver || platform_.flow_only) {
+    return InvalidArgumentError("no such receiver");
+  }
+  auto it = extra_.find(id);
+  const bool same_collector =
+      it != extra_.end() && CollectorKey(it->second.collector) == CollectorKey(collector);
+  std::unique_ptr<exporter::Transport> made;
+  if (!same_collector) {
+    auto t = make_transport_(collector);
+    if (!t.ok()) return t.status().WithContext("sFlow collector " + collector.ToString());
+    made = std::move(t.value());
+  }
+  sflow::ReceiverConfig rc;
+  rc.name = Printf("snmp-%u", id);
+  rc.max_datagram_bytes = max_datagram_bytes;
+  if (it == extra_.end()) {
+    ExtraReceiver x;
+    x.collector = collector;
+    x.transport = std::move(made);
+    x.receiver = &agent_->AddReceiver(rc, {x.transport.get()});
+    logger_.Log(LogLevel::kInfo, "receiver %u: collector %s, datagrams up to %u bytes", id,
+                x.transport->Describe().c_str(), max_datagram_bytes);
+    extra_.emplace(id, std::move(x));
+    AttachPorts();
+    return Status::Ok();
+  }
+  ExtraReceiver& x = it->second;
+  if (made) {
+    x.receiver->SetTransports({made.get()});  // the pending datagram goes to the old one
+    logger_.Log(LogLevel::kInfo, "receiver %u: collector %s -> %s", id,
+                x.transport->Describe().c_str(), made->Describe().c_str());
+    x.transport = std::move(made);
+    x.collector = collector;
+    x.errors_seen = 0;
+  }
+  if (x.receiver->config().max_datagram_bytes != max_datagram_bytes) {
+    x.receiver->Reconfigure(rc, agent_->config().agent_address, agent_->config().sub_agent_id);
+    logger_.Log(LogLevel::kInfo, "receiver %u: datagrams up to %u bytes", id, max_datagram_bytes);
+  }
+  return Status::Ok();
+}
+
+void Daemon::RemoveExtraReceiver(uint32_t id) {
+  auto it = extra_.find(id);
+  if (it == extra_.end()) return;
+  agent_->RemoveReceiver(it->second.receiver);  // sends what is pending
+  it->second.transport->Poll(clock_.Now());
+  const exporter::TransportStats& ts = it->second.transport->stats();
+  logger_.Log(LogLevel::kInfo,
+              "receiver %u: collector %s removed (it had %llu datagrams, %llu "
+              "errors)",
+              id, it->second.transport->Describe().c_str(), U(ts.datagrams_sent),
+              U(ts.send_errors));
+  extra_.erase(it);
+}
+
+void Daemon::SetPortReceivers(uint32_t ifindex, uint32_t sampler_id, uint32_t poller_id) {
+  if (sampler_id == kConfigReceiver && poller_id == kConfigReceiver) {
+    port_receivers_.erase(ifindex);
+  } else {
+    port_receivers_[ifindex] = {sampler_id, poller_id};
+  }
+  if (platform_.flow_only) return;
+  agent_->SetSamplerReceiver(ifindex, hal::Direction::kIngress, ReceiverById(sampler_id));
+  agent_->SetPollerReceiver(ifindex, ReceiverById(poller_id));
+}
+
+std::pair<uint32_t, uint32_t> Daemon::PortReceivers(uint32_t ifindex) const {
+  auto it = port_receivers_.find(ifindex);
+  return it == port_receivers_.end() ? std::make_pair(kConfigReceiver, kConfigReceiver)
+                                     : it->second;
+}
+
+sflow::Receiver* Daemon::ReceiverById(uint32_t id) {
+  if (id == kConfigReceiver) return config_.agent.collectors.empty() ? nullptr : receiver_;
+  auto it = extra_.find(id);
+  return it == extra_.end() ? nullptr : it->second.receiver;
+}
+
+void Daemon::AttachPorts() {
+  if (platform_.flow_only) return;
+  for (const auto& s : agent_->samplers()) {
+    agent_->SetSamplerReceiver(s->ifindex(), s->direction(),
+                               ReceiverById(PortReceivers(s->ifindex()).first));
+  }
+  for (const auto& p : agent_->pollers()) {
+    agent_->SetPollerReceiver(p->ifindex(), ReceiverById(PortReceivers(p->ifindex()).second));
+  }
 }
 
 void Daemon::DrainAll() {
@@ -393,6 +496,7 @@ Result<StopReason> Daemon::Run() {
     if (flow_clock_ != nullptr) flow_probe_->WaitForStreams(hal::base::seconds(2), true);
   }
   for (const auto& t : transports_) t->Poll(clock_.Now());  // refusals so far, for the summary
+  for (const auto& [id, x] : extra_) x.transport->Poll(clock_.Now());
   stopped_ = clock_.Now();
   running_ = false;
   if (reason.ok()) {
@@ -458,6 +562,15 @@ std::string Daemon::Summary() const {
     s += t.DescribeStats() + ")";
   }
   if (!transports_.empty()) s += ".";
+  for (const auto& [id, x] : extra_) {
+    const exporter::TransportStats& ts = x.transport->stats();
+    s += Printf(
+        " Receiver %u (SNMP) %s: %llu datagrams, %llu flow and %llu counter samples, "
+        "%llu errors.",
+        id, x.transport->Describe().c_str(), U(ts.datagrams_sent),
+        U(x.receiver->stats().flow_samples), U(x.receiver->stats().counter_samples),
+        U(ts.send_errors));
+  }
   const SelfCheckReport& check = self_check_->report();
   if (check.windows > 0) {
     s += Printf(" Self-check (%llu windows): %u of %zu data sources flagged", U(check.windows),
@@ -694,6 +807,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   const config::Config old = config_;
   config_ = next;
   ReloadPorts(old, changes);
+  AttachPorts();  // restarted ports, or the configuration's collectors came or went
 
   if (config::Diff(old, next).self_check) {
     const config::SelfCheckSettings& sb = next.self_check;

@@ -157,6 +157,33 @@ class Daemon {
   using ConfigOverlay = std::function<void(config::Config* loaded)>;
   void set_config_overlay(ConfigOverlay overlay) { overlay_ = std::move(overlay); }
   const ReloadResult& last_reload() const { return last_reload_; }
+
+  // Receivers beside the configuration's (SNMP's claimed sFlowRcvrTable rows, docs/snmp.md),
+  // each an agent Receiver of its own: its datagrams, datagram sequence and size, one
+  // collector. Ids are >= 1; kConfigReceiver names the configuration's receiver.
+  static constexpr uint32_t kConfigReceiver = 0xFFFFFFFFu;
+  struct ExtraReceiver {
+    config::SflowCollector collector;
+    std::unique_ptr<exporter::Transport> transport;
+    sflow::Receiver* receiver = nullptr;
+    uint64_t errors_seen = 0;
+  };
+  // Makes receiver `id` or points it at another collector / datagram size (what is pending is
+  // sent first; its datagram sequence continues). An error (the transport) changes nothing.
+  hal::base::Status SetExtraReceiver(uint32_t id, const config::SflowCollector& collector,
+                                     uint32_t max_datagram_bytes);
+  // Removes receiver `id`: it sends what is pending; the samplers and pollers sending to it go
+  // idle.
+  void RemoveExtraReceiver(uint32_t id);
+  const std::map<uint32_t, ExtraReceiver>& extra_receivers() const { return extra_; }
+  // Where a port's sampler and poller send: kConfigReceiver (the default for every port), an
+  // extra receiver's id, or 0 (idle). Kept for ports that come, go or restart on reload.
+  void SetPortReceivers(uint32_t ifindex, uint32_t sampler_id, uint32_t poller_id);
+  // The receiver an id names now: null for 0, an unknown id, or the configuration's receiver
+  // while the configuration has no sFlow collector.
+  sflow::Receiver* ReceiverById(uint32_t id);
+  // The id the port's sampler (or poller) is attached to by SetPortReceivers' rules.
+  std::pair<uint32_t, uint32_t> PortReceivers(uint32_t ifindex) const;
   // The configuration running now (the last one a reload applied).
   const config::Config& config() const { return config_; }
 
@@ -221,6 +248,8 @@ class Daemon {
   void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
   void OnTick(hal::base::MonoTime now);
   void DrainAll();
+  // Attaches every sampler and poller to the receiver port_receivers_ names.
+  void AttachPorts();
 
   config::Config config_;
   Platform platform_;
@@ -265,6 +294,8 @@ class Daemon {
   std::function<hal::base::Status(const config::Config&)> reload_check_;
   std::function<void(bool begin)> reload_observer_;
   ConfigOverlay overlay_;
+  std::map<uint32_t, ExtraReceiver> extra_;
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> port_receivers_;  // (sampler, poller) ids
   ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked

@@ -66,6 +66,39 @@ Poller& Agent::AddPoller(const hal::PortInfo& port, const PollerConfig& config, 
   return *raw;
 }
 
+void Agent::RemoveReceiver(Receiver* receiver) {
+  auto it = std::find_if(receivers_.begin(), receivers_.end(),
+                         [&](const auto& r) { return r.get() == receiver; });
+  if (it == receivers_.end()) return;
+  receiver->Flush();
+  for (auto& s : samplers_) {
+    if (s->receiver() == receiver) s->set_receiver(nullptr);
+  }
+  for (auto& p : pollers_) {
+    if (p->receiver() == receiver) p->set_receiver(nullptr);
+  }
+  receivers_.erase(it);
+}
+
+bool Agent::SetSamplerReceiver(uint32_t ifindex, hal::Direction direction, Receiver* receiver) {
+  Sampler* s = FindSampler(ifindex, direction);
+  if (s == nullptr) return false;
+  if (s->receiver() == receiver) return true;
+  // Samples already taken leave with the old receiver's next datagram, in order.
+  if (s->receiver() != nullptr) s->receiver()->Flush();
+  s->set_receiver(receiver);
+  return true;
+}
+
+bool Agent::SetPollerReceiver(uint32_t ifindex, Receiver* receiver) {
+  Poller* p = FindPoller(ifindex);
+  if (p == nullptr) return false;
+  if (p->receiver() == receiver) return true;
+  if (p->receiver() != nullptr) p->receiver()->Flush();
+  p->set_receiver(receiver);
+  return true;
+}
+
 void Agent::RemovePort(uint32_t ifindex) {
   sampler_index_.erase(Key(ifindex, hal::Direction::kIngress));
   sampler_index_.erase(Key(ifindex, hal::Direction::kEgress));

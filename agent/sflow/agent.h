@@ -40,6 +40,13 @@ class Agent final : public hal::PacketSampleSink {
                       Receiver& receiver, hal::SamplingControl* control);
   Poller& AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
                     hal::CounterSource& counters);
+  // Removes a receiver made by AddReceiver: it sends what is pending, and the samplers and
+  // pollers attached to it go idle (receiver null).
+  void RemoveReceiver(Receiver* receiver);
+  // Control plane: moves the sampler / poller to `receiver` (null: idle). The receiver left
+  // sends what it has first; sample sequence numbers continue. False: no such sampler/poller.
+  bool SetSamplerReceiver(uint32_t ifindex, hal::Direction direction, Receiver* receiver);
+  bool SetPollerReceiver(uint32_t ifindex, Receiver* receiver);
   // Removes the port's samplers and poller (port deleted).
   void RemovePort(uint32_t ifindex);
   // Control plane (reload): new settings for the port's poller (false: no poller there). Its

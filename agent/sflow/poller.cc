@@ -18,7 +18,7 @@ Poller::Poller(const hal::PortInfo& port, const PollerConfig& config, Receiver& 
                hal::CounterSource& counters, hal::base::Prng& prng)
     : port_(port),
       config_(config),
-      receiver_(receiver),
+      receiver_(&receiver),
       counters_(counters),
       countdown_(config.interval_s == 0 ? 0 : prng.Uniform(1, config.interval_s)) {}
 
@@ -42,7 +42,7 @@ void Poller::Reconfigure(const PollerConfig& config) {
 }
 
 void Poller::Tick(hal::base::MonoTime /*now*/) {
-  if (config_.interval_s == 0 || countdown_ == 0) return;
+  if (config_.interval_s == 0 || countdown_ == 0 || receiver_ == nullptr) return;
   if (--countdown_ > 0) return;
   countdown_ = config_.interval_s;
 
@@ -108,7 +108,7 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
 
   // A sample the receiver can never send does not use up a sequence number: collectors
   // would take the gap for a lost datagram.
-  if (!receiver_.Add(cs)) {
+  if (!receiver_->Add(cs)) {
     ++stats_.oversize_drops;
     return;
   }

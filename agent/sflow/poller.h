@@ -45,12 +45,17 @@ class Poller {
   uint32_t countdown() const { return countdown_; }
   const PollerConfig& config() const { return config_; }
   uint32_t sequence() const { return sequence_; }
+  // Null: idle (no polls; the countdown waits).
+  Receiver* receiver() const { return receiver_; }
+  // Control plane: the receiver of the next counter samples (null: idle); the sequence number
+  // continues across receivers.
+  void set_receiver(Receiver* receiver) { receiver_ = receiver; }
   const PollerStats& stats() const { return stats_; }
 
  private:
   hal::PortInfo port_;
   PollerConfig config_;
-  Receiver& receiver_;
+  Receiver* receiver_;  // null: idle
   hal::CounterSource& counters_;
   uint32_t countdown_;
   uint32_t sequence_ = 0;

@@ -25,7 +25,7 @@ Sampler::Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig
     : ifindex_(ifindex),
       direction_(direction),
       config_(config),
-      receiver_(receiver),
+      receiver_(&receiver),
       prng_(prng),
       clock_(clock),
       control_(control),
@@ -57,7 +57,8 @@ bool Sampler::Take(uint32_t n) {
 }
 
 void Sampler::OnSample(const hal::PacketSample& sample) {
-  if (rate_ == 0) return;  // disabled
+  // Disabled, or idle: attached to no receiver (sFlowFsReceiver 0).
+  if (rate_ == 0 || receiver_ == nullptr) return;
   if (config_.external_pool) pool_ += sample.pool_added;
 
   // A source that numbers its samples sampled them, even at 1-in-1: its gaps are drops.
@@ -159,10 +160,10 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   fs.record_count = record_count;
 
   // Only a datagram limit too small for a whole header pays for the size computation.
-  if (has_header && hdr.header.size() + kFlowSampleOverheadMax > receiver_.sample_room()) {
+  if (has_header && hdr.header.size() + kFlowSampleOverheadMax > receiver_->sample_room()) {
     if (TrimHeaderToFit(fs, hdr)) records[0] = hdr;
   }
-  if (!receiver_.Add(fs)) {
+  if (!receiver_->Add(fs)) {
     // Lost here, not on the network: say so in drops and keep the sequence unbroken.
     ++drops_;
     ++stats_.oversize_drops;
@@ -175,7 +176,7 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
 
 bool Sampler::TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr) {
   const size_t size = wire::EncodedSize(fs);
-  const size_t room = receiver_.sample_room();
+  const size_t room = receiver_->sample_room();
   if (size <= room) return false;
   // The header bytes are padded to 4 on the wire; the record carries the length kept.
   const size_t padded = (hdr.header.size() + 3) & ~size_t{3};

@@ -82,7 +82,11 @@ class Sampler {
   uint32_t drops() const { return drops_; }
   uint32_t sequence() const { return sequence_; }
   const SamplerStats& stats() const { return stats_; }
-  Receiver& receiver() { return receiver_; }
+  // Null: idle (no receiver; samples are ignored, nothing counts).
+  Receiver* receiver() const { return receiver_; }
+  // Control plane: the receiver of the next samples (null: idle). The sequence number, pool
+  // and drops continue across receivers.
+  void set_receiver(Receiver* receiver) { receiver_ = receiver; }
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
@@ -99,7 +103,7 @@ class Sampler {
   uint32_t ifindex_;
   hal::Direction direction_;
   SamplerConfig config_;
-  Receiver& receiver_;
+  Receiver* receiver_;  // null: idle
   hal::base::Prng& prng_;
   const hal::base::Clock& clock_;
   hal::SamplingControl* control_;

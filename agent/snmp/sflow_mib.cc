@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "agent/daemon/daemon.h"
+#include "exporter/sflow/sflow_types.h"
 
 namespace xflowd::agent::snmp {
 
@@ -201,7 +202,9 @@ Error CheckValue(const Name& name, const Value& v) {
       case kRcvrTimeout:
         return in(0, kInt32Max);
       case kRcvrMaxDatagram:
-        return in(config::kDatagramBytesMin, config::kDatagramBytesMax);
+        // What an agent receiver builds (sflow::Receiver clamps to the same range).
+        return in(static_cast<int64_t>(exporter::sflow::kMinDatagramBytes),
+                  static_cast<int64_t>(exporter::sflow::kMaxDatagramBytes));
       case kRcvrAddressType:
         return in(1, 2);  // ipv4(1), ipv6(2)
       case kRcvrAddress:
@@ -220,7 +223,7 @@ Error CheckValue(const Name& name, const Value& v) {
       case kFsReceiver:
         return in(0, 65535);
       case kFsRate:
-        return in(1, kInt32Max);  // 0 (off) is refused: the file disables a port
+        return in(0, kInt32Max);  // 0: sampling off (the MIB's meaning)
       case kFsHeader:
         return in(14, 256);
       default:
@@ -279,17 +282,46 @@ bool SflowMib::HasDataSource(uint32_t ifindex) const {
           agent.FindPoller(ifindex) != nullptr);
 }
 
-uint32_t SflowMib::FirstReceiverIndex(const State& s) const {
-  if (!file_.agent.collectors.empty()) return options_.receivers + 1;
-  for (size_t i = 0; i < s.receivers.size(); ++i) {
-    if (s.receivers[i].active()) return static_cast<uint32_t>(i + 1);
+uint32_t SflowMib::RowOf(const State& s, uint32_t ifindex, bool fs) const {
+  auto it = s.ports.find(ifindex);
+  if (it != s.ports.end()) {
+    const std::optional<uint32_t>& r = fs ? it->second.fs_receiver : it->second.cp_receiver;
+    if (r) return *r;
   }
-  return 0;
+  return file_.agent.collectors.empty() ? 0 : options_.receivers + 1;
 }
 
-bool SflowMib::ReceiverActive(const State& s, uint32_t index) const {
-  if (index >= 1 && index <= s.receivers.size()) return s.receivers[index - 1].active();
-  return index > s.receivers.size() && index <= s.receivers.size() + file_.agent.collectors.size();
+uint32_t SflowMib::DaemonId(uint32_t row) const {
+  return row > options_.receivers ? daemon::Daemon::kConfigReceiver : row;
+}
+
+bool SflowMib::RowUsable(const State& s, uint32_t row) const {
+  if (row == 0) return true;
+  if (row <= s.receivers.size()) return !s.receivers[row - 1].owner.empty();
+  return row <= s.receivers.size() + file_.agent.collectors.size();
+}
+
+hal::base::Status SflowMib::Sync(const State& s, bool ports_only) {
+  hal::base::Status first;
+  if (!ports_only) {
+    for (size_t i = 0; i < s.receivers.size(); ++i) {
+      const Receiver& r = s.receivers[i];
+      const auto id = static_cast<uint32_t>(i + 1);
+      auto e = r.endpoint();
+      if (r.owner.empty() || !e) {
+        daemon_.RemoveExtraReceiver(id);
+        continue;
+      }
+      hal::base::Status st =
+          daemon_.SetExtraReceiver(id, config::SflowCollector(*e), r.max_datagram);
+      if (!st.ok() && first.ok()) first = st;
+    }
+  }
+  for (const auto& kv : daemon_.ports()) {
+    daemon_.SetPortReceivers(kv.first, DaemonId(RowOf(s, kv.first, true)),
+                             DaemonId(RowOf(s, kv.first, false)));
+  }
+  return first;
 }
 
 std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
@@ -322,7 +354,7 @@ std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
           break;
         }
         case kRcvrMaxDatagram:
-          v = Value::Int(max_datagram);
+          v = Value::Int(r.max_datagram);
           break;
         case kRcvrAddressType:
           v = Value::Int(r.address_type);
@@ -367,7 +399,6 @@ std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
     }
   }
 
-  const uint32_t rcvr = FirstReceiverIndex(state_);
   sflow::Agent& agent = daemon_.agent();
   const std::vector<uint32_t> sources = DataSources();
   for (uint32_t col = kFsReceiver; col <= kFsHeader; ++col) {
@@ -375,7 +406,7 @@ std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
       const sflow::Sampler* s = agent.FindSampler(ifindex, hal::Direction::kIngress);
       int64_t v = 0;
       if (col == kFsReceiver) {
-        v = s != nullptr ? rcvr : 0;
+        v = s != nullptr ? RowOf(state_, ifindex, true) : 0;
       } else if (col == kFsRate) {
         v = s != nullptr ? std::min<int64_t>(s->sampling_rate(), kInt32Max) : 0;
       } else {
@@ -388,7 +419,8 @@ std::vector<std::pair<Oid, Value>> SflowMib::Snapshot() const {
     for (uint32_t ifindex : sources) {
       const sflow::Poller* p = agent.FindPoller(ifindex);
       int64_t v = 0;
-      if (p != nullptr) v = col == kCpReceiver ? rcvr : p->config().interval_s;
+      if (p != nullptr)
+        v = col == kCpReceiver ? RowOf(state_, ifindex, false) : p->config().interval_s;
       add({Object::kCp, col, ifindex, 1}, Value::Int(v));
     }
   }
@@ -482,10 +514,7 @@ Error SflowMib::Stage(const std::vector<SetVar>& vars, State* s, size_t* bad) co
         }
         break;
       case kRcvrMaxDatagram:
-        // One receiver, one datagram size: the configuration's (agent.max-datagram).
-        if (v.integer != daemon_.config().agent.max_datagram_bytes) {
-          return Error::kInconsistentValue;
-        }
+        r.max_datagram = static_cast<uint32_t>(v.integer);
         break;
       case kRcvrAddressType:
         r.address_type = v.integer;
@@ -514,24 +543,23 @@ Error SflowMib::Stage(const std::vector<SetVar>& vars, State* s, size_t* bad) co
       return Error::kInconsistentValue;
     }
   }
-  for (size_t idx : released) s->receivers[idx] = Receiver();
+  for (size_t idx : released) Release(s, idx + 1);
 
-  // Data sources: the receiver must be one that sends (every data source goes to every
-  // receiver, so naming it changes nothing); rates, header sizes and intervals are recorded
-  // over the file's settings for the port.
+  // Data sources: the receiver must be 0, a config row or a claimed row; receivers, rates,
+  // header sizes and intervals are recorded over the file's settings for the port.
   for (size_t i = 0; i < vars.size(); ++i) {
     const Name& n = names[i];
     if (n.object != Object::kFs && n.object != Object::kCp) continue;
     *bad = i;
     const int64_t v = vars[i].value.integer;
-    if (n.column == kFsReceiver) {  // kCpReceiver is the same column number
-      if (!ReceiverActive(*s, static_cast<uint32_t>(v))) return Error::kInconsistentValue;
-      continue;
-    }
+    const auto u = static_cast<uint32_t>(v);
+    // kCpReceiver is the same column number.
+    if (n.column == kFsReceiver && !RowUsable(*s, u)) return Error::kInconsistentValue;
     const hal::PortInfo& port = daemon_.ports().at(n.index);
     PortSet& ps = s->ports[n.index];
     ps.base = config::SettingsFor(file_.ports, port.name, port.speed_bps);
-    const uint32_t u = static_cast<uint32_t>(v);
+    if (n.object == Object::kFs && n.column == kFsReceiver) ps.fs_receiver = u;
+    if (n.object == Object::kCp && n.column == kCpReceiver) ps.cp_receiver = u;
     if (n.object == Object::kFs && n.column == kFsRate) ps.sampling_rate = u;
     if (n.object == Object::kFs && n.column == kFsHeader) ps.header_bytes = u;
     if (n.object == Object::kCp && n.column == kCpInterval) ps.polling_interval_s = u;
@@ -549,16 +577,11 @@ Error SflowMib::Check(const std::vector<SetVar>& vars, size_t* bad) {
 
 config::Config SflowMib::Build(const State& s) const {
   config::Config c = file_;
-  for (const Receiver& r : s.receivers) {
-    auto e = r.endpoint();
-    if (r.owner.empty() || !e) continue;
-    if (config::FindCollector(c.agent.collectors, *e) != nullptr) continue;
-    c.agent.collectors.push_back(config::SflowCollector(*e));
-  }
   std::vector<config::PortOverride> mine;
   for (const auto& [ifindex, ps] : s.ports) {
     auto it = daemon_.ports().find(ifindex);
     if (it == daemon_.ports().end()) continue;
+    if (!ps.sampling_rate && !ps.polling_interval_s && !ps.header_bytes) continue;
     config::PortOverride o;
     o.pattern = EscapeGlob(it->second.name);
     o.sampling_rate = ps.sampling_rate.value_or(ps.base.sampling_rate);
@@ -580,6 +603,13 @@ Error SflowMib::Apply(const std::vector<SetVar>& vars) {
     return e;
   }
   hal::base::Status st = daemon_.Reload(Build(s));
+  if (st.ok()) {
+    st = Sync(s);
+    if (!st.ok()) {  // a collector's transport: put back what was
+      (void)daemon_.Reload(Build(state_));
+      (void)Sync(state_);
+    }
+  }
   if (!st.ok()) {
     ++stats_.apply_errors;
     logger_.Log(LogLevel::kWarning, "snmp: set not applied: %s", st.message().c_str());
@@ -608,13 +638,21 @@ void SflowMib::Undo() {
   undo_.reset();
   Invalidate();
   hal::base::Status st = daemon_.Reload(Build(state_));
+  if (st.ok()) st = Sync(state_);
   if (!st.ok()) {
     ++stats_.apply_errors;
     logger_.Log(LogLevel::kWarning, "snmp: undoing a set: %s", st.message().c_str());
   }
 }
 
-void SflowMib::Release(Receiver* r) { *r = Receiver(); }
+void SflowMib::Release(State* s, size_t index) {
+  s->receivers[index - 1] = Receiver();
+  // The MIB: a released receiver's samplers and pollers are reset (receiver 0).
+  for (auto& [ifindex, ps] : s->ports) {
+    if (ps.fs_receiver == index) ps.fs_receiver = 0;
+    if (ps.cp_receiver == index) ps.cp_receiver = 0;
+  }
+}
 
 void SflowMib::Tick(MonoTime now) {
   State s = state_;
@@ -624,12 +662,13 @@ void SflowMib::Tick(MonoTime now) {
     if (r.owner.empty() || r.expires > now) continue;
     logger_.Log(LogLevel::kInfo, "snmp: receiver %zu (owner %s) timed out; released", i + 1,
                 r.owner.c_str());
-    Release(&r);
+    Release(&s, i + 1);
     ++stats_.expiries;
     changed = true;
   }
   if (!changed) return;
-  hal::base::Status st = daemon_.Reload(Build(s));
+  // Only receivers and attachments change: no reload needed.
+  hal::base::Status st = Sync(s);
   if (!st.ok()) {
     // Cannot happen short of a transport error; the rows are freed all the same.
     ++stats_.apply_errors;
@@ -660,6 +699,9 @@ void SflowMib::OverlayOnFile(config::Config* file) {
     it = state_.ports.erase(it);
   }
   *file = Build(state_);
+  // Ports the file took back go to the configuration's receiver again (the reload attaches
+  // them by what is recorded here).
+  (void)Sync(state_, true);
   Invalidate();
 }
 

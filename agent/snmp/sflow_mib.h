@@ -4,13 +4,18 @@
 // become a Config handed to Daemon::Reload, the path a file reload takes, so nothing else is
 // reset and every sequence number continues (docs/snmp.md, docs/decisions.md).
 //
-// Mapping (xflowd has one sFlow receiver, one datagram sequence, sending to every collector):
+// Mapping:
 //   sFlowRcvrTable rows 1..N (snmp.receivers) are free for managers; rows N+1.. are the
-//   configuration's collectors (owner "config", read-only: notWritable). A claimed row with an
-//   address is one more collector of that receiver until its timeout runs out.
+//   configuration's collectors (owner "config", read-only: notWritable), all of them ONE agent
+//   receiver (the daemon's). A claimed row with an address is an agent receiver of its own
+//   (Daemon::SetExtraReceiver: its datagrams, sequence, size, one collector) until its timeout
+//   runs out or its owner is cleared; then the samplers and pollers sending to it go idle
+//   (receiver 0) and the row is free.
 //   sFlowFsTable / sFlowCpTable: one row per port with a sampler or poller, indexed by
-//   (SNMPv2-SMI::mib-2.2.2.1.1.<ifindex>, instance 1). Rate, header size and interval sets
-//   become a per-port override that the file's own settings for that port replace on reload.
+//   (SNMPv2-SMI::mib-2.2.2.1.1.<ifindex>, instance 1). sFlowFsReceiver / sFlowCpReceiver pick
+//   the receiver (0: idle; any config row: the configuration's receiver). Rate (0: off),
+//   header size and interval sets become a per-port override; the file's own settings for that
+//   port replace it (and the port's receivers) on reload.
 #pragma once
 
 #include <cstddef>
@@ -157,7 +162,8 @@ class SflowMib {
     int64_t address_type = 0;  // InetAddressType: 0 unknown, 1 ipv4, 2 ipv6
     std::string address;       // 0, 4 or 16 octets
     uint32_t port = config::kDefaultSflowPort;
-    bool active() const;  // claimed and pointed at an address
+    uint32_t max_datagram = 1400;  // sFlowRcvrMaximumDatagramSize's DEFVAL
+    bool active() const;           // claimed and pointed at an address
     std::optional<hal::base::Endpoint> endpoint() const;
   };
   // What SNMP set on one port, over the file's settings for it (`base`).
@@ -166,6 +172,9 @@ class SflowMib {
     std::optional<uint32_t> sampling_rate;
     std::optional<uint32_t> header_bytes;
     std::optional<uint32_t> polling_interval_s;
+    // sFlowFsReceiver / sFlowCpReceiver rows; unset: the configuration's receiver.
+    std::optional<uint32_t> fs_receiver;
+    std::optional<uint32_t> cp_receiver;
   };
   struct State {
     std::vector<Receiver> receivers;  // rows 1..N
@@ -179,13 +188,22 @@ class SflowMib {
   // The running daemon's data sources: ifindexes with a sampler or poller.
   std::vector<uint32_t> DataSources() const;
   bool HasDataSource(uint32_t ifindex) const;
-  // Row index of the first collector (config rows first), 0 if none: what Fs/Cp rows show.
-  uint32_t FirstReceiverIndex(const State& s) const;
-  bool ReceiverActive(const State& s, uint32_t index) const;
+  // The row a port's sampler (fs) or poller (!fs) sends to in `s`: a claimed row, the first
+  // config row, or 0.
+  uint32_t RowOf(const State& s, uint32_t ifindex, bool fs) const;
+  // The daemon's receiver id for a row (Daemon::kConfigReceiver for the config rows).
+  uint32_t DaemonId(uint32_t row) const;
+  // May a data source be pointed at `row` in `s`: 0, a config row or a claimed row.
+  bool RowUsable(const State& s, uint32_t row) const;
+  // Makes the daemon's receivers and port attachments what `s` says (ports only: the
+  // receivers stay). An error (a collector's transport) leaves the receivers partly done:
+  // the caller syncs the previous state again.
+  hal::base::Status Sync(const State& s, bool ports_only = false);
   // Applies `vars` to `s`; the first error stops it.
   Error Stage(const std::vector<SetVar>& vars, State* s, size_t* bad) const;
   config::Config Build(const State& s) const;
-  void Release(Receiver* r);
+  // Frees row `index` (1-based) in `s`; data sources sending to it go idle (receiver 0).
+  static void Release(State* s, size_t index);
 
   daemon::Daemon& daemon_;
   SflowMibOptions options_;

@@ -6,12 +6,15 @@
 #   1. the walk: 48 sFlowFsTable and 48 sFlowCpTable rows, rates and intervals as `xflowctl
 #      ports` reports them, the file's collector as a receiver owned by "config";
 #   2. bad sets (wrong type, rate out of range, a receiver owned by someone else, a
-#      config-owned receiver) get their SNMP error and change nothing;
-#   3. a claim (owner, timeout, address, port) sends datagrams to B within 2 s;
-#   4. a rate and an interval set on swp3: the datagrams carry them, and the datagram and
-#      flow-sample sequence numbers continue (A saw no reset);
+#      config-owned receiver, a data source pointed at an unclaimed row) get their SNMP error
+#      and change nothing;
+#   3. a claim (owner, timeout, address, port), then swp3's sFlowFsReceiver and
+#      sFlowCpReceiver set to it: datagrams at B within 2 s, carrying swp3's samples only (its
+#      own datagram sequence from 1), and A gets no more of swp3;
+#   4. a rate and an interval set on swp3: B's datagrams carry them, and swp3's flow-sample
+#      sequence continues from A to B; A's datagram sequence has no break;
 #   5. a file reload keeps what SNMP set; the timeout runs out: B gets nothing more, the row
-#      is free again;
+#      is free again, swp3's sampler and poller are idle (receiver 0);
 #   6. snmpd started after xflowd, and restarted: the sub-agent reconnects and the MIB is whole again within 10 s.
 # About 20 s. Usage: snmp_subagent_test.sh BUILD_DIR. Needs root (namespace). Exit 77 = skipped.
 set -uo pipefail
@@ -159,7 +162,8 @@ expect_error() {  # WHAT ERROR snmpset-args...
   fi
 }
 expect_error "wrong type" wrongType "$FS.4.$DS3" s 100
-expect_error "rate out of range" wrongValue "$FS.4.$DS3" i 0
+expect_error "rate out of range" wrongValue "$FS.4.$DS3" i -1
+expect_error "Fs receiver not claimed" inconsistentValue "$FS.3.$DS3" i 3
 expect_error "config-owned receiver" notWritable "$RCVR.7.5" i 6399
 expect_error "claim without a timeout" inconsistentValue "$RCVR.2.2" s nobody
 out=$(set_ "$RCVR.2.2" s first "$RCVR.3.2" i 60)
@@ -171,11 +175,13 @@ set_ "$RCVR.2.2" s "" >/dev/null
   pass "bad sets: nothing applied (swp3 still 1-in-10000, receivers as they were)" ||
   fail "bad sets changed something: rate $(get "$FS.4.$DS3"), owner 2 $(get "$RCVR.2.2")"
 
-# --- 3. a claim: datagrams at B within 2 s ---
-t_claim=$(now)
-out=$(set_ "$RCVR.2.1" s manager "$RCVR.3.1" i 6 "$RCVR.5.1" i 1 "$RCVR.6.1" x 7F000001 \
+# --- 3. a claim, swp3 sent to it: datagrams at B within 2 s ---
+out=$(set_ "$RCVR.2.1" s manager "$RCVR.3.1" i 8 "$RCVR.5.1" i 1 "$RCVR.6.1" x 7F000001 \
   "$RCVR.7.1" i 6399)
 grep -q "INTEGER: 6399" <<<"$out" || fail "claim: $out"
+t_claim=$(now)
+out=$(set_ "$FS.3.$DS3" i 1 "$CP.3.$DS3" i 1)
+grep -q "INTEGER: 1" <<<"$out" || fail "sFlowFsReceiver/sFlowCpReceiver set: $out"
 got=0
 for i in $(seq 40); do
   [ -s "$work/b.json" ] && { got=1; break; }
@@ -183,20 +189,21 @@ for i in $(seq 40); do
 done
 t_first=$(now)
 if [ "$got" = 1 ]; then
-  pass "claim: datagrams at 127.0.0.1:6399 after $(awk "BEGIN{printf \"%.2f\", $t_first - $t_claim}") s"
+  pass "swp3 sent to receiver 1: datagrams at 127.0.0.1:6399 after $(awk "BEGIN{printf \"%.2f\", $t_first - $t_claim}") s"
 else
-  fail "claim: no datagram at 127.0.0.1:6399 within 2 s"
+  fail "swp3 sent to receiver 1: no datagram at 127.0.0.1:6399 within 2 s"
 fi
-"$xflowctl" --socket "$work/xflowd.sock" collectors | grep -q 127.0.0.1:6399 &&
-  pass "xflowctl collectors lists the manager's collector" ||
-  fail "xflowctl collectors does not list 127.0.0.1:6399"
+"$xflowctl" --socket "$work/xflowd.sock" collectors | grep 127.0.0.1:6399 | grep -q snmp-1 &&
+  pass "xflowctl collectors lists receiver snmp-1 at 127.0.0.1:6399" ||
+  fail "xflowctl collectors does not list 127.0.0.1:6399 as snmp-1"
 
 # --- 4. a rate and an interval on swp3 ---
 t_set=$(now)
 out=$(set_ "$FS.4.$DS3" i 256 "$SFLOW.6.1.4.$DS3" i 2)
 grep -q "INTEGER: 256" <<<"$out" || fail "rate/interval set: $out"
-"$xflowctl" --socket "$work/xflowd.sock" ports | awk '$2 == "swp3"' | grep -q ' 256 ' &&
-  pass "xflowctl ports shows swp3 at 1-in-256" || fail "xflowctl ports: swp3 not at 256"
+"$xflowctl" --socket "$work/xflowd.sock" ports | awk '$2 == "swp3"' | grep ' 256 ' | grep -q snmp-1 &&
+  pass "xflowctl ports shows swp3 at 1-in-256, sent to snmp-1" ||
+  fail "xflowctl ports: swp3 not at 256 to snmp-1"
 
 # A file reload (xflowctl reload): what SNMP set stays (the file does not set swp3).
 "$xflowctl" --socket "$work/xflowd.sock" reload >/dev/null || fail "xflowctl reload failed"
@@ -213,43 +220,58 @@ done
 t_free=$(now)
 [ "$freed" = 1 ] && pass "receiver 1 free again after its timeout" || fail "receiver 1 still claimed"
 [ "$(get "$RCVR.3.1")" = 0 ] && [ "$(get "$RCVR.5.1")" = 0 ] || fail "receiver 1 not reset"
+[ "$(get "$FS.3.$DS3")" = 0 ] && [ "$(get "$CP.3.$DS3")" = 0 ] &&
+  pass "swp3's sampler and poller idle (receiver 0)" ||
+  fail "swp3's receivers after the timeout: $(get "$FS.3.$DS3") $(get "$CP.3.$DS3")"
 sleep 0.3
 n_b=$(wc -l <"$work/b.json")
 sleep 1.5
 [ "$(wc -l <"$work/b.json")" -eq "$n_b" ] && pass "no datagram at B after the timeout" ||
   fail "datagrams still at B after the timeout"
 
-"$py" - "$work/a.json" "$work/b.json" "$t_set" <<'PY' || failures=$((failures + 1))
+"$py" - "$work/a.json" "$work/b.json" "$t_claim" "$t_set" "$t_free" <<'PY' || failures=$((failures + 1))
 import json, sys
 a = [json.loads(l)["datagram"] for l in open(sys.argv[1]) if l.startswith("{")]
 b = [json.loads(l)["datagram"] for l in open(sys.argv[2]) if l.startswith("{")]
-t_set = float(sys.argv[3])
+t_attach, t_set, t_free = (float(x) for x in sys.argv[3:6])
 bad = []
 seqs = [d["sequence"] for d in a]
 gaps = sum(1 for x, y in zip(seqs, seqs[1:]) if y != x + 1)
 if gaps:
     bad.append(f"A: {gaps} datagram sequence breaks")
-fs3 = [s for d in a for s in d["samples"]
-       if s["kind"] == "flow_sample" and s["source_id"]["index"] == 3]
-fseq = [s["sequence"] for s in fs3]
+bseq = [d["sequence"] for d in b]
+if not b or bseq != list(range(1, len(b) + 1)):
+    bad.append(f"B: not its own sequence from 1: {bseq[:5]}")
+others = {s["source_id"]["index"] for d in b for s in d["samples"]} - {3}
+if others:
+    bad.append(f"B: samples of other data sources: {sorted(others)[:5]}")
+late_a = [s for d in a if d["time"] > t_attach + 0.5 for s in d["samples"]
+          if s["source_id"]["index"] == 3]
+if late_a:
+    bad.append(f"A: {len(late_a)} samples of swp3 after it was sent to B")
+flows = lambda ds: [s for d in ds for s in d["samples"]
+                    if s["kind"] == "flow_sample" and s["source_id"]["index"] == 3]
+fseq = [s["sequence"] for s in flows(a) + flows(b)]
 if any(y != x + 1 for x, y in zip(fseq, fseq[1:])):
-    bad.append("A: swp3 flow-sample sequence breaks")
-late = [s for d in a if d["time"] > t_set + 0.5 for s in d["samples"]
-        if s["kind"] == "flow_sample" and s["source_id"]["index"] == 3]
+    bad.append("swp3 flow-sample sequence breaks from A to B")
+late = [s for d in b if d["time"] > t_set + 0.5 for s in d["samples"]
+        if s["kind"] == "flow_sample"]
 if not late or any(s["sampling_rate"] != 256 for s in late):
     bad.append(f"swp3 flow samples after the set: {len(late)}, rates "
                f"{sorted(set(s['sampling_rate'] for s in late))}")
-cs3 = [d["uptime_ms"] for d in a if d["time"] > t_set + 0.5 for s in d["samples"]
-       if s["kind"] == "counters_sample" and s["source_id"]["index"] == 3]
+cs3 = [d["uptime_ms"] for d in b if d["time"] > t_set + 0.5 for s in d["samples"]
+       if s["kind"] == "counters_sample"]
 steps = [y - x for x, y in zip(cs3, cs3[1:])]
 if len(steps) < 2 or any(not 1500 <= st <= 2600 for st in steps):
     bad.append(f"swp3 counter samples after the set, ms apart: {steps}")
-bseq = [d["sequence"] for d in b]
-if not b or set(bseq) - set(seqs):
-    bad.append("B: datagrams not the same sequence as A's")
+after = [s for d in a if d["time"] > t_free + 0.5 for s in d["samples"]
+         if s["source_id"]["index"] == 3]
+if after:
+    bad.append(f"A: {len(after)} samples of swp3 after the timeout (not idle)")
 print(("FAIL " if bad else "PASS ") +
-      f"datagrams: swp3 at 1-in-256 ({len(late)} samples), counters every 2 s, "
-      f"{len(a)} datagrams at A with no sequence break (B had {len(b)} of them)")
+      f"datagrams: B had {len(b)} (sequence 1..{len(b)}) with swp3's samples only, at 1-in-256 "
+      f"({len(late)} samples) and counters every 2 s after the set; swp3's flow sequence "
+      f"continued from A to B; {len(a)} datagrams at A with no sequence break")
 for x in bad:
     print("  " + x)
 sys.exit(1 if bad else 0)
@@ -271,12 +293,12 @@ fi
 "$py" - "$work/stats.json" <<'PY' || failures=$((failures + 1))
 import json, sys
 s = json.load(open(sys.argv[1]))["snmp"]
-ok = s["agentx_connected"] == 1 and s["agentx_connects"] == 2 and s["sets"] == 4 and s["sets_refused"] == 5 and s["expiries"] == 1
+ok = s["agentx_connected"] == 1 and s["agentx_connects"] == 2 and s["sets"] == 5 and s["sets_refused"] == 6 and s["expiries"] == 1
 print(("PASS " if ok else "FAIL ") + f"xflowctl stats: snmp {s}")
 sys.exit(0 if ok else 1)
 PY
 stop "$xflowd_pid"
-grep -q '^snmp: 0 of 4 receivers claimed, 1 ports set; 4 sets applied, 5 refused' "$work/xflowd.log" &&
+grep -q '^snmp: 0 of 4 receivers claimed, 1 ports set; 5 sets applied, 6 refused' "$work/xflowd.log" &&
   pass "exit summary: $(grep '^snmp:' "$work/xflowd.log")" ||
   fail "exit summary has no snmp line: $(tail -3 "$work/xflowd.log")"
 grep -q 'snmp: receiver 1 (owner manager) timed out' "$work/xflowd.log" ||

@@ -147,11 +147,14 @@ std::string FormatResult(const std::string& command, const json& result) {
                           {"CTR_SAMPLES", "counter_samples"},
                           {"IN_PKTS", "counters.in_ucast_pkts"},
                           {"IN_OCTETS", "counters.in_octets"},
-                          {"IN_DISCARDS", "counters.in_discards"}});
+                          {"IN_DISCARDS", "counters.in_discards"},
+                          {"RCVR", "receiver", false},
+                          {"CP_RCVR", "poller_receiver", false}});
   }
   if (command == "collectors" && result.is_array()) {
     if (result.empty()) return "no collectors\n";
     return Table(result, {{"PROTOCOL", "protocol", false},
+                          {"RECEIVER", "receiver", false},
                           {"TRANSPORT", "transport", false},
                           {"STATE", "state", false},
                           {"DATAGRAMS", "datagrams"},

@@ -1,16 +1,20 @@
 // The sFlow MIB's logic without snmpd: OID index decoding, the walk, set checking, claims and
-// the timeout countdown on a manual clock, and what a file reload keeps.
+// the timeout countdown on a manual clock, receivers of their own that data sources attach
+// to, and what a file reload keeps.
 #include "agent/snmp/sflow_mib.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/sim_platform.h"
+#include "exporter/sflow/sflow_decoder.h"
 #include "sim/sim_switch.h"
 #include "tests/support/capture_transport.h"
 
@@ -60,6 +64,7 @@ class SflowMibTest : public ::testing::Test {
         [this](const config::SflowCollector& c) -> Result<std::unique_ptr<exporter::Transport>> {
       auto t = std::make_unique<xflowd::testing::CaptureTransport>();
       made_.push_back(c.ToString());
+      caps_[c.ToString()] = t.get();
       return std::unique_ptr<exporter::Transport>(std::move(t));
     };
     s.loader = [this]() -> Result<config::Config> { return file_; };
@@ -86,6 +91,42 @@ class SflowMibTest : public ::testing::Test {
             {Rcvr(7, row), Value::Int(6399)}};
   }
   size_t Collectors() const { return daemon_->config().agent.collectors.size(); }
+  size_t Receivers() const { return daemon_->extra_receivers().size(); }
+  // What the datagrams a collector got from the `from`-th on carry.
+  struct Seen {
+    std::set<uint32_t> flow, counter;  // data sources (ifindex)
+    std::vector<uint32_t> datagram_seq;
+    std::map<uint32_t, uint32_t> first_flow_seq;  // per data source
+    size_t max_bytes = 0;
+  };
+  Seen Decode(const std::string& collector, size_t from = 0) {
+    Seen s;
+    const auto& ds = caps_.at(collector)->datagrams();
+    for (size_t i = from; i < ds.size(); ++i) {
+      auto d = exporter::sflow::DecodeDatagram(hal::base::ByteView(ds[i].data(), ds[i].size()));
+      EXPECT_TRUE(d.ok());
+      if (!d.ok()) continue;
+      s.datagram_seq.push_back(d->header.sequence);
+      s.max_bytes = std::max(s.max_bytes, ds[i].size());
+      for (const auto& smp : d->samples) {
+        if (auto* f = std::get_if<exporter::sflow::DecodedFlowSample>(&smp)) {
+          s.flow.insert(f->source.index);
+          s.first_flow_seq.emplace(f->source.index, f->sequence);
+        } else if (auto* c = std::get_if<exporter::sflow::DecodedCounterSample>(&smp)) {
+          s.counter.insert(c->source.index);
+        }
+      }
+    }
+    return s;
+  }
+  size_t Count(const std::string& collector) { return caps_.at(collector)->datagrams().size(); }
+  void Run(int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      clock_.Advance(hal::base::seconds(1));
+      daemon_->Step(clock_.Now());
+      mib_->Tick(clock_.Now());
+    }
+  }
   uint32_t Rate(uint32_t ifindex) {
     return daemon_->agent().FindSampler(ifindex, hal::Direction::kIngress)->sampling_rate();
   }
@@ -96,6 +137,7 @@ class SflowMibTest : public ::testing::Test {
   config::Config config_;
   config::Config file_;  // what the loader reads
   std::vector<std::string> made_;
+  std::map<std::string, xflowd::testing::CaptureTransport*> caps_;  // by collector
   std::unique_ptr<daemon::Daemon> daemon_;
   std::unique_ptr<SflowMib> mib_;
 };
@@ -143,7 +185,11 @@ TEST(SflowMibNameTest, RefusesWhatTheMibDoesNotDefine) {
 
 TEST(SflowMibNameTest, ChecksTypesAndRanges) {
   EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Str("1")), Error::kWrongType);
-  EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Int(0)), Error::kWrongValue);
+  EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Int(-1)), Error::kWrongValue);
+  EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Int(0)), Error::kNoError);  // off
+  EXPECT_EQ(CheckValue({Object::kRcvr, 4, 1}, Value::Int(199)), Error::kWrongValue);
+  EXPECT_EQ(CheckValue({Object::kRcvr, 4, 1}, Value::Int(9000)), Error::kNoError);
+  EXPECT_EQ(CheckValue({Object::kRcvr, 4, 1}, Value::Int(9001)), Error::kWrongValue);
   EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Int(1)), Error::kNoError);
   EXPECT_EQ(CheckValue({Object::kFs, 4, 1, 1}, Value::Int(int64_t{1} << 31)), Error::kWrongValue);
   EXPECT_EQ(CheckValue({Object::kFs, 5, 1, 1}, Value::Int(13)), Error::kWrongValue);
@@ -179,9 +225,10 @@ TEST_F(SflowMibTest, WalkShowsWhatTheDaemonUses) {
   EXPECT_FALSE(mib_->GetNext(all.back().first));
 }
 
-TEST_F(SflowMibTest, ClaimAddsACollectorUntilTheTimeoutRunsOut) {
+TEST_F(SflowMibTest, ClaimMakesAReceiverUntilTheTimeoutRunsOut) {
   ASSERT_EQ(Set(Claim(1, "mgr", 30)), Error::kNoError);
-  EXPECT_EQ(Collectors(), 2u);
+  EXPECT_EQ(Collectors(), 1u);  // the configuration's receiver is untouched
+  EXPECT_EQ(Receivers(), 1u);
   EXPECT_EQ(made_.back(), "127.0.0.1:6399");
   EXPECT_EQ(*mib_->Get(Rcvr(2, 1)), Value::Str("mgr"));
   EXPECT_EQ(*mib_->Get(Rcvr(3, 1)), Value::Int(30));
@@ -189,12 +236,12 @@ TEST_F(SflowMibTest, ClaimAddsACollectorUntilTheTimeoutRunsOut) {
   clock_.Advance(hal::base::milliseconds(29500));
   mib_->Tick(clock_.Now());
   EXPECT_EQ(*mib_->Get(Rcvr(3, 1)), Value::Int(1));
-  EXPECT_EQ(Collectors(), 2u);
+  EXPECT_EQ(Receivers(), 1u);
   clock_.Advance(hal::base::milliseconds(500));
   mib_->Tick(clock_.Now());
   EXPECT_EQ(*mib_->Get(Rcvr(2, 1)), Value::Str(""));
   EXPECT_EQ(*mib_->Get(Rcvr(3, 1)), Value::Int(0));
-  EXPECT_EQ(Collectors(), 1u);
+  EXPECT_EQ(Receivers(), 0u);
   EXPECT_EQ(mib_->stats().expiries, 1u);
   // Free again: anyone may claim it.
   EXPECT_EQ(Set(Claim(1, "other", 10)), Error::kNoError);
@@ -223,13 +270,15 @@ TEST_F(SflowMibTest, BadSetsChangeNothing) {
             Error::kWrongValue);
   EXPECT_EQ(bad, 1u);
   EXPECT_EQ(Set({{Ds(5, 4, 9), Value::Int(512)}}), Error::kNoCreation);
-  EXPECT_EQ(Set({{Ds(5, 3, 2), Value::Int(2)}}), Error::kInconsistentValue);  // not sending
-  EXPECT_EQ(Set({{Rcvr(4, 1), Value::Int(9000)}}), Error::kInconsistentValue);
+  // An Fs / Cp receiver that is not claimed, or does not exist.
+  EXPECT_EQ(Set({{Ds(5, 3, 2), Value::Int(2)}}), Error::kInconsistentValue);
+  EXPECT_EQ(Set({{Ds(6, 3, 2), Value::Int(4)}}), Error::kInconsistentValue);
+  EXPECT_EQ(Set({{Rcvr(4, 1), Value::Int(9001)}}), Error::kWrongValue);
   EXPECT_EQ(Rate(2), 10000u);
   EXPECT_EQ(daemon_->config().agent.collectors.size(), before.agent.collectors.size());
   EXPECT_EQ(daemon_->config().ports.overrides.size(), before.ports.overrides.size());
   EXPECT_EQ(*mib_->Get(Rcvr(2, 1)), Value::Str("mgr"));
-  EXPECT_EQ(mib_->stats().sets_refused, 11u);
+  EXPECT_EQ(mib_->stats().sets_refused, 12u);
   EXPECT_EQ(mib_->stats().sets, 1u);
 }
 
@@ -262,7 +311,7 @@ TEST_F(SflowMibTest, FileReloadKeepsSnmpSettingsUnlessTheFileTouchesThePort) {
   ASSERT_TRUE(daemon_->ReloadFromLoader().ok());
   EXPECT_EQ(Rate(1), 512u);
   EXPECT_EQ(Rate(2), 256u);
-  EXPECT_EQ(Collectors(), 2u);
+  EXPECT_EQ(Receivers(), 1u);
   // The file now sets swp1: its SNMP rate goes, swp2's and the claimed receiver stay.
   config::PortOverride o;
   o.pattern = "swp1";
@@ -271,7 +320,7 @@ TEST_F(SflowMibTest, FileReloadKeepsSnmpSettingsUnlessTheFileTouchesThePort) {
   ASSERT_TRUE(daemon_->ReloadFromLoader().ok()) << daemon_->last_reload().Summary();
   EXPECT_EQ(Rate(1), 2000u);
   EXPECT_EQ(Rate(2), 256u);
-  EXPECT_EQ(Collectors(), 2u);
+  EXPECT_EQ(Receivers(), 1u);
   EXPECT_EQ(mib_->stats().overrides_dropped, 1u);
   EXPECT_EQ(*mib_->Get(Rcvr(2, 2)), Value::Str("mgr"));
 }
@@ -294,14 +343,87 @@ TEST_F(SflowMibTest, ManagersMayBringEveryCollector) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   daemon_ = std::move(d.value());
   mib_ = std::make_unique<SflowMib>(*daemon_, SflowMibOptions{2, "9.9"}, logger_);
-  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(0));  // no receiver sends yet
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(0));  // no receiver: idle
+  EXPECT_EQ(daemon_->agent().FindSampler(1, hal::Direction::kIngress)->receiver(), nullptr);
   ASSERT_EQ(Set(Claim(2, "mgr", 5)), Error::kNoError);
-  EXPECT_EQ(Collectors(), 1u);
+  EXPECT_EQ(Receivers(), 1u);
+  ASSERT_EQ(Set({{Ds(5, 3, 1), Value::Int(2)}}), Error::kNoError);
   EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(2));
+  EXPECT_NE(daemon_->agent().FindSampler(1, hal::Direction::kIngress)->receiver(), nullptr);
   clock_.Advance(hal::base::seconds(5));
   mib_->Tick(clock_.Now());
-  EXPECT_EQ(Collectors(), 0u);
+  EXPECT_EQ(Receivers(), 0u);
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(0));
   EXPECT_EQ(mib_->stats().apply_errors, 0u);
+}
+
+// A claimed row is a receiver of its own: the data sources pointed at it send there only, in
+// its own datagrams (sequence from 1, its datagram size); the timeout idles them.
+TEST_F(SflowMibTest, DataSourcesSendToTheReceiverTheyName) {
+  const std::string cfg = "192.0.2.1:6343";
+  const std::string mine = "127.0.0.1:6399";
+  auto claim = Claim(1, "mgr", 60);
+  claim.push_back({Rcvr(4, 1), Value::Int(300)});
+  ASSERT_EQ(Set(claim), Error::kNoError);
+  EXPECT_EQ(*mib_->Get(Rcvr(4, 1)), Value::Int(300));
+  EXPECT_EQ(*mib_->Get(Rcvr(4, 3)), Value::Int(1400));  // the configuration's
+  Run(25);
+  EXPECT_EQ(Count(mine), 0u);  // nobody sends to it yet
+  const uint32_t seq = daemon_->agent().FindSampler(2, hal::Direction::kIngress)->sequence();
+  ASSERT_GT(seq, 0u);
+  ASSERT_EQ(Set({{Ds(5, 3, 2), Value::Int(1)}, {Ds(6, 3, 2), Value::Int(1)}}), Error::kNoError);
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 2)), Value::Int(1));
+  EXPECT_EQ(*mib_->Get(Ds(6, 3, 2)), Value::Int(1));
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 1)), Value::Int(3));
+  const size_t cfg_from = Count(cfg);
+  Run(25);
+  const Seen at_mine = Decode(mine);
+  EXPECT_EQ(at_mine.flow, std::set<uint32_t>{2});
+  EXPECT_EQ(at_mine.counter, std::set<uint32_t>{2});
+  EXPECT_EQ(at_mine.first_flow_seq.at(2), seq + 1);  // the sampler's sequence continues
+  EXPECT_LE(at_mine.max_bytes, 300u);
+  for (size_t i = 0; i < at_mine.datagram_seq.size(); ++i) {
+    EXPECT_EQ(at_mine.datagram_seq[i], i + 1);  // its own datagram sequence
+  }
+  const Seen at_cfg = Decode(cfg, cfg_from);
+  EXPECT_EQ(at_cfg.flow, (std::set<uint32_t>{1, 3, 4}));
+  EXPECT_EQ(at_cfg.counter.count(2), 0u);
+  EXPECT_GT(at_cfg.max_bytes, 300u);
+
+  // The timeout: swp2's sampler and poller go idle (receiver 0), the row is free.
+  Run(40);
+  EXPECT_EQ(*mib_->Get(Rcvr(2, 1)), Value::Str(""));
+  EXPECT_EQ(*mib_->Get(Ds(5, 3, 2)), Value::Int(0));
+  EXPECT_EQ(*mib_->Get(Ds(6, 3, 2)), Value::Int(0));
+  EXPECT_EQ(Receivers(), 0u);
+  EXPECT_EQ(daemon_->agent().FindSampler(2, hal::Direction::kIngress)->receiver(), nullptr);
+  EXPECT_EQ(daemon_->agent().FindPoller(2)->receiver(), nullptr);
+  const size_t idle_from = Count(cfg);
+  Run(25);
+  const Seen idle = Decode(cfg, idle_from);
+  EXPECT_EQ(idle.flow.count(2), 0u);
+  EXPECT_EQ(idle.counter.count(2), 0u);
+  // Back to the configuration's receiver by naming one of its rows.
+  ASSERT_EQ(Set({{Ds(5, 3, 2), Value::Int(3)}}), Error::kNoError);
+  const size_t back_from = Count(cfg);
+  Run(5);
+  EXPECT_EQ(Decode(cfg, back_from).flow.count(2), 1u);
+}
+
+// sFlowFsPacketSamplingRate 0: that data source's sampling is off until a rate is set again.
+TEST_F(SflowMibTest, RateZeroTurnsSamplingOff) {
+  const std::string cfg = "192.0.2.1:6343";
+  ASSERT_EQ(Set({{Ds(5, 4, 3), Value::Int(0)}}), Error::kNoError);
+  EXPECT_EQ(Rate(3), 0u);
+  EXPECT_EQ(*mib_->Get(Ds(5, 4, 3)), Value::Int(0));
+  Run(5);
+  EXPECT_EQ(Decode(cfg).flow.count(3), 0u);
+  EXPECT_EQ(Decode(cfg).flow.count(4), 1u);
+  ASSERT_EQ(Set({{Ds(5, 4, 3), Value::Int(1000)}}), Error::kNoError);
+  EXPECT_EQ(Rate(3), 1000u);
+  const size_t from = Count(cfg);
+  Run(5);
+  EXPECT_EQ(Decode(cfg, from).flow.count(3), 1u);
 }
 
 }  // namespace

@@ -3,12 +3,14 @@
 // Built from the configuration model (agent/config) and a Platform (the HAL interfaces of one
 // back-end: the simulated switch, the Linux ports of --sample, or a host capture, -i, which feeds
 // the flow probe only): one Transport per collector, one
-// Receiver, and for every port of the PortInventory an ingress Sampler (its rate programmed through
-// SamplingControl; the rate the platform applied is the one reported) and a Poller.
-// The loop drains the PacketSource into the agent, ticks the agent once a second and, for a
-// simulator, advances its time every 10 ms. When the loop stops (signal, --duration, Stop()),
-// what is queued is drained and the agent flushes. Every sample also goes to the top talkers, and
-// the tick runs the self-check after the agent (docs/selfcheck.md).
+// Receiver for them (plus the receivers SNMP managers claim, each with its own collector; a
+// port's sampler and poller send to one receiver each, SetPortReceivers), and for every port of the
+// PortInventory an ingress Sampler (its rate programmed through SamplingControl; the rate the
+// platform applied is the one reported) and a Poller. The loop drains the PacketSource into the
+// agent, ticks the agent once a second and, for a simulator, advances its time every 10 ms. When
+// the loop stops (signal, --duration, Stop()), what is queued is drained and the agent flushes.
+// Every sample also goes to the top talkers, and the tick runs the self-check after the agent
+// (docs/selfcheck.md).
 #pragma once
 
 #include <cstdint>

@@ -19,7 +19,9 @@ TEST(CtlFormatTest, PortsTableAlignsColumns) {
             {"drops", 0},
             {"polling_interval_s", 20},
             {"counter_samples", 3},
-            {"counters", {{"in_ucast_pkts", 12345}, {"in_octets", nullptr}, {"in_discards", 0}}}},
+            {"counters", {{"in_ucast_pkts", 12345}, {"in_octets", nullptr}, {"in_discards", 0}}},
+            {"receiver", "snmp-1"},
+            {"poller_receiver", "config"}},
        json{{"ifindex", 10},
             {"name", "swp10"},
             {"oper_up", false},
@@ -30,18 +32,21 @@ TEST(CtlFormatTest, PortsTableAlignsColumns) {
             {"drops", nullptr},
             {"polling_interval_s", 20},
             {"counter_samples", 0},
-            {"counters", nullptr}}});
+            {"counters", nullptr},
+            {"receiver", nullptr},
+            {"poller_receiver", "none"}}});
   EXPECT_EQ(FormatResult("ports", ports),
             "IFINDEX  NAME    UP  RATE_WANTED  RATE  SAMPLES   POOL  DROPS  POLL_S  CTR_SAMPLES  "
-            "IN_PKTS  IN_OCTETS  IN_DISCARDS\n"
+            "IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR    CP_RCVR\n"
             "      1  swp1   yes         1000  1024       12  12288      0      20            3    "
-            "12345          -            0\n"
+            "12345          -            0  snmp-1  config\n"
             "     10  swp10   no         1000     -        -      -      -      20            0    "
-            "    -          -            -\n");
+            "    -          -            -  -       none\n");
 }
 
 TEST(CtlFormatTest, CollectorsShowStateAndDetails) {
   const json c = json::array({json{{"protocol", "sflow"},
+                                   {"receiver", "config"},
                                    {"transport", "udp 192.0.2.1:6343"},
                                    {"state", "down"},
                                    {"datagrams", 10},
@@ -51,7 +56,7 @@ TEST(CtlFormatTest, CollectorsShowStateAndDetails) {
                                    {"last_error", "Connection refused"},
                                    {"details", "refused 4 (ICMP port unreachable)"}}});
   const std::string s = FormatResult("collectors", c);
-  EXPECT_NE(s.find("sflow     udp 192.0.2.1:6343  down"), std::string::npos) << s;
+  EXPECT_NE(s.find("sflow     config    udp 192.0.2.1:6343  down"), std::string::npos) << s;
   EXPECT_NE(s.find("Connection refused"), std::string::npos) << s;
   EXPECT_NE(s.find("  udp 192.0.2.1:6343: refused 4 (ICMP port unreachable)\n"), std::string::npos)
       << s;
@@ -74,13 +79,13 @@ TEST(CtlFormatTest, ObjectsAreKeyValueLinesWithDottedKeys) {
   EXPECT_EQ(FormatResult("flows", json{{"enabled", "x"}}), "enabled: x\n");
   EXPECT_EQ(FormatResult("ports", json::array({1, "a", nullptr})),
             "IFINDEX  NAME  UP  RATE_WANTED  RATE  SAMPLES  POOL  DROPS  POLL_S  CTR_SAMPLES  "
-            "IN_PKTS  IN_OCTETS  IN_DISCARDS\n"
+            "IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR  CP_RCVR\n"
             "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -\n"
+            "      -          -            -  -     -\n"
             "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -\n"
+            "      -          -            -  -     -\n"
             "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -\n");
+            "      -          -            -  -     -\n");
   EXPECT_EQ(FormatResult("status", json{{"uptime_s", 12.3456}, {"last_reload", nullptr}}),
             "last_reload: -\nuptime_s:    12.35\n");
 }

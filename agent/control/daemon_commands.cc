@@ -364,7 +364,8 @@ json DaemonCommands::Stats() const {
   json receivers = json::array();
   for (const auto& r : agent.receivers()) {
     const sflow::ReceiverStats& rs = r->stats();
-    receivers.push_back(json{{"datagrams", rs.datagrams},
+    receivers.push_back(json{{"name", r->config().name},
+                             {"datagrams", rs.datagrams},
                              {"flow_samples", rs.flow_samples},
                              {"counter_samples", rs.counter_samples},
                              {"discard_samples", rs.discard_samples},

@@ -127,6 +127,9 @@ void SelfCheck::OnTick(hal::base::MonoTime now) {
       }
       continue;
     }
+    // Sampling off (rate 0) or idle (no receiver, SNMP): nothing to estimate; the port is
+    // judged again from the first whole window in which it samples.
+    if (s.sampling_rate() == 0 || s.receiver() == nullptr) t.in_window = false;
     // Per tick, so a rate change (export budget) weighs each sample by its own rate; the
     // 32-bit sFlow counters wrap, their deltas do not.
     const uint64_t samples = s.stats().samples - t.last_samples;

@@ -416,9 +416,15 @@ TEST_F(SflowMibTest, RateZeroTurnsSamplingOff) {
   ASSERT_EQ(Set({{Ds(5, 4, 3), Value::Int(0)}}), Error::kNoError);
   EXPECT_EQ(Rate(3), 0u);
   EXPECT_EQ(*mib_->Get(Ds(5, 4, 3)), Value::Int(0));
-  Run(5);
+  Run(200);  // 3 self-check windows: a port not sampling is not judged (not flagged)
   EXPECT_EQ(Decode(cfg).flow.count(3), 0u);
   EXPECT_EQ(Decode(cfg).flow.count(4), 1u);
+  for (const daemon::PortCheck& c : daemon_->self_check().report().ports) {
+    if (c.ifindex == 3) {
+      EXPECT_EQ(c.windows, 0u);
+      EXPECT_FALSE(c.flagged);
+    }
+  }
   ASSERT_EQ(Set({{Ds(5, 4, 3), Value::Int(1000)}}), Error::kNoError);
   EXPECT_EQ(Rate(3), 1000u);
   const size_t from = Count(cfg);

@@ -389,6 +389,10 @@ TEST_F(SflowMibTest, DataSourcesSendToTheReceiverTheyName) {
   EXPECT_EQ(at_cfg.flow, (std::set<uint32_t>{1, 3, 4}));
   EXPECT_EQ(at_cfg.counter.count(2), 0u);
   EXPECT_GT(at_cfg.max_bytes, 300u);
+  EXPECT_NE(daemon_->Summary().find("Receiver 1 (SNMP) capture: " + std::to_string(Count(mine)) +
+                                    " datagrams, "),
+            std::string::npos)
+      << daemon_->Summary();
 
   // The timeout: swp2's sampler and poller go idle (receiver 0), the row is free.
   Run(40);

@@ -35,12 +35,20 @@ Sampler::Sampler(uint32_t ifindex, hal::Direction direction, const SamplerConfig
 void Sampler::Reconfigure(const SamplerConfig& config) {
   const bool rate_changed = config.sampling_rate != config_.sampling_rate ||
                             config.max_samples_per_s != config_.max_samples_per_s;
+  // Off (rate 0) ignored the source's samples: their sequence gap is not a loss.
+  if (config_.sampling_rate == 0) have_source_seq_ = false;
   config_ = config;
   if (!rate_changed) return;
   rate_ = config.sampling_rate;
   floor_rate_ = config.sampling_rate;
   calm_ticks_ = 0;
   skip_ = 0;  // the next countdown is drawn at the new rate
+}
+
+void Sampler::set_receiver(Receiver* receiver) {
+  // Samples ignored while idle left a gap in the source's sequence: not a loss to report.
+  if (receiver_ == nullptr) have_source_seq_ = false;
+  receiver_ = receiver;
 }
 
 uint32_t Sampler::NextSkip(uint32_t n) {

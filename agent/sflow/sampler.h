@@ -85,8 +85,8 @@ class Sampler {
   // Null: idle (no receiver; samples are ignored, nothing counts).
   Receiver* receiver() const { return receiver_; }
   // Control plane: the receiver of the next samples (null: idle). The sequence number, pool
-  // and drops continue across receivers.
-  void set_receiver(Receiver* receiver) { receiver_ = receiver; }
+  // and drops continue across receivers; what the source sent while idle is not a drop.
+  void set_receiver(Receiver* receiver);
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);

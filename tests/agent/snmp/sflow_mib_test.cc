@@ -407,11 +407,15 @@ TEST_F(SflowMibTest, DataSourcesSendToTheReceiverTheyName) {
   const Seen idle = Decode(cfg, idle_from);
   EXPECT_EQ(idle.flow.count(2), 0u);
   EXPECT_EQ(idle.counter.count(2), 0u);
-  // Back to the configuration's receiver by naming one of its rows.
+  // Back to the configuration's receiver by naming one of its rows; what the source sent
+  // while the sampler was idle is not counted as lost.
+  const sflow::Sampler* s2 = daemon_->agent().FindSampler(2, hal::Direction::kIngress);
+  const uint32_t drops = s2->drops();
   ASSERT_EQ(Set({{Ds(5, 3, 2), Value::Int(3)}}), Error::kNoError);
   const size_t back_from = Count(cfg);
   Run(5);
   EXPECT_EQ(Decode(cfg, back_from).flow.count(2), 1u);
+  EXPECT_EQ(s2->drops(), drops);
 }
 
 // sFlowFsPacketSamplingRate 0: that data source's sampling is off until a rate is set again.
@@ -429,11 +433,13 @@ TEST_F(SflowMibTest, RateZeroTurnsSamplingOff) {
       EXPECT_FALSE(c.flagged);
     }
   }
+  const uint32_t drops = daemon_->agent().FindSampler(3, hal::Direction::kIngress)->drops();
   ASSERT_EQ(Set({{Ds(5, 4, 3), Value::Int(1000)}}), Error::kNoError);
   EXPECT_EQ(Rate(3), 1000u);
   const size_t from = Count(cfg);
   Run(5);
   EXPECT_EQ(Decode(cfg, from).flow.count(3), 1u);
+  EXPECT_EQ(daemon_->agent().FindSampler(3, hal::Direction::kIngress)->drops(), drops);
 }
 
 }  // namespace

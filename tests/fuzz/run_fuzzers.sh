@@ -10,6 +10,7 @@
 #   XFLOWD_FUZZ_BUILD_DIR  build directory (default: build/fuzz in this checkout, reused)
 #   XFLOWD_FUZZ_OUT_DIR    where crash reproducers and logs go (default: a new temp dir)
 #   XFLOWD_FUZZ_JOBS       parallel build jobs (default: nproc)
+#   XFLOWD_FUZZ_PARALLEL   targets fuzzed at the same time (default: nproc)
 #
 # Nothing is written into the source tree: the seed corpus is copied, and inputs the fuzzer
 # finds stay in the temp copy. To grow the checked-in corpus, minimize on purpose with
@@ -62,13 +63,16 @@ cmake --build "${build_dir}" --parallel "${jobs}" --target "${targets[@]}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
-failed=()
-for target in "${targets[@]}"; do
+# One target: its own corpus copy and artifact directory; a file "failed" there on failure.
+run_one() {
+  local target="$1" binary corpus seeds artifacts limit
   binary="$(find "${build_dir}" -type f -perm -u+x -name "${target}" | head -n 1)"
+  artifacts="${out_dir}/${target}"
+  mkdir -p "${artifacts}"
   if [[ -z "${binary}" ]]; then
     echo "FAIL ${target}: binary not found under ${build_dir}" >&2
-    failed+=("${target}")
-    continue
+    touch "${artifacts}/failed"
+    return
   fi
   corpus="${work_dir}/${target}"
   mkdir -p "${corpus}"
@@ -77,24 +81,40 @@ for target in "${targets[@]}"; do
   if [[ -d "${seeds}" ]]; then
     cp -R "${seeds}/." "${corpus}/"
   fi
-  artifacts="${out_dir}/${target}"
-  mkdir -p "${artifacts}"
   if [[ "${seconds}" -eq 0 ]]; then
     limit=(-runs=0)  # -max_total_time=0 would mean "forever"
   else
     limit=(-max_total_time="${seconds}")
   fi
-  echo "=== ${target}: ${seconds}s, $(find "${corpus}" -type f | wc -l) seeds"
   if "${binary}" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="${artifacts}/" "${corpus}" >"${artifacts}/log.txt" 2>&1; then
-    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::new_units_added)' \
-      "${artifacts}/log.txt" || true
-    echo "ok   ${target}"
+    echo "ok   ${target}: ${seconds}s, $(find "${corpus}" -type f | wc -l) inputs," \
+      "$(grep -E '^stat::number_of_executed_units' "${artifacts}/log.txt" | awk '{print $2}')" \
+      "runs"
   else
     tail -n 60 "${artifacts}/log.txt" >&2
     echo "FAIL ${target}: reproducers and log in ${artifacts}" >&2
-    failed+=("${target}")
+    touch "${artifacts}/failed"
   fi
+}
+
+# The targets run side by side, one per core (XFLOWD_FUZZ_PARALLEL): each gets its full time.
+parallel="${XFLOWD_FUZZ_PARALLEL:-$(nproc)}"
+echo "fuzzing ${#targets[@]} targets, ${seconds}s each, ${parallel} at a time"
+running=0
+for target in "${targets[@]}"; do
+  if [[ ${running} -ge ${parallel} ]]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_one "${target}" &
+  running=$((running + 1))
+done
+wait || true
+
+failed=()
+for target in "${targets[@]}"; do
+  if [[ -e "${out_dir}/${target}/failed" ]]; then failed+=("${target}"); fi
 done
 
 if [[ ${#failed[@]} -ne 0 ]]; then

@@ -1,7 +1,7 @@
 // The privilege drop: xflowd started as root opens what needs root (sockets, netlink, tc,
 // the control socket, the pid file), then becomes the configured user (service.user) with
 // only the capabilities its mode still needs later (docs/usage.md "Running as a service",
-// docs/decisions.md D32). Done through libcap-ng when the build has it.
+// docs/decisions.md D35). Done through libcap-ng when the build has it.
 #pragma once
 
 #include <sys/types.h>

@@ -361,23 +361,20 @@ void Daemon::OnTick(MonoTime now) {
   // Send errors are counted on the data path; report them here, at a limited rate. Poll reads
   // back what the collectors refused and logs a change of state itself.
   for (size_t i = 0; i < transports_.size(); ++i) {
-    transports_[i]->Poll(now);
-    const uint64_t errors = transports_[i]->stats().send_errors;
-    if (errors == errors_seen_[i]) continue;
-    const int last = transports_[i]->status().last_error;
-    send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors (last: %s)",
-                        transports_[i]->Describe().c_str(), U(errors - errors_seen_[i]),
-                        last != 0 ? strerror(last) : "unknown");
-    errors_seen_[i] = errors;
+    PollTransport(now, *transports_[i], &errors_seen_[i]);
   }
-  for (auto& [id, x] : extra_) {
-    x.transport->Poll(now);
-    const uint64_t errors = x.transport->stats().send_errors;
-    if (errors == x.errors_seen) continue;
-    send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors",
-                        x.transport->Describe().c_str(), U(errors - x.errors_seen));
-    x.errors_seen = errors;
-  }
+  for (auto& [id, x] : extra_) PollTransport(now, *x.transport, &x.errors_seen);
+}
+
+void Daemon::PollTransport(MonoTime now, exporter::Transport& transport, uint64_t* errors_seen) {
+  transport.Poll(now);
+  const uint64_t errors = transport.stats().send_errors;
+  if (errors == *errors_seen) return;
+  const int last = transport.status().last_error;
+  send_error_log_.Log(now, LogLevel::kWarning, "%s: %llu send errors (last: %s)",
+                      transport.Describe().c_str(), U(errors - *errors_seen),
+                      last != 0 ? strerror(last) : "unknown");
+  *errors_seen = errors;
 }
 
 Status Daemon::SetExtraReceiver(uint32_t id, const config::SflowCollector& collector,
@@ -515,7 +512,9 @@ uint64_t Daemon::FlushFlows() { return flow_probe_ ? flow_probe_->ExpireAll(cloc
 
 std::string Daemon::Summary() const {
   std::string s = platform_.summary ? platform_.summary() : "";
-  if (platform_.flow_only) return flow_probe_ ? s + flow_probe_->Summary() : s;
+  if (platform_.flow_only) {
+    return (flow_probe_ ? s + flow_probe_->Summary() : s) + logger_.SuppressedNote();
+  }
   const MonoTime end = running_ ? clock_.Now() : stopped_;
   const double secs = ran_ ? static_cast<double>((end - started_).count()) / 1e9 : 0.0;
   const double per_s = secs > 0 ? 1.0 / secs : 0.0;
@@ -583,10 +582,8 @@ std::string Daemon::Summary() const {
     }
     s += names.empty() ? "." : names + ").";
   }
-  if (logger_.suppressed() > 0) {
-    s += Printf(" %llu log lines suppressed by rate limits.", U(logger_.suppressed()));
-  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
+  s += logger_.SuppressedNote();
   return s;
 }
 

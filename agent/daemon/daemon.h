@@ -249,6 +249,9 @@ class Daemon {
   void RecordReload(hal::base::Status status, std::vector<std::string> changes);
   void OnPortEvent(hal::PortEvent event, const hal::PortInfo& port);
   void OnTick(hal::base::MonoTime now);
+  // Reads back what the collector refused, and reports new send errors (rate-limited).
+  void PollTransport(hal::base::MonoTime now, exporter::Transport& transport,
+                     uint64_t* errors_seen);
   void DrainAll();
   // Attaches every sampler and poller to the receiver port_receivers_ names.
   void AttachPorts();

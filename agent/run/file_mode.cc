@@ -98,7 +98,7 @@ int RunFile(const config::Config& config, hal::base::Logger& logger, const Servi
                   static_cast<unsigned long long>(packets), path.c_str(), secs,
                   secs > 0 ? static_cast<double>(packets) / secs / 1e6 : 0.0,
                   static_cast<double>((run.last - run.first).count()) / 1e9);
-    PrintSummary(logger, line + p.Summary() + SuppressedNote(logger));
+    PrintSummary(logger, line + p.Summary() + logger.SuppressedNote());
   }
   if (p.RecordsLost()) {
     logger.Log(LogLevel::kError, "-r %s: records to a collector were lost (see the summary)",

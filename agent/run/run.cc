@@ -39,12 +39,6 @@ void PrintSummary(hal::base::Logger& logger, const std::string& text) {
   }
 }
 
-std::string SuppressedNote(const hal::base::Logger& logger) {
-  if (logger.suppressed() == 0) return "";
-  return "\nxflowd: " + std::to_string(logger.suppressed()) +
-         " log lines suppressed by rate limits.";
-}
-
 Status Started(const config::Config& config, const ServiceHooks& service, hal::base::Logger& logger,
                const std::string& status) {
   XFLOWD_RETURN_IF_ERROR(

@@ -62,9 +62,6 @@ hal::base::Status Started(const config::Config& config, const ServiceHooks& serv
 // A summary for the end of a run: to stderr, or through the log when that is syslog
 // (stderr is /dev/null under --daemon).
 void PrintSummary(hal::base::Logger& logger, const std::string& text);
-// "\nxflowd: N log lines suppressed by rate limits." when there were any, else "" (the host
-// probe's summaries; the daemon's has it in Daemon::Summary).
-std::string SuppressedNote(const hal::base::Logger& logger);
 
 // The sFlow agent (and flow probe, with flow collectors) on `platform`: the wiring every live
 // mode shares (--sim, --sample, -i). `loader` (may be empty) is what SIGHUP reloads from

@@ -82,6 +82,11 @@ std::string Logger::FormatLine(LogLevel level, const char* message) const {
   return std::string(stamp) + "xflowd[" + LogLevelName(level) + "]: " + message;
 }
 
+std::string Logger::SuppressedNote() const {
+  if (suppressed_ == 0) return "";
+  return "\nxflowd: " + std::to_string(suppressed_) + " log lines suppressed by rate limits.";
+}
+
 void Logger::Log(LogLevel level, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

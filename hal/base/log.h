@@ -61,6 +61,9 @@ class Logger {
   // Lines a RateLimitedLog held back, all of them together (xflowctl stats, the summary).
   void CountSuppressed() { ++suppressed_; }
   uint64_t suppressed() const { return suppressed_; }
+  // For exit summaries: "\nxflowd: N log lines suppressed by rate limits." when there were
+  // any, else "".
+  std::string SuppressedNote() const;
 
   void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void LogV(LogLevel level, const char* fmt, va_list ap);

@@ -155,6 +155,14 @@ struct LinuxSourceConfig {
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
 };
 
+// The ports of an Open vSwitch (docs/ovs.md): inventory and counters from OVSDB, samples
+// from OVS's own sFlow, sent to a listener of xflowd's.
+constexpr char kDefaultOvsDbSocket[] = "/var/run/openvswitch/db.sock";
+struct OvsSourceConfig {
+  std::string db_socket = kDefaultOvsDbSocket;  // ovsdb-server's unix socket
+  std::vector<std::string> bridges;             // the bridges sampled; empty: every bridge
+};
+
 // A live interface, every packet (or 1 in PortsConfig::sampling_rate) captured.
 struct InterfaceSourceConfig {
   std::string name;
@@ -189,13 +197,14 @@ struct SimConfig {
 };
 
 // Where packets come from: exactly one of these runs.
-enum class SourceKind { kSim, kInterface, kFile, kLinux };
+enum class SourceKind { kSim, kInterface, kFile, kLinux, kOvs };
 struct SourceConfig {
   SourceKind kind = SourceKind::kSim;
   SimConfig sim;
   InterfaceSourceConfig interface;
   FileSourceConfig file;
   LinuxSourceConfig linux_ports;
+  OvsSourceConfig ovs;
 };
 
 // The control socket of xflowctl (docs/control.md).

@@ -743,9 +743,11 @@ class Parser {
                   [&](const std::string& k, const Value& x) {
                     type = &x;
                     size_t i = 0;
-                    XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"sim", "linux", "interface", "file"}, &i));
+                    XFLOWD_RETURN_IF_ERROR(
+                        Choice(k, x, {"sim", "linux", "interface", "file", "ovs"}, &i));
                     const SourceKind kinds[] = {SourceKind::kSim, SourceKind::kLinux,
-                                                SourceKind::kInterface, SourceKind::kFile};
+                                                SourceKind::kInterface, SourceKind::kFile,
+                                                SourceKind::kOvs};
                     kind = kinds[i];
                     return Status::Ok();
                   }},
@@ -753,6 +755,7 @@ class Parser {
                  {"interface", table(SourceKind::kInterface, &Parser::InterfaceFields)},
                  {"file", table(SourceKind::kFile, &Parser::FileFields)},
                  {"linux", table(SourceKind::kLinux, &Parser::LinuxFields)},
+                 {"ovs", table(SourceKind::kOvs, &Parser::OvsFields)},
              }));
     for (const auto& [k, t] : tables) {
       if (kind && *kind != k) {
@@ -783,6 +786,8 @@ class Parser {
         return "interface";
       case SourceKind::kFile:
         return "file";
+      case SourceKind::kOvs:
+        return "ovs";
     }
     return "?";
   }
@@ -865,6 +870,27 @@ class Parser {
     };
   }
   std::vector<Field> FileFields(SourceConfig& s) { return {{"path", S(&s.file.path)}}; }
+  std::vector<Field> OvsFields(SourceConfig& s) {
+    return {
+        {"db-socket",
+         [this, &s](const std::string& k, const Value& x) {
+           XFLOWD_RETURN_IF_ERROR(Str(k, x, &s.ovs.db_socket, false));
+           if (s.ovs.db_socket[0] != '/') return Fail(x, k, "must be an absolute path");
+           return Status::Ok();
+         }},
+        {"bridges",
+         [this, &s](const std::string& k, const Value& x) {
+           if (!x.is_array()) return Fail(x, k, "expected an array of bridge names");
+           s.ovs.bridges.clear();
+           for (const Value& e : x.as_array()) {
+             std::string name;
+             XFLOWD_RETURN_IF_ERROR(Str(k, e, &name, false));
+             s.ovs.bridges.push_back(name);
+           }
+           return Status::Ok();
+         }},
+    };
+  }
   std::vector<Field> LinuxFields(SourceConfig& s) {
     return {
         {"psample-group", U(&s.linux_ports.psample_group, 1, 0xFFFFFFFEu)},
@@ -1277,6 +1303,16 @@ std::string FormatConfig(const Config& c) {
       o << "type = \"file\"\n\n[source.file]\n";
       o << "path = " << Quote(s.file.path) << "\n";
       break;
+    case SourceKind::kOvs: {
+      o << "type = \"ovs\"\n\n[source.ovs]\n";
+      o << "db-socket = " << Quote(s.ovs.db_socket) << "\n";
+      o << "bridges = [";
+      for (size_t i = 0; i < s.ovs.bridges.size(); ++i) {
+        o << (i ? ", " : "") << Quote(s.ovs.bridges[i]);
+      }
+      o << "]\n";
+      break;
+    }
   }
 
   o << "\n[log]\n";

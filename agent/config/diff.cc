@@ -87,6 +87,8 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
       return x.psample_group == y.psample_group && x.nflog_group == y.nflog_group &&
              x.ingress_only == y.ingress_only;
     }
+    case SourceKind::kOvs:
+      return a.ovs.db_socket == b.ovs.db_socket && a.ovs.bridges == b.ovs.bridges;
   }
   return true;
 }

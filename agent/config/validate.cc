@@ -161,6 +161,16 @@ Status ValidateSource(const SourceConfig& s) {
         return st;
       }
       return Range("source.linux.nflog_group", s.linux_ports.nflog_group, 0, 65000);
+    case SourceKind::kOvs:
+      // sockaddr_un::sun_path holds 108 bytes with the terminating NUL.
+      if (s.ovs.db_socket.empty() || s.ovs.db_socket[0] != '/' || s.ovs.db_socket.size() > 107) {
+        return InvalidArgumentError("source.ovs.db_socket: '" + s.ovs.db_socket +
+                                    "' is not an absolute path shorter than 108 bytes");
+      }
+      for (const std::string& b : s.ovs.bridges) {
+        if (b.empty()) return InvalidArgumentError("source.ovs.bridges: an empty bridge name");
+      }
+      return Status::Ok();
   }
   return Status::Ok();
 }

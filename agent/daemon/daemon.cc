@@ -682,6 +682,7 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
       if (a.file.path != b.file.path) return "source.file.path";
       break;
     case config::SourceKind::kLinux:
+    case config::SourceKind::kOvs:
       break;
   }
   // Whatever else config::Diff sees (the Linux ports' back-ends and groups).
@@ -689,6 +690,7 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
   x.source = a;
   y.source = b;
   if (config::Diff(x, y).source) {
+    if (a.kind == config::SourceKind::kOvs) return "source.ovs";
     return a.kind == config::SourceKind::kLinux ? "source.linux" : "source";
   }
   return "";

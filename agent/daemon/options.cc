@@ -108,6 +108,8 @@ enum class Opt {
   kFlowKeyMacs,
   kFlowKeyMpls,
   kSample,
+  kOvs,
+  kOvsBridge,
   kPsampleGroup,
   kNflogGroup,
   kIngressOnly,
@@ -172,6 +174,8 @@ constexpr OptSpec kOpts[] = {
     {"flow-key-macs", 0, false, false, Opt::kFlowKeyMacs},
     {"flow-key-mpls", 0, false, false, Opt::kFlowKeyMpls},
     {"sample", 0, true, false, Opt::kSample},
+    {"ovs", 0, false, false, Opt::kOvs},
+    {"ovs-bridge", 0, true, false, Opt::kOvsBridge},
     {"psample-group", 0, true, false, Opt::kPsampleGroup},
     {"nflog-group", 0, true, false, Opt::kNflogGroup},
     {"ingress-only", 0, false, false, Opt::kIngressOnly},
@@ -517,6 +521,20 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       o->sample_patterns.push_back(sp);
       break;
     }
+    case Opt::kOvs:
+      o->ovs = true;
+      if (!value.empty()) {
+        if (value[0] != '/') return Bad(name, "the absolute path of ovsdb-server's socket", value);
+        o->ovs_db_socket = value;
+      }
+      break;
+    case Opt::kOvsBridge:
+      if (value.empty()) return Bad(name, "a bridge name", value);
+      for (const std::string& b : o->ovs_bridges) {
+        if (b == value) return InvalidArgumentError(name + " '" + value + "' is given twice");
+      }
+      o->ovs_bridges.push_back(value);
+      break;
     case Opt::kConfig:
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->config_path = value;
@@ -640,6 +658,8 @@ Status ParseFlags(int argc, const char* const* argv, DaemonOptions* out) {
 
     if (spec->opt == Opt::kCheckConfig && !value && i + 1 < argc && argv[i + 1][0] != '-') {
       value = argv[++i];  // --check-config [FILE]: the file is optional
+    } else if (spec->opt == Opt::kOvs && !value && i + 1 < argc && argv[i + 1][0] == '/') {
+      value = argv[++i];  // --ovs [DB-SOCKET]: an absolute path, or nothing
     } else if (spec->takes_value) {
       if (!value) {
         std::string_view next = i + 1 < argc ? argv[i + 1] : "";
@@ -648,7 +668,7 @@ Status ParseFlags(int argc, const char* const* argv, DaemonOptions* out) {
         }
         value = argv[++i];
       }
-    } else if (value && spec->opt != Opt::kCheckConfig) {
+    } else if (value && spec->opt != Opt::kCheckConfig && spec->opt != Opt::kOvs) {
       return InvalidArgumentError(name + " takes no value");
     }
     if (spec->opt != Opt::kTimeout) o.given.insert(spec->long_name);
@@ -679,11 +699,11 @@ Status FinishOptions(DaemonOptions* out) {
                                 "add --sim");
   }
   int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1) +
-              (o.sample_patterns.empty() ? 0 : 1);
+              (o.sample_patterns.empty() ? 0 : 1) + (o.ovs ? 1 : 0);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
-        "packets");
+        "--sim, -i/--interface, -r/--read, --sample and --ovs exclude each other: pick one "
+        "source of packets");
   }
   for (FlowCollector& c : o.flow_collectors) {
     if (c.version == 0) c.version = o.flow_version;
@@ -723,7 +743,10 @@ Status FinishOptions(DaemonOptions* out) {
         "no collector: give at least one --collector HOST[:PORT] (sFlow), e.g. "
         "--collector 127.0.0.1:6343, or -n HOST[:PORT] (NetFlow/IPFIX)");
   }
-  if ((o.sim || !o.sample_patterns.empty()) && !o.agent_address) {
+  if (!o.ovs && !o.ovs_bridges.empty()) {
+    return InvalidArgumentError("--ovs-bridge applies to Open vSwitch only: add --ovs");
+  }
+  if ((o.sim || !o.sample_patterns.empty() || o.ovs) && !o.agent_address) {
     o.agent_address = *IpAddress::Parse("127.0.0.1");
   }
   *out = o;
@@ -769,6 +792,12 @@ constexpr ModelRow kModelRows[] = {
        c->source.kind = SourceKind::kLinux;
        c->source.linux_ports.patterns = o.sample_patterns;
      }},
+    {"ovs",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kOvs;
+       c->source.ovs.db_socket = o.ovs_db_socket;
+     }},
+    {"ovs-bridge", [](const O& o, C* c) { c->source.ovs.bridges = o.ovs_bridges; }},
     {"ports", [](const O& o, C* c) { c->source.sim.ports = o.sim_ports; }},
     {"speed", [](const O& o, C* c) { c->source.sim.speed_bps = o.sim_speed_bps; }},
     {"load", [](const O& o, C* c) { c->source.sim.load = o.sim_load; }},
@@ -872,11 +901,11 @@ constexpr ModelRow kModelRows[] = {
 Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   auto given = [&o](const char* name) { return o.given.count(name) > 0; };
   const int modes = (given("sim") ? 1 : 0) + (given("interface") ? 1 : 0) +
-                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0);
+                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0) + (given("ovs") ? 1 : 0);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
-        "packets");
+        "--sim, -i/--interface, -r/--read, --sample and --ovs exclude each other: pick one "
+        "source of packets");
   }
   for (const ModelRow& row : kModelRows) {
     if (given(row.flag)) row.apply(o, &c);
@@ -967,7 +996,8 @@ Result<config::Config> LoadEffectiveConfig(const std::string& path, const Daemon
       config::LoadConfigFile(path, config::Config{}, lookup, &source_given);
   if (!file.ok()) return file.status();
   const bool mode_flag = flags.given.count("sim") || flags.given.count("interface") ||
-                         flags.given.count("read") || flags.given.count("sample");
+                         flags.given.count("read") || flags.given.count("sample") ||
+                         flags.given.count("ovs");
   if (!source_given && !mode_flag) {
     return InvalidArgumentError(path +
                                 ": no packet source: set source.type (\"sim\", \"linux\", "
@@ -992,6 +1022,7 @@ config::SourceKind ModeOf(const DaemonOptions& options) {
   if (!options.interface.empty()) return config::SourceKind::kInterface;
   if (!options.read_file.empty()) return config::SourceKind::kFile;
   if (!options.sample_patterns.empty()) return config::SourceKind::kLinux;
+  if (options.ovs) return config::SourceKind::kOvs;
   return config::SourceKind::kSim;
 }
 
@@ -1006,6 +1037,8 @@ Status CheckBuildHas(config::SourceKind kind, bool sampled, bool flag, bool have
     return UnimplementedError(std::string(flag ? option : key) + ": this xflowd " + what);
   };
   switch (kind) {
+    case SourceKind::kOvs:
+      break;  // run::RunOvs says so when the build lacks it
     case SourceKind::kLinux:
       if (have_linux) break;
       return missing("--sample", "source.type \"linux\"",
@@ -1060,6 +1093,7 @@ Usage:
   {P} [--config FILE] [options]                      (the config file)
   {P} --check-config [FILE] [options]
   {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
+  {P} --ovs [DB-SOCKET] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
@@ -1085,6 +1119,12 @@ Packet sources (pick one):
                               renamed are followed without a restart
   --psample-group G           PSAMPLE group G ingress, G+1 egress (default 1)
   --nflog-group G             first NFLOG group; one per nflog port (default 5)
+  --ovs [DB-SOCKET]           the ports of Open vSwitch: inventory and counters
+                              from OVSDB at DB-SOCKET (an absolute path; default
+                              /var/run/openvswitch/db.sock), samples from OVS's
+                              own sFlow, re-exported by xflowd (docs/ovs.md)
+  --ovs-bridge NAME           sample this OVS bridge only; repeat for several
+                              (default: every bridge)
   --ingress-only              afpacket: ignore frames the host itself sends
   --sim                       the simulated switch (software traffic, for demos)
   -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go

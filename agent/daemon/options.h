@@ -82,6 +82,11 @@ struct DaemonOptions {
   uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
 
+  // Open vSwitch: its ports from OVSDB, sampled by OVS (mode kOvs, docs/ovs.md).
+  bool ovs = false;
+  std::string ovs_db_socket = config::kDefaultOvsDbSocket;
+  std::vector<std::string> ovs_bridges;  // --ovs-bridge, repeatable; empty: every bridge
+
   // NetFlow v5/v9 and IPFIX.
   std::vector<FlowCollector> flow_collectors;
   uint8_t flow_version = 9;         // --netflow-version: for -n without /VERSION

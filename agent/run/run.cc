@@ -133,6 +133,8 @@ int Run(const config::Config& config, hal::base::Logger& logger, const daemon::C
       return RunSim(config, logger, loader, service);
     case config::SourceKind::kLinux:
       return RunLinux(config, logger, loader, service);
+    case config::SourceKind::kOvs:
+      return RunOvs(config, logger, loader, service);
     case config::SourceKind::kInterface:
       return RunInterface(config, logger, loader, service);
     case config::SourceKind::kFile:

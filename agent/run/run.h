@@ -38,6 +38,7 @@ struct ServiceHooks {
 bool HaveSim();
 bool HavePcap();
 bool HaveLinux();
+bool HaveOvs();
 
 // Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
 // status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
@@ -50,6 +51,8 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
            const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunLinux(const config::Config& config, hal::base::Logger& logger,
              const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
+int RunOvs(const config::Config& config, hal::base::Logger& logger,
+           const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunInterface(const config::Config& config, hal::base::Logger& logger,
                  const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunFile(const config::Config& config, hal::base::Logger& logger,

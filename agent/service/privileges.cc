@@ -35,6 +35,7 @@ Capabilities NeededCapabilities(const config::Config& config) {
   switch (config.source.kind) {
     case config::SourceKind::kSim:
     case config::SourceKind::kFile:
+    case config::SourceKind::kOvs:  // OVSDB's socket: file permissions (docs/ovs.md)
       break;
     case config::SourceKind::kInterface:
       c.net_raw = true;  // the capture is re-opened when the interface comes back

@@ -198,10 +198,23 @@ std::map<uint32_t, OvsPlatform::Port> OvsPlatform::PortsFromModel() const {
         auto it = m.interfaces().find(iu);
         if (it == m.interfaces().end()) continue;
         const wire::InterfaceRow& i = it->second;
+        uint32_t ifindex = 0;
+        if (i.ifindex && *i.ifindex > 0 && *i.ifindex <= 0x7FFFFFFF) {
+          ifindex = static_cast<uint32_t>(*i.ifindex);
+        } else {
+          // ifindex is an ephemeral column: a restarted ovsdb-server has it empty until
+          // ovs-vswitchd writes it again. A port we had keeps its ifindex meanwhile.
+          for (const auto& kv : ports_) {
+            if (kv.second.interface_uuid == i.uuid) ifindex = kv.first;
+          }
+        }
         // Without a kernel ifindex (patch ports, some tunnels) OVS numbers the port itself.
-        if (!i.ifindex || *i.ifindex <= 0 || *i.ifindex > 0x7FFFFFFF) continue;
+        if (ifindex == 0) continue;
+        const Port* before = nullptr;
+        if (auto old = ports_.find(ifindex); old != ports_.end()) before = &old->second;
+        const bool refilling = before != nullptr && !i.ifindex;
         Port p;
-        p.info.ifindex = static_cast<uint32_t>(*i.ifindex);
+        p.info.ifindex = ifindex;
         p.info.name = i.name;
         auto id = i.external_ids.find("iface-id");
         if (id != i.external_ids.end()) p.info.alias = id->second;
@@ -214,6 +227,11 @@ std::map<uint32_t, OvsPlatform::Port> OvsPlatform::PortsFromModel() const {
         p.interface_uuid = i.uuid;
         p.bridge_uuid = b.first;
         p.counters = CountersFrom(i.statistics);
+        if (refilling) {
+          // Until ovs-vswitchd fills the row again, what it said before still holds.
+          p.info = before->info;
+          p.counters = before->counters;
+        }
         out[p.info.ifindex] = std::move(p);
       }
     }

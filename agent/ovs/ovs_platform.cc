@@ -12,8 +12,6 @@
 #include <utility>
 #include <variant>
 
-#include "exporter/sflow/sflow_decoder.h"
-
 namespace xflowd::agent::ovs {
 
 using hal::base::ErrnoError;
@@ -21,7 +19,6 @@ using hal::base::LogLevel;
 using hal::base::NotFoundError;
 using hal::base::Result;
 using hal::base::Status;
-namespace sf = ::xflowd::exporter::sflow;
 namespace wire = ::xflowd::hal::ovs;
 
 namespace {
@@ -29,8 +26,6 @@ namespace {
 constexpr uint64_t kUdpKey = 1;
 constexpr uint64_t kOvsdbKey = 2;
 constexpr int kRcvBufBytes = 4 << 20;
-// A larger jump in OVS's sample sequence is a restart, not a loss.
-constexpr uint32_t kMaxPlausibleGap = 1u << 20;
 
 bool ParseMac(const std::string& text, uint8_t out[6]) {
   unsigned v[6];
@@ -85,7 +80,7 @@ bool SameInfo(const hal::PortInfo& a, const hal::PortInfo& b) {
 
 OvsPlatform::OvsPlatform(const config::OvsSourceConfig& options, const hal::base::Clock& clock,
                          hal::base::Logger& logger)
-    : options_(options), clock_(clock), logger_(logger), data_log_(logger) {}
+    : options_(options), clock_(clock), logger_(logger), samples_(clock, logger) {}
 
 OvsPlatform::~OvsPlatform() {
   RemoveOwnRows();
@@ -139,6 +134,7 @@ Status OvsPlatform::Init() {
   }
   RemoveStaleRows();
   ports_ = PortsFromModel();
+  SharePorts();
   seen_changes_ = client_->changes();
   seen_generation_ = client_->generation();
   logger_.Log(LogLevel::kInfo,
@@ -411,6 +407,7 @@ void OvsPlatform::Sync() {
     if (ports_.count(kv.first) == 0) events.emplace_back(hal::PortEvent::kAdded, kv.second.info);
   }
   ports_ = std::move(next);
+  SharePorts();
   for (const auto& e : events) {
     if (listener_) listener_(e.first, e.second);
   }
@@ -447,6 +444,12 @@ void OvsPlatform::Sync() {
   }
 }
 
+void OvsPlatform::SharePorts() {
+  std::unordered_set<uint32_t> ifindexes;
+  for (const auto& kv : ports_) ifindexes.insert(kv.first);
+  samples_.SetPorts(std::move(ifindexes));
+}
+
 void OvsPlatform::Advance(hal::base::MonoTime now) {
   client_->Tick(now);
   Sync();
@@ -470,86 +473,18 @@ size_t OvsPlatform::Drain(hal::PacketSampleSink& sink, size_t budget) {
           recvfrom(udp_fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (got < 0) break;  // EAGAIN: nothing more
       // Each bridge's sFlow agent in OVS sends from a socket of its own.
-      done += HandleDatagram(buf, static_cast<size_t>(got), ntohs(from.sin_port), sink);
+      done += samples_.HandleDatagram(hal::base::ByteView(buf, static_cast<size_t>(got)),
+                                      ntohs(from.sin_port), sink);
     }
   }
   return done;
 }
 
-size_t OvsPlatform::HandleDatagram(const uint8_t* data, size_t size, uint16_t source_key,
-                                   hal::PacketSampleSink& sink) {
-  ++stats_.datagrams;
-  auto d = sf::DecodeDatagram(hal::base::ByteView(data, size));
-  if (!d.ok()) {
-    ++stats_.bad_datagrams;
-    ++source_stats_.parse_errors;
-    data_log_.Log(clock_.Now(), LogLevel::kWarning, "OVS sFlow datagram dropped: %s",
-                  d.status().message().c_str());
-    return 0;
-  }
-  size_t handed = 0;
-  const hal::base::MonoTime now = clock_.Now();
-  for (const sf::DecodedSample& sample : d->samples) {
-    if (std::holds_alternative<sf::DecodedCounterSample>(sample)) {
-      ++stats_.counter_samples;
-      continue;
-    }
-    const auto* fs = std::get_if<sf::DecodedFlowSample>(&sample);
-    if (fs == nullptr) continue;
-    // OVS samples per bridge: one data source (2:1000 on every bridge) with one sequence and
-    // one pool for all its ports; the port is the sample's input.
-    if (fs->input.format != 0 || ports_.count(fs->input.value) == 0) {
-      ++stats_.unmapped_samples;
-      continue;
-    }
-    const sf::DecodedSampledHeader* hdr = nullptr;
-    for (const sf::DecodedFlowRecord& r : fs->records) {
-      hdr = std::get_if<sf::DecodedSampledHeader>(&r);
-      if (hdr != nullptr) break;
-    }
-    if (hdr == nullptr || hdr->protocol != sf::kHeaderEthernet) {
-      ++stats_.no_header;
-      ++source_stats_.parse_errors;
-      continue;
-    }
-    DataSource& src = sources_[(static_cast<uint64_t>(source_key) << 32) | fs->source.index];
-    if (src.seen) {
-      const uint32_t gap = fs->sequence - src.sequence - 1;  // wraps by design
-      // Backwards or far ahead: ovs-vswitchd restarted and numbers from 1 again.
-      if (gap < kMaxPlausibleGap) {
-        stats_.lost_samples += gap;
-        source_stats_.source_drops += gap;
-      }
-      if (fs->drops - src.drops < 0x80000000u) stats_.ovs_drops += fs->drops - src.drops;
-    }
-    src.seen = true;
-    src.sequence = fs->sequence;
-    src.drops = fs->drops;
-
-    hal::PacketSample s;
-    s.direction = hal::Direction::kIngress;
-    s.input_ifindex = fs->input.value;
-    if (fs->output.format == 0 && ports_.count(fs->output.value) > 0) {
-      s.output_ifindex = fs->output.value;
-    }
-    s.frame_length = hdr->frame_length;
-    s.stripped = hdr->stripped;
-    s.sampling_rate = fs->sampling_rate;
-    s.timestamp = now;
-    s.link_type = hal::LinkType::kEthernet;
-    s.header = hal::base::ByteView(hdr->header.data(), hdr->header.size());
-    sink.OnSample(s);
-    ++stats_.flow_samples;
-    ++source_stats_.samples;
-    ++handed;
-  }
-  return handed;
-}
-
-hal::PacketSourceStats OvsPlatform::stats() const { return source_stats_; }
+hal::PacketSourceStats OvsPlatform::stats() const { return samples_.source_stats(); }
 
 std::string OvsPlatform::Summary() const {
   const wire::OvsdbClientStats& c = client_->stats();
+  const OvsSampleStats& ss = samples_.stats();
   char line[512];
   std::snprintf(
       line, sizeof(line),
@@ -561,10 +496,9 @@ std::string OvsPlatform::Summary() const {
       "ovsdb: %" PRIu64 " connects, %" PRIu64 " disconnects, %" PRIu64 " re-syncs, %" PRIu64
       " updates, %" PRIu64 " bad messages; sFlow rows: %" PRIu64 " writes, %" PRIu64
       " failed, %" PRIu64 " stale removed\n",
-      stats_.datagrams, stats_.bad_datagrams, stats_.flow_samples, stats_.unmapped_samples,
-      stats_.no_header, stats_.lost_samples, stats_.counter_samples, stats_.ovs_drops, c.connects,
-      c.disconnects, c.resyncs, c.updates, c.bad_messages, stats_.row_writes, stats_.row_errors,
-      stats_.stale_rows_removed);
+      ss.datagrams, ss.bad_datagrams, ss.flow_samples, ss.unmapped_samples, ss.no_header,
+      ss.lost_samples, ss.counter_samples, ss.ovs_drops, c.connects, c.disconnects, c.resyncs,
+      c.updates, c.bad_messages, stats_.row_writes, stats_.row_errors, stats_.stale_rows_removed);
   return line;
 }
 

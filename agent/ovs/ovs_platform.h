@@ -34,6 +34,7 @@
 
 #include "agent/config/config.h"
 #include "agent/daemon/daemon.h"
+#include "agent/ovs/ovs_samples.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/status.h"
@@ -49,16 +50,8 @@ namespace xflowd::agent::ovs {
 constexpr char kOwnerKey[] = "xflowd";
 
 struct OvsPlatformStats {
-  uint64_t datagrams = 0;         // sFlow datagrams from OVS
-  uint64_t bad_datagrams = 0;     // not decodable (sFlow decoder error), dropped
-  uint64_t flow_samples = 0;      // handed to the agent
-  uint64_t unmapped_samples = 0;  // input port unknown (not ours, or not one port), dropped
-  uint64_t lost_samples = 0;      // gaps in OVS's sample sequence: lost on the way to us
-  uint64_t no_header = 0;         // flow samples without a sampled_header record, dropped
-  uint64_t counter_samples = 0;   // OVS's own counter samples: ignored (counters come from OVSDB)
-  uint64_t ovs_drops = 0;         // the drops OVS reported in its flow samples
-  uint64_t row_writes = 0;        // sFlow row transactions
-  uint64_t row_errors = 0;        // sFlow row transactions that failed
+  uint64_t row_writes = 0;  // sFlow row transactions
+  uint64_t row_errors = 0;  // sFlow row transactions that failed
   uint64_t stale_rows_removed = 0;
 };
 
@@ -97,10 +90,7 @@ class OvsPlatform final : public hal::PortInventory,
   // Lines for the summary and SIGUSR1.
   std::string Summary() const;
 
-  // Turns one decoded-able datagram into samples (public for the benchmark and tests).
-  // `source_key` tells OVS's agents apart (their UDP source port).
-  size_t HandleDatagram(const uint8_t* data, size_t size, uint16_t source_key,
-                        hal::PacketSampleSink& sink);
+  const OvsSampleTranslator& samples() const { return samples_; }
 
  private:
   struct Port {
@@ -116,11 +106,6 @@ class OvsPlatform final : public hal::PortInventory,
     uint32_t applied = 0;
     std::string own_row;  // uuid of the row xflowd wrote, "" if none
   };
-  struct DataSource {  // one of OVS's samplers (one per bridge)
-    bool seen = false;
-    uint32_t sequence = 0;
-    uint32_t drops = 0;
-  };
   OvsPlatform(const config::OvsSourceConfig& options, const hal::base::Clock& clock,
               hal::base::Logger& logger);
   hal::base::Status Init();
@@ -134,11 +119,13 @@ class OvsPlatform final : public hal::PortInventory,
   void RemoveStaleRows();
   void RemoveOwnRows();
   void WatchClient();
+  // The translator learns which ifindexes are ports.
+  void SharePorts();
 
   config::OvsSourceConfig options_;
   const hal::base::Clock& clock_;
   hal::base::Logger& logger_;
-  hal::base::RateLimitedLog data_log_;
+  OvsSampleTranslator samples_;
   std::unique_ptr<hal::ovs::OvsdbClient> client_;
   int epoll_fd_ = -1;
   int udp_fd_ = -1;
@@ -147,12 +134,10 @@ class OvsPlatform final : public hal::PortInventory,
   std::string target_;  // "127.0.0.1:port"
   Listener listener_;
   std::map<uint32_t, Port> ports_;
-  std::map<std::string, Bridge> bridges_;   // by bridge uuid
-  std::map<uint64_t, DataSource> sources_;  // (source_key << 32) | ds index
+  std::map<std::string, Bridge> bridges_;  // by bridge uuid
   uint64_t seen_changes_ = 0;
   uint64_t seen_generation_ = 0;
   std::set<std::string> foreign_warned_;
-  hal::PacketSourceStats source_stats_;
   OvsPlatformStats stats_;
 };
 

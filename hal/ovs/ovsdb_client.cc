@@ -35,7 +35,7 @@ Result<std::unique_ptr<OvsdbClient>> OvsdbClient::Create(const std::string& sock
   if (!st.ok()) {
     return st.WithContext("OVSDB at " + socket_path +
                           " (is ovsdb-server running? give its socket with --ovs PATH or "
-                          "ovs.db-socket)");
+                          "source.ovs.db-socket)");
   }
   return c;
 }

@@ -284,6 +284,19 @@ snaplen = 128
   EXPECT_EQ(file->source.kind, SourceKind::kFile);
   EXPECT_EQ(file->source.file.path, "a.pcap");
 
+  Result<Config> ovs = Parse(R"(
+[source.ovs]
+db-socket = "/run/openvswitch/db.sock"
+bridges = ["br0", "br-int"]
+)");
+  ASSERT_TRUE(ovs.ok()) << ovs.status().message();
+  EXPECT_EQ(ovs->source.kind, SourceKind::kOvs);
+  EXPECT_EQ(ovs->source.ovs.db_socket, "/run/openvswitch/db.sock");
+  EXPECT_EQ(ovs->source.ovs.bridges, (std::vector<std::string>{"br0", "br-int"}));
+  EXPECT_FALSE(Parse("[source.ovs]\ndb-socket = \"db.sock\"\n").ok());
+  EXPECT_FALSE(Parse("[source.ovs]\nbridges = \"br0\"\n").ok());
+  EXPECT_FALSE(Parse("[source.ovs]\nbridges = [\"\"]\n").ok());
+
   Result<Config> addr = Parse("[agent]\naddress = \"2001:db8::1\"\n");
   ASSERT_TRUE(addr.ok());
   EXPECT_EQ(addr->agent.address->ToString(), "2001:db8::1");

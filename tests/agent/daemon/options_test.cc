@@ -328,6 +328,36 @@ TEST(OptionsTest, NoPacketSourceNamesEveryMode) {
   EXPECT_CONTAINS(st.message(), "--sample PATTERN");
 }
 
+TEST(OptionsTest, OvsPicksTheOvsModeWithAnOptionalSocket) {
+  Parsed p = Parse({"--ovs", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(ModeOf(p.options), config::SourceKind::kOvs);
+  EXPECT_EQ(p.options.ovs_db_socket, "/var/run/openvswitch/db.sock");
+  EXPECT_EQ(p.options.agent_address->ToString(), "127.0.0.1");
+  config::Config c = ToConfig(p.options);
+  EXPECT_EQ(c.source.kind, config::SourceKind::kOvs);
+  EXPECT_EQ(c.source.ovs.db_socket, "/var/run/openvswitch/db.sock");
+
+  p = Parse({"--ovs", "/tmp/ovs/db.sock", "--ovs-bridge", "br0", "--ovs-bridge", "br-int",
+             "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  c = ToConfig(p.options);
+  EXPECT_EQ(c.source.ovs.db_socket, "/tmp/ovs/db.sock");
+  EXPECT_EQ(c.source.ovs.bridges, (std::vector<std::string>{"br0", "br-int"}));
+  p = Parse({"--ovs=/run/db.sock", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(p.options.ovs_db_socket, "/run/db.sock");
+
+  EXPECT_CONTAINS(Error({"--ovs", "db.sock", "--collector", "127.0.0.1"}), "unexpected argument");
+  EXPECT_CONTAINS(Error({"--ovs=db.sock", "--collector", "127.0.0.1"}), "absolute path");
+  EXPECT_CONTAINS(Error({"--ovs-bridge", "br0", "--collector", "127.0.0.1"}), "add --ovs");
+  EXPECT_CONTAINS(
+      Error({"--ovs", "--ovs-bridge", "b", "--ovs-bridge", "b", "--collector", "127.0.0.1"}),
+      "given twice");
+  EXPECT_CONTAINS(Error({"--ovs", "--sample", "eth0", "--collector", "127.0.0.1"}),
+                  "exclude each other");
+}
+
 TEST(OptionsTest, SamplePatternsPickTheLinuxMode) {
   Parsed p = Parse({"--sample", "swp*=psample", "--sample", "eth0", "--sample=tap?=nflog",
                     "--collector", "127.0.0.1", "--psample-group", "7", "--nflog-group", "20",

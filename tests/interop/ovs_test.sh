@@ -284,8 +284,8 @@ n_sflow=$(grep -c sflow <<<"$dec" || true)
 n_ipfix=$(grep -c cflow <<<"$dec" || true)
 # A filter tshark refuses must not read as "nothing malformed".
 if ! flagged=$(tshark -r "$work/cap.pcapng" -d udp.port==4739,cflow \
-  -Y '_ws.malformed || _ws.expert.severity >= warning' 2>&1); then
-  fail "tshark: $flagged"
+  -Y '_ws.malformed || _ws.expert.severity >= warning' 2>"$work/tshark_check.log"); then
+  fail "tshark: $(cat "$work/tshark_check.log")"
 fi
 bad=$(grep -c . <<<"$flagged" || true)
 [ "$n_sflow" -gt 0 ] && [ "$n_ipfix" -gt 0 ] && [ "$bad" -eq 0 ] &&

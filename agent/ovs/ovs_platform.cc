@@ -268,7 +268,11 @@ Result<uint32_t> OvsPlatform::SetSamplingRate(uint32_t ifindex, hal::Direction d
     br.wanted[ifindex] = rate;
     br.header_bytes = header_bytes;
   }
-  return ApplyBridge(it->second.bridge_uuid);
+  Result<uint32_t> applied = ApplyBridge(it->second.bridge_uuid);
+  // A port the platform could not sample has no sampler in the daemon: it must not hold the
+  // bridge's rate either (nor make Sync retry for it).
+  if (!applied.ok()) br.wanted.erase(ifindex);
+  return applied;
 }
 
 Result<uint32_t> OvsPlatform::ApplyBridge(const std::string& bridge_uuid) {

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -95,10 +96,15 @@ void OvsdbClient::Tick(base::MonoTime now) {
                 path_.c_str(), model_.bridges().size(), model_.interfaces().size());
     return;
   }
+  // The first failure says why (a permission, after the privilege drop, shows here); the
+  // retries that follow go to the debug log.
+  const bool first = backoff_ == kMinBackoff;
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   retry_at_ = now + backoff_;
-  logger_.Log(LogLevel::kDebug, "OVSDB %s: %s; next try in %lld ms", path_.c_str(),
-              st.message().c_str(), static_cast<long long>(base::ToMs(backoff_)));
+  logger_.Log(first ? LogLevel::kWarning : LogLevel::kDebug,
+              "OVSDB %s: %s; trying again in %lld ms, then every %lld ms at most", path_.c_str(),
+              st.message().c_str(), static_cast<long long>(base::ToMs(backoff_)),
+              static_cast<long long>(base::ToMs(kMaxBackoff)));
 }
 
 Status OvsdbClient::Send(const std::string& text, int timeout_ms) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/config/config.h"
@@ -62,6 +63,10 @@ struct Platform {
   // Lines (each ending in a newline) the summary and SIGUSR1 start with: a capture's own
   // counters. May be empty.
   std::function<std::string()> summary;
+  // The platform's own counters for `xflowctl stats`, as the object `stats_section` (name,
+  // value pairs). May be empty.
+  std::string stats_section;
+  std::function<std::vector<std::pair<std::string, uint64_t>>()> stats;
   // A host capture (-i): every sample feeds the flow probe only. The daemon makes no samplers
   // or pollers and needs no agent address (no sFlow collector is allowed); the ports only name
   // the interfaces in the flow options data. The summary is the platform's and the probe's.

@@ -171,6 +171,8 @@ daemon::Platform OvsPlatform::platform() {
   }
   p.description = "Open vSwitch (" + which + ")";
   p.summary = [this] { return Summary(); };
+  p.stats_section = "ovs";
+  p.stats = [this] { return Counters(); };
   return p;
 }
 
@@ -485,6 +487,27 @@ size_t OvsPlatform::Drain(hal::PacketSampleSink& sink, size_t budget) {
 }
 
 hal::PacketSourceStats OvsPlatform::stats() const { return samples_.source_stats(); }
+
+std::vector<std::pair<std::string, uint64_t>> OvsPlatform::Counters() const {
+  const wire::OvsdbClientStats& c = client_->stats();
+  const OvsSampleStats& ss = samples_.stats();
+  return {{"datagrams", ss.datagrams},
+          {"bad_datagrams", ss.bad_datagrams},
+          {"flow_samples", ss.flow_samples},
+          {"unmapped_samples", ss.unmapped_samples},
+          {"no_header", ss.no_header},
+          {"lost_samples", ss.lost_samples},
+          {"counter_samples_ignored", ss.counter_samples},
+          {"ovs_drops", ss.ovs_drops},
+          {"ovsdb_connects", c.connects},
+          {"ovsdb_disconnects", c.disconnects},
+          {"ovsdb_resyncs", c.resyncs},
+          {"ovsdb_updates", c.updates},
+          {"ovsdb_bad_messages", c.bad_messages},
+          {"row_writes", stats_.row_writes},
+          {"row_errors", stats_.row_errors},
+          {"stale_rows_removed", stats_.stale_rows_removed}};
+}
 
 std::string OvsPlatform::Summary() const {
   const wire::OvsdbClientStats& c = client_->stats();

@@ -30,6 +30,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/config/config.h"
@@ -89,6 +90,8 @@ class OvsPlatform final : public hal::PortInventory,
   const hal::ovs::OvsdbClient& client() const { return *client_; }
   // Lines for the summary and SIGUSR1.
   std::string Summary() const;
+  // The same counters by name, for `xflowctl stats` (section "ovs").
+  std::vector<std::pair<std::string, uint64_t>> Counters() const;
 
   const OvsSampleTranslator& samples() const { return samples_; }
 

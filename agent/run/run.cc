@@ -79,6 +79,7 @@ int RunDaemon(const config::Config& config, const daemon::Platform& platform,
       return Fail(logger, server.status());
     }
   }
+  if (platform.stats) commands.AddStats(platform.stats_section, platform.stats);
   // The sFlow MIB over AgentX (docs/snmp.md).
   std::unique_ptr<snmp::AgentxSubagent> subagent;
   if (config.snmp.enabled) {

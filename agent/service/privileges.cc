@@ -20,6 +20,7 @@ std::string Capabilities::ToString() const {
   std::string s;
   if (net_raw) s += "CAP_NET_RAW";
   if (net_admin) s += std::string(s.empty() ? "" : " ") + "CAP_NET_ADMIN";
+  if (dac_override) s += std::string(s.empty() ? "" : " ") + "CAP_DAC_OVERRIDE";
   return s.empty() ? "none" : s;
 }
 
@@ -35,7 +36,9 @@ Capabilities NeededCapabilities(const config::Config& config) {
   switch (config.source.kind) {
     case config::SourceKind::kSim:
     case config::SourceKind::kFile:
-    case config::SourceKind::kOvs:  // OVSDB's socket: file permissions (docs/ovs.md)
+      break;
+    case config::SourceKind::kOvs:
+      c.dac_override = true;  // db.sock is root-only on Debian; reconnects open it again
       break;
     case config::SourceKind::kInterface:
       c.net_raw = true;  // the capture is re-opened when the interface comes back
@@ -126,6 +129,9 @@ Status DropPrivileges(const DropPlan& plan, const Capabilities& keep, hal::base:
   if (keep.net_admin && capng_update(CAPNG_ADD, set, CAP_NET_ADMIN) != 0) {
     return hal::base::InternalError("capng_update CAP_NET_ADMIN failed");
   }
+  if (keep.dac_override && capng_update(CAPNG_ADD, set, CAP_DAC_OVERRIDE) != 0) {
+    return hal::base::InternalError("capng_update CAP_DAC_OVERRIDE failed");
+  }
   const auto flags = static_cast<capng_flags_t>(CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_AMBIENT |
                                                 (can_clear_bounding ? CAPNG_CLEAR_BOUNDING : 0));
   const int rc = capng_change_id(static_cast<int>(plan.uid), static_cast<int>(plan.gid), flags);
@@ -161,8 +167,11 @@ Status CheckReloadCapabilities(const Capabilities& kept, const std::string& user
   Capabilities missing;
   missing.net_raw = needed.net_raw && !kept.net_raw;
   missing.net_admin = needed.net_admin && !kept.net_admin;
-  return InvalidArgumentError("this configuration needs " + missing.ToString() + " (" +
-                              (missing.net_admin ? "psample or nflog ports" : "afpacket ports") +
+  missing.dac_override = needed.dac_override && !kept.dac_override;
+  const char* why = missing.net_admin      ? "psample or nflog ports"
+                    : missing.dac_override ? "the OVSDB socket"
+                                           : "afpacket ports";
+  return InvalidArgumentError("this configuration needs " + missing.ToString() + " (" + why +
                               "), which xflowd gave up when it became user " + user +
                               " at start; restart it to apply that");
 }

@@ -16,17 +16,21 @@ namespace xflowd::agent::service {
 
 // The capabilities xflowd may keep after the drop.
 struct Capabilities {
-  bool net_raw = false;    // AF_PACKET sockets for ports that appear later (-i, afpacket ports)
-  bool net_admin = false;  // tc, nft and NFLOG/PSAMPLE netlink writes (psample, nflog ports)
+  bool net_raw = false;       // AF_PACKET sockets for ports that appear later (-i, afpacket ports)
+  bool net_admin = false;     // tc, nft and NFLOG/PSAMPLE netlink writes (psample, nflog ports)
+  bool dac_override = false;  // reconnecting to a root-only OVSDB socket (--ovs)
   bool Covers(const Capabilities& other) const {
-    return (net_raw || !other.net_raw) && (net_admin || !other.net_admin);
+    return (net_raw || !other.net_raw) && (net_admin || !other.net_admin) &&
+           (dac_override || !other.dac_override);
   }
-  // "none", "CAP_NET_RAW", "CAP_NET_RAW CAP_NET_ADMIN".
+  // "none", "CAP_NET_RAW", "CAP_NET_RAW CAP_NET_ADMIN", "CAP_DAC_OVERRIDE".
   std::string ToString() const;
 };
 
 // What the configured mode needs after start: nothing for --sim and -r, CAP_NET_RAW for -i
-// and afpacket ports, CAP_NET_ADMIN for psample and nflog ports (patterns and overrides).
+// and afpacket ports, CAP_NET_ADMIN for psample and nflog ports (patterns and overrides),
+// CAP_DAC_OVERRIDE for --ovs (OVSDB's socket is root-only on Debian; it is opened again after
+// an ovsdb-server restart).
 Capabilities NeededCapabilities(const config::Config& config);
 
 // Whether this build can drop privileges (libcap-ng).

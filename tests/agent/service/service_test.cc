@@ -42,6 +42,9 @@ TEST(ServiceTest, EachModeKeepsOnlyWhatItNeedsLater) {
   Config iface;
   iface.source.kind = SourceKind::kInterface;
   EXPECT_EQ(NeededCapabilities(iface).ToString(), "CAP_NET_RAW");
+  Config ovs;
+  ovs.source.kind = SourceKind::kOvs;
+  EXPECT_EQ(NeededCapabilities(ovs).ToString(), "CAP_DAC_OVERRIDE");
   EXPECT_EQ(NeededCapabilities(Linux({SampleBackend::kAfPacket})).ToString(), "CAP_NET_RAW");
   EXPECT_EQ(NeededCapabilities(Linux({SampleBackend::kPsample})).ToString(), "CAP_NET_ADMIN");
   EXPECT_EQ(NeededCapabilities(Linux({SampleBackend::kNflog})).ToString(), "CAP_NET_ADMIN");

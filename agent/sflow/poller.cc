@@ -123,6 +123,9 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
     eth.symbol_errors = c.dot3_symbol_errors;
     records[record_count++] = eth;
   }
+  // Before the port name: tshark (4.0) does not skip records it does not know (0:1005), so a
+  // record after one would be misread.
+  if (port_.vlan_id != 0) records[record_count++] = VlanCountersOf(port_.vlan_id, c);
   if (config_.port_name && !port_.name.empty()) {
     wire::PortName name;
     // A VLAN port's record (36 bytes) comes out of the name's room, so the largest counter
@@ -131,8 +134,6 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
     name.name = hal::base::ByteView(port_.name).Subview(0, max_name);
     records[record_count++] = name;
   }
-
-  if (port_.vlan_id != 0) records[record_count++] = VlanCountersOf(port_.vlan_id, c);
 
   wire::CounterSample cs;
   cs.expanded = config_.expanded || port_.ifindex >= kCompactIndexLimit;

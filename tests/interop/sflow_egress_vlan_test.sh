@@ -45,7 +45,7 @@ wait_for gone "$tshark_pid" || true
 
 # One line per flow sample / counter sample, with the fields the check needs.
 tshark -r "$work/sflow.pcap" -Y sflow -T fields -E occurrence=a -E separator='|' \
-  -e sflow_245.sequence_number -e sflow.flow_sample.source_id_index \
+  -e sflow_245.sequence_number -e sflow.flow_sample.index \
   -e sflow.flow_sample.sequence_number -e sflow.flow_sample.sampling_rate \
   -e sflow.flow_sample.input_interface -e sflow.flow_sample.output_interface \
   -e sflow_245.header.frame_length -e sflow.counters_sample.source_id_index \

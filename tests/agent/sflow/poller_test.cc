@@ -324,7 +324,7 @@ TEST_F(PollerTest, LargestCounterSampleFitsTheSmallestDatagramOption) {
   EXPECT_EQ(t_.datagrams()[0].size(), 488u);
 }
 
-// A port that is a VLAN device: its counter samples carry 0:5 after the port name, each counter
+// A port that is a VLAN device: its counter samples carry 0:5 before the port name, each counter
 // in + out, unknown when either is; the name gives up room so the sample still fits 512 bytes.
 TEST_F(PollerTest, VlanPortCarriesVlanCounters) {
   PortCounters c;
@@ -362,8 +362,9 @@ TEST_F(PollerTest, VlanPortCarriesVlanCounters) {
   const auto samples = FlushAndRead();
   ASSERT_EQ(samples.size(), 1u);
   ASSERT_EQ(samples[0].records.size(), 3u);
-  EXPECT_EQ(wire::RecordTag(samples[0].records[2]), wire::kVlanFormat);
-  const auto* v = std::get_if<wire::VlanCounters>(&samples[0].records[2]);
+  EXPECT_EQ(wire::RecordTag(samples[0].records[1]), wire::kVlanFormat);  // before the name
+  EXPECT_EQ(wire::RecordTag(samples[0].records[2]), wire::kPortNameFormat);
+  const auto* v = std::get_if<wire::VlanCounters>(&samples[0].records[1]);
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->vlan_id, 4094u);
   EXPECT_EQ(v->octets, 1500u);

@@ -51,7 +51,12 @@ dev, n = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((dev, 0))
 eth = bytes.fromhex("020000000bbb" "020000000aaa")  # to an unknown MAC: flooded
-ip = bytes.fromhex("4500002e00000000401100000a0000010a000002")
+ip = bytearray.fromhex("4500002e00000000401100000a0000010a000002")
+# A valid header checksum: with br_netfilter loaded the bridge drops IPv4 frames without one.
+c = sum(int.from_bytes(ip[i:i + 2], "big") for i in range(0, 20, 2))
+c = (c & 0xFFFF) + (c >> 16)
+ip[10:12] = (~c & 0xFFFF).to_bytes(2, "big")
+ip = bytes(ip)
 udp = bytes.fromhex("3039003500160000") + b"\0" * 18
 f = eth + bytes.fromhex("0800") + ip + udp
 for _ in range(n):
@@ -67,7 +72,8 @@ dump_pid=$!
 wait_for udp_listening_in "$ns" 6344 || true
 wait_for grep -q "Capturing on" "$work/tshark.log" || true
 ip netns exec "$ns" "$xflowd" --collector 127.0.0.1:6343 --collector 127.0.0.1:6344 \
-  --sample 'p*' --sampling 100 --direction both --polling 5 -v >"$work/xflowd.log" 2>&1 &
+  --sample 'p*' --sampling 100 --direction both --polling 5 --control-socket none -v \
+  >"$work/xflowd.log" 2>&1 &
 pids+=($!)
 xflowd_pid=$!
 wait_for grep -q "sFlow agent" "$work/xflowd.log" || { echo "FAIL: xflowd did not start"; cat "$work/xflowd.log"; exit 1; }

@@ -36,7 +36,7 @@ wait_for grep -q "Capturing on" "$work/tshark.log" || true
 
 echo "running xflowd --sim --direction both for $secs s"
 nsx "$xflowd" --sim --ports 8 --speed 10G --sampling 2000 --polling 2 --direction both \
-  --sim-vlan-port 3:100 --duration "$secs" --sim-truth "$work/truth.csv" \
+  --sim-vlan-port 3:100 --duration "$secs" --sim-truth "$work/truth.csv" --control-socket none \
   --collector 127.0.0.1:6343 2>"$work/xflowd.log"
 tail -n 1 "$work/xflowd.log"
 sleep 1

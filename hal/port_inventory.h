@@ -22,6 +22,9 @@ struct PortInfo {
   bool oper_up = false;
   bool promiscuous = false;
   uint8_t mac[6] = {};
+  // The 802.1Q VLAN id when the port is a VLAN device (Linux: IFLA_INFO_KIND "vlan"), whose
+  // counter samples then carry a VLAN counters record; 0 = not a VLAN device.
+  uint16_t vlan_id = 0;
 };
 
 enum class PortEvent { kAdded, kRemoved, kChanged };

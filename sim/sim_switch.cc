@@ -214,6 +214,9 @@ struct SimSwitch::Impl {
     info.duplex = 1;
     info.admin_up = true;
     info.oper_up = p.oper_up;
+    for (const auto& [ifindex, vlan] : config.vlan_ports) {
+      if (ifindex == p.ifindex) info.vlan_id = vlan;
+    }
     const uint8_t mac[6] = {0x02,
                             0x58,
                             0x46,

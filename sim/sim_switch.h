@@ -85,6 +85,8 @@ struct SimConfig {
   double broadcast_fraction = 0.01;  // share of flows to the broadcast MAC (IPv4 only)
   // Ports that lie (at most one entry per ifindex; each must be a port of this switch).
   std::vector<PortFault> faults;
+  // Ports that are 802.1Q VLAN devices (PortInfo::vlan_id): ifindex -> VLAN id 1..4094.
+  std::vector<std::pair<uint32_t, uint16_t>> vlan_ports;
 };
 
 // What the simulated traffic really was, for tests.

@@ -21,15 +21,37 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
   s.sampling_rate = ports.sampling_rate ? *ports.sampling_rate : DefaultSamplingRate(speed_bps);
   s.polling_interval_s = ports.polling_interval_s;
   s.header_bytes = ports.header_bytes;
+  s.direction = ports.direction;
   for (const PortOverride& o : ports.overrides) {
     if (fnmatch(o.pattern.c_str(), name.c_str(), 0) != 0) continue;
     if (o.sampling_rate) s.sampling_rate = *o.sampling_rate;
     if (o.polling_interval_s) s.polling_interval_s = *o.polling_interval_s;
     if (o.header_bytes) s.header_bytes = *o.header_bytes;
+    if (o.direction) s.direction = *o.direction;
     s.enabled = o.enabled;
     break;
   }
   return s;
+}
+
+const char* SampleDirectionName(SampleDirection direction) {
+  switch (direction) {
+    case SampleDirection::kIngress:
+      return "ingress";
+    case SampleDirection::kEgress:
+      return "egress";
+    case SampleDirection::kBoth:
+      return "both";
+  }
+  return "?";
+}
+
+std::optional<SampleDirection> ParseSampleDirection(const std::string& text) {
+  for (SampleDirection d :
+       {SampleDirection::kIngress, SampleDirection::kEgress, SampleDirection::kBoth}) {
+    if (text == SampleDirectionName(d)) return d;
+  }
+  return std::nullopt;
 }
 
 const SflowCollector* FindCollector(const std::vector<SflowCollector>& collectors,

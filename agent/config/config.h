@@ -65,6 +65,14 @@ enum class SampleBackend : uint8_t {
 };
 const char* SampleBackendName(SampleBackend backend);
 
+// Which directions of a port are sampled: each one a sampler of its own (own pool and flow
+// sample sequence), both under the port's ifIndex data source.
+enum class SampleDirection : uint8_t { kIngress, kEgress, kBoth };
+// "ingress", "egress", "both".
+const char* SampleDirectionName(SampleDirection direction);
+// The text above -> the value; nullopt for anything else.
+std::optional<SampleDirection> ParseSampleDirection(const std::string& text);
+
 // Sampling and polling settings of the ports whose name matches `pattern` (fnmatch glob).
 // Unset fields keep the PortsConfig value; the first matching override decides.
 struct PortOverride {
@@ -75,6 +83,7 @@ struct PortOverride {
   bool enabled = true;  // false: the port gets no sampler and no poller
   std::optional<SampleBackend> backend =
       std::nullopt;  // the Linux source only (LinuxSourceConfig::patterns)
+  std::optional<SampleDirection> direction = std::nullopt;
 };
 
 // Every port's samplers and pollers.
@@ -85,6 +94,7 @@ struct PortsConfig {
   uint32_t max_samples_per_s = 0;         // per sampler; 0 = no export budget
   bool expanded_samples = false;          // always 0:3 / 0:4, not only for ifindex >= 2^24
   std::vector<PortOverride> overrides;
+  SampleDirection direction = SampleDirection::kIngress;
 };
 
 // What one port gets once the overrides are applied.
@@ -93,6 +103,12 @@ struct PortSettings {
   uint32_t polling_interval_s = 0;
   uint32_t header_bytes = 0;
   bool enabled = true;
+  SampleDirection direction = SampleDirection::kIngress;
+  // Whether this port samples in direction `egress` (false: ingress).
+  bool Samples(bool egress) const {
+    return direction == SampleDirection::kBoth ||
+           direction == (egress ? SampleDirection::kEgress : SampleDirection::kIngress);
+  }
 };
 
 // The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
@@ -183,6 +199,12 @@ struct SimPortFault {
   double rate_factor = 1.0;    // samples at rate x factor, announces the rate, (0, 1000]
 };
 
+// A simulated port that is an 802.1Q VLAN device (its counter samples carry VLAN counters).
+struct SimVlanPort {
+  uint32_t ifindex = 0;
+  uint16_t vlan_id = 0;  // 1..4094
+};
+
 // The simulated switch.
 struct SimConfig {
   uint32_t ports = 48;
@@ -194,6 +216,8 @@ struct SimConfig {
 
   // Lying ports, one entry per ifindex.
   std::vector<SimPortFault> faults;
+  // VLAN devices, one entry per ifindex.
+  std::vector<SimVlanPort> vlan_ports;
 };
 
 // Where packets come from: exactly one of these runs.

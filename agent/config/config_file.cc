@@ -50,6 +50,7 @@ const char* const kKeys[] = {
     "ports.header-bytes",
     "ports.max-samples-per-second",
     "ports.expanded-samples",
+    "ports.direction",
     "port",
     "port.match",
     "port.sampling-rate",
@@ -94,6 +95,9 @@ const char* const kKeys[] = {
     "source.sim.fault.lose-samples",
     "source.sim.fault.drop-samples",
     "source.sim.fault.wrong-rate",
+    "source.sim.vlan-port",
+    "source.sim.vlan-port.port",
+    "source.sim.vlan-port.vlan",
     "source.interface",
     "source.interface.name",
     "source.interface.promiscuous",
@@ -599,7 +603,26 @@ class Parser {
                     {"header-bytes", U(&p.header_bytes, 14, 256)},
                     {"max-samples-per-second", U(&p.max_samples_per_s, 0, kU32Max)},
                     {"expanded-samples", B(&p.expanded_samples)},
+                    {"direction",
+                     [&](const std::string& k, const Value& x) {
+                       std::optional<SampleDirection> d;
+                       XFLOWD_RETURN_IF_ERROR(Direction(&d)(k, x));
+                       p.direction = *d;
+                       return Status::Ok();
+                     }},
                 });
+  }
+
+  // "ingress", "egress" or "both" (config::ParseSampleDirection's words, in that order).
+  Handler Direction(std::optional<SampleDirection>* out) {
+    return [this, out](const std::string& k, const Value& x) -> Status {
+      size_t i = 0;
+      XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"ingress", "egress", "both"}, &i));
+      const SampleDirection d[] = {SampleDirection::kIngress, SampleDirection::kEgress,
+                                   SampleDirection::kBoth};
+      *out = d[i];
+      return Status::Ok();
+    };
   }
 
   Status PortList(const std::string& key, const Value& v) {
@@ -611,40 +634,32 @@ class Parser {
       if (!t.is_table()) return Fail(t, key, "expected a table, got " + TypeName(t));
       PortOverride o;
       const Value* match = nullptr;
-      XFLOWD_RETURN_IF_ERROR(Walk(
-          t, key,
-          {
-              {"match",
-               [&](const std::string& k, const Value& x) {
-                 match = &x;
-                 XFLOWD_RETURN_IF_ERROR(Str(k, x, &o.pattern, false));
-                 if (o.pattern.size() > 64) return Fail(x, k, "longer than 64 bytes");
-                 return Status::Ok();
-               }},
-              {"sampling-rate", OptU(&o.sampling_rate, 1, kU32Max)},
-              {"polling-interval", OptU(&o.polling_interval_s, 0, 86400)},
-              {"header-bytes", OptU(&o.header_bytes, 14, 256)},
-              {"direction",
-               [&](const std::string& k, const Value& x) {
-                 size_t i = 0;
-                 XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"ingress", "egress", "both"}, &i));
-                 if (i != 0) {
-                   return Fail(x, k, "egress sampling is not supported yet (only \"ingress\")");
-                 }
-                 return Status::Ok();
-               }},
-              {"backend",
-               [&](const std::string& k, const Value& x) {
-                 size_t i = 0;
-                 XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"afpacket", "psample", "nflog"}, &i));
-                 const SampleBackend b[] = {SampleBackend::kAfPacket, SampleBackend::kPsample,
-                                            SampleBackend::kNflog};
-                 o.backend = b[i];
-                 backend_values_.push_back(&x);
-                 return Status::Ok();
-               }},
-              {"enabled", B(&o.enabled)},
-          }));
+      XFLOWD_RETURN_IF_ERROR(
+          Walk(t, key,
+               {
+                   {"match",
+                    [&](const std::string& k, const Value& x) {
+                      match = &x;
+                      XFLOWD_RETURN_IF_ERROR(Str(k, x, &o.pattern, false));
+                      if (o.pattern.size() > 64) return Fail(x, k, "longer than 64 bytes");
+                      return Status::Ok();
+                    }},
+                   {"sampling-rate", OptU(&o.sampling_rate, 1, kU32Max)},
+                   {"polling-interval", OptU(&o.polling_interval_s, 0, 86400)},
+                   {"header-bytes", OptU(&o.header_bytes, 14, 256)},
+                   {"direction", Direction(&o.direction)},
+                   {"backend",
+                    [&](const std::string& k, const Value& x) {
+                      size_t i = 0;
+                      XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"afpacket", "psample", "nflog"}, &i));
+                      const SampleBackend b[] = {SampleBackend::kAfPacket, SampleBackend::kPsample,
+                                                 SampleBackend::kNflog};
+                      o.backend = b[i];
+                      backend_values_.push_back(&x);
+                      return Status::Ok();
+                    }},
+                   {"enabled", B(&o.enabled)},
+               }));
       if (!match) return Fail(t, key + ".match", "missing: every [[port]] needs a match pattern");
       if (!patterns.insert(o.pattern).second) {
         return Fail(*match, key + ".match", "'" + o.pattern + "' is given twice");
@@ -823,7 +838,33 @@ class Parser {
         {"truth-file", S(&s.sim.truth_path, true)},
         {"fault",
          [this, &s](const std::string& k, const Value& x) { return Faults(k, x, &s.sim); }},
+        {"vlan-port",
+         [this, &s](const std::string& k, const Value& x) { return VlanPorts(k, x, &s.sim); }},
     };
+  }
+  // [[source.sim.vlan-port]]: a simulated port that is a VLAN device.
+  Status VlanPorts(const std::string& key, const Value& v, SimConfig* sim) {
+    if (!v.is_array()) return Fail(v, key, "expected an array of tables, got " + TypeName(v));
+    sim->vlan_ports.clear();
+    for (const Value& t : v.as_array()) {
+      if (!t.is_table()) return Fail(t, key, "expected a table, got " + TypeName(t));
+      SimVlanPort p;
+      uint32_t vlan = 0;
+      XFLOWD_RETURN_IF_ERROR(Walk(t, key,
+                                  {
+                                      {"port", U(&p.ifindex, 1, 4096)},
+                                      {"vlan", U(&vlan, 1, 4094)},
+                                  }));
+      if (p.ifindex == 0 || vlan == 0) return Fail(t, key, "needs \"port\" and \"vlan\"");
+      p.vlan_id = static_cast<uint16_t>(vlan);
+      for (const SimVlanPort& q : sim->vlan_ports) {
+        if (q.ifindex == p.ifindex) {
+          return Fail(t, key, "port " + std::to_string(p.ifindex) + " is listed twice");
+        }
+      }
+      sim->vlan_ports.push_back(p);
+    }
+    return Status::Ok();
   }
   // [[source.sim.fault]]: a simulated port that lies, to try the self-check.
   Status Faults(const std::string& key, const Value& v, SimConfig* sim) {
@@ -1213,6 +1254,7 @@ std::string FormatConfig(const Config& c) {
   o << "header-bytes = " << c.ports.header_bytes << "\n";
   o << "max-samples-per-second = " << c.ports.max_samples_per_s << "\n";
   o << "expanded-samples = " << Bool(c.ports.expanded_samples) << "\n";
+  o << "direction = " << Quote(SampleDirectionName(c.ports.direction)) << "\n";
 
   const bool linux_source = c.source.kind == SourceKind::kLinux;
   std::set<std::string> written;
@@ -1222,7 +1264,7 @@ std::string FormatConfig(const Config& c) {
     if (p.sampling_rate) o << "sampling-rate = " << *p.sampling_rate << "\n";
     if (p.polling_interval_s) o << "polling-interval = " << *p.polling_interval_s << "\n";
     if (p.header_bytes) o << "header-bytes = " << *p.header_bytes << "\n";
-    o << "direction = \"ingress\"\n";
+    if (p.direction) o << "direction = " << Quote(SampleDirectionName(*p.direction)) << "\n";
     if (linux_source) {
       // The Linux source's back-end for these ports is its pattern's.
       SampleBackend b = p.backend.value_or(SampleBackend::kAfPacket);
@@ -1240,8 +1282,7 @@ std::string FormatConfig(const Config& c) {
     for (const SamplePattern& sp : c.source.linux_ports.patterns) {
       if (written.count(sp.pattern)) continue;
       o << "\n[[port]]\nmatch = " << Quote(sp.pattern)
-        << "\ndirection = \"ingress\"\nbackend = " << Quote(SampleBackendName(sp.backend))
-        << "\nenabled = true\n";
+        << "\nbackend = " << Quote(SampleBackendName(sp.backend)) << "\nenabled = true\n";
     }
   }
 
@@ -1285,6 +1326,9 @@ std::string FormatConfig(const Config& c) {
         o << "lose-samples = " << FormatDouble(f.hide_fraction) << "\n";
         o << "drop-samples = " << FormatDouble(f.drop_fraction) << "\n";
         o << "wrong-rate = " << FormatDouble(f.rate_factor) << "\n";
+      }
+      for (const SimVlanPort& v : s.sim.vlan_ports) {
+        o << "\n[[source.sim.vlan-port]]\nport = " << v.ifindex << "\nvlan = " << v.vlan_id << "\n";
       }
       break;
     case SourceKind::kLinux:

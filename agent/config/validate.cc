@@ -227,9 +227,35 @@ Status ValidateSnmp(const SnmpConfig& c) {
   return Range("snmp.receivers", c.receivers, 0, kSnmpReceiversMax);
 }
 
+// Egress needs a source that sees what a port sends; --ingress-only says the AF_PACKET
+// sockets must not.
+Status ValidateDirections(const Config& config) {
+  if (config.source.kind != SourceKind::kLinux || !config.source.linux_ports.ingress_only) {
+    return Status::Ok();
+  }
+  auto conflict = [](const std::string& at, SampleDirection d) {
+    return InvalidArgumentError(at + ": \"" + SampleDirectionName(d) +
+                                "\" samples egress, but source.linux.ingress-only "
+                                "(--ingress-only) keeps the AF_PACKET sockets from seeing "
+                                "sent frames; drop one of the two");
+  };
+  if (config.ports.direction != SampleDirection::kIngress) {
+    return conflict("ports.direction", config.ports.direction);
+  }
+  for (size_t i = 0; i < config.ports.overrides.size(); ++i) {
+    const PortOverride& o = config.ports.overrides[i];
+    if (o.direction && *o.direction != SampleDirection::kIngress &&
+        o.backend.value_or(SampleBackend::kAfPacket) == SampleBackend::kAfPacket) {
+      return conflict("ports.overrides[" + std::to_string(i) + "].direction", *o.direction);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Validate(const Config& config) {
+  if (Status s = ValidateDirections(config); !s.ok()) return s;
   if (Status s = ValidateAgent(config.agent); !s.ok()) return s;
   if (Status s = ValidatePorts(config.ports); !s.ok()) return s;
   if (Status s = ValidateFlow(config.flow); !s.ok()) return s;

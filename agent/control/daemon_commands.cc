@@ -214,8 +214,9 @@ json DaemonCommands::Ports() const {
   const config::Config& cfg = daemon_.config();
   const sflow::Agent& agent = daemon_.agent();
   std::map<uint32_t, const sflow::Sampler*> samplers;
+  std::map<uint32_t, const sflow::Sampler*> egress;
   for (const auto& s : agent.samplers()) {
-    if (s->direction() == hal::Direction::kIngress) samplers[s->ifindex()] = s.get();
+    (s->direction() == hal::Direction::kIngress ? samplers : egress)[s->ifindex()] = s.get();
   }
   json ports = json::array();
   for (const auto& p : agent.pollers()) {
@@ -242,6 +243,26 @@ json DaemonCommands::Ports() const {
       j["samples"] = nullptr;
       j["pool"] = nullptr;
       j["drops"] = nullptr;
+    }
+    // The directions sampled now ("ingress", "egress", "both"; null: none), and the egress
+    // sampler's own numbers (the fields above are ingress's).
+    auto eg = egress.find(port.ifindex);
+    const bool in = it != samplers.end();
+    const bool out = eg != egress.end();
+    j["direction"] = in && out ? json("both")
+                     : in      ? json("ingress")
+                     : out     ? json("egress")
+                               : json(nullptr);
+    if (out) {
+      const sflow::Sampler& s = *eg->second;
+      j["egress"] = json{{"rate", s.sampling_rate()},
+                         {"samples", s.stats().samples},
+                         {"pool", s.sample_pool()},
+                         {"drops", s.drops()},
+                         {"source_drops", s.stats().source_drops},
+                         {"backoffs", s.stats().backoffs}};
+    } else {
+      j["egress"] = nullptr;
     }
     const auto ids = daemon_.PortReceivers(port.ifindex);
     j["receiver"] = it != samplers.end() ? json(ReceiverName(ids.first, it->second->receiver()))

@@ -203,8 +203,14 @@ Status Daemon::Init(DaemonSettings settings) {
   if (platform_.flow_only) return Status::Ok();  // the run mode said what it captures
   std::string rate = "no sampling";
   for (const hal::PortInfo& p : *ports) {
-    if (const sflow::Sampler* s = agent_->FindSampler(p.ifindex, hal::Direction::kIngress)) {
-      rate = Printf("1-in-%u sampling on %s", s->sampling_rate(), p.name.c_str());
+    const sflow::Sampler* s = agent_->FindSampler(p.ifindex, hal::Direction::kIngress);
+    const sflow::Sampler* e = agent_->FindSampler(p.ifindex, hal::Direction::kEgress);
+    if (s != nullptr || e != nullptr) {
+      rate = Printf("1-in-%u %s sampling on %s", (s != nullptr ? s : e)->sampling_rate(),
+                    s == nullptr   ? "egress"
+                    : e == nullptr ? "ingress"
+                                   : "ingress and egress",
+                    p.name.c_str());
       break;
     }
   }
@@ -265,38 +271,66 @@ sflow::PollerConfig Daemon::PollerConfigFor(const config::PortSettings& settings
 }
 
 Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted,
-                                     uint32_t header_bytes) {
+                                     uint32_t header_bytes, hal::Direction direction) {
   if (!platform_.sampling) return wanted;
-  auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, wanted,
-                                               header_bytes);
+  auto r = platform_.sampling->SetSamplingRate(port.ifindex, direction, wanted, header_bytes);
+  const char* dir = direction == hal::Direction::kIngress ? "ingress" : "egress";
   if (!r.ok()) {
-    return r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u sampling",
-                                         port.name.c_str(), port.ifindex, wanted));
+    return r.status().WithContext(Printf("port %s (ifindex %u): setting 1-in-%u %s sampling",
+                                         port.name.c_str(), port.ifindex, wanted, dir));
   }
   const uint32_t applied = *r;
   if (applied != wanted) {
     if (ports_rounded_++ == 0) {
       rounded_example_ = Printf("%s: 1-in-%u -> 1-in-%u", port.name.c_str(), wanted, applied);
     }
-    logger_.Log(LogLevel::kDebug, "port %s: asked for 1-in-%u, the platform applied 1-in-%u",
-                port.name.c_str(), wanted, applied);
+    logger_.Log(LogLevel::kDebug, "port %s %s: asked for 1-in-%u, the platform applied 1-in-%u",
+                port.name.c_str(), dir, wanted, applied);
   }
   return applied;
 }
 
 Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSettings& settings) {
-  auto applied = ProgramRate(port, settings.sampling_rate, settings.header_bytes);
+  Status first;
+  for (hal::Direction d : {hal::Direction::kIngress, hal::Direction::kEgress}) {
+    if (!settings.Samples(d == hal::Direction::kEgress)) continue;
+    if (agent_->FindSampler(port.ifindex, d) != nullptr) continue;
+    Status st = StartSamplerIn(port, settings, d);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
+
+Status Daemon::StartSamplerIn(const hal::PortInfo& port, const config::PortSettings& settings,
+                              hal::Direction direction) {
+  const char* dir = direction == hal::Direction::kIngress ? "ingress" : "egress";
+  auto applied = ProgramRate(port, settings.sampling_rate, settings.header_bytes, direction);
   if (!applied.ok()) {
-    logger_.Log(LogLevel::kWarning, "%s; the port is not sampled",
-                applied.status().message().c_str());
+    logger_.Log(LogLevel::kWarning, "%s; the port is not sampled %s",
+                applied.status().message().c_str(), dir);
     return applied.status();
   }
-  agent_->AddSampler(port.ifindex, hal::Direction::kIngress,
-                     SamplerConfigFor(port, settings, *applied), *receiver_, platform_.sampling);
-  logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): 1-in-%u, poll %u s",
-              port.name.c_str(), port.ifindex, port.speed_bps, *applied,
+  agent_->AddSampler(port.ifindex, direction, SamplerConfigFor(port, settings, *applied),
+                     *receiver_, platform_.sampling);
+  logger_.Log(LogLevel::kDebug, "port %s (ifindex %u, %" PRIu64 " bit/s): %s 1-in-%u, poll %u s",
+              port.name.c_str(), port.ifindex, port.speed_bps, dir, *applied,
               settings.polling_interval_s);
   return Status::Ok();
+}
+
+void Daemon::StopSampler(const hal::PortInfo& port, hal::Direction direction) {
+  agent_->RemoveSampler(port.ifindex, direction);
+  if (!platform_.sampling) return;
+  auto r =
+      platform_.sampling->SetSamplingRate(port.ifindex, direction, 0, config_.ports.header_bytes);
+  if (!r.ok()) {
+    logger_.Log(LogLevel::kWarning,
+                "port %s (ifindex %u): turning %s sampling off: %s; its samples are dropped "
+                "(counted as samples for unsampled ports)",
+                port.name.c_str(), port.ifindex,
+                direction == hal::Direction::kIngress ? "ingress" : "egress",
+                r.status().message().c_str());
+  }
 }
 
 Status Daemon::AddPort(const hal::PortInfo& port) {
@@ -310,22 +344,21 @@ Status Daemon::AddPort(const hal::PortInfo& port) {
   }
   Status st = StartSampler(port, settings);
   // Counters are worth polling even when the port cannot be sampled.
-  if (!st.ok()) ++ports_without_sampling_;
+  // (A port that samples one of its two directions is sampled.)
+  if (!st.ok() && agent_->FindSampler(port.ifindex, hal::Direction::kIngress) == nullptr &&
+      agent_->FindSampler(port.ifindex, hal::Direction::kEgress) == nullptr) {
+    ++ports_without_sampling_;
+  }
   agent_->AddPoller(port, PollerConfigFor(settings), *receiver_, *platform_.counters);
   return st;
 }
 
 void Daemon::StopPort(const hal::PortInfo& port) {
+  // Both directions: the platform may sample one this configuration no longer asks for.
+  const bool had_egress = agent_->FindSampler(port.ifindex, hal::Direction::kEgress) != nullptr;
   agent_->RemovePort(port.ifindex);
-  if (!platform_.sampling) return;
-  auto r = platform_.sampling->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0,
-                                               config_.ports.header_bytes);
-  if (!r.ok()) {
-    logger_.Log(LogLevel::kWarning,
-                "port %s (ifindex %u): turning sampling off: %s; its samples are dropped (counted "
-                "as samples for unsampled ports)",
-                port.name.c_str(), port.ifindex, r.status().message().c_str());
-  }
+  StopSampler(port, hal::Direction::kIngress);
+  if (had_egress) StopSampler(port, hal::Direction::kEgress);
 }
 
 void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
@@ -443,6 +476,7 @@ void Daemon::SetPortReceivers(uint32_t ifindex, uint32_t sampler_id, uint32_t po
   }
   if (platform_.flow_only) return;
   agent_->SetSamplerReceiver(ifindex, hal::Direction::kIngress, ReceiverById(sampler_id));
+  agent_->SetSamplerReceiver(ifindex, hal::Direction::kEgress, ReceiverById(sampler_id));
   agent_->SetPollerReceiver(ifindex, ReceiverById(poller_id));
 }
 
@@ -669,6 +703,13 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
                                x.drop_fraction == y.drop_fraction && x.rate_factor == y.rate_factor;
                       })) {
         return "source.sim.fault";
+      }
+      if (a.sim.vlan_ports.size() != b.sim.vlan_ports.size() ||
+          !std::equal(a.sim.vlan_ports.begin(), a.sim.vlan_ports.end(), b.sim.vlan_ports.begin(),
+                      [](const config::SimVlanPort& x, const config::SimVlanPort& y) {
+                        return x.ifindex == y.ifindex && x.vlan_id == y.vlan_id;
+                      })) {
+        return "source.sim.vlan-port";
       }
       break;
     case config::SourceKind::kInterface:
@@ -900,33 +941,8 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
       started.push_back(port.name);
       continue;
     }
-    sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
-    if (sampler == nullptr) {
-      // The platform refused this port before: try again at the new settings.
-      if (was.sampling_rate != now.sampling_rate || was.header_bytes != now.header_bytes ||
-          sampler_shared) {
-        if (StartSampler(port, now).ok()) {
-          if (ports_without_sampling_ > 0) --ports_without_sampling_;
-          rates.push_back(Printf("%s now 1-in-%u", port.name.c_str(), now.sampling_rate));
-        } else {
-          refused.push_back(port.name);
-        }
-      }
-    } else if (was.sampling_rate != now.sampling_rate || was.header_bytes != now.header_bytes ||
-               sampler_shared) {
-      auto applied = ProgramRate(port, now.sampling_rate, now.header_bytes);
-      if (!applied.ok()) {
-        // The platform keeps what it had; so does the sampler.
-        logger_.Log(LogLevel::kWarning, "%s; the port keeps 1-in-%u",
-                    applied.status().message().c_str(), sampler->sampling_rate());
-        refused.push_back(port.name);
-      } else {
-        if (was.sampling_rate != now.sampling_rate) {
-          rates.push_back(
-              Printf("%s 1-in-%u -> 1-in-%u", port.name.c_str(), was.sampling_rate, *applied));
-        }
-        sampler->Reconfigure(SamplerConfigFor(port, now, *applied));
-      }
+    for (hal::Direction d : {hal::Direction::kIngress, hal::Direction::kEgress}) {
+      ReloadSampler(port, was, now, d, sampler_shared, &rates, &refused);
     }
     if (was.polling_interval_s != now.polling_interval_s || poller_shared) {
       agent_->ReconfigurePoller(ifindex, PollerConfigFor(now));
@@ -962,6 +978,52 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
     changes->push_back(Printf("%zu ports refused the new rate (see the warnings): %s",
                               refused.size(), Join(refused, kNamed).c_str()));
   }
+}
+
+void Daemon::ReloadSampler(const hal::PortInfo& port, const config::PortSettings& was,
+                           const config::PortSettings& now, hal::Direction direction, bool shared,
+                           std::vector<std::string>* rates, std::vector<std::string>* refused) {
+  const bool egress = direction == hal::Direction::kEgress;
+  const char* dir = egress ? " egress" : "";
+  sflow::Sampler* sampler = agent_->FindSampler(port.ifindex, direction);
+  if (!now.Samples(egress)) {
+    if (sampler != nullptr) {
+      StopSampler(port, direction);
+      rates->push_back(Printf("%s%s off", port.name.c_str(), egress ? " egress" : " ingress"));
+    }
+    return;
+  }
+  const bool changed =
+      was.sampling_rate != now.sampling_rate || was.header_bytes != now.header_bytes || shared;
+  if (sampler == nullptr) {
+    // A direction just asked for, or one the platform refused before: try it now.
+    if (!was.Samples(egress) || changed) {
+      const bool had_none =
+          agent_->FindSampler(
+              port.ifindex, egress ? hal::Direction::kIngress : hal::Direction::kEgress) == nullptr;
+      if (StartSamplerIn(port, now, direction).ok()) {
+        if (had_none && ports_without_sampling_ > 0) --ports_without_sampling_;
+        rates->push_back(Printf("%s%s now 1-in-%u", port.name.c_str(), dir, now.sampling_rate));
+      } else {
+        refused->push_back(port.name + dir);
+      }
+    }
+    return;
+  }
+  if (!changed) return;
+  auto applied = ProgramRate(port, now.sampling_rate, now.header_bytes, direction);
+  if (!applied.ok()) {
+    // The platform keeps what it had; so does the sampler.
+    logger_.Log(LogLevel::kWarning, "%s; the port keeps 1-in-%u",
+                applied.status().message().c_str(), sampler->sampling_rate());
+    refused->push_back(port.name + dir);
+    return;
+  }
+  if (was.sampling_rate != now.sampling_rate) {
+    rates->push_back(
+        Printf("%s%s 1-in-%u -> 1-in-%u", port.name.c_str(), dir, was.sampling_rate, *applied));
+  }
+  sampler->Reconfigure(SamplerConfigFor(port, now, *applied));
 }
 
 }  // namespace xflowd::agent::daemon

@@ -233,10 +233,21 @@ class Daemon {
   hal::base::Status AddPort(const hal::PortInfo& port);
   // Programs the port's rate (platform rounding logged) and starts its sampler; an error
   // (logged) when the platform refuses: the port has no sampler then.
+  // Starts a sampler for each direction the settings ask for that has none yet; the first
+  // error, the other direction running on.
   hal::base::Status StartSampler(const hal::PortInfo& port, const config::PortSettings& settings);
-  // Asks the platform for 1-in-`wanted` on the port; the rate it applied.
+  hal::base::Status StartSamplerIn(const hal::PortInfo& port, const config::PortSettings& settings,
+                                   hal::Direction direction);
+  // Asks the platform for 1-in-`wanted` on the port and direction; the rate it applied.
   hal::base::Result<uint32_t> ProgramRate(const hal::PortInfo& port, uint32_t wanted,
-                                          uint32_t header_bytes);
+                                          uint32_t header_bytes,
+                                          hal::Direction direction = hal::Direction::kIngress);
+  // Ends the sampler of one direction and turns that direction's sampling off.
+  void StopSampler(const hal::PortInfo& port, hal::Direction direction);
+  // ReloadPorts for one direction of one port: starts, stops or reprograms its sampler.
+  void ReloadSampler(const hal::PortInfo& port, const config::PortSettings& was,
+                     const config::PortSettings& now, hal::Direction direction, bool shared,
+                     std::vector<std::string>* rates, std::vector<std::string>* refused);
   // Ends the port's sampler and poller and turns its sampling off (a port disabled by reload).
   void StopPort(const hal::PortInfo& port);
   sflow::SamplerConfig SamplerConfigFor(const hal::PortInfo& port,
@@ -282,7 +293,9 @@ class Daemon {
     void OnSample(const hal::PacketSample& s) override {
       if (agent_ != nullptr) agent_->OnSample(s);
       talkers_.OnSample(s);
-      if (probe_ != nullptr) probe_->OnSample(s);
+      // Ingress samples only: with both directions sampled, a packet could be metered once
+      // where it enters and again where it leaves (decisions.md D37).
+      if (probe_ != nullptr && s.direction == hal::Direction::kIngress) probe_->OnSample(s);
     }
     void set_probe(hal::PacketSampleSink* probe) { probe_ = probe; }
 

@@ -91,6 +91,7 @@ enum class Opt {
   kSimLoseSamples,
   kSimDropSamples,
   kSimWrongRate,
+  kSimVlanPort,
   kInterface,
   kReadFile,
   kNoPromisc,
@@ -113,6 +114,7 @@ enum class Opt {
   kPsampleGroup,
   kNflogGroup,
   kIngressOnly,
+  kDirection,
   kForeground,
   kVerbose,
   kQuiet,
@@ -157,6 +159,7 @@ constexpr OptSpec kOpts[] = {
     {"sim-lose-samples", 0, true, true, Opt::kSimLoseSamples},
     {"sim-drop-samples", 0, true, true, Opt::kSimDropSamples},
     {"sim-wrong-rate", 0, true, true, Opt::kSimWrongRate},
+    {"sim-vlan-port", 0, true, true, Opt::kSimVlanPort},
     {"interface", 'i', true, false, Opt::kInterface},
     {"read", 'r', true, false, Opt::kReadFile},
     {"no-promisc", 0, false, false, Opt::kNoPromisc},
@@ -179,6 +182,7 @@ constexpr OptSpec kOpts[] = {
     {"psample-group", 0, true, false, Opt::kPsampleGroup},
     {"nflog-group", 0, true, false, Opt::kNflogGroup},
     {"ingress-only", 0, false, false, Opt::kIngressOnly},
+    {"direction", 0, true, false, Opt::kDirection},
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
@@ -468,6 +472,21 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     case Opt::kSimDropSamples:
     case Opt::kSimWrongRate:
       return ParseSimFault(spec.opt, name, value, &o->sim_faults);
+    case Opt::kSimVlanPort: {
+      const size_t colon = value.find(':');
+      const std::string expected = "PORT:VLAN, e.g. 3:100 (VLAN 1..4094)";
+      if (colon == std::string::npos) return Bad(name, expected, value);
+      Result<uint32_t> port = ParseU32(name, value.substr(0, colon), 1, 4096);
+      Result<uint32_t> vlan = ParseU32(name, value.substr(colon + 1), 1, 4094);
+      if (!port.ok() || !vlan.ok()) return Bad(name, expected, value);
+      for (const config::SimVlanPort& v : o->sim_vlan_ports) {
+        if (v.ifindex == *port) {
+          return InvalidArgumentError(name + ": port " + std::to_string(*port) + " is given twice");
+        }
+      }
+      o->sim_vlan_ports.push_back({*port, static_cast<uint16_t>(*vlan)});
+      break;
+    }
     case Opt::kInterface:
       if (value.empty()) return InvalidArgumentError(name + ": needs an interface name");
       o->interface = value;
@@ -493,6 +512,12 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
     }
     case Opt::kTimeout:
       return ApplyTimeout(name, value, o);
+    case Opt::kDirection: {
+      std::optional<config::SampleDirection> d = config::ParseSampleDirection(std::string(value));
+      if (!d) return Bad(name, "ingress, egress or both", value);
+      o->direction = *d;
+      break;
+    }
     case Opt::kSample: {
       SamplePattern sp;
       sp.pattern = value;
@@ -807,6 +832,7 @@ constexpr ModelRow kModelRows[] = {
     {"sim-lose-samples", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
     {"sim-drop-samples", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
     {"sim-wrong-rate", [](const O& o, C* c) { c->source.sim.faults = o.sim_faults; }},
+    {"sim-vlan-port", [](const O& o, C* c) { c->source.sim.vlan_ports = o.sim_vlan_ports; }},
     {"seed", [](const O& o, C* c) { c->seed = o.seed; }},
     {"control-socket",
      [](const O& o, C* c) {
@@ -819,6 +845,7 @@ constexpr ModelRow kModelRows[] = {
     {"max-samples-per-second",
      [](const O& o, C* c) { c->ports.max_samples_per_s = o.max_samples_per_s; }},
     {"expanded-samples", [](const O& o, C* c) { c->ports.expanded_samples = o.expanded_samples; }},
+    {"direction", [](const O& o, C* c) { c->ports.direction = o.direction; }},
 
     {"collector",
      [](const O& o, C* c) {
@@ -1149,7 +1176,7 @@ sFlow collectors and agent:
                               (0:3, 0:4), as hsflowd does; otherwise only for
                               an ifindex above 16777215
 
-Sampling and polling (every port, ingress):
+Sampling and polling (every port):
   -s, --sampling N            sample 1 in N packets (default: by link speed,
                               speed / 1,000,000, at least 100: 1G -> 1000,
                               10G -> 10000, 100G -> 100000; with -i or -r:
@@ -1159,6 +1186,8 @@ Sampling and polling (every port, ingress):
                               (default 128)
   --max-samples-per-second N  export budget per port: over it the sampling rate
                               doubles; 0 = no limit (default 0)
+  --direction DIR             sample ingress, egress or both (default ingress);
+                              each direction is a sampler of its own
 
 NetFlow / IPFIX:
   -n, --netflow HOST[:PORT][/VERSION]
@@ -1205,6 +1234,9 @@ Simulated switch:
   --sim-drop-samples PORTS:F  lose a fraction F with sequence gaps (drops)
   --sim-wrong-rate PORTS:X    sample at X times the rate but announce the rate
                               (PORTS: port numbers and ranges, e.g. 3,5-6)
+  --sim-vlan-port PORT:VLAN   the port is an 802.1Q VLAN device with this id:
+                              its counter samples carry VLAN counters; repeat
+                              for several
 
 Running:
   --duration SECONDS          run this long, then flush and exit 0

@@ -58,6 +58,7 @@ struct DaemonOptions {
 
   // --sim-lose-samples, --sim-drop-samples, --sim-wrong-rate.
   std::vector<config::SimPortFault> sim_faults;
+  std::vector<config::SimVlanPort> sim_vlan_ports;  // --sim-vlan-port
 
   // sFlow.
   std::optional<uint32_t> sampling_rate;  // 1-in-N on every port; unset = by link speed
@@ -81,6 +82,7 @@ struct DaemonOptions {
   uint32_t psample_group = 1;  // PSAMPLE group G for ingress (G + 1 egress)
   uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
+  config::SampleDirection direction = config::SampleDirection::kIngress;
 
   // Open vSwitch: its ports from OVSDB, sampled by OVS (mode kOvs, docs/ovs.md).
   bool ovs = false;

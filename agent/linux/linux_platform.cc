@@ -41,24 +41,36 @@ Result<std::unique_ptr<hal::PacketSource>> AsSource(Result<std::unique_ptr<T>> r
 // so the pool reaches the port's sampler with the samples instead of through the agent.
 class PoolStampingSource final : public hal::PacketSource {
  public:
-  PoolStampingSource(std::unique_ptr<hal::PacketSource> inner, std::function<uint64_t()> refresh)
-      : inner_(std::move(inner)), refresh_(std::move(refresh)) {}
+  PoolStampingSource(std::unique_ptr<hal::PacketSource> inner, std::function<uint64_t()> refresh,
+                     uint32_t ifindex, hal::Direction direction)
+      : inner_(std::move(inner)),
+        refresh_(std::move(refresh)),
+        ifindex_(ifindex),
+        direction_(direction) {}
   int fd() const override { return inner_->fd(); }
   hal::PacketSourceStats stats() const override { return inner_->stats(); }
   size_t Drain(hal::PacketSampleSink& sink, size_t budget) override {
     pending_ += refresh_();
-    if (pending_ == 0) return inner_->Drain(sink, budget);
-    Stamp stamp(sink, pending_);
+    Stamp stamp(sink, pending_, ifindex_, direction_);
     return inner_->Drain(stamp, budget);
   }
 
  private:
   class Stamp final : public hal::PacketSampleSink {
    public:
-    Stamp(hal::PacketSampleSink& out, uint64_t& pending) : out_(out), pending_(pending) {}
+    Stamp(hal::PacketSampleSink& out, uint64_t& pending, uint32_t ifindex, hal::Direction d)
+        : out_(out), pending_(pending), ifindex_(ifindex), direction_(d) {}
     void OnSample(const hal::PacketSample& sample) override {
-      if (pending_ == 0) return out_.OnSample(sample);
+      const bool egress = direction_ == hal::Direction::kEgress;
+      const uint32_t port = egress ? sample.output_ifindex : sample.input_ifindex;
+      if (pending_ == 0 && port == ifindex_ && sample.direction == direction_) {
+        return out_.OnSample(sample);
+      }
       hal::PacketSample s = sample;
+      // The socket samples this port in this direction only; the NFLOG egress hook leaves
+      // the output device out of some messages.
+      s.direction = direction_;
+      (egress ? s.output_ifindex : s.input_ifindex) = ifindex_;
       // The sFlow pool is a wrapping 32-bit counter: only the low bits matter.
       s.pool_added = static_cast<uint32_t>(pending_);
       pending_ = 0;
@@ -68,9 +80,13 @@ class PoolStampingSource final : public hal::PacketSource {
    private:
     hal::PacketSampleSink& out_;
     uint64_t& pending_;
+    uint32_t ifindex_;
+    hal::Direction direction_;
   };
   std::unique_ptr<hal::PacketSource> inner_;
   std::function<uint64_t()> refresh_;
+  uint32_t ifindex_;
+  hal::Direction direction_;
   uint64_t pending_ = 0;  // read from the counters, not yet handed with a sample
 };
 
@@ -122,8 +138,10 @@ Result<std::unique_ptr<LinuxPlatform>> LinuxPlatform::Create(const LinuxPlatform
   };
 #endif
 #ifdef XFLOWD_HAVE_TC
-  b.open_tc = [group = options.psample_group]() -> Result<std::unique_ptr<hal::SamplingControl>> {
+  b.open_tc = [group = options.psample_group,
+               &logger]() -> Result<std::unique_ptr<hal::SamplingControl>> {
     hal::tc::TcSamplingOptions o;
+    o.logger = &logger;
     o.ingress_group = group;
     o.egress_group = group + 1;
     auto tc = hal::tc::TcSamplingControl::Create(o);
@@ -132,17 +150,21 @@ Result<std::unique_ptr<LinuxPlatform>> LinuxPlatform::Create(const LinuxPlatform
   };
 #endif
 #ifdef XFLOWD_HAVE_NFLOG
-  b.open_nflog = [&clock](uint16_t group, uint32_t rate, uint32_t header_bytes) {
+  b.open_nflog = [&clock](uint16_t group, uint32_t rate, uint32_t header_bytes,
+                          hal::Direction direction) {
     hal::nflog::NflogOptions o;
     o.group = group;
+    o.direction = direction;
     o.sampling_rate = rate;
     o.copy_range = header_bytes;
     return AsSource(hal::nflog::NflogSource::Create(o, clock));
   };
   b.install_nft = [](const std::string& device, uint32_t rate, uint16_t group,
-                     uint32_t header_bytes) -> Result<std::unique_ptr<Installed>> {
+                     uint32_t header_bytes,
+                     hal::Direction direction) -> Result<std::unique_ptr<Installed>> {
     hal::nflog::NftRuleOptions o;
     o.device = device;
+    o.direction = direction;
     o.sampling_rate = rate;
     o.group = group;
     o.snaplen = header_bytes;
@@ -204,12 +226,12 @@ daemon::Platform LinuxPlatform::platform() {
   return p;
 }
 
-int LinuxPlatform::NflogGroupOf(uint32_t ifindex) const {
+int LinuxPlatform::NflogGroupOf(uint32_t ifindex, hal::Direction direction) const {
   auto it = state_.find(ifindex);
-  return it == state_.end() ? -1 : it->second.nflog_group;
+  return it == state_.end() ? -1 : it->second.dir[static_cast<int>(direction)].nflog_group;
 }
 
-void LinuxPlatform::StartPool(uint32_t ifindex, PortState& st) {
+void LinuxPlatform::StartPool(uint32_t ifindex, DirState& st) {
   if (st.pool_started) return;
   Result<hal::PortCounters> c = backends_.counters->ReadCounters(ifindex);
   if (!c.ok()) return;  // the first Advance starts from its read instead
@@ -218,10 +240,10 @@ void LinuxPlatform::StartPool(uint32_t ifindex, PortState& st) {
   st.last_refresh = clock_.Now();
 }
 
-uint64_t LinuxPlatform::RefreshPool(uint32_t ifindex, bool force) {
+uint64_t LinuxPlatform::RefreshPool(uint32_t ifindex, bool force, hal::Direction direction) {
   auto it = state_.find(ifindex);
   if (it == state_.end() || it->second.backend == SampleBackend::kPsample) return 0;
-  PortState& st = it->second;
+  DirState& st = it->second.dir[static_cast<int>(direction)];
   const hal::base::MonoTime now = clock_.Now();
   if (!force && st.pool_started && now - st.last_refresh < kPoolRefreshPeriod) return 0;
   Result<hal::PortCounters> c = backends_.counters->ReadCounters(ifindex);
@@ -236,62 +258,72 @@ uint64_t LinuxPlatform::RefreshPool(uint32_t ifindex, bool force) {
 }
 
 hal::base::Status LinuxPlatform::AddPooled(MultiPacketSource::Key key, uint32_t ifindex,
+                                           hal::Direction direction,
                                            std::unique_ptr<hal::PacketSource> source) {
   return packets_->Add(
       key, std::make_unique<PoolStampingSource>(
-               std::move(source), [this, ifindex] { return RefreshPool(ifindex, false); }));
+               std::move(source),
+               [this, ifindex, direction] { return RefreshPool(ifindex, false, direction); },
+               ifindex, direction));
 }
 
 Result<uint32_t> LinuxPlatform::SetSamplingRate(uint32_t ifindex, hal::Direction direction,
                                                 uint32_t rate, uint32_t header_bytes) {
-  if (direction != hal::Direction::kIngress) {
-    return UnimplementedError("the Linux platform samples ingress only");
-  }
   const FilteredPortInventory::Port* port = ports_->Find(ifindex);
   if (port == nullptr) {
     return NotFoundError("ifindex " + std::to_string(ifindex) + " is not a port matching --sample");
   }
-  PortState& st = state_[ifindex];
-  st.backend = port->backend;
+  PortState& ps = state_[ifindex];
+  ps.backend = port->backend;
+  DirState& st = ps.dir[static_cast<int>(direction)];
   Result<uint32_t> r = 0u;
   switch (port->backend) {
     case SampleBackend::kAfPacket:
-      r = SetAfPacket(port->info, st, rate, header_bytes);
+      r = SetAfPacket(port->info, direction, st, rate, header_bytes);
       break;
     case SampleBackend::kPsample:
-      r = SetPsample(port->info, rate, header_bytes);
+      r = SetPsample(port->info, direction, rate, header_bytes);
       break;
     case SampleBackend::kNflog:
-      r = SetNflog(port->info, st, rate, header_bytes);
+      r = SetNflog(port->info, direction, st, rate, header_bytes);
       break;
   }
-  if (r.ok()) {
-    st.rate = *r;
-  } else if (st.rate == 0) {
+  if (r.ok()) st.rate = *r;
+  if (ps.dir[0].rate == 0 && ps.dir[1].rate == 0) {
     state_.erase(ifindex);
   }
   return r;
 }
 
-Result<uint32_t> LinuxPlatform::SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
-                                            uint32_t header_bytes) {
-  packets_->Remove(AfPacketKey(port.ifindex));
+Result<uint32_t> LinuxPlatform::SetAfPacket(const hal::PortInfo& port, hal::Direction direction,
+                                            DirState& st, uint32_t rate, uint32_t header_bytes) {
+  const bool egress = direction == hal::Direction::kEgress;
+  packets_->Remove(AfPacketKey(port.ifindex, direction));
   if (rate == 0) return 0u;
+  if (egress && options_.ingress_only) {
+    return InvalidArgumentError(
+        "egress sampling on " + port.name +
+        ": --ingress-only (source.linux.ingress-only) keeps AF_PACKET from seeing sent frames");
+  }
   hal::afpacket::AfPacketOptions o;
   o.ifname = port.name;
   o.sampling_rate = rate;
   o.snaplen = header_bytes;
-  o.ingress_only = options_.ingress_only;
+  // Each direction has its own socket (own rate, pool and drops): the ingress one never sees
+  // the frames the port sends, which would otherwise reach no sampler.
+  o.ingress_only = !egress;
+  o.egress_only = egress;
   auto src = backends_.open_afpacket(o);
   if (!src.ok()) return src.status().WithContext("AF_PACKET on " + port.name);
   StartPool(port.ifindex, st);
   const uint32_t ifindex = port.ifindex;
-  XFLOWD_RETURN_IF_ERROR(AddPooled(AfPacketKey(ifindex), ifindex, std::move(src).value()));
+  XFLOWD_RETURN_IF_ERROR(
+      AddPooled(AfPacketKey(ifindex, direction), ifindex, direction, std::move(src).value()));
   return rate;
 }
 
-Result<uint32_t> LinuxPlatform::SetPsample(const hal::PortInfo& port, uint32_t rate,
-                                           uint32_t header_bytes) {
+Result<uint32_t> LinuxPlatform::SetPsample(const hal::PortInfo& port, hal::Direction direction,
+                                           uint32_t rate, uint32_t header_bytes) {
   if (!backends_.open_tc || !backends_.open_psample) {
     return UnimplementedError("psample on " + port.name +
                               ": this xflowd was built without the PSAMPLE/tc back-ends "
@@ -308,20 +340,20 @@ Result<uint32_t> LinuxPlatform::SetPsample(const hal::PortInfo& port, uint32_t r
     XFLOWD_RETURN_IF_ERROR(packets_->Add(kPsampleKey, std::move(src).value()));
     psample_open_ = true;
   }
-  auto r = tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, rate, header_bytes);
+  auto r = tc_->SetSamplingRate(port.ifindex, direction, rate, header_bytes);
   if (!r.ok()) return r.status().WithContext("tc sample on " + port.name);
   return r;
 }
 
-Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& st, uint32_t rate,
-                                         uint32_t header_bytes) {
+Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, hal::Direction direction,
+                                         DirState& st, uint32_t rate, uint32_t header_bytes) {
   if (!backends_.open_nflog || !backends_.install_nft) {
     return UnimplementedError("nflog on " + port.name +
                               ": this xflowd was built without the NFLOG back-end "
                               "(XFLOWD_WITH_NFLOG=OFF)");
   }
   st.nft_rule.reset();
-  packets_->Remove(NflogKey(port.ifindex));
+  packets_->Remove(NflogKey(port.ifindex, direction));
   if (rate == 0) {
     if (st.nflog_group >= 0) nflog_groups_.erase(st.nflog_group);
     st.nflog_group = -1;
@@ -337,13 +369,14 @@ Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& s
     st.nflog_group = g;
   }
   const uint16_t group = static_cast<uint16_t>(st.nflog_group);
-  auto src = backends_.open_nflog(group, rate, header_bytes);
+  auto src = backends_.open_nflog(group, rate, header_bytes, direction);
   if (!src.ok()) return src.status().WithContext("NFLOG group " + std::to_string(group));
   const uint32_t ifindex = port.ifindex;
-  XFLOWD_RETURN_IF_ERROR(AddPooled(NflogKey(ifindex), ifindex, std::move(src).value()));
-  auto rule = backends_.install_nft(port.name, rate, group, header_bytes);
+  XFLOWD_RETURN_IF_ERROR(
+      AddPooled(NflogKey(ifindex, direction), ifindex, direction, std::move(src).value()));
+  auto rule = backends_.install_nft(port.name, rate, group, header_bytes, direction);
   if (!rule.ok()) {
-    packets_->Remove(NflogKey(ifindex));
+    packets_->Remove(NflogKey(ifindex, direction));
     return rule.status().WithContext("nft sampling rule on " + port.name);
   }
   st.nft_rule = std::move(rule).value();
@@ -352,16 +385,21 @@ Result<uint32_t> LinuxPlatform::SetNflog(const hal::PortInfo& port, PortState& s
 }
 
 void LinuxPlatform::Release(const hal::PortInfo& port, SampleBackend backend) {
-  packets_->Remove(AfPacketKey(port.ifindex));
-  packets_->Remove(NflogKey(port.ifindex));
+  for (hal::Direction d : {hal::Direction::kIngress, hal::Direction::kEgress}) {
+    packets_->Remove(AfPacketKey(port.ifindex, d));
+    packets_->Remove(NflogKey(port.ifindex, d));
+  }
   auto it = state_.find(port.ifindex);
   if (it != state_.end()) {
-    if (it->second.nflog_group >= 0) nflog_groups_.erase(it->second.nflog_group);
+    for (const DirState& st : it->second.dir) {
+      if (st.nflog_group >= 0) nflog_groups_.erase(st.nflog_group);
+    }
     state_.erase(it);
   }
   if (backend == SampleBackend::kPsample && tc_) {
     // Gone devices take their filters with them; a renamed one keeps them until now.
     (void)tc_->SetSamplingRate(port.ifindex, hal::Direction::kIngress, 0, 0);
+    (void)tc_->SetSamplingRate(port.ifindex, hal::Direction::kEgress, 0, 0);
   }
   logger_.Log(LogLevel::kDebug, "port %s (ifindex %u): %s sampling released", port.name.c_str(),
               port.ifindex, config::SampleBackendName(backend));

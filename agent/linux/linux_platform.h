@@ -10,7 +10,10 @@
 //   SamplingControl this class, routing by the port's back-end: afpacket (re)opens the port's
 //                   socket with the new in-kernel 1-in-N filter; psample programs tc matchall
 //                   + sample (TcSamplingControl); nflog opens the group and installs the nft
-//                   rule (NftSamplingRule). Ingress only (the daemon samples ingress).
+//                   rule (NftSamplingRule). Each direction on its own: an egress AF_PACKET
+//                   socket sees only the frames the port sends (PACKET_OUTGOING), an ingress
+//                   one ignores them; tc egress filters send to group G + 1; nflog egress
+//                   uses the netdev egress hook (kernel 5.16+) with a group of its own.
 //
 // Sample pool: AF_PACKET and NFLOG filters drop what they do not sample without counting it,
 // so for those ports the pool is the interface's received-packet counter delta
@@ -69,11 +72,12 @@ struct LinuxBackends {
   // Empty when the build lacks the back-end (the port then fails with UNIMPLEMENTED).
   std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>()> open_psample;
   std::function<hal::base::Result<std::unique_ptr<hal::SamplingControl>>()> open_tc;
-  std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>(uint16_t group, uint32_t rate,
-                                                                      uint32_t header_bytes)>
+  std::function<hal::base::Result<std::unique_ptr<hal::PacketSource>>(
+      uint16_t group, uint32_t rate, uint32_t header_bytes, hal::Direction direction)>
       open_nflog;
   std::function<hal::base::Result<std::unique_ptr<Installed>>(
-      const std::string& device, uint32_t rate, uint16_t group, uint32_t header_bytes)>
+      const std::string& device, uint32_t rate, uint16_t group, uint32_t header_bytes,
+      hal::Direction direction)>
       install_nft;
 };
 
@@ -95,7 +99,7 @@ class LinuxPlatform final : public hal::SamplingControl {
   // For the Daemon; valid while this object lives.
   daemon::Platform platform();
 
-  // Ingress only; rate 0 stops sampling the port. Returns the rate applied.
+  // Rate 0 stops sampling the port in that direction. Returns the rate applied.
   hal::base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, hal::Direction direction,
                                               uint32_t rate, uint32_t header_bytes) override;
 
@@ -104,39 +108,51 @@ class LinuxPlatform final : public hal::SamplingControl {
   // Reads the interface counters of an afpacket/nflog port (at most every 10 ms unless
   // `force`) and returns the packets its sample pool grew by since the last read. Done before
   // each Drain of its socket; the growth goes out with the next sample (pool_added).
-  uint64_t RefreshPool(uint32_t ifindex, bool force);
-  // The NFLOG group of an nflog port, -1 if none.
-  int NflogGroupOf(uint32_t ifindex) const;
+  uint64_t RefreshPool(uint32_t ifindex, bool force,
+                       hal::Direction direction = hal::Direction::kIngress);
+  // The NFLOG group of an nflog port's direction, -1 if none.
+  int NflogGroupOf(uint32_t ifindex, hal::Direction direction = hal::Direction::kIngress) const;
 
   static constexpr MultiPacketSource::Key kPsampleKey = 1ull << 40;
   static constexpr MultiPacketSource::Key kLinkEventsKey = 2ull << 40;
-  static MultiPacketSource::Key AfPacketKey(uint32_t ifindex) { return ifindex; }
-  static MultiPacketSource::Key NflogKey(uint32_t ifindex) { return (1ull << 32) | ifindex; }
+  static MultiPacketSource::Key AfPacketKey(uint32_t ifindex,
+                                            hal::Direction d = hal::Direction::kIngress) {
+    return (d == hal::Direction::kEgress ? 4ull << 32 : 0) | ifindex;
+  }
+  static MultiPacketSource::Key NflogKey(uint32_t ifindex,
+                                         hal::Direction d = hal::Direction::kIngress) {
+    return (d == hal::Direction::kEgress ? 5ull << 32 : 1ull << 32) | ifindex;
+  }
 
  private:
-  struct PortState {
-    config::SampleBackend backend = config::SampleBackend::kAfPacket;
+  // One direction of a port: its sampling and its pool.
+  struct DirState {
+    explicit DirState(hal::Direction d) : pool(d) {}
     uint32_t rate = 0;
     bool pool_started = false;
-    hal::afpacket::InterfacePool pool{hal::Direction::kIngress};
+    hal::afpacket::InterfacePool pool;
     hal::base::MonoTime last_refresh;
     int nflog_group = -1;
     std::unique_ptr<Installed> nft_rule;
+  };
+  struct PortState {
+    config::SampleBackend backend = config::SampleBackend::kAfPacket;
+    DirState dir[2] = {DirState(hal::Direction::kIngress), DirState(hal::Direction::kEgress)};
   };
   LinuxPlatform(const LinuxPlatformOptions& options, LinuxBackends backends,
                 const hal::base::Clock& clock, hal::base::Logger& logger);
   hal::base::Status Init();
   // Adds an afpacket/nflog port's source; its samples carry the port's pool growth.
   hal::base::Status AddPooled(MultiPacketSource::Key key, uint32_t ifindex,
-                              std::unique_ptr<hal::PacketSource> source);
+                              hal::Direction direction, std::unique_ptr<hal::PacketSource> source);
   void Release(const hal::PortInfo& port, config::SampleBackend backend);
-  void StartPool(uint32_t ifindex, PortState& st);
-  hal::base::Result<uint32_t> SetAfPacket(const hal::PortInfo& port, PortState& st, uint32_t rate,
-                                          uint32_t header_bytes);
-  hal::base::Result<uint32_t> SetPsample(const hal::PortInfo& port, uint32_t rate,
-                                         uint32_t header_bytes);
-  hal::base::Result<uint32_t> SetNflog(const hal::PortInfo& port, PortState& st, uint32_t rate,
-                                       uint32_t header_bytes);
+  void StartPool(uint32_t ifindex, DirState& st);
+  hal::base::Result<uint32_t> SetAfPacket(const hal::PortInfo& port, hal::Direction direction,
+                                          DirState& st, uint32_t rate, uint32_t header_bytes);
+  hal::base::Result<uint32_t> SetPsample(const hal::PortInfo& port, hal::Direction direction,
+                                         uint32_t rate, uint32_t header_bytes);
+  hal::base::Result<uint32_t> SetNflog(const hal::PortInfo& port, hal::Direction direction,
+                                       DirState& st, uint32_t rate, uint32_t header_bytes);
 
   LinuxPlatformOptions options_;
   LinuxBackends backends_;

@@ -66,6 +66,9 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
     sim_config.faults.push_back(
         sim::PortFault{f.ifindex, f.hide_fraction, f.drop_fraction, f.rate_factor});
   }
+  for (const config::SimVlanPort& v : c.vlan_ports) {
+    sim_config.vlan_ports.emplace_back(v.ifindex, v.vlan_id);
+  }
   struct CloseFile {
     void operator()(FILE* f) const { std::fclose(f); }
   };

@@ -99,6 +99,16 @@ bool Agent::SetPollerReceiver(uint32_t ifindex, Receiver* receiver) {
   return true;
 }
 
+bool Agent::RemoveSampler(uint32_t ifindex, hal::Direction direction) {
+  if (sampler_index_.erase(Key(ifindex, direction)) == 0) return false;
+  samplers_.erase(std::remove_if(samplers_.begin(), samplers_.end(),
+                                 [&](const auto& s) {
+                                   return s->ifindex() == ifindex && s->direction() == direction;
+                                 }),
+                  samplers_.end());
+  return true;
+}
+
 void Agent::RemovePort(uint32_t ifindex) {
   sampler_index_.erase(Key(ifindex, hal::Direction::kIngress));
   sampler_index_.erase(Key(ifindex, hal::Direction::kEgress));

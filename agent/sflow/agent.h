@@ -43,6 +43,9 @@ class Agent final : public hal::PacketSampleSink {
   // Removes a receiver made by AddReceiver: it sends what is pending, and the samplers and
   // pollers attached to it go idle (receiver null).
   void RemoveReceiver(Receiver* receiver);
+  // Removes the sampler of ifindex/direction (its samples pending in the receiver stay there).
+  // False if there was none.
+  bool RemoveSampler(uint32_t ifindex, hal::Direction direction);
   // Control plane: moves the sampler / poller to `receiver` (null: idle). The receiver left
   // sends what it has first; sample sequence numbers continue. False: no such sampler/poller.
   bool SetSamplerReceiver(uint32_t ifindex, hal::Direction direction, Receiver* receiver);

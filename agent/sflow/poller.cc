@@ -4,7 +4,8 @@ namespace xflowd::agent::sflow {
 namespace {
 
 constexpr uint32_t kCompactIndexLimit = 1u << 24;
-constexpr size_t kMaxPortNameBytes = 255;  // sFlow port name record: string<255>
+constexpr size_t kMaxPortNameBytes = 255;    // sFlow port name record: string<255>
+constexpr size_t kVlanRecordBytes = 8 + 28;  // 0:5: tag, length, 28 bytes of counters
 
 // The 32-bit MIB packet counters (ifInUcastPkts, ...) are the low 32 bits of the 64-bit
 // ones; "unknown" stays unknown (all ones) rather than being truncated.
@@ -27,6 +28,34 @@ void Poller::set_countdown(uint32_t ticks) {
   if (ticks < 1) ticks = 1;
   if (ticks > config_.interval_s) ticks = config_.interval_s;
   countdown_ = ticks;
+}
+
+namespace {
+
+// in + out, unknown if either is (a VLAN's counters count both directions).
+uint64_t Both64(uint64_t in, uint64_t out) {
+  if (in == hal::PortCounters::kUnknown64 || out == hal::PortCounters::kUnknown64) {
+    return hal::PortCounters::kUnknown64;
+  }
+  return in + out;
+}
+uint32_t Both32(uint64_t in, uint64_t out) {
+  const uint64_t v = Both64(in, out);
+  return v == hal::PortCounters::kUnknown64 ? hal::PortCounters::kUnknown32
+                                            : static_cast<uint32_t>(v);
+}
+
+}  // namespace
+
+wire::VlanCounters VlanCountersOf(uint16_t vlan_id, const hal::PortCounters& c) {
+  wire::VlanCounters v;
+  v.vlan_id = vlan_id;
+  v.octets = Both64(c.in_octets, c.out_octets);
+  v.ucast_pkts = Both32(c.in_ucast_pkts, c.out_ucast_pkts);
+  v.multicast_pkts = Both32(c.in_multicast_pkts, c.out_multicast_pkts);
+  v.broadcast_pkts = Both32(c.in_broadcast_pkts, c.out_broadcast_pkts);
+  v.discards = Both32(c.in_discards, c.out_discards);
+  return v;
 }
 
 void Poller::Reconfigure(const PollerConfig& config) {
@@ -74,7 +103,8 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
   gen.out_errors = Mib32(c.out_errors);
   gen.promiscuous_mode = port_.promiscuous ? 1 : 0;
 
-  wire::CounterRecord records[3] = {gen, wire::EthernetInterfaceCounters{}, wire::PortName{}};
+  wire::CounterRecord records[4] = {gen, wire::EthernetInterfaceCounters{}, wire::PortName{},
+                                    wire::VlanCounters{}};
   uint32_t record_count = 1;
   if (c.has_ethernet) {
     wire::EthernetInterfaceCounters eth;
@@ -93,9 +123,15 @@ void Poller::Tick(hal::base::MonoTime /*now*/) {
     eth.symbol_errors = c.dot3_symbol_errors;
     records[record_count++] = eth;
   }
+  // Before the port name: tshark (4.0) does not skip records it does not know (0:1005), so a
+  // record after one would be misread.
+  if (port_.vlan_id != 0) records[record_count++] = VlanCountersOf(port_.vlan_id, c);
   if (config_.port_name && !port_.name.empty()) {
     wire::PortName name;
-    name.name = hal::base::ByteView(port_.name).Subview(0, kMaxPortNameBytes);
+    // A VLAN port's record (36 bytes) comes out of the name's room, so the largest counter
+    // sample still fits the smallest datagram allowed (config.h kDatagramBytesMin).
+    const size_t max_name = kMaxPortNameBytes - (port_.vlan_id != 0 ? kVlanRecordBytes : 0);
+    name.name = hal::base::ByteView(port_.name).Subview(0, max_name);
     records[record_count++] = name;
   }
 

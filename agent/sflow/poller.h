@@ -24,6 +24,10 @@ struct PollerStats {
   uint64_t oversize_drops = 0;
 };
 
+// The VLAN counters record (0:5) of a port that is a VLAN device: each counter is the port's
+// in + out (all ones when either is unknown), octets 64-bit, packets truncated to 32 bits.
+wire::VlanCounters VlanCountersOf(uint16_t vlan_id, const hal::PortCounters& counters);
+
 class Poller {
  public:
   Poller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,

@@ -41,8 +41,13 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::Create(const AfPacketOpt
   if (s->fd_ < 0) return base::ErrnoError("afpacket: socket", errno);
   int fd = s->fd_;
 
-  auto prog = RandomSampleFilter(options.sampling_rate, options.snaplen);
-  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (options.ingress_only && options.egress_only) {
+    return base::InvalidArgumentError("afpacket: ingress_only and egress_only exclude each other");
+  }
+  auto in_prog = RandomSampleFilter(options.sampling_rate, options.snaplen);
+  auto out_prog = OutgoingRandomSampleFilter(options.sampling_rate, options.snaplen);
+  sock_fprog fprog{static_cast<unsigned short>(in_prog.size()), in_prog.data()};
+  if (options.egress_only) fprog = {static_cast<unsigned short>(out_prog.size()), out_prog.data()};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
     return base::ErrnoError("afpacket: SO_ATTACH_FILTER", errno);
   }

@@ -9,7 +9,8 @@
 //
 // Samples: input_ifindex = the interface and direction ingress; frames the host sent
 // (PACKET_OUTGOING) have output_ifindex = the interface and direction egress (unless
-// ingress_only). frame_length = tp_len + 4 (the FCS Linux does not deliver; `stripped` = 4)
+// ingress_only; with egress_only those alone). frame_length = tp_len + 4 (the FCS Linux does not
+// deliver; `stripped` = 4)
 // + 4 more when the kernel stripped an 802.1Q tag (then vlan_valid / vlan_tci are set and the
 // header bytes lack the tag). sampling_rate = N. Timestamps: the kernel's (CLOCK_REALTIME)
 // packet time moved onto the monotonic clock with the clock's current wall-mono offset.
@@ -28,10 +29,13 @@
 namespace xflowd::hal::afpacket {
 
 struct AfPacketOptions {
-  std::string ifname;              // required; resolved in the caller's network namespace
-  uint32_t sampling_rate = 1;      // N of 1-in-N; 1 = every packet
-  uint32_t snaplen = 128;          // header bytes kept per sample
-  bool ingress_only = false;       // PACKET_IGNORE_OUTGOING: do not see frames the host sends
+  std::string ifname;          // required; resolved in the caller's network namespace
+  uint32_t sampling_rate = 1;  // N of 1-in-N; 1 = every packet
+  uint32_t snaplen = 128;      // header bytes kept per sample
+  bool ingress_only = false;   // PACKET_IGNORE_OUTGOING: do not see frames the host sends
+  // Only frames the interface sends (egress sampling): the in-kernel filter drops every frame
+  // whose packet type is not PACKET_OUTGOING before drawing its random number.
+  bool egress_only = false;
   uint32_t block_size = 1u << 18;  // ring block bytes (multiple of the page size)
   uint32_t block_count = 8;
   uint32_t block_timeout_ms = 100;  // a partly filled block is handed over after this

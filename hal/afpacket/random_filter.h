@@ -14,4 +14,8 @@ namespace xflowd::hal::afpacket {
 // N = 0 is treated as 1.
 std::array<sock_filter, 4> RandomSampleFilter(uint32_t n, uint32_t snaplen);
 
+// The same for frames the interface sends only (egress sampling): ld pkttype (SKF_AD_PKTTYPE);
+// jne #PACKET_OUTGOING -> drop; then the program above. Received frames draw no random number.
+std::array<sock_filter, 6> OutgoingRandomSampleFilter(uint32_t n, uint32_t snaplen);
+
 }  // namespace xflowd::hal::afpacket

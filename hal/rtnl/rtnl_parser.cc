@@ -63,6 +63,49 @@ void ParseStats64(base::ByteView v, LinkStats64* s) {
 
 uint32_t Low32(uint64_t x) { return static_cast<uint32_t>(x); }
 
+// Calls fn(type, value) for each well-framed attribute of a nested attribute's payload; a
+// badly framed one ends the walk (and counts).
+template <typename Fn>
+void ForEachNested(base::ByteView v, ParseStats* stats, Fn fn) {
+  size_t off = 0;
+  while (v.size() - off >= kNlaHdrLen) {
+    const uint16_t len = LoadHost<uint16_t>(v.data() + off);
+    const uint16_t type = LoadHost<uint16_t>(v.data() + off + 2) & NLA_TYPE_MASK;
+    if (len < kNlaHdrLen || len > v.size() - off) {
+      ++stats->bad_attr_length;
+      return;
+    }
+    fn(type, base::ByteView(v.data() + off + kNlaHdrLen, len - kNlaHdrLen));
+    off += Align4(len);
+    if (off > v.size()) return;
+  }
+}
+
+// IFLA_LINKINFO { IFLA_INFO_KIND "vlan", IFLA_INFO_DATA { IFLA_VLAN_ID u16, ... } }.
+void ParseLinkInfo(base::ByteView v, LinkMessage* out, ParseStats* stats) {
+  base::ByteView data;
+  bool has_data = false;
+  ForEachNested(v, stats, [&](uint16_t type, base::ByteView a) {
+    if (type == IFLA_INFO_KIND) {
+      out->has_kind = true;
+      out->kind = AttrString(a);
+    } else if (type == IFLA_INFO_DATA) {
+      data = a;
+      has_data = true;
+    }
+  });
+  if (!has_data || out->kind != "vlan") return;
+  ForEachNested(data, stats, [&](uint16_t type, base::ByteView a) {
+    if (type != IFLA_VLAN_ID) return;
+    if (a.size() != 2) {
+      ++stats->bad_attr_length;
+      return;
+    }
+    out->has_vlan_id = true;
+    out->vlan_id = LoadHost<uint16_t>(a.data());
+  });
+}
+
 }  // namespace
 
 bool LinkMessage::admin_up() const { return (flags & IFF_UP) != 0; }
@@ -149,6 +192,9 @@ bool ParseLinkBody(base::ByteView body, bool is_delete, LinkMessage* out, ParseS
         } else {
           ++stats->bad_attr_length;
         }
+        break;
+      case IFLA_LINKINFO:
+        ParseLinkInfo(v, out, stats);
         break;
       default:
         ++stats->unknown_attrs;
@@ -242,6 +288,7 @@ void ApplyToPortInfo(const LinkMessage& link, PortInfo* info) {
   info->admin_up = link.admin_up();
   info->oper_up = link.oper_up();
   info->promiscuous = (link.flags & IFF_PROMISC) != 0;
+  if (link.has_kind) info->vlan_id = link.kind == "vlan" && link.has_vlan_id ? link.vlan_id : 0;
   switch (link.arphrd) {
     case ARPHRD_ETHER:
       info->if_type = 6;

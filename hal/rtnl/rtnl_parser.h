@@ -54,6 +54,10 @@ struct LinkMessage {
   uint32_t master_ifindex = 0;  // IFLA_MASTER (bridge / bond the port is enslaved to)
   bool has_stats64 = false;
   LinkStats64 stats;  // IFLA_STATS64
+  bool has_kind = false;
+  std::string kind;  // IFLA_LINKINFO / IFLA_INFO_KIND: "vlan", "veth", "bridge", ...
+  bool has_vlan_id = false;
+  uint16_t vlan_id = 0;  // IFLA_LINKINFO / IFLA_INFO_DATA / IFLA_VLAN_ID, kind "vlan" only
 
   bool admin_up() const;  // IFF_UP
   // Operationally up: IF_OPER_UP, or IF_OPER_UNKNOWN (loopback, some tunnels) with
@@ -99,6 +103,8 @@ PortCounters ToPortCounters(const LinkMessage& link);
 
 // Fills the PortInfo fields a link message carries (all but speed/duplex, which ethtool gives).
 // IANAifType: ARPHRD_ETHER -> 6 (ethernetCsmacd), ARPHRD_LOOPBACK -> 24, anything else -> 1.
+// vlan_id: the VLAN id of a "vlan" link, 0 for a link of another kind (kept when the message
+// has no IFLA_LINKINFO).
 void ApplyToPortInfo(const LinkMessage& link, PortInfo* info);
 
 }  // namespace xflowd::hal::rtnl

@@ -31,6 +31,7 @@ constexpr uint16_t kTcaSampleParms = 2;
 constexpr uint16_t kTcaSampleRate = 3;
 constexpr uint16_t kTcaSampleTruncSize = 4;
 constexpr uint16_t kTcaSamplePsampleGroup = 5;
+constexpr uint16_t kTcaChain = 11;
 constexpr int32_t kTcActPipe = 3;
 constexpr uint16_t kEthPAll = 0x0003;
 
@@ -140,6 +141,143 @@ std::vector<uint8_t> BuildDeleteSampleFilterRequest(const SampleFilter& f, uint3
   m.Tcmsg(f.ifindex, f.handle, FilterParent(f.direction), FilterInfo(f.priority));
   m.AttrString(kTcaKind, "matchall");
   return m.Finish();
+}
+
+std::vector<uint8_t> BuildGetSampleFilterRequest(const SampleFilter& f, uint32_t seq) {
+  Msg m(kRtmGetTfilter, kNlmFRequest | kNlmFAck, seq);
+  m.Tcmsg(f.ifindex, f.handle, FilterParent(f.direction), FilterInfo(f.priority));
+  m.AttrString(kTcaKind, "matchall");
+  return m.Finish();
+}
+
+std::vector<uint8_t> BuildSampleFilterMessage(const SampleFilter& f, uint32_t seq, uint32_t flags) {
+  Msg m(kRtmNewTfilter, 0, seq);
+  m.Tcmsg(f.ifindex, f.handle, FilterParent(f.direction), FilterInfo(f.priority));
+  m.AttrString(kTcaKind, "matchall");
+  m.AttrValue<uint32_t>(kTcaChain, 0);
+  const size_t options = m.BeginNest(kTcaOptions);
+  const size_t acts = m.BeginNest(kTcaMatchallAct);
+  const size_t act = m.BeginNest(1);
+  m.AttrString(kTcaActKind, "sample");
+  const size_t act_options = m.BeginNest(kTcaActOptions);
+  const int32_t parms[5] = {1, 0, kTcActPipe, 1, 1};
+  m.Attr(kTcaSampleParms, parms, sizeof(parms));
+  m.AttrValue<uint32_t>(kTcaSampleRate, f.rate);
+  if (f.trunc_size != 0) m.AttrValue<uint32_t>(kTcaSampleTruncSize, f.trunc_size);
+  m.AttrValue<uint32_t>(kTcaSamplePsampleGroup, f.group);
+  m.EndNest(act_options);
+  m.EndNest(act);
+  m.EndNest(acts);
+  m.AttrValue<uint32_t>(kTcaMatchallFlags, flags);
+  m.EndNest(options);
+  return m.Finish();
+}
+
+namespace {
+
+// Calls fn(type, payload, payload_len) for each attribute in [p, p + n); false if one is
+// malformed (length below the header or past the end).
+template <typename Fn>
+bool ForEachAttr(const uint8_t* p, size_t n, Fn fn) {
+  size_t off = 0;
+  while (n - off >= kNlaHdrLen) {
+    const uint16_t len = LoadHost<uint16_t>(p + off);
+    const uint16_t type = LoadHost<uint16_t>(p + off + 2) & kNlaTypeMask;
+    if (len < kNlaHdrLen || len > n - off) return false;
+    if (!fn(type, p + off + kNlaHdrLen, size_t{len} - kNlaHdrLen)) return false;
+    const size_t step = Align4(len);
+    if (step >= n - off) break;
+    off += step;
+  }
+  return true;
+}
+
+bool U32Attr(const uint8_t* v, size_t n, uint32_t* out) {
+  if (n < 4) return false;
+  *out = LoadHost<uint32_t>(v);
+  return true;
+}
+
+bool KindIs(const uint8_t* v, size_t n, const char* kind) {
+  const size_t k = std::strlen(kind);
+  return n >= k && std::memcmp(v, kind, k) == 0 && (n == k || v[k] == 0);
+}
+
+// TCA_ACT_OPTIONS of a sample action.
+bool ParseSampleOptions(const uint8_t* p, size_t n, AppliedSampleFilter* out) {
+  bool rate = false;
+  const bool ok = ForEachAttr(p, n, [&](uint16_t type, const uint8_t* v, size_t len) {
+    if (type == kTcaSampleRate) rate = U32Attr(v, len, &out->rate);
+    if (type == kTcaSamplePsampleGroup) (void)U32Attr(v, len, &out->group);
+    if (type == kTcaSampleTruncSize) (void)U32Attr(v, len, &out->trunc_size);
+    return true;
+  });
+  return ok && rate;
+}
+
+// TCA_MATCHALL_ACT: the action list, each entry nested under its position (1, 2, ...). The
+// first "sample" action decides.
+bool ParseActions(const uint8_t* p, size_t n, AppliedSampleFilter* out) {
+  bool found = false;
+  (void)ForEachAttr(p, n, [&](uint16_t, const uint8_t* v, size_t len) {
+    bool sample = false;
+    const uint8_t* opts = nullptr;
+    size_t opts_len = 0;
+    (void)ForEachAttr(v, len, [&](uint16_t type, const uint8_t* a, size_t alen) {
+      if (type == kTcaActKind) sample = KindIs(a, alen, "sample");
+      if (type == kTcaActOptions) {
+        opts = a;
+        opts_len = alen;
+      }
+      return true;
+    });
+    if (sample && opts != nullptr && ParseSampleOptions(opts, opts_len, out)) found = true;
+    return !found;  // stop at the first sample action
+  });
+  return found;
+}
+
+}  // namespace
+
+bool ParseSampleFilter(base::ByteView buf, uint32_t seq, AppliedSampleFilter* out) {
+  constexpr size_t kTcmsgLen = 20;
+  const uint8_t* p = buf.data();
+  size_t off = 0;
+  while (buf.size() - off >= kNlmsgHdrLen) {
+    const uint32_t len = LoadHost<uint32_t>(p + off);
+    const uint16_t type = LoadHost<uint16_t>(p + off + 4);
+    const uint32_t mseq = LoadHost<uint32_t>(p + off + 8);
+    if (len < kNlmsgHdrLen || len > buf.size() - off) return false;
+    if (type == kRtmNewTfilter && mseq == seq && len >= kNlmsgHdrLen + kTcmsgLen) {
+      const uint8_t* m = p + off + kNlmsgHdrLen;
+      AppliedSampleFilter f;
+      f.ifindex = static_cast<uint32_t>(LoadHost<int32_t>(m + 4));
+      f.parent = LoadHost<uint32_t>(m + 12);
+      bool matchall = false;
+      bool sample = false;
+      (void)ForEachAttr(m + kTcmsgLen, len - kNlmsgHdrLen - kTcmsgLen,
+                        [&](uint16_t t, const uint8_t* v, size_t vlen) {
+                          if (t == kTcaKind) matchall = KindIs(v, vlen, "matchall");
+                          if (t == kTcaOptions) {
+                            (void)ForEachAttr(v, vlen, [&](uint16_t o, const uint8_t* w, size_t n) {
+                              if (o == kTcaMatchallAct) sample = ParseActions(w, n, &f);
+                              if (o == kTcaMatchallFlags) (void)U32Attr(w, n, &f.flags);
+                              return true;
+                            });
+                          }
+                          return true;
+                        });
+      if (matchall && sample) {
+        *out = f;
+        return true;
+      }
+    }
+    if (type == kNlmsgDone) return false;
+    const size_t step = Align4(len);
+    if (step >= buf.size() - off) break;
+    off += step;
+  }
+  return false;
 }
 
 bool FindAck(base::ByteView buf, uint32_t seq, NetlinkAck* ack) {

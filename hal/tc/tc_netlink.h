@@ -9,6 +9,9 @@
 //                    matchall [skip_sw|skip_hw] action sample rate R group G [trunc T]
 //   DeleteFilter:  tc filter del dev D {ingress|egress} protocol all prio P handle H matchall
 //   DeleteClsact:  tc qdisc del dev D clsact
+//   GetFilter:     tc filter get dev D {ingress|egress} protocol all prio P handle H matchall
+//                  (the answer, an RTM_NEWTFILTER, is read by ParseSampleFilter: the rate the
+//                  kernel or the offloading driver applied)
 // Netlink is host byte order; the golden files are from a little-endian host. tcm_info carries
 // the protocol in network order (htons(ETH_P_ALL)) under the priority, as iproute2 does.
 #pragma once
@@ -28,6 +31,7 @@ constexpr uint16_t kRtmNewQdisc = 36;
 constexpr uint16_t kRtmDelQdisc = 37;
 constexpr uint16_t kRtmNewTfilter = 44;
 constexpr uint16_t kRtmDelTfilter = 45;
+constexpr uint16_t kRtmGetTfilter = 46;
 constexpr uint16_t kNlmFRequest = 0x1;
 constexpr uint16_t kNlmFAck = 0x4;
 constexpr uint16_t kNlmFReplace = 0x100;
@@ -56,6 +60,29 @@ std::vector<uint8_t> BuildAddClsactRequest(uint32_t ifindex, uint32_t seq);
 std::vector<uint8_t> BuildDeleteClsactRequest(uint32_t ifindex, uint32_t seq);
 std::vector<uint8_t> BuildAddSampleFilterRequest(const SampleFilter& filter, uint32_t seq);
 std::vector<uint8_t> BuildDeleteSampleFilterRequest(const SampleFilter& filter, uint32_t seq);
+std::vector<uint8_t> BuildGetSampleFilterRequest(const SampleFilter& filter, uint32_t seq);
+
+// What a filter's dump says is in force: its sample action's attributes and whether the
+// matchall runs in hardware (TCA_CLS_FLAGS_IN_HW).
+struct AppliedSampleFilter {
+  uint32_t ifindex = 0;
+  uint32_t parent = 0;  // kTcHClsactIngress / kTcHClsactEgress
+  uint32_t rate = 0;    // TCA_SAMPLE_RATE
+  uint32_t group = 0;   // TCA_SAMPLE_PSAMPLE_GROUP
+  uint32_t trunc_size = 0;
+  uint32_t flags = 0;  // TCA_MATCHALL_FLAGS (skip_*, in_hw 4, not_in_hw 8); 0 if absent
+  bool in_hw() const { return (flags & 4u) != 0; }
+};
+// Looks in one recv() buffer for the RTM_NEWTFILTER answering `seq` (a get's answer, or a dump's
+// message) whose TCA_KIND is "matchall" and whose first "sample" action has a rate. Returns true
+// and fills *out if found. Unknown attributes are skipped; never reads outside `buf`.
+bool ParseSampleFilter(base::ByteView buf, uint32_t seq, AppliedSampleFilter* out);
+
+// An RTM_NEWTFILTER as the kernel dumps a matchall + sample filter (for tests playing the
+// kernel): the tcmsg, TCA_KIND, TCA_CHAIN, and TCA_OPTIONS with the action (kind, options with
+// parms, rate, trunc size, group) and TCA_MATCHALL_FLAGS = `flags`.
+std::vector<uint8_t> BuildSampleFilterMessage(const SampleFilter& filter, uint32_t seq,
+                                              uint32_t flags);
 
 // The kernel's answer to a request: NLMSG_ERROR (error 0 = ACK) with the extended ACK message
 // when the socket asked for NETLINK_EXT_ACK.

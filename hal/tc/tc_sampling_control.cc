@@ -121,7 +121,8 @@ base::Result<std::unique_ptr<TcSamplingControl>> TcSamplingControl::FromFd(
   return std::unique_ptr<TcSamplingControl>(new TcSamplingControl(fd, options));
 }
 
-base::Result<NetlinkAck> TcSamplingControl::Transact(std::vector<uint8_t> request) {
+base::Result<NetlinkAck> TcSamplingControl::Transact(std::vector<uint8_t> request,
+                                                     AppliedSampleFilter* filter, bool* found) {
   uint32_t seq = 0;
   std::memcpy(&seq, request.data() + 8, 4);
   ssize_t w;
@@ -148,8 +149,10 @@ base::Result<NetlinkAck> TcSamplingControl::Transact(std::vector<uint8_t> reques
       return base::ErrnoError("tc: reading the kernel's answer", errno);
     }
     if (r == 0) return base::UnavailableError("tc: the netlink peer closed the socket");
+    const base::ByteView got(rx_.data(), static_cast<size_t>(r));
+    if (filter != nullptr && ParseSampleFilter(got, seq, filter)) *found = true;
     NetlinkAck ack;
-    if (FindAck(base::ByteView(rx_.data(), static_cast<size_t>(r)), seq, &ack)) return ack;
+    if (FindAck(got, seq, &ack)) return ack;
   }
   return base::InternalError("tc: no answer to request " + std::to_string(seq));
 }
@@ -224,8 +227,30 @@ base::Result<uint32_t> TcSamplingControl::SetSamplingRate(uint32_t ifindex, Dire
     (void)MaybeRemoveClsact(ifindex, port);
     return err;
   }
-  port.rate[static_cast<int>(direction)] = rate;
-  return rate;
+  const uint32_t applied = ReadBackRate(ifindex, direction, rate);
+  port.rate[static_cast<int>(direction)] = applied;
+  return applied;
+}
+
+uint32_t TcSamplingControl::ReadBackRate(uint32_t ifindex, Direction direction, uint32_t asked) {
+  AppliedSampleFilter f;
+  bool found = false;
+  auto ack =
+      Transact(BuildGetSampleFilterRequest(FilterFor(ifindex, direction), ++seq_), &f, &found);
+  if (!ack.ok() || ack->error != 0 || !found || f.rate == 0) {
+    ++readback_failures_;
+    if (options_.logger != nullptr) {
+      const std::string why = !ack.ok()         ? ack.status().message()
+                              : ack->error != 0 ? Detail(*ack)
+                                                : std::string("no sample filter in the answer");
+      options_.logger->Log(base::LogLevel::kWarning,
+                           "%s: cannot read the applied sampling rate back (%s); reporting the "
+                           "rate asked for, 1-in-%u",
+                           Where(ifindex, direction).c_str(), why.c_str(), asked);
+    }
+    return asked;
+  }
+  return f.rate;
 }
 
 base::Status TcSamplingControl::RemoveAll() {

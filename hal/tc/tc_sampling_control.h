@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hal/base/byte_view.h"
+#include "hal/base/log.h"
 #include "hal/base/status.h"
 #include "hal/sampling_control.h"
 #include "hal/tc/tc_netlink.h"
@@ -32,6 +33,8 @@ struct TcSamplingOptions {
   uint32_t handle = 1;
   uint32_t matchall_flags = 0;  // kTcaClsFlagsSkipSw: hardware only (fail if not offloaded)
   int timeout_ms = 5000;        // waiting for the kernel's answer to one request
+  // Where a failed read-back of the applied rate is reported (warning); null: not logged.
+  base::Logger* logger = nullptr;
 };
 
 class TcSamplingControl final : public SamplingControl {
@@ -47,10 +50,12 @@ class TcSamplingControl final : public SamplingControl {
   TcSamplingControl(const TcSamplingControl&) = delete;
   TcSamplingControl& operator=(const TcSamplingControl&) = delete;
 
-  // rate 0 removes the filter. header_bytes 0 = whole packets. Returns the rate applied: the
-  // kernel (or the offloading driver) takes the rate as given or refuses it, so on success it is
-  // `rate`. Errors: NOT_FOUND (no such device), PERMISSION_DENIED (needs CAP_NET_ADMIN),
-  // UNAVAILABLE (kernel feature missing, named in the message), INTERNAL otherwise.
+  // rate 0 removes the filter. header_bytes 0 = whole packets. Returns the rate applied, read
+  // back from the kernel after the filter is in (RTM_GETTFILTER): an offloading driver may
+  // round it. A kernel that does not answer the read-back (counted in readback_failures())
+  // leaves the rate asked for, which it accepted. Errors: NOT_FOUND (no such device),
+  // PERMISSION_DENIED (needs CAP_NET_ADMIN), UNAVAILABLE (kernel feature missing, named in the
+  // message), INTERNAL otherwise.
   base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, Direction direction, uint32_t rate,
                                          uint32_t header_bytes) override;
   // Removes every filter we added and every clsact qdisc we created. Returns the first error.
@@ -58,6 +63,8 @@ class TcSamplingControl final : public SamplingControl {
 
   // The rate in force on ifindex/direction (0 = none).
   uint32_t applied_rate(uint32_t ifindex, Direction direction) const;
+  // Filters whose rate could not be read back (the rate asked for was taken as applied).
+  uint64_t readback_failures() const { return readback_failures_; }
 
  private:
   struct Port {
@@ -66,8 +73,12 @@ class TcSamplingControl final : public SamplingControl {
     uint32_t rate[2] = {0, 0};    // installed filter rate per direction, 0 = none
   };
   TcSamplingControl(int fd, const TcSamplingOptions& options);
-  // Sends one request and waits for its ACK.
-  base::Result<NetlinkAck> Transact(std::vector<uint8_t> request);
+  // Sends one request and waits for its ACK; with `filter`, also keeps the RTM_NEWTFILTER that
+  // answers it (*found says whether one came).
+  base::Result<NetlinkAck> Transact(std::vector<uint8_t> request,
+                                    AppliedSampleFilter* filter = nullptr, bool* found = nullptr);
+  // The rate the kernel reports for our filter on ifindex/direction; `asked` if it cannot say.
+  uint32_t ReadBackRate(uint32_t ifindex, Direction direction, uint32_t asked);
   SampleFilter FilterFor(uint32_t ifindex, Direction direction) const;
   base::Status RemoveFilter(uint32_t ifindex, Direction direction, Port& port);
   base::Status MaybeRemoveClsact(uint32_t ifindex, Port& port);
@@ -77,6 +88,7 @@ class TcSamplingControl final : public SamplingControl {
   uint32_t seq_ = 0;
   std::map<uint32_t, Port> ports_;
   std::vector<uint8_t> rx_;
+  uint64_t readback_failures_ = 0;
 };
 
 }  // namespace xflowd::hal::tc

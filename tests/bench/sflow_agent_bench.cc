@@ -34,7 +34,7 @@ struct Fixture {
   agent::sflow::Agent agent;
   std::vector<uint8_t> frame = testing::TaggedTcpHeader();
 
-  explicit Fixture(uint32_t ports, uint32_t rate)
+  explicit Fixture(uint32_t ports, uint32_t rate, bool egress_too = false)
       : agent(agent::sflow::AgentConfig{*hal::base::IpAddress::Parse("192.0.2.254"), 0}, clock,
               prng, logger) {
     auto& rx = agent.AddReceiver(agent::sflow::ReceiverConfig{}, {&transport});
@@ -42,6 +42,7 @@ struct Fixture {
     sc.sampling_rate = rate;
     for (uint32_t p = 1; p <= ports; ++p) {
       agent.AddSampler(p, hal::Direction::kIngress, sc, rx, nullptr);
+      if (egress_too) agent.AddSampler(p, hal::Direction::kEgress, sc, rx, nullptr);
     }
   }
 };
@@ -68,6 +69,35 @@ void BM_HardwareSamples(benchmark::State& state) {
   state.counters["datagrams"] = static_cast<double>(fx.transport.stats().datagrams_sent);
 }
 BENCHMARK(BM_HardwareSamples);
+
+// The same with every port sampled both ways (96 samplers): samples alternate between one
+// port's ingress sampler and another port's egress sampler, each with its own sequence.
+void BM_HardwareSamplesBothDirections(benchmark::State& state) {
+  const uint32_t ports = 48;
+  Fixture fx(ports, 10000, /*egress_too=*/true);
+  hal::PacketSample s;
+  s.frame_length = 1518;
+  s.sampling_rate = 10000;
+  s.has_source_sequence = true;
+  s.header = ByteView(fx.frame.data(), fx.frame.size());
+  std::vector<uint32_t> seq(2 * (ports + 1), 0);
+  uint32_t port = 1;
+  bool egress = false;
+  for (auto _ : state) {
+    s.input_ifindex = port;
+    s.output_ifindex = (port % ports) + 1;
+    s.direction = egress ? hal::Direction::kEgress : hal::Direction::kIngress;
+    const uint32_t source = egress ? s.output_ifindex : port;
+    s.source_sequence = ++seq[2 * source + (egress ? 1 : 0)];
+    fx.agent.OnSample(s);
+    egress = !egress;
+    if (!egress && ++port > ports) port = 1;
+  }
+  fx.agent.Flush();
+  state.SetItemsProcessed(state.iterations());
+  state.counters["datagrams"] = static_cast<double>(fx.transport.stats().datagrams_sent);
+}
+BENCHMARK(BM_HardwareSamplesBothDirections);
 
 // Every packet goes through the sampler; 1 in 256 becomes a sample.
 void BM_SoftwarePackets(benchmark::State& state) {

@@ -251,6 +251,17 @@ TEST(SimSwitchTest, ListsPorts) {
   }
 }
 
+TEST(SimSwitchTest, VlanPortsSayTheirVlan) {
+  SimConfig c = SmallConfig();
+  c.vlan_ports = {{3, 100}, {5, 4094}};
+  auto sw = Make(c);
+  auto ports = sw->ListPorts();
+  ASSERT_TRUE(ports.ok());
+  for (const hal::PortInfo& p : *ports) {
+    EXPECT_EQ(p.vlan_id, p.ifindex == 3 ? 100u : p.ifindex == 5 ? 4094u : 0u) << p.ifindex;
+  }
+}
+
 TEST(SimSwitchTest, UnknownPortIsNotFound) {
   auto sw = Make(SmallConfig());
   EXPECT_EQ(sw->ReadCounters(0).status().code(), StatusCode::kNotFound);

@@ -86,7 +86,7 @@ match = "swp*"
 sampling-rate = 4096
 polling-interval = 10
 header-bytes = 64
-direction = "ingress"
+direction = "both"
 backend = "psample"
 enabled = true
 
@@ -177,6 +177,8 @@ TEST(ConfigFileTest, ParsesEveryKey) {
   EXPECT_EQ(c.ports.overrides[1].polling_interval_s, 10u);
   EXPECT_EQ(c.ports.overrides[1].header_bytes, 64u);
   EXPECT_EQ(c.ports.overrides[1].backend, SampleBackend::kPsample);
+  EXPECT_EQ(c.ports.overrides[1].direction, SampleDirection::kBoth);
+  EXPECT_EQ(c.ports.direction, SampleDirection::kIngress);  // [ports] left it out
   EXPECT_TRUE(c.ports.overrides[1].enabled);
   // The Linux source samples the [[port]] patterns, each with its back-end.
   ASSERT_EQ(c.source.linux_ports.patterns.size(), 2u);
@@ -433,9 +435,11 @@ TEST(ConfigFileErrorGoldenTest, OutOfRange) {
   EXPECT_EQ(Error("[[flow.collector]]\nhost = \"127.0.0.1\"\nprotocol = \"v9\"\n"),
             "x.toml:3:12: flow.collector.protocol: \"v9\" is not one of \"netflow-v5\", "
             "\"netflow-v9\", \"ipfix\", \"ipfix-tcp\"");
-  EXPECT_EQ(Error("[[port]]\nmatch = \"swp*\"\ndirection = \"egress\"\n"),
-            "x.toml:3:13: port.direction: egress sampling is not supported yet (only "
-            "\"ingress\")");
+  EXPECT_EQ(Error("[[port]]\nmatch = \"swp*\"\ndirection = \"out\"\n"),
+            "x.toml:3:13: port.direction: \"out\" is not one of \"ingress\", \"egress\", "
+            "\"both\"");
+  EXPECT_EQ(Error("[ports]\ndirection = 1\n"),
+            "x.toml:2:13: ports.direction: expected a string, got an integer");
 }
 
 TEST(ConfigFileErrorGoldenTest, DuplicateCollector) {
@@ -544,6 +548,8 @@ TEST(ConfigFileTest, FormatConfigRoundTrips) {
       "[source.sim]\nload = 0.3\nspeed = 2500000000\n[run]\nseed = 9223372036854775807\n",
       "[source.interface]\nname = \"eth1\"\n[[flow.collector]]\nhost = \"::1\"\n",
       "[source.file]\npath = \"a \\\"b\\\"\\n.pcap\"\n",
+      "[ports]\ndirection = \"egress\"\n[[port]]\nmatch = \"swp1\"\ndirection = \"both\"\n"
+      "[[source.sim.vlan-port]]\nport = 3\nvlan = 100\n",
   };
   for (const std::string& text : texts) {
     SCOPED_TRACE(text);

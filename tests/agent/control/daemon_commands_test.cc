@@ -114,6 +114,8 @@ TEST_F(DaemonCommandsTest, StatusPortsCollectorsFlowsAndStatsDescribeTheRun) {
   for (const json& p : ports) {
     EXPECT_EQ(p["requested_rate"], 100);
     EXPECT_EQ(p["rate"], 100);
+    EXPECT_EQ(p["direction"], "ingress");  // the default
+    EXPECT_TRUE(p["egress"].is_null());
     EXPECT_EQ(p["polling_interval_s"], 1);
     EXPECT_GT(p["counter_samples"].get<uint64_t>(), 0u);
     EXPECT_GT(p["counters"]["in_ucast_pkts"].get<uint64_t>(), 0u);

@@ -96,9 +96,14 @@ class FakePlatform final : public hal::PacketSource,
   hal::PacketSourceStats stats() const override { return stats_; }
 
   // hal::SamplingControl: rounds down to a power of two, like some ASICs; fails on fail_ifindex.
-  Result<uint32_t> SetSamplingRate(uint32_t ifindex, hal::Direction, uint32_t rate,
+  Result<uint32_t> SetSamplingRate(uint32_t ifindex, hal::Direction direction, uint32_t rate,
                                    uint32_t header_bytes) override {
-    requested[ifindex] = rate;
+    if (direction == hal::Direction::kEgress) {
+      requested_egress[ifindex] = rate;
+      if (fail_egress) return hal::base::UnavailableError("no egress sampling here");
+    } else {
+      requested[ifindex] = rate;
+    }
     header_bytes_seen = header_bytes;
     if (fail_all || ifindex == fail_ifindex) return hal::base::UnavailableError("ASIC says no");
     uint32_t applied = 1;
@@ -126,6 +131,8 @@ class FakePlatform final : public hal::PacketSource,
   }
 
   std::map<uint32_t, uint32_t> requested;
+  std::map<uint32_t, uint32_t> requested_egress;
+  bool fail_egress = false;
   uint32_t header_bytes_seen = 0;
   uint32_t fail_ifindex = 0;
   bool fail_all = false;
@@ -216,6 +223,54 @@ TEST_F(DaemonTest, BuildsSamplerAndPollerPerPortAtTheAppliedRate) {
   EXPECT_TRUE(fake_.listener_set);
   d.reset();
   EXPECT_FALSE(fake_.listener_set) << "listener left pointing at a destroyed daemon";
+}
+
+// Per-port directions: every port both ways, one port egress only; each direction its own
+// sampler. A reload back to ingress ends the egress samplers and turns egress sampling off;
+// the ingress samplers keep their sequence.
+TEST_F(DaemonTest, DirectionsPerPortAndTheirReload) {
+  options_.ports.sampling_rate = 1024;
+  options_.ports.direction = config::SampleDirection::kBoth;
+  config::PortOverride o;
+  o.pattern = "swp3";
+  o.direction = config::SampleDirection::kEgress;
+  options_.ports.overrides = {o};
+  auto d = Make();
+  ASSERT_TRUE(d);
+  for (uint32_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(d->agent().FindSampler(i, hal::Direction::kEgress) != nullptr, true) << i;
+    EXPECT_EQ(d->agent().FindSampler(i, hal::Direction::kIngress) != nullptr, i != 3) << i;
+    EXPECT_EQ(fake_.requested_egress[i], 1024u);
+  }
+  EXPECT_EQ(fake_.requested.count(3), 0u);
+  EXPECT_EQ(d->agent().samplers().size(), 5u);
+
+  config::Config next = options_;
+  next.ports.direction = config::SampleDirection::kIngress;
+  next.ports.overrides.clear();
+  ASSERT_TRUE(d->Reload(next).ok()) << d->last_reload().Summary();
+  for (uint32_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(d->agent().FindSampler(i, hal::Direction::kEgress), nullptr) << i;
+    EXPECT_NE(d->agent().FindSampler(i, hal::Direction::kIngress), nullptr) << i;
+    EXPECT_EQ(fake_.requested_egress[i], 0u) << "egress sampling left on, port " << i;
+  }
+  EXPECT_EQ(fake_.requested[3], 1024u);  // swp3 now samples ingress
+  EXPECT_NE(d->last_reload().Summary().find("swp1 egress off"), std::string::npos)
+      << d->last_reload().Summary();
+}
+
+// A platform that cannot sample egress: the port keeps its ingress sampler, and says why.
+TEST_F(DaemonTest, EgressRefusedKeepsIngress) {
+  options_.ports.direction = config::SampleDirection::kBoth;
+  fake_.fail_egress = true;
+  auto d = Make();
+  ASSERT_TRUE(d);
+  for (uint32_t i = 1; i <= 3; ++i) {
+    EXPECT_NE(d->agent().FindSampler(i, hal::Direction::kIngress), nullptr);
+    EXPECT_EQ(d->agent().FindSampler(i, hal::Direction::kEgress), nullptr);
+  }
+  ASSERT_FALSE(warnings_.empty());
+  EXPECT_NE(warnings_[0].find("not sampled egress"), std::string::npos) << warnings_[0];
 }
 
 TEST_F(DaemonTest, ExplicitSamplingRateOnEveryPort) {

@@ -271,6 +271,36 @@ TEST(OptionsTest, SimFaults) {
                   "simulated switch only");
 }
 
+TEST(OptionsTest, DirectionAndSimVlanPorts) {
+  Parsed p = Parse({"--sim", "--collector", "127.0.0.1", "--direction", "both", "--sim-vlan-port",
+                    "3:100", "--sim-vlan-port", "5:4094"});
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  const config::Config c = ToConfig(p.options);
+  EXPECT_EQ(c.ports.direction, config::SampleDirection::kBoth);
+  ASSERT_EQ(c.source.sim.vlan_ports.size(), 2u);
+  EXPECT_EQ(c.source.sim.vlan_ports[0].ifindex, 3u);
+  EXPECT_EQ(c.source.sim.vlan_ports[0].vlan_id, 100u);
+  EXPECT_EQ(c.source.sim.vlan_ports[1].vlan_id, 4094u);
+  EXPECT_EQ(ToConfig(Parse({"--sim", "--collector", "127.0.0.1"}).options).ports.direction,
+            config::SampleDirection::kIngress);
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--direction", "out"}),
+                  "ingress, egress or both");
+  for (const char* bad : {"3", "3:0", "3:4095", "0:10", "x:1"}) {
+    EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--sim-vlan-port", bad}),
+                    "PORT:VLAN");
+  }
+  EXPECT_CONTAINS(Error({"--sim", "--collector", "127.0.0.1", "--sim-vlan-port", "3:1",
+                         "--sim-vlan-port", "3:2"}),
+                  "given twice");
+  // --ingress-only forbids egress on the AF_PACKET ports it governs.
+  Parsed q = Parse(
+      {"--sample", "eth*", "--collector", "127.0.0.1", "--ingress-only", "--direction", "egress"});
+  ASSERT_TRUE(q.status.ok()) << q.status.ToString();
+  const hal::base::Status v = config::Validate(ToConfig(q.options));
+  EXPECT_FALSE(v.ok());
+  EXPECT_CONTAINS(v.message(), "ports.direction");
+}
+
 TEST(OptionsTest, Collectors) {
   EXPECT_CONTAINS(Error({"--sim", "--collector", "collector.example.com"}),
                   "names are not resolved");

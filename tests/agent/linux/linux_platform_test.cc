@@ -49,10 +49,12 @@ class FakeCounters final : public hal::CounterSource {
     hal::PortCounters c;
     c.in_ucast_pkts = rx[ifindex];
     c.in_multicast_pkts = 0;
+    c.out_ucast_pkts = tx[ifindex];
     ++reads;
     return c;
   }
   std::map<uint32_t, uint64_t> rx;
+  std::map<uint32_t, uint64_t> tx;
   int reads = 0;
 };
 
@@ -224,6 +226,72 @@ TEST_F(LinuxPlatformTest, AfPacketPortsGetTheirOwnSocketAtEachRate) {
   EXPECT_FALSE(platform_->SetSamplingRate(2, hal::Direction::kEgress, 100, 128).ok());
   EXPECT_EQ(platform_->SetSamplingRate(4, hal::Direction::kIngress, 100, 128).status().code(),
             hal::base::StatusCode::kUnimplemented);
+}
+
+// Egress on an afpacket port: a second socket that sees only sent frames (egress_only), with
+// its own rate; its samples are the port's egress samples (output ifindex set) and carry the
+// growth of the port's sent-packet counters, the ingress ones that of its received packets.
+TEST(LinuxPlatformEgressTest, EachDirectionHasItsOwnSocketAndPool) {
+  FakeInventory inner;
+  inner.ports = {Port(2, "p1")};
+  FakeCounters counters;
+  hal::base::ManualClock clock;
+  hal::base::Logger logger;
+  std::vector<hal::afpacket::AfPacketOptions> opened;
+  std::vector<FakeSource*> sources;
+  LinuxBackends b;
+  b.ports = &inner;
+  b.counters = &counters;
+  b.open_afpacket = [&](const hal::afpacket::AfPacketOptions& o)
+      -> hal::base::Result<std::unique_ptr<hal::PacketSource>> {
+    opened.push_back(o);
+    auto s = std::make_unique<FakeSource>(2);
+    sources.push_back(s.get());
+    return std::unique_ptr<hal::PacketSource>(std::move(s));
+  };
+  LinuxPlatformOptions o;
+  o.patterns = {{"p*", SampleBackend::kAfPacket}};
+  auto p = LinuxPlatform::CreateWith(o, std::move(b), clock, logger);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->ports().ListPorts().ok());
+  ASSERT_TRUE((*p)->SetSamplingRate(2, hal::Direction::kIngress, 100, 128).ok());
+  auto r = (*p)->SetSamplingRate(2, hal::Direction::kEgress, 400, 128);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 400u);
+  ASSERT_EQ(opened.size(), 2u);
+  EXPECT_TRUE(opened[0].ingress_only);
+  EXPECT_FALSE(opened[0].egress_only);
+  EXPECT_FALSE(opened[1].ingress_only);
+  EXPECT_TRUE(opened[1].egress_only);
+  EXPECT_EQ(opened[1].sampling_rate, 400u);
+  EXPECT_NE((*p)->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
+  EXPECT_NE((*p)->packets().Find(LinuxPlatform::AfPacketKey(2, hal::Direction::kEgress)), nullptr);
+
+  struct Sink final : hal::PacketSampleSink {
+    void OnSample(const hal::PacketSample& s) override { got.push_back(s); }
+    std::vector<hal::PacketSample> got;
+  } sink;
+  counters.rx[2] = 700;
+  counters.tx[2] = 300;
+  clock.Advance(hal::base::milliseconds(20));
+  sources[1]->Queue(2);  // egress
+  (*p)->packets().Drain(sink, 64);
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].direction, hal::Direction::kEgress);
+  EXPECT_EQ(sink.got[0].output_ifindex, 2u);
+  EXPECT_EQ(sink.got[0].pool_added, 300u);  // sent packets only
+  EXPECT_EQ(sink.got[1].pool_added, 0u);
+  sink.got.clear();
+  sources[0]->Queue(1);  // ingress
+  clock.Advance(hal::base::milliseconds(20));
+  (*p)->packets().Drain(sink, 64);
+  ASSERT_EQ(sink.got.size(), 1u);
+  EXPECT_EQ(sink.got[0].direction, hal::Direction::kIngress);
+  EXPECT_EQ(sink.got[0].pool_added, 700u);
+  // Egress off: its socket goes, ingress stays.
+  ASSERT_TRUE((*p)->SetSamplingRate(2, hal::Direction::kEgress, 0, 128).ok());
+  EXPECT_EQ((*p)->packets().Find(LinuxPlatform::AfPacketKey(2, hal::Direction::kEgress)), nullptr);
+  EXPECT_NE((*p)->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
 }
 
 TEST_F(LinuxPlatformTest, RemovedPortClosesItsSocket) {

@@ -72,12 +72,18 @@ class CheckingTransport final : public exporter::Transport {
   uint64_t counter_samples = 0;
   uint64_t counter_mismatches = 0;
   std::map<uint32_t, PortEstimate> ports;
+  std::map<uint32_t, PortEstimate> egress_ports;  // samples whose output is the data source
+  uint64_t egress_without_output = 0;             // egress samples must name the port as output
   std::map<int64_t, uint32_t> counter_samples_per_second;
   size_t max_datagram_ = 0;
 
  private:
   void OnFlow(const wire::DecodedFlowSample& f) {
-    PortEstimate& p = ports[f.source.index];
+    // Both directions share the ifIndex data source; the sim never sends a frame back out of
+    // the port it came in on, so the output interface tells egress samples apart.
+    const bool egress = f.output.value == f.source.index && f.input.value != f.source.index;
+    if (egress && f.output.format != 0) ++egress_without_output;
+    PortEstimate& p = egress ? egress_ports[f.source.index] : ports[f.source.index];
     if (p.samples > 0 && f.sequence != p.last_seq + 1) ++flow_seq_gaps;
     p.last_seq = f.sequence;
     p.last_drops = f.drops;
@@ -130,7 +136,8 @@ struct Rig {
   std::unique_ptr<CheckingTransport> transport;
   std::unique_ptr<agent::sflow::Agent> agent;
 
-  Rig(const sim::SimConfig& config, uint32_t rate, uint32_t polling_s, uint32_t budget = 0) {
+  Rig(const sim::SimConfig& config, uint32_t rate, uint32_t polling_s, uint32_t budget = 0,
+      bool egress_too = false) {
     sim = std::move(sim::SimSwitch::Create(config, clock.Now()).value());
     transport = std::make_unique<CheckingTransport>(*sim, clock);
     agent = std::make_unique<agent::sflow::Agent>(
@@ -145,6 +152,11 @@ struct Rig {
       sc.sampling_rate = applied.value();
       sc.max_samples_per_s = budget;
       agent->AddSampler(port.ifindex, hal::Direction::kIngress, sc, rx, sim.get());
+      if (egress_too) {
+        auto out = sim->SetSamplingRate(port.ifindex, hal::Direction::kEgress, rate, 128);
+        sc.sampling_rate = out.value();
+        agent->AddSampler(port.ifindex, hal::Direction::kEgress, sc, rx, sim.get());
+      }
       agent::sflow::PollerConfig pc;
       pc.interval_s = polling_s;
       agent->AddPoller(port, pc, rx, *sim);
@@ -206,6 +218,47 @@ TEST(SflowScenarioTest, OneHourOf48PortsMatchesTheSimulator) {
   }
   EXPECT_EQ(ports_checked, 48);
   EXPECT_GE(inside95, 0.9 * ports_checked);
+}
+
+// Egress samplers beside the ingress ones on every port: each direction its own sequence and
+// pool, and the scaled bytes of each direction within the 95% interval of that direction's
+// ground truth (out_bytes for egress).
+TEST(SflowScenarioTest, BothDirectionsEachMatchTheSimulator) {
+  sim::SimConfig config;
+  config.num_ports = 16;
+  config.seed = 21;
+  Rig rig(config, 20000, 20, 0, /*egress_too=*/true);
+  rig.Run(xflowd::testing::ScenarioSeconds(600, 300));
+  CheckingTransport& t = *rig.transport;
+  EXPECT_EQ(t.datagram_gaps, 0u);
+  EXPECT_EQ(t.flow_seq_gaps, 0u);  // per port and direction
+  EXPECT_EQ(t.egress_without_output, 0u);
+  ASSERT_EQ(t.ports.size(), 16u);
+  ASSERT_EQ(t.egress_ports.size(), 16u);
+  for (bool egress : {false, true}) {
+    int checked = 0, inside95 = 0;
+    for (const auto& kv : egress ? t.egress_ports : t.ports) {
+      const PortEstimate& p = kv.second;
+      ASSERT_EQ(p.last_drops, 0u);
+      ASSERT_GE(p.samples, 100u) << "port " << kv.first << (egress ? " egress" : " ingress");
+      ++checked;
+      const sim::PortTruth& truth = rig.sim->port_truth(kv.first);
+      const double bytes = static_cast<double>(egress ? truth.out_bytes : truth.in_bytes);
+      const double z = (p.scaled_bytes - bytes) / std::sqrt(p.variance);
+      if (std::fabs(z) <= 1.96) ++inside95;
+      EXPECT_LE(std::fabs(z), 3.29) << "port " << kv.first << (egress ? " egress" : " ingress");
+      // Each sampler's pool counts its own direction's packets.
+      const agent::sflow::Sampler* s = rig.agent->FindSampler(
+          kv.first, egress ? hal::Direction::kEgress : hal::Direction::kIngress);
+      ASSERT_NE(s, nullptr);
+      const double packets = static_cast<double>(egress ? truth.out_packets : truth.in_packets);
+      // rate x samples: within 4 standard errors (1/sqrt(samples)) of the truth.
+      EXPECT_NEAR(static_cast<double>(s->sample_pool()), packets,
+                  4.0 * packets / std::sqrt(static_cast<double>(p.samples)));
+      EXPECT_EQ(s->stats().samples, p.samples);
+    }
+    EXPECT_GE(inside95, 0.8 * checked) << (egress ? "egress" : "ingress");
+  }
 }
 
 TEST(SflowScenarioTest, AsicSampleLossShowsAsDropsInSamples) {

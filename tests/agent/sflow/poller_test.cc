@@ -324,6 +324,56 @@ TEST_F(PollerTest, LargestCounterSampleFitsTheSmallestDatagramOption) {
   EXPECT_EQ(t_.datagrams()[0].size(), 488u);
 }
 
+// A port that is a VLAN device: its counter samples carry 0:5 before the port name, each counter
+// in + out, unknown when either is; the name gives up room so the sample still fits 512 bytes.
+TEST_F(PollerTest, VlanPortCarriesVlanCounters) {
+  PortCounters c;
+  c.in_octets = 1000;
+  c.out_octets = 500;
+  c.in_ucast_pkts = 10;
+  c.out_ucast_pkts = 5;
+  c.in_multicast_pkts = 2;  // out_multicast unknown: the sum is unknown
+  c.in_broadcast_pkts = 1;
+  c.out_broadcast_pkts = 1;
+  c.in_discards = 3;
+  c.out_discards = 4;
+  counters_.counters[1u << 24] = c;
+  counters_.counters[6] = c;
+  hal::PortInfo big = Port(1u << 24);
+  big.vlan_id = 100;
+  big.name = std::string(300, 'v');
+  PollerConfig config;
+  config.interval_s = 1;
+  ReceiverConfig rc;
+  rc.max_datagram_bytes = 512;
+  Receiver rx(rc, *IpAddress::Parse("2001:db8::1"), 0, clock_, MonoTime(), {&t_});
+  Poller p(big, config, rx, counters_, prng_);
+  p.Tick(clock_.Now());
+  rx.Flush();
+  EXPECT_EQ(p.stats().samples, 1u);
+  ASSERT_EQ(t_.datagrams().size(), 1u);
+  EXPECT_LE(t_.datagrams()[0].size(), 512u);
+  t_.Clear();
+
+  hal::PortInfo plain = Port(6);
+  plain.vlan_id = 4094;
+  Poller q(plain, config, receiver_, counters_, prng_);
+  q.Tick(clock_.Now());
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 1u);
+  ASSERT_EQ(samples[0].records.size(), 3u);
+  EXPECT_EQ(wire::RecordTag(samples[0].records[1]), wire::kVlanFormat);  // before the name
+  EXPECT_EQ(wire::RecordTag(samples[0].records[2]), wire::kPortNameFormat);
+  const auto* v = std::get_if<wire::VlanCounters>(&samples[0].records[1]);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->vlan_id, 4094u);
+  EXPECT_EQ(v->octets, 1500u);
+  EXPECT_EQ(v->ucast_pkts, 15u);
+  EXPECT_EQ(v->multicast_pkts, 0xFFFFFFFFu);
+  EXPECT_EQ(v->broadcast_pkts, 2u);
+  EXPECT_EQ(v->discards, 7u);
+}
+
 // A counter sample no datagram can carry is counted, and does not use up a sequence number
 // (collectors would report a lost sample that never went on the wire).
 TEST_F(PollerTest, OversizeSampleIsCountedAndKeepsTheSequence) {

@@ -201,6 +201,38 @@ TEST_F(AfPacketPrivilegedTest, IngressOnlyIgnoresOutgoing) {
   EXPECT_EQ(ingress_n, 30u);
 }
 
+// Egress sampling: the egress-only socket sees exactly the frames the port sends, each an
+// egress sample of the port; received frames never reach its ring.
+TEST_F(AfPacketPrivilegedTest, EgressOnlySeesOnlySentFrames) {
+  TestNetns ns("afp_egr");
+  ASSERT_TRUE(ns.ok());
+  ASSERT_TRUE(ns.AddVeth("a0", "a1", "02:00:00:00:06:a0", "02:00:00:00:06:a1"));
+  EnterNetns in(ns.name());
+  ASSERT_TRUE(in.ok());
+  const uint32_t a0 = if_nametoindex("a0");
+  AfPacketOptions o;
+  o.ifname = "a0";
+  o.egress_only = true;
+  auto egress = AfPacketSource::Create(o, clock_);
+  ASSERT_TRUE(egress.ok()) << egress.status().ToString();
+  FrameSender from_a0("a0"), from_a1("a1");
+  ASSERT_TRUE(from_a0.ok() && from_a1.ok());
+  ASSERT_EQ(from_a1.Send(MakeUdpFrame(kMacA0, kMacA1, 64), 30), 30u);  // a0 ingress
+  ASSERT_EQ(from_a0.Send(MakeUdpFrame(kMacA1, kMacA0, 64), 40), 40u);  // a0 egress
+  Collector se;
+  DrainAll(**egress, se);
+  ASSERT_EQ(se.got.size(), 40u);
+  for (const Collected& c : se.got) {
+    EXPECT_EQ(c.s.direction, Direction::kEgress);
+    EXPECT_EQ(c.s.output_ifindex, a0);
+    EXPECT_EQ(c.s.input_ifindex, 0u);
+    EXPECT_EQ(std::memcmp(c.header.data(), kMacA1, 6), 0);
+  }
+  EXPECT_EQ((*egress)->RefreshKernelStats().kernel_packets, 40u);  // nothing else accepted
+  o.ingress_only = true;
+  EXPECT_FALSE(AfPacketSource::Create(o, clock_).ok());  // both: a contradiction
+}
+
 TEST_F(AfPacketPrivilegedTest, KernelDropsAreCounted) {
   TestNetns ns("afp_drop");
   ASSERT_TRUE(ns.ok());

@@ -46,6 +46,27 @@ TEST(RandomFilterTest, AcceptProbabilityIsOneInN) {
   EXPECT_EQ(RandomSampleFilter(0, 64)[1].k, 0xFFFFFFFFu);  // 0 treated as 1
 }
 
+TEST(RandomFilterTest, OutgoingProgramChecksPacketTypeFirst) {
+  auto p = OutgoingRandomSampleFilter(100, 128);
+  EXPECT_EQ(p[0].code, BPF_LD | BPF_H | BPF_ABS);  // as libpcap's "outbound"
+  EXPECT_EQ(p[0].k, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE));
+  EXPECT_EQ(p[1].code, BPF_JMP | BPF_JEQ | BPF_K);
+  EXPECT_EQ(p[1].k, 4u);  // PACKET_OUTGOING
+  // Both ways out of the type check: on to "ld rand", or to "ret 0".
+  EXPECT_EQ(2 + p[1].jt, 2);
+  EXPECT_EQ(2 + p[1].jf, 5);
+  EXPECT_EQ(p[5].code, BPF_RET | BPF_K);
+  EXPECT_EQ(p[5].k, 0u);
+  // The rest is the ingress program, shifted by two.
+  auto in = RandomSampleFilter(100, 128);
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(p[i + 2].code, in[i].code) << i;
+    EXPECT_EQ(p[i + 2].k, in[i].k) << i;
+    EXPECT_EQ(p[i + 2].jt, in[i].jt) << i;
+    EXPECT_EQ(p[i + 2].jf, in[i].jf) << i;
+  }
+}
+
 PortCounters Ctr(uint64_t in_u, uint64_t in_m, uint64_t out_u) {
   PortCounters c;
   c.in_ucast_pkts = in_u;

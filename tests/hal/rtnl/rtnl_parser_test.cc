@@ -119,6 +119,104 @@ TEST(RtnlParserGoldenTest, CapturedVethNewlink) {
   EXPECT_TRUE(info.admin_up);
   EXPECT_TRUE(info.oper_up);
   EXPECT_FALSE(info.promiscuous);
+  EXPECT_TRUE(l.has_kind);
+  EXPECT_EQ(l.kind, "veth");
+  EXPECT_FALSE(l.has_vlan_id);
+  EXPECT_EQ(info.vlan_id, 0u);
+}
+
+// A VLAN device: IFLA_LINKINFO kind "vlan" and IFLA_VLAN_ID make the port's vlan_id.
+TEST(RtnlParserGoldenTest, VlanDeviceNewlink) {
+  if (!LittleEndianHost()) GTEST_SKIP() << "hand-built for a little-endian host";
+  ParseStats stats;
+  BufferSummary sum;
+  auto links = ParseAll(ReadHex("newlink_vlan100.hex"), &stats, &sum);
+  ASSERT_EQ(links.size(), 1u);
+  const LinkMessage& l = links[0];
+  EXPECT_EQ(l.ifindex, 5u);
+  EXPECT_EQ(l.name, "eth0.100");
+  EXPECT_EQ(l.kind, "vlan");
+  ASSERT_TRUE(l.has_vlan_id);
+  EXPECT_EQ(l.vlan_id, 100u);
+  EXPECT_EQ(stats.bad_attr_length, 0u);
+  EXPECT_EQ(stats.unknown_attrs, 1u);  // IFLA_LINK
+  PortInfo info;
+  info.vlan_id = 7;  // whatever it was: the message says
+  ApplyToPortInfo(l, &info);
+  EXPECT_EQ(info.vlan_id, 100u);
+  const PortCounters c = ToPortCounters(l);
+  EXPECT_EQ(c.in_octets, 100000u);
+  EXPECT_EQ(c.out_octets, 80000u);
+  EXPECT_EQ(c.in_ucast_pkts, 990u);
+  EXPECT_EQ(c.in_multicast_pkts, 10u);
+  EXPECT_EQ(c.out_ucast_pkts, 400u);
+  EXPECT_EQ(c.in_discards, 3u);
+  EXPECT_EQ(c.out_discards, 1u);
+  // Every truncation parses without reading outside the buffer.
+  const Bytes b = ReadHex("newlink_vlan100.hex");
+  for (size_t n = 0; n < b.size(); ++n) {
+    ParseStats s2;
+    BufferSummary sum2;
+    (void)ParseAll(Bytes(b.data(), n), &s2, &sum2);
+  }
+}
+
+// A link of another kind is no VLAN; an event without IFLA_LINKINFO changes nothing.
+// Host-order nested attribute bytes: {len, type, value, pad}.
+Bytes Nla(uint16_t type, const Bytes& value) {
+  Bytes b;
+  const uint16_t len = static_cast<uint16_t>(4 + value.size());
+  b.append(reinterpret_cast<const uint8_t*>(&len), 2);
+  b.append(reinterpret_cast<const uint8_t*>(&type), 2);
+  b += value;
+  while (b.size() % 4) b.push_back(0);
+  return b;
+}
+template <typename T>
+Bytes Val(T v) {
+  return Bytes(reinterpret_cast<const uint8_t*>(&v), sizeof(v));
+}
+
+TEST(RtnlParserTest, VlanIdInHostOrder) {
+  // Built in the host's byte order, so this runs on big-endian targets too.
+  const Bytes info = Nla(IFLA_INFO_KIND, Bytes(reinterpret_cast<const uint8_t*>("vlan"), 5)) +
+                     Nla(IFLA_INFO_DATA | NLA_F_NESTED, Nla(IFLA_VLAN_ID, Val<uint16_t>(4094)));
+  const Bytes m = MsgBuilder(RTM_NEWLINK, 9, 0x1)
+                      .Str(IFLA_IFNAME, "bond0.4094")
+                      .Attr(IFLA_LINKINFO | NLA_F_NESTED, info.data(), info.size())
+                      .Build();
+  ParseStats stats;
+  auto links = ParseAll(m, &stats);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].vlan_id, 4094u);
+  PortInfo p;
+  ApplyToPortInfo(links[0], &p);
+  EXPECT_EQ(p.vlan_id, 4094u);
+  // The same with a 4-byte VLAN id: counted, no VLAN.
+  const Bytes bad = Nla(IFLA_INFO_KIND, Bytes(reinterpret_cast<const uint8_t*>("vlan"), 5)) +
+                    Nla(IFLA_INFO_DATA | NLA_F_NESTED, Nla(IFLA_VLAN_ID, Val<uint32_t>(100)));
+  const Bytes m2 = MsgBuilder(RTM_NEWLINK, 9, 0x1)
+                       .Attr(IFLA_LINKINFO | NLA_F_NESTED, bad.data(), bad.size())
+                       .Build();
+  ParseStats s2;
+  auto l2 = ParseAll(m2, &s2);
+  ASSERT_EQ(l2.size(), 1u);
+  EXPECT_FALSE(l2[0].has_vlan_id);
+  EXPECT_EQ(s2.bad_attr_length, 1u);
+}
+
+TEST(RtnlParserTest, VlanKindsAndEventsWithoutLinkInfo) {
+  LinkMessage l;
+  l.has_kind = true;
+  l.kind = "bridge";
+  PortInfo info;
+  info.vlan_id = 100;
+  ApplyToPortInfo(l, &info);
+  EXPECT_EQ(info.vlan_id, 0u);
+  LinkMessage no_info;  // an event without IFLA_LINKINFO keeps what the port had
+  info.vlan_id = 100;
+  ApplyToPortInfo(no_info, &info);
+  EXPECT_EQ(info.vlan_id, 100u);
 }
 
 TEST(RtnlParserGoldenTest, CapturedLinkDownEvent) {

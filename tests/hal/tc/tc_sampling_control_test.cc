@@ -83,15 +83,24 @@ TEST(TcNetlinkTest, FindAckReadsErrorAndExtendedMessage) {
   }
 }
 
+uint16_t Type(const std::vector<uint8_t>& m) {
+  uint16_t t;
+  std::memcpy(&t, m.data() + 4, 2);
+  return t;
+}
+
 // Plays the kernel on the other end of a socketpair: answers each request with the next
-// scripted error (and extack text) and keeps the request bytes.
+// scripted error (and extack text) and keeps the request bytes. A read-back (RTM_GETTFILTER)
+// takes no script entry: it is answered with the last filter added, at `applied_rate` if set
+// (a driver that rounds), then an ACK; or with `get_error` alone.
 class FakeKernel {
  public:
   struct Reply {
     int error;
     std::string ext;
   };
-  explicit FakeKernel(std::vector<Reply> script) : script_(std::move(script)) {
+  explicit FakeKernel(std::vector<Reply> script, uint32_t applied_rate = 0, int get_error = 0)
+      : script_(std::move(script)), applied_rate_(applied_rate), get_error_(get_error) {
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fd_), 0);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -118,6 +127,29 @@ class FakeKernel {
       const ssize_t r = recv(fd_[0], buf, sizeof(buf), 0);
       if (r <= 0) return;
       requests_.emplace_back(buf, buf + r);
+      const ByteView req(buf, static_cast<size_t>(r));
+      if (Type(requests_.back()) == kRtmNewTfilter) {
+        uint32_t seq;
+        std::memcpy(&seq, buf + 8, 4);
+        (void)ParseSampleFilter(req, seq, &last_);
+      }
+      if (Type(requests_.back()) == kRtmGetTfilter) {
+        if (get_error_ == 0) {
+          uint32_t seq;
+          std::memcpy(&seq, buf + 8, 4);
+          SampleFilter f;
+          f.ifindex = last_.ifindex;
+          f.direction = last_.parent == kTcHClsactEgress ? Direction::kEgress : Direction::kIngress;
+          f.rate = applied_rate_ != 0 ? applied_rate_ : last_.rate;
+          f.group = last_.group;
+          f.trunc_size = last_.trunc_size;
+          const std::vector<uint8_t> m = BuildSampleFilterMessage(f, seq, 4);
+          if (send(fd_[0], m.data(), m.size(), MSG_NOSIGNAL) < 0) return;
+        }
+        const std::vector<uint8_t> ack = BuildAck(req, get_error_, "");
+        if (send(fd_[0], ack.data(), ack.size(), MSG_NOSIGNAL) < 0) return;
+        continue;
+      }
       Reply rep = next_ < script_.size() ? script_[next_++] : Reply{0, ""};
       const std::vector<uint8_t> ack =
           BuildAck(ByteView(buf, static_cast<size_t>(r)), rep.error, rep.ext);
@@ -126,16 +158,13 @@ class FakeKernel {
   }
   int fd_[2] = {-1, -1};
   std::vector<Reply> script_;
+  uint32_t applied_rate_;
+  int get_error_;
+  AppliedSampleFilter last_;
   size_t next_ = 0;
   std::vector<std::vector<uint8_t>> requests_;
   std::thread thread_;
 };
-
-uint16_t Type(const std::vector<uint8_t>& m) {
-  uint16_t t;
-  std::memcpy(&t, m.data() + 4, 2);
-  return t;
-}
 
 TEST(TcSamplingControlTest, CreatesClsactOnceAndCleansUpWhatItOwns) {
   FakeKernel k({{0, ""}, {0, ""}, {0, ""}, {0, ""}});
@@ -151,13 +180,79 @@ TEST(TcSamplingControlTest, CreatesClsactOnceAndCleansUpWhatItOwns) {
   }  // destructor: both filters, then the clsact we created
   k.Join();
   const auto& q = k.requests();
-  ASSERT_EQ(q.size(), 6u);
+  ASSERT_EQ(q.size(), 8u);
   EXPECT_EQ(Type(q[0]), kRtmNewQdisc);
   EXPECT_EQ(Type(q[1]), kRtmNewTfilter);
-  EXPECT_EQ(Type(q[2]), kRtmNewTfilter);  // clsact not asked for twice
-  EXPECT_EQ(Type(q[3]), kRtmDelTfilter);
-  EXPECT_EQ(Type(q[4]), kRtmDelTfilter);
-  EXPECT_EQ(Type(q[5]), kRtmDelQdisc);
+  EXPECT_EQ(Type(q[2]), kRtmGetTfilter);  // the rate read back
+  EXPECT_EQ(Type(q[3]), kRtmNewTfilter);  // clsact not asked for twice
+  EXPECT_EQ(Type(q[4]), kRtmGetTfilter);
+  EXPECT_EQ(Type(q[5]), kRtmDelTfilter);
+  EXPECT_EQ(Type(q[6]), kRtmDelTfilter);
+  EXPECT_EQ(Type(q[7]), kRtmDelQdisc);
+}
+
+// A driver that rounds: the filter asked 1-in-1000 and the dump says 1-in-1024, which is what
+// SetSamplingRate returns (and what the samples will say).
+TEST(TcSamplingControlTest, AppliedRateIsReadBackFromTheKernel) {
+  FakeKernel k({{0, ""}, {0, ""}}, 1024);
+  {
+    auto c = TcSamplingControl::FromFd(k.TakeClientEnd());
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->SetSamplingRate(7, Direction::kEgress, 1000, 128);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, 1024u);
+    EXPECT_EQ((*c)->applied_rate(7, Direction::kEgress), 1024u);
+    EXPECT_EQ((*c)->readback_failures(), 0u);
+  }
+  k.Join();
+  ASSERT_GE(k.requests().size(), 3u);
+  if (LittleEndianHost()) {
+    EXPECT_EQ(Hex(k.requests()[2]), GoldenHex("get_filter_egress.hex"));
+  }
+}
+
+// A kernel that refuses the read-back: the rate it accepted stands, and the failure is counted.
+TEST(TcSamplingControlTest, ReadBackRefusedKeepsTheRateAskedFor) {
+  FakeKernel k({{0, ""}, {0, ""}}, 0, -EOPNOTSUPP);
+  auto c = TcSamplingControl::FromFd(k.TakeClientEnd());
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->SetSamplingRate(7, Direction::kIngress, 1000, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 1000u);
+  EXPECT_EQ((*c)->readback_failures(), 1u);
+}
+
+// The kernel's answer to the read-back, hand-built (golden): the parser finds the sample
+// action's rate, group and truncation among the attributes it does not need.
+TEST(TcNetlinkTest, ParsesTheKernelsFilterDump) {
+  const std::basic_string<uint8_t> b = xflowd::testing::ReadGoldenHex("tc/filter_dump_egress.hex");
+  if (!LittleEndianHost()) GTEST_SKIP() << "golden netlink bytes are little-endian";
+  AppliedSampleFilter f;
+  ASSERT_TRUE(ParseSampleFilter(ByteView(b.data(), b.size()), 9, &f));
+  EXPECT_EQ(f.ifindex, 7u);
+  EXPECT_EQ(f.parent, kTcHClsactEgress);
+  EXPECT_EQ(f.rate, 1024u);
+  EXPECT_EQ(f.group, 2u);
+  EXPECT_EQ(f.trunc_size, 128u);
+  EXPECT_TRUE(f.in_hw());
+  EXPECT_FALSE(ParseSampleFilter(ByteView(b.data(), b.size()), 10, &f));  // another request's
+  // Every truncation is refused or read within bounds.
+  for (size_t n = 0; n < b.size(); ++n) {
+    AppliedSampleFilter g;
+    EXPECT_FALSE(ParseSampleFilter(ByteView(b.data(), n), 9, &g)) << n;
+  }
+  // Our own builder (what the fake kernel sends) reads back the same way.
+  SampleFilter sf;
+  sf.ifindex = 7;
+  sf.direction = Direction::kEgress;
+  sf.rate = 1024;
+  sf.group = 2;
+  sf.trunc_size = 128;
+  const std::vector<uint8_t> m = BuildSampleFilterMessage(sf, 9, 4);
+  AppliedSampleFilter h;
+  ASSERT_TRUE(ParseSampleFilter(ByteView(m.data(), m.size()), 9, &h));
+  EXPECT_EQ(h.rate, 1024u);
+  EXPECT_EQ(h.trunc_size, 128u);
 }
 
 TEST(TcSamplingControlTest, ExistingClsactIsLeftAlone) {
@@ -171,8 +266,8 @@ TEST(TcSamplingControlTest, ExistingClsactIsLeftAlone) {
     EXPECT_EQ(*r, 0u);
   }
   k.Join();
-  ASSERT_EQ(k.requests().size(), 3u);  // add qdisc (EEXIST), add filter, delete filter
-  EXPECT_EQ(Type(k.requests()[2]), kRtmDelTfilter);
+  ASSERT_EQ(k.requests().size(), 4u);  // add qdisc (EEXIST), add filter, get, delete filter
+  EXPECT_EQ(Type(k.requests()[3]), kRtmDelTfilter);
 }
 
 TEST(TcSamplingControlTest, MissingKernelFeaturesAreNamedAndRolledBack) {

@@ -12,6 +12,8 @@ TEST(CtlFormatTest, PortsTableAlignsColumns) {
       {json{{"ifindex", 1},
             {"name", "swp1"},
             {"oper_up", true},
+            {"direction", "both"},
+            {"egress", {{"samples", 7}}},
             {"requested_rate", 1000},
             {"rate", 1024},
             {"samples", 12},
@@ -25,6 +27,8 @@ TEST(CtlFormatTest, PortsTableAlignsColumns) {
        json{{"ifindex", 10},
             {"name", "swp10"},
             {"oper_up", false},
+            {"direction", nullptr},
+            {"egress", nullptr},
             {"requested_rate", 1000},
             {"rate", nullptr},
             {"samples", nullptr},
@@ -36,12 +40,12 @@ TEST(CtlFormatTest, PortsTableAlignsColumns) {
             {"receiver", nullptr},
             {"poller_receiver", "none"}}});
   EXPECT_EQ(FormatResult("ports", ports),
-            "IFINDEX  NAME    UP  RATE_WANTED  RATE  SAMPLES   POOL  DROPS  POLL_S  CTR_SAMPLES  "
-            "IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR    CP_RCVR\n"
-            "      1  swp1   yes         1000  1024       12  12288      0      20            3    "
-            "12345          -            0  snmp-1  config\n"
-            "     10  swp10   no         1000     -        -      -      -      20            0    "
-            "    -          -            -  -       none\n");
+            "IFINDEX  NAME    UP  DIR   RATE_WANTED  RATE  SAMPLES   POOL  DROPS  EG_SAMPLES  "
+            "POLL_S  CTR_SAMPLES  IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR    CP_RCVR\n"
+            "      1  swp1   yes  both         1000  1024       12  12288      0           7  "
+            "    20            3    12345          -            0  snmp-1  config\n"
+            "     10  swp10   no  -            1000     -        -      -      -           -  "
+            "    20            0        -          -            -  -       none\n");
 }
 
 TEST(CtlFormatTest, CollectorsShowStateAndDetails) {
@@ -78,14 +82,14 @@ TEST(CtlFormatTest, ObjectsAreKeyValueLinesWithDottedKeys) {
   // Whatever a daemon sends, the table never throws.
   EXPECT_EQ(FormatResult("flows", json{{"enabled", "x"}}), "enabled: x\n");
   EXPECT_EQ(FormatResult("ports", json::array({1, "a", nullptr})),
-            "IFINDEX  NAME  UP  RATE_WANTED  RATE  SAMPLES  POOL  DROPS  POLL_S  CTR_SAMPLES  "
-            "IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR  CP_RCVR\n"
-            "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -  -     -\n"
-            "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -  -     -\n"
-            "      -  -      -            -     -        -     -      -       -            -  "
-            "      -          -            -  -     -\n");
+            "IFINDEX  NAME  UP  DIR  RATE_WANTED  RATE  SAMPLES  POOL  DROPS  EG_SAMPLES  POLL_S  "
+            "CTR_SAMPLES  IN_PKTS  IN_OCTETS  IN_DISCARDS  RCVR  CP_RCVR\n"
+            "      -  -      -  -              -     -        -     -      -           -       -  "
+            "          -        -          -            -  -     -\n"
+            "      -  -      -  -              -     -        -     -      -           -       -  "
+            "          -        -          -            -  -     -\n"
+            "      -  -      -  -              -     -        -     -      -           -       -  "
+            "          -        -          -            -  -     -\n");
   EXPECT_EQ(FormatResult("status", json{{"uptime_s", 12.3456}, {"last_reload", nullptr}}),
             "last_reload: -\nuptime_s:    12.35\n");
 }

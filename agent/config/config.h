@@ -183,7 +183,7 @@ struct SimConfig {
   double sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
   bool pow2 = false;         // the sim ASIC rounds rates to powers of two
   std::string truth_path;    // write per-port ground truth (CSV) here at exit
-  double drops_per_s = 0;    // dropped packets the sim reports (with [drops] enabled)
+  uint32_t drops_per_s = 0;  // dropped packets/s the sim reports (with [drops] enabled)
 
   // Lying ports, one entry per ifindex.
   std::vector<SimPortFault> faults;

@@ -287,17 +287,6 @@ class Parser {
                                {"min-samples", U(&c.min_samples, 1, kU32Max)},
                            });
              }},
-            {"drops",
-             [this](const std::string& k, const Value& v) {
-               XFLOWD_RETURN_IF_ERROR(Table(k, v));
-               DropsConfig& c = c_->drops;
-               return Walk(v, k,
-                           {
-                               {"enabled", B(&c.enabled)},
-                               {"sampling-rate", U(&c.sampling_rate, 1, 1u << 24)},
-                               {"max-per-s", U(&c.max_per_s, 0, 1000000)},
-                           });
-             }},
             {"snmp",
              [this](const std::string& k, const Value& v) {
                XFLOWD_RETURN_IF_ERROR(Table(k, v));
@@ -311,6 +300,17 @@ class Parser {
                                 }},
                                {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
                                {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
+                           });
+             }},
+            {"drops",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               DropsConfig& c = c_->drops;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"sampling-rate", U(&c.sampling_rate, 1, 1u << 24)},
+                               {"max-per-s", U(&c.max_per_s, 0, 1000000)},
                            });
              }},
         }));
@@ -1269,7 +1269,7 @@ std::string FormatConfig(const Config& c) {
       o << "speed = " << Quote(FormatSpeed(s.sim.speed_bps)) << "\n";
       o << "load = " << FormatDouble(s.sim.load) << "\n";
       o << "sample-loss = " << FormatDouble(s.sim.sample_loss) << "\n";
-      o << "drops-per-s = " << FormatDouble(s.sim.drops_per_s) << "\n";
+      o << "drops-per-s = " << s.sim.drops_per_s << "\n";
       o << "pow2 = " << Bool(s.sim.pow2) << "\n";
       o << "truth-file = " << Quote(s.sim.truth_path) << "\n";
       for (const SimPortFault& f : s.sim.faults) {

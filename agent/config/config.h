@@ -213,6 +213,7 @@ struct SimConfig {
   double sample_loss = 0.0;  // probability the sim ASIC loses a sample, 0..1
   bool pow2 = false;         // the sim ASIC rounds rates to powers of two
   std::string truth_path;    // write per-port ground truth (CSV) here at exit
+  uint32_t drops_per_s = 0;  // dropped packets/s the sim reports (with [drops] enabled)
 
   // Lying ports, one entry per ifindex.
   std::vector<SimPortFault> faults;
@@ -281,6 +282,13 @@ struct SelfCheckSettings {
   uint32_t min_samples = 100;  // fewer samples expected in a window: no verdict
 };
 
+// Discard samples (0:5) from the drop monitor (NET_DM; the simulator's drops with --sim).
+struct DropsConfig {
+  bool enabled = false;
+  uint32_t sampling_rate = 1;  // 1-in-N drops reported, 1..2^24
+  uint32_t max_per_s = 100;    // discard samples per second at most (0: none)
+};
+
 struct Config {
   std::string config_file;  // the file this was read from; empty: the command line alone
   AgentConfig agent;
@@ -292,6 +300,7 @@ struct Config {
   ServiceConfig service;
   SelfCheckSettings self_check;
   SnmpConfig snmp;
+  DropsConfig drops;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

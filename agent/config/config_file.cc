@@ -90,6 +90,7 @@ const char* const kKeys[] = {
     "source.sim.sample-loss",
     "source.sim.pow2",
     "source.sim.truth-file",
+    "source.sim.drops-per-s",
     "source.sim.fault",
     "source.sim.fault.port",
     "source.sim.fault.lose-samples",
@@ -130,6 +131,10 @@ const char* const kKeys[] = {
     "snmp.agentx-socket",
     "snmp.ping-interval",
     "snmp.receivers",
+    "drops",
+    "drops.enabled",
+    "drops.sampling-rate",
+    "drops.max-per-s",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -299,6 +304,17 @@ class Parser {
                                 }},
                                {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
                                {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
+                           });
+             }},
+            {"drops",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               DropsConfig& c = c_->drops;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"sampling-rate", U(&c.sampling_rate, 1, 1u << 24)},
+                               {"max-per-s", U(&c.max_per_s, 0, 1000000)},
                            });
              }},
         }));
@@ -835,6 +851,7 @@ class Parser {
         {"load", Frac(&s.sim.load, true)},
         {"sample-loss", Frac(&s.sim.sample_loss, false)},
         {"pow2", B(&s.sim.pow2)},
+        {"drops-per-s", U(&s.sim.drops_per_s, 0, 1000000)},
         {"truth-file", S(&s.sim.truth_path, true)},
         {"fault",
          [this, &s](const std::string& k, const Value& x) { return Faults(k, x, &s.sim); }},
@@ -1319,6 +1336,7 @@ std::string FormatConfig(const Config& c) {
       o << "speed = " << Quote(FormatSpeed(s.sim.speed_bps)) << "\n";
       o << "load = " << FormatDouble(s.sim.load) << "\n";
       o << "sample-loss = " << FormatDouble(s.sim.sample_loss) << "\n";
+      o << "drops-per-s = " << s.sim.drops_per_s << "\n";
       o << "pow2 = " << Bool(s.sim.pow2) << "\n";
       o << "truth-file = " << Quote(s.sim.truth_path) << "\n";
       for (const SimPortFault& f : s.sim.faults) {
@@ -1407,6 +1425,11 @@ std::string FormatConfig(const Config& c) {
   o << "agentx-socket = " << Quote(c.snmp.agentx_socket) << "\n";
   o << "ping-interval = " << c.snmp.ping_interval_s << "\n";
   o << "receivers = " << c.snmp.receivers << "\n";
+
+  o << "\n[drops]\n";
+  o << "enabled = " << Bool(c.drops.enabled) << "\n";
+  o << "sampling-rate = " << c.drops.sampling_rate << "\n";
+  o << "max-per-s = " << c.drops.max_per_s << "\n";
   return o.str();
 }
 

@@ -67,7 +67,8 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
     case SourceKind::kSim:
       return a.sim.ports == b.sim.ports && a.sim.speed_bps == b.sim.speed_bps &&
              a.sim.load == b.sim.load && a.sim.sample_loss == b.sim.sample_loss &&
-             a.sim.pow2 == b.sim.pow2 && a.sim.truth_path == b.sim.truth_path;
+             a.sim.pow2 == b.sim.pow2 && a.sim.truth_path == b.sim.truth_path &&
+             a.sim.drops_per_s == b.sim.drops_per_s;
     case SourceKind::kInterface:
       return a.interface.name == b.interface.name &&
              a.interface.promiscuous == b.interface.promiscuous &&
@@ -126,6 +127,9 @@ ConfigDiff Diff(const Config& before, const Config& after) {
   d.self_check = before.self_check.window_s != after.self_check.window_s ||
                  before.self_check.flag_after != after.self_check.flag_after ||
                  before.self_check.min_samples != after.self_check.min_samples;
+  d.drops = before.drops.enabled != after.drops.enabled ||
+            before.drops.sampling_rate != after.drops.sampling_rate ||
+            before.drops.max_per_s != after.drops.max_per_s;
   return d;
 }
 

@@ -30,6 +30,7 @@ struct ConfigDiff {
   bool log = false;
   bool run = false;         // seed or duration
   bool self_check = false;  // window, flag-after, min-samples
+  bool drops = false;       // [drops] enabled, sampling-rate, max-per-s
   bool empty() const {
     return collectors.empty() && exporters.empty() && port_overrides.empty() && !agent && !ports &&
            !flow_cache && !source && !log && !run && !self_check;

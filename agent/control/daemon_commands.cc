@@ -396,6 +396,24 @@ json DaemonCommands::Stats() const {
                              {"send_errors", rs.send_errors}});
   }
   j["receivers"] = std::move(receivers);
+  if (const sflow::DiscardNotifier* dn = daemon_.discards()) {
+    const sflow::DiscardStats& d = dn->stats();
+    const hal::DropSourceStats src = daemon_.platform().drops->stats();
+    j["discards"] = json{{"events", d.events},
+                         {"software", d.software},
+                         {"hardware", d.hardware},
+                         {"source_lost", src.lost},
+                         {"source_parse_errors", src.parse_errors},
+                         {"ignored", d.ignored},
+                         {"sampled_out", d.sampled_out},
+                         {"rate_limited", d.rate_limited},
+                         {"exported", d.exported},
+                         {"oversize", d.oversize},
+                         {"no_receiver", d.no_receiver},
+                         {"untracked_sources", d.untracked},
+                         {"sampling_rate", dn->config().sampling_rate},
+                         {"max_per_s", dn->config().max_per_s}};
+  }
   j["collectors"] = Collectors();
   const daemon::EventLoopStats& ls = daemon_.loop().stats();
   j["event_loop"] = json{{"ticks", ls.ticks},

@@ -183,6 +183,7 @@ Status Daemon::Init(DaemonSettings settings) {
   loop_ = std::move(loop.value());
   XFLOWD_RETURN_IF_ERROR(
       loop_->AddPacketSource(*platform_.packets, *fanout_, platform_.description));
+  XFLOWD_RETURN_IF_ERROR(StartDiscards());
   loop_->OnTick([this](MonoTime now) { OnTick(now); });
   loop_->OnReload([this] { (void)ReloadFromLoader(); });
   // SIGUSR1: the exit summary's counters, now, one log line per summary line.
@@ -387,6 +388,7 @@ void Daemon::OnPortEvent(hal::PortEvent event, const hal::PortInfo& port) {
 }
 
 void Daemon::OnTick(MonoTime now) {
+  if (discards_) discards_->Tick(now);
   agent_->Tick(now);
   self_check_->OnTick(now);  // after the agent: the rates read are those in force till the next
   top_talkers_->OnTick(now);
@@ -508,6 +510,7 @@ void Daemon::DrainAll() {
   for (size_t round = 0; round < kMaxDrainRoundsAtStop; ++round) {
     if (platform_.packets->Drain(*fanout_, budget) < budget) break;
   }
+  DrainDiscards();
 }
 
 Result<StopReason> Daemon::Run() {
@@ -616,6 +619,7 @@ std::string Daemon::Summary() const {
     }
     s += names.empty() ? "." : names + ").";
   }
+  s += DiscardSummary();
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   s += logger_.SuppressedNote();
   return s;
@@ -858,6 +862,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
                "samples",
                sb.window_s, sb.flag_after, sb.min_samples));
   }
+  ReloadDiscards(old, changes);
   if (next.log.level != old.log.level) {
     logger_.set_min_level(next.log.level);
     changes->push_back(Printf("log level %s -> %s", hal::base::LogLevelName(old.log.level),

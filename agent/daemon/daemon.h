@@ -27,12 +27,14 @@
 #include "agent/daemon/self_check.h"
 #include "agent/daemon/top_talkers.h"
 #include "agent/sflow/agent.h"
+#include "agent/sflow/discard_notifier.h"
 #include "exporter/transport.h"
 #include "hal/base/clock.h"
 #include "hal/base/log.h"
 #include "hal/base/prng.h"
 #include "hal/base/status.h"
 #include "hal/counter_source.h"
+#include "hal/drop_source.h"
 #include "hal/packet_source.h"
 #include "hal/port_inventory.h"
 #include "hal/sampling_control.h"
@@ -45,6 +47,8 @@ struct Platform {
   hal::SamplingControl* sampling = nullptr;  // null: the agent samples in software
   hal::CounterSource* counters = nullptr;    // required
   hal::PortInventory* ports = nullptr;       // required
+  // Dropped-packet notifications for discard samples ([drops]); null: none.
+  hal::DropSource* drops = nullptr;
   // The platform's own periodic work, called every advance_period with the clock's time (and
   // once at stop): a simulator makes the traffic up to then, a capture reads its link events.
   // Empty for back-ends that need none.
@@ -225,6 +229,8 @@ class Daemon {
   // xflowctl flush: ends every flow in the cache now (end reason forced, as at exit) and sends
   // them. Records ended; 0 without flow collectors.
   uint64_t FlushFlows();
+  // Discard samples ([drops] with a platform DropSource); null when off.
+  const sflow::DiscardNotifier* discards() const { return discards_.get(); }
 
  private:
   Daemon(const config::Config& config, const Platform& platform, const hal::base::Clock& clock,
@@ -271,6 +277,11 @@ class Daemon {
   void DrainAll();
   // Attaches every sampler and poller to the receiver port_receivers_ names.
   void AttachPorts();
+  // Discard samples (agent/daemon/discards.cc): start with the loop, reload, summary line.
+  hal::base::Status StartDiscards();
+  void ReloadDiscards(const config::Config& old, std::vector<std::string>* changes);
+  void DrainDiscards();
+  std::string DiscardSummary() const;
 
   config::Config config_;
   Platform platform_;
@@ -305,6 +316,7 @@ class Daemon {
     hal::PacketSampleSink* probe_ = nullptr;
   };
   std::unique_ptr<FlowProbe> flow_probe_;
+  std::unique_ptr<sflow::DiscardNotifier> discards_;
   std::unique_ptr<SelfCheck> self_check_;
   std::unique_ptr<TopTalkers> top_talkers_;
   std::unique_ptr<Fanout> fanout_;

@@ -1,4 +1,5 @@
 // --sample: the ports of this Linux host or switch, followed as links come and go.
+#include "agent/linux/drop_monitor.h"
 #include "agent/linux/linux_platform.h"
 #include "agent/run/run.h"
 
@@ -11,7 +12,10 @@ int RunLinux(const config::Config& config, hal::base::Logger& logger,
   hal::base::SystemClock clock;
   auto platform = os_linux::LinuxPlatform::Create(config.source.linux_ports, clock, logger);
   if (!platform.ok()) return Fail(logger, platform.status());
-  return RunDaemon(config, (*platform)->platform(), clock, logger, loader, service);
+  daemon::Platform p = (*platform)->platform();
+  std::unique_ptr<hal::DropSource> drops = os_linux::OpenDrops(config.drops, clock, logger);
+  p.drops = drops.get();
+  return RunDaemon(config, p, clock, logger, loader, service);
 }
 
 }  // namespace xflowd::agent::run

@@ -1,4 +1,7 @@
 // --sim: the simulated switch.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -6,6 +9,8 @@
 
 #include "agent/daemon/sim_platform.h"
 #include "agent/run/run.h"
+#include "hal/dropmon/dropmon_source.h"
+#include "sim/dropmon_emitter.h"
 #include "sim/sim_switch.h"
 
 namespace xflowd::agent::run {
@@ -45,6 +50,14 @@ Status WriteSimTruth(sim::SimSwitch& sw, FILE* f, const std::string& path) {
   if (std::fclose(f) != 0) return hal::base::ErrnoError("--sim-truth " + path, errno);
   return Status::Ok();
 }
+
+// Closes an fd at scope exit.
+struct CloseFd {
+  int fd;
+  ~CloseFd() {
+    if (fd >= 0) close(fd);
+  }
+};
 
 }  // namespace
 
@@ -88,6 +101,55 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
                 c.ports, config::FormatSpeed(c.speed_bps).c_str(), c.load * 100,
                 c.pow2 ? ", power-of-two rates" : "");
   platform.description = description;
+  // The simulator's drops go through a socketpair as NET_DM messages into the real read path.
+  CloseFd drop_sender{-1};  // declared first: closed after SimDrops stops writing to it
+  std::unique_ptr<sim::SimDrops> drops;
+  std::unique_ptr<hal::dropmon::DropmonSource> drop_source;
+  if (config.drops.enabled && c.drops_per_s > 0) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return Fail(logger, hal::base::ErrnoError("sim drops: socketpair", errno));
+    }
+    drop_sender.fd = sv[0];
+    int bytes = 4 << 20;
+    (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+    (void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    sim::SimDropsConfig dc;
+    dc.drops_per_s = c.drops_per_s;
+    dc.num_ports = c.ports;
+    dc.seed = config.seed;
+    dc.truncate_bytes = config.ports.header_bytes;
+    dc.mono_to_wall_ns = clock.WallNow().ns() - clock.Now().ns();
+    auto source = hal::dropmon::DropmonSource::FromFd(sv[1], dc.family_id, nullptr, clock, logger);
+    if (!source.ok()) return Fail(logger, source.status());
+    drop_source = std::move(source.value());
+    drops = std::make_unique<sim::SimDrops>(dc, sv[0], clock.Now());
+    sim::SimDrops* d = drops.get();
+    const auto advance = platform.advance;
+    platform.advance = [advance, d](hal::base::MonoTime now) {
+      advance(now);
+      d->AdvanceTo(now);
+    };
+    const auto start = platform.start;
+    platform.start = [start, d](hal::base::MonoTime now) {
+      start(now);
+      d->SkipTo(now);
+    };
+    platform.summary = [d] {
+      char line[200];
+      std::snprintf(line, sizeof(line),
+                    "Simulated drops: %llu made, %llu sent to the drop monitor socket, %llu "
+                    "lost there (full).\n",
+                    static_cast<unsigned long long>(d->stats().drops),
+                    static_cast<unsigned long long>(d->stats().sent),
+                    static_cast<unsigned long long>(d->stats().send_failures));
+      return std::string(line);
+    };
+    platform.drops = drop_source.get();
+  } else if (config.drops.enabled) {
+    logger.Log(hal::base::LogLevel::kWarning,
+               "drops: the simulated switch drops nothing (set [source.sim] drops-per-s)");
+  }
   return RunDaemon(config, platform, clock, logger, loader, service, [&]() -> Status {
     return truth == nullptr ? Status::Ok() : WriteSimTruth(sw, truth.release(), c.truth_path);
   });

@@ -50,6 +50,7 @@ const char* const kKeys[] = {
     "ports.header-bytes",
     "ports.max-samples-per-second",
     "ports.expanded-samples",
+    "ports.extended-router",
     "port",
     "port.match",
     "port.sampling-rate",
@@ -58,6 +59,7 @@ const char* const kKeys[] = {
     "port.direction",
     "port.backend",
     "port.enabled",
+    "port.extended-router",
     "flow",
     "flow.default-protocol",
     "flow.observation-domain",
@@ -104,6 +106,7 @@ const char* const kKeys[] = {
     "source.linux.psample-group",
     "source.linux.nflog-group",
     "source.linux.ingress-only",
+    "source.linux.route-table",
     "log",
     "log.level",
     "log.quiet",
@@ -599,6 +602,7 @@ class Parser {
                     {"header-bytes", U(&p.header_bytes, 14, 256)},
                     {"max-samples-per-second", U(&p.max_samples_per_s, 0, kU32Max)},
                     {"expanded-samples", B(&p.expanded_samples)},
+                    {"extended-router", B(&p.extended_router)},
                 });
   }
 
@@ -644,6 +648,13 @@ class Parser {
                  return Status::Ok();
                }},
               {"enabled", B(&o.enabled)},
+              {"extended-router",
+               [&](const std::string& k, const Value& x) {
+                 bool b = false;
+                 XFLOWD_RETURN_IF_ERROR(B(&b)(k, x));
+                 o.extended_router = b;
+                 return Status::Ok();
+               }},
           }));
       if (!match) return Fail(t, key + ".match", "missing: every [[port]] needs a match pattern");
       if (!patterns.insert(o.pattern).second) {
@@ -870,6 +881,7 @@ class Parser {
         {"psample-group", U(&s.linux_ports.psample_group, 1, 0xFFFFFFFEu)},
         {"nflog-group", U(&s.linux_ports.nflog_group, 0, 65000)},
         {"ingress-only", B(&s.linux_ports.ingress_only)},
+        {"route-table", U(&s.linux_ports.route_table, 1, 0xFFFFFFFFu)},
     };
   }
 
@@ -1187,6 +1199,7 @@ std::string FormatConfig(const Config& c) {
   o << "header-bytes = " << c.ports.header_bytes << "\n";
   o << "max-samples-per-second = " << c.ports.max_samples_per_s << "\n";
   o << "expanded-samples = " << Bool(c.ports.expanded_samples) << "\n";
+  o << "extended-router = " << Bool(c.ports.extended_router) << "\n";
 
   const bool linux_source = c.source.kind == SourceKind::kLinux;
   std::set<std::string> written;
@@ -1209,6 +1222,7 @@ std::string FormatConfig(const Config& c) {
       o << "backend = " << Quote(SampleBackendName(b)) << "\n";
     }
     o << "enabled = " << Bool(p.enabled) << "\n";
+    if (p.extended_router) o << "extended-router = " << Bool(*p.extended_router) << "\n";
   }
   if (linux_source) {
     for (const SamplePattern& sp : c.source.linux_ports.patterns) {
@@ -1266,6 +1280,7 @@ std::string FormatConfig(const Config& c) {
       o << "psample-group = " << s.linux_ports.psample_group << "\n";
       o << "nflog-group = " << s.linux_ports.nflog_group << "\n";
       o << "ingress-only = " << Bool(s.linux_ports.ingress_only) << "\n";
+      o << "route-table = " << s.linux_ports.route_table << "\n";
       break;
     case SourceKind::kInterface:
       o << "type = \"interface\"\n\n[source.interface]\n";

@@ -253,6 +253,7 @@ sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port,
   sc.header_bytes = settings.header_bytes;
   sc.max_samples_per_s = config_.ports.max_samples_per_s;
   sc.expanded = config_.ports.expanded_samples;
+  sc.extended_router = settings.extended_router;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   return sc;
 }
@@ -284,7 +285,32 @@ Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted,
   return applied;
 }
 
+bool Daemon::EnsureRouteTable() {
+  if (agent_->route_table() != nullptr) return true;
+  if (route_table_failed_) return false;
+  route_table_failed_ = true;
+  if (!platform_.route_table) {
+    logger_.Log(LogLevel::kWarning,
+                "extended-router: this platform has no routing table; samples go without the "
+                "extended router record");
+    return false;
+  }
+  auto table = platform_.route_table();
+  if (!table.ok()) {
+    logger_.Log(LogLevel::kWarning,
+                "extended-router: %s; samples go without the extended router record",
+                table.status().message().c_str());
+    return false;
+  }
+  route_table_failed_ = false;
+  agent_->SetRouteTable(*table);
+  logger_.Log(LogLevel::kInfo, "extended-router: %zu routes (%zu IPv4, %zu IPv6 prefixes)",
+              (*table)->size(), (*table)->prefixes_v4(), (*table)->prefixes_v6());
+  return true;
+}
+
 Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSettings& settings) {
+  if (settings.extended_router) (void)EnsureRouteTable();
   auto applied = ProgramRate(port, settings.sampling_rate, settings.header_bytes);
   if (!applied.ok()) {
     logger_.Log(LogLevel::kWarning, "%s; the port is not sampled",
@@ -882,7 +908,8 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
                               a.max_samples_per_s != b.max_samples_per_s ||
                               a.expanded_samples != b.expanded_samples;
   const bool poller_shared = a.expanded_samples != b.expanded_samples;
-  std::vector<std::string> rates, polls, started, stopped, refused;
+  std::vector<std::string> rates, polls, started, stopped, refused, routers;
+  route_table_failed_ = false;  // a reload may ask the platform again
   for (const auto& [ifindex, port] : ports_) {
     const config::PortSettings was = config::SettingsFor(a, port.name, port.speed_bps);
     const config::PortSettings now = config::SettingsFor(b, port.name, port.speed_bps);
@@ -898,6 +925,7 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
       started.push_back(port.name);
       continue;
     }
+    if (now.extended_router) (void)EnsureRouteTable();
     sflow::Sampler* sampler = agent_->FindSampler(ifindex, hal::Direction::kIngress);
     if (sampler == nullptr) {
       // The platform refused this port before: try again at the new settings.
@@ -925,6 +953,9 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
         }
         sampler->Reconfigure(SamplerConfigFor(port, now, *applied));
       }
+    } else if (was.extended_router != now.extended_router) {
+      sampler->Reconfigure(SamplerConfigFor(port, now, sampler->config().sampling_rate));
+      routers.push_back(Printf("%s %s", port.name.c_str(), now.extended_router ? "on" : "off"));
     }
     if (was.polling_interval_s != now.polling_interval_s || poller_shared) {
       agent_->ReconfigurePoller(ifindex, PollerConfigFor(now));
@@ -955,6 +986,10 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
     changes->push_back(Printf("every port: %u header bytes, %u samples/s budget, %s samples",
                               b.header_bytes, b.max_samples_per_s,
                               b.expanded_samples ? "expanded" : "compact when possible"));
+  }
+  if (!routers.empty()) {
+    changes->push_back(Printf("extended router record of %zu ports: %s", routers.size(),
+                              Join(routers, kNamed).c_str()));
   }
   if (!refused.empty()) {
     changes->push_back(Printf("%zu ports refused the new rate (see the warnings): %s",

@@ -78,9 +78,11 @@ struct DaemonOptions {
 
   // Linux host or switch: sample the ports matching these patterns (mode kLinux).
   std::vector<SamplePattern> sample_patterns;
-  uint32_t psample_group = 1;  // PSAMPLE group G for ingress (G + 1 egress)
-  uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
-  bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
+  uint32_t psample_group = 1;    // PSAMPLE group G for ingress (G + 1 egress)
+  uint32_t nflog_group = 5;      // first NFLOG group; each nflog port gets its own from here
+  bool ingress_only = false;     // AF_PACKET: do not see frames the host sends
+  bool extended_router = false;  // every port: the extended router record (0:1002)
+  uint32_t route_table = 254;    // the kernel routing table it follows (254 = main)
 
   // NetFlow v5/v9 and IPFIX.
   std::vector<FlowCollector> flow_collectors;

@@ -78,15 +78,16 @@ const RouteTable::Route& RouteTable::Best(const Prefix& p) {
 uint32_t RouteTable::NewNode(uint32_t parent, uint8_t slot) {
   Node n;
   std::memset(&n, 0, sizeof(n));
-  n.parent = parent;
-  n.parent_slot = slot;
+  const NodeInfo info{parent, slot, 0, 0};
   if (!free_nodes_.empty()) {
     const uint32_t i = free_nodes_.back();
     free_nodes_.pop_back();
     nodes_[i] = n;
+    info_[i] = info;
     return i;
   }
   nodes_.push_back(n);
+  info_.push_back(info);
   return static_cast<uint32_t>(nodes_.size() - 1);
 }
 
@@ -116,7 +117,7 @@ void RouteTable::Refill(uint32_t node, const Key& key) {
       auto it = prefixes_.find(probe);
       if (it != prefixes_.end()) found = it->second.match;
     }
-    nodes_[node].match[s] = found;
+    nodes_[node].slot[s].match = found;
   }
 }
 
@@ -125,15 +126,15 @@ void RouteTable::Link(const Key& key, uint32_t /*match*/) {
   uint32_t node = key.family == 6 ? kRoot6 : kRoot4;
   for (unsigned i = 0; i < d; ++i) {
     const unsigned nib = Nibble(key.addr, i);
-    uint32_t next = nodes_[node].child[nib];
+    uint32_t next = nodes_[node].slot[nib].child;
     if (next == 0) {
       next = NewNode(node, static_cast<uint8_t>(nib));  // may move nodes_
-      nodes_[node].child[nib] = next;
-      ++nodes_[node].children;
+      nodes_[node].slot[nib].child = next;
+      ++info_[node].children;
     }
     node = next;
   }
-  ++nodes_[node].prefixes;
+  ++info_[node].prefixes;
   Refill(node, key);
 }
 
@@ -141,17 +142,17 @@ void RouteTable::Unlink(const Key& key) {
   const unsigned d = DepthOf(key.len);
   uint32_t node = key.family == 6 ? kRoot6 : kRoot4;
   for (unsigned i = 0; i < d; ++i) {
-    node = nodes_[node].child[Nibble(key.addr, i)];
+    node = nodes_[node].slot[Nibble(key.addr, i)].child;
     if (node == 0) return;  // cannot happen: the prefix was linked
   }
-  --nodes_[node].prefixes;
+  --info_[node].prefixes;
   Refill(node, key);
   // Nodes with nothing left go back to the free list, up to the first that still holds some.
-  while (node != kRoot4 && node != kRoot6 && nodes_[node].prefixes == 0 &&
-         nodes_[node].children == 0) {
-    const uint32_t parent = nodes_[node].parent;
-    nodes_[parent].child[nodes_[node].parent_slot] = 0;
-    --nodes_[parent].children;
+  while (node != kRoot4 && node != kRoot6 && info_[node].prefixes == 0 &&
+         info_[node].children == 0) {
+    const uint32_t parent = info_[node].parent;
+    nodes_[parent].slot[info_[node].parent_slot].child = 0;
+    --info_[parent].children;
     free_nodes_.push_back(node);
     node = parent;
   }
@@ -237,6 +238,7 @@ bool RouteTable::Remove(const Route& route) {
 
 void RouteTable::Clear() {
   nodes_.clear();
+  info_.clear();
   free_nodes_.clear();
   matches_.clear();
   free_matches_.clear();
@@ -247,7 +249,8 @@ void RouteTable::Clear() {
 }
 
 size_t RouteTable::data_bytes() const {
-  return nodes_.capacity() * sizeof(Node) + matches_.capacity() * sizeof(Match);
+  return nodes_.capacity() * sizeof(Node) + info_.capacity() * sizeof(NodeInfo) +
+         matches_.capacity() * sizeof(Match);
 }
 
 std::vector<RouteTable::Route> RouteTable::Routes() const {

@@ -608,6 +608,16 @@ std::string Daemon::Summary() const {
     }
     s += names.empty() ? "." : names + ").";
   }
+  uint64_t router_records = 0;
+  uint64_t no_route = 0;
+  for (const auto& sp : agent_->samplers()) {
+    router_records += sp->stats().router_records;
+    no_route += sp->stats().no_route;
+  }
+  if (router_records + no_route > 0) {
+    s += Printf(" Extended router: %llu records, %llu IP samples without a route (no record).",
+                U(router_records), U(no_route));
+  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   s += logger_.SuppressedNote();
   return s;

@@ -22,12 +22,14 @@ PortSettings SettingsFor(const PortsConfig& ports, const std::string& name, uint
   s.polling_interval_s = ports.polling_interval_s;
   s.header_bytes = ports.header_bytes;
   s.direction = ports.direction;
+  s.extended_router = ports.extended_router;
   for (const PortOverride& o : ports.overrides) {
     if (fnmatch(o.pattern.c_str(), name.c_str(), 0) != 0) continue;
     if (o.sampling_rate) s.sampling_rate = *o.sampling_rate;
     if (o.polling_interval_s) s.polling_interval_s = *o.polling_interval_s;
     if (o.header_bytes) s.header_bytes = *o.header_bytes;
     if (o.direction) s.direction = *o.direction;
+    if (o.extended_router) s.extended_router = *o.extended_router;
     s.enabled = o.enabled;
     break;
   }

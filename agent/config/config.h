@@ -84,6 +84,7 @@ struct PortOverride {
   std::optional<SampleBackend> backend =
       std::nullopt;  // the Linux source only (LinuxSourceConfig::patterns)
   std::optional<SampleDirection> direction = std::nullopt;
+  std::optional<bool> extended_router = std::nullopt;  // unset: PortsConfig::extended_router
 };
 
 // Every port's samplers and pollers.
@@ -93,6 +94,8 @@ struct PortsConfig {
   uint32_t header_bytes = 128;            // 14..256
   uint32_t max_samples_per_s = 0;         // per sampler; 0 = no export budget
   bool expanded_samples = false;          // always 0:3 / 0:4, not only for ifindex >= 2^24
+  // Add the extended router record (0:1002) from the kernel's routing table (Linux source).
+  bool extended_router = false;
   std::vector<PortOverride> overrides;
   SampleDirection direction = SampleDirection::kIngress;
 };
@@ -109,6 +112,7 @@ struct PortSettings {
     return direction == SampleDirection::kBoth ||
            direction == (egress ? SampleDirection::kEgress : SampleDirection::kIngress);
   }
+  bool extended_router = false;
 };
 
 // The default 1-in-N for a port, as hsflowd picks it: speed in bit/s / 1,000,000, at least
@@ -169,6 +173,8 @@ struct LinuxSourceConfig {
   uint32_t psample_group = 1;  // PSAMPLE group G for ingress (G + 1 egress)
   uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
+  // The kernel routing table the extended router record follows (254 = main).
+  uint32_t route_table = 254;
 };
 
 // The ports of an Open vSwitch (docs/ovs.md): inventory and counters from OVSDB, samples

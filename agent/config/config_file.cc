@@ -51,6 +51,7 @@ const char* const kKeys[] = {
     "ports.max-samples-per-second",
     "ports.expanded-samples",
     "ports.direction",
+    "ports.extended-router",
     "port",
     "port.match",
     "port.sampling-rate",
@@ -59,6 +60,7 @@ const char* const kKeys[] = {
     "port.direction",
     "port.backend",
     "port.enabled",
+    "port.extended-router",
     "flow",
     "flow.default-protocol",
     "flow.observation-domain",
@@ -109,6 +111,7 @@ const char* const kKeys[] = {
     "source.linux.psample-group",
     "source.linux.nflog-group",
     "source.linux.ingress-only",
+    "source.linux.route-table",
     "log",
     "log.level",
     "log.quiet",
@@ -626,6 +629,7 @@ class Parser {
                        p.direction = *d;
                        return Status::Ok();
                      }},
+                    {"extended-router", B(&p.extended_router)},
                 });
   }
 
@@ -675,6 +679,13 @@ class Parser {
                       return Status::Ok();
                     }},
                    {"enabled", B(&o.enabled)},
+                   {"extended-router",
+                    [&](const std::string& k, const Value& x) {
+                      bool b = false;
+                      XFLOWD_RETURN_IF_ERROR(B(&b)(k, x));
+                      o.extended_router = b;
+                      return Status::Ok();
+                    }},
                }));
       if (!match) return Fail(t, key + ".match", "missing: every [[port]] needs a match pattern");
       if (!patterns.insert(o.pattern).second) {
@@ -954,6 +965,7 @@ class Parser {
         {"psample-group", U(&s.linux_ports.psample_group, 1, 0xFFFFFFFEu)},
         {"nflog-group", U(&s.linux_ports.nflog_group, 0, 65000)},
         {"ingress-only", B(&s.linux_ports.ingress_only)},
+        {"route-table", U(&s.linux_ports.route_table, 1, 0xFFFFFFFFu)},
     };
   }
 
@@ -1272,6 +1284,7 @@ std::string FormatConfig(const Config& c) {
   o << "max-samples-per-second = " << c.ports.max_samples_per_s << "\n";
   o << "expanded-samples = " << Bool(c.ports.expanded_samples) << "\n";
   o << "direction = " << Quote(SampleDirectionName(c.ports.direction)) << "\n";
+  o << "extended-router = " << Bool(c.ports.extended_router) << "\n";
 
   const bool linux_source = c.source.kind == SourceKind::kLinux;
   std::set<std::string> written;
@@ -1294,6 +1307,7 @@ std::string FormatConfig(const Config& c) {
       o << "backend = " << Quote(SampleBackendName(b)) << "\n";
     }
     o << "enabled = " << Bool(p.enabled) << "\n";
+    if (p.extended_router) o << "extended-router = " << Bool(*p.extended_router) << "\n";
   }
   if (linux_source) {
     for (const SamplePattern& sp : c.source.linux_ports.patterns) {
@@ -1354,6 +1368,7 @@ std::string FormatConfig(const Config& c) {
       o << "psample-group = " << s.linux_ports.psample_group << "\n";
       o << "nflog-group = " << s.linux_ports.nflog_group << "\n";
       o << "ingress-only = " << Bool(s.linux_ports.ingress_only) << "\n";
+      o << "route-table = " << s.linux_ports.route_table << "\n";
       break;
     case SourceKind::kInterface:
       o << "type = \"interface\"\n\n[source.interface]\n";

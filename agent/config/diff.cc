@@ -48,7 +48,8 @@ bool SameAgent(const AgentConfig& a, const AgentConfig& b) {
 bool SamePorts(const PortsConfig& a, const PortsConfig& b) {
   return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s &&
          a.header_bytes == b.header_bytes && a.max_samples_per_s == b.max_samples_per_s &&
-         a.expanded_samples == b.expanded_samples && a.direction == b.direction;
+         a.expanded_samples == b.expanded_samples && a.direction == b.direction &&
+         a.extended_router == b.extended_router;
 }
 
 bool SameCache(const FlowConfig& a, const FlowConfig& b) {
@@ -86,7 +87,7 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
         }
       }
       return x.psample_group == y.psample_group && x.nflog_group == y.nflog_group &&
-             x.ingress_only == y.ingress_only;
+             x.ingress_only == y.ingress_only && x.route_table == y.route_table;
     }
     case SourceKind::kOvs:
       return a.ovs.db_socket == b.ovs.db_socket && a.ovs.bridges == b.ovs.bridges;
@@ -116,7 +117,8 @@ ConfigDiff Diff(const Config& before, const Config& after) {
       [](const PortOverride& a, const PortOverride& b) {
         return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s &&
                a.header_bytes == b.header_bytes && a.enabled == b.enabled &&
-               a.backend == b.backend && a.direction == b.direction;
+               a.backend == b.backend && a.direction == b.direction &&
+         a.extended_router == b.extended_router;
       });
   d.agent = !SameAgent(before.agent, after.agent);
   d.ports = !SamePorts(before.ports, after.ports);

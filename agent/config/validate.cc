@@ -268,6 +268,22 @@ Status Validate(const Config& config) {
       }
     }
   }
+  if (config.source.kind != SourceKind::kLinux) {
+    // The routes come from the kernel of the host that forwards the packets.
+    if (config.ports.extended_router) {
+      return InvalidArgumentError(
+          "ports.extended_router: applies to the Linux source only (source.type = \"linux\")");
+    }
+    for (size_t i = 0; i < config.ports.overrides.size(); ++i) {
+      if (config.ports.overrides[i].extended_router.value_or(false)) {
+        return InvalidArgumentError("ports.overrides[" + std::to_string(i) +
+                                    "].extended_router: applies to the Linux source only");
+      }
+    }
+  }
+  if (config.source.kind == SourceKind::kLinux && config.source.linux_ports.route_table == 0) {
+    return InvalidArgumentError("source.linux.route_table: 0 is not a routing table (1..2^32-1)");
+  }
   if (Status s = ValidateControl(config.control); !s.ok()) return s;
   if (Status s = ValidateService(config.service); !s.ok()) return s;
   if (Status s = ValidateSnmp(config.snmp); !s.ok()) return s;

@@ -238,6 +238,8 @@ json DaemonCommands::Ports() const {
       j["source_drops"] = s.stats().source_drops;
       j["backoffs"] = s.stats().backoffs;
       j["header_errors"] = s.stats().header_errors;
+      j["router_records"] = s.stats().router_records;
+      j["no_route"] = s.stats().no_route;
     } else {
       j["rate"] = nullptr;  // sampling could not be programmed: counters only
       j["samples"] = nullptr;
@@ -363,6 +365,8 @@ json DaemonCommands::Stats() const {
     ss.headers_trimmed += x.headers_trimmed;
     ss.oversize_drops += x.oversize_drops;
     ss.control_errors += x.control_errors;
+    ss.router_records += x.router_records;
+    ss.no_route += x.no_route;
   }
   j["samplers"] = json{{"count", agent.samplers().size()},
                        {"samples", ss.samples},
@@ -373,6 +377,8 @@ json DaemonCommands::Stats() const {
                        {"headers_trimmed", ss.headers_trimmed},
                        {"oversize_drops", ss.oversize_drops},
                        {"control_errors", ss.control_errors},
+                       {"router_records", ss.router_records},
+                       {"no_route", ss.no_route},
                        {"ports_without_sampling", daemon_.ports_without_sampling()}};
   sflow::PollerStats ps;
   for (const auto& p : agent.pollers()) {

@@ -260,6 +260,7 @@ sflow::SamplerConfig Daemon::SamplerConfigFor(const hal::PortInfo& port,
   sc.header_bytes = settings.header_bytes;
   sc.max_samples_per_s = config_.ports.max_samples_per_s;
   sc.expanded = config_.ports.expanded_samples;
+  sc.extended_router = settings.extended_router;
   sc.external_pool = platform_.pool_from_counters && platform_.pool_from_counters(port.ifindex);
   return sc;
 }
@@ -291,7 +292,32 @@ Result<uint32_t> Daemon::ProgramRate(const hal::PortInfo& port, uint32_t wanted,
   return applied;
 }
 
+bool Daemon::EnsureRouteTable() {
+  if (agent_->route_table() != nullptr) return true;
+  if (route_table_failed_) return false;
+  route_table_failed_ = true;
+  if (!platform_.route_table) {
+    logger_.Log(LogLevel::kWarning,
+                "extended-router: this platform has no routing table; samples go without the "
+                "extended router record");
+    return false;
+  }
+  auto table = platform_.route_table();
+  if (!table.ok()) {
+    logger_.Log(LogLevel::kWarning,
+                "extended-router: %s; samples go without the extended router record",
+                table.status().message().c_str());
+    return false;
+  }
+  route_table_failed_ = false;
+  agent_->SetRouteTable(*table);
+  logger_.Log(LogLevel::kInfo, "extended-router: %zu routes (%zu IPv4, %zu IPv6 prefixes)",
+              (*table)->size(), (*table)->prefixes_v4(), (*table)->prefixes_v6());
+  return true;
+}
+
 Status Daemon::StartSampler(const hal::PortInfo& port, const config::PortSettings& settings) {
+  if (settings.extended_router) (void)EnsureRouteTable();
   Status first;
   for (hal::Direction d : {hal::Direction::kIngress, hal::Direction::kEgress}) {
     if (!settings.Samples(d == hal::Direction::kEgress)) continue;
@@ -620,6 +646,16 @@ std::string Daemon::Summary() const {
     s += names.empty() ? "." : names + ").";
   }
   s += DiscardSummary();
+  uint64_t router_records = 0;
+  uint64_t no_route = 0;
+  for (const auto& sp : agent_->samplers()) {
+    router_records += sp->stats().router_records;
+    no_route += sp->stats().no_route;
+  }
+  if (router_records + no_route > 0) {
+    s += Printf(" Extended router: %llu records, %llu IP samples without a route (no record).",
+                U(router_records), U(no_route));
+  }
   if (flow_probe_) s += "\n" + flow_probe_->Summary();
   s += logger_.SuppressedNote();
   return s;
@@ -930,7 +966,8 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
                               a.max_samples_per_s != b.max_samples_per_s ||
                               a.expanded_samples != b.expanded_samples;
   const bool poller_shared = a.expanded_samples != b.expanded_samples;
-  std::vector<std::string> rates, polls, started, stopped, refused;
+  std::vector<std::string> rates, polls, started, stopped, refused, routers;
+  route_table_failed_ = false;  // a reload may ask the platform again
   for (const auto& [ifindex, port] : ports_) {
     const config::PortSettings was = config::SettingsFor(a, port.name, port.speed_bps);
     const config::PortSettings now = config::SettingsFor(b, port.name, port.speed_bps);
@@ -946,8 +983,12 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
       started.push_back(port.name);
       continue;
     }
+    if (now.extended_router) (void)EnsureRouteTable();
     for (hal::Direction d : {hal::Direction::kIngress, hal::Direction::kEgress}) {
       ReloadSampler(port, was, now, d, sampler_shared, &rates, &refused);
+    }
+    if (was.extended_router != now.extended_router) {
+      routers.push_back(Printf("%s %s", port.name.c_str(), now.extended_router ? "on" : "off"));
     }
     if (was.polling_interval_s != now.polling_interval_s || poller_shared) {
       agent_->ReconfigurePoller(ifindex, PollerConfigFor(now));
@@ -978,6 +1019,10 @@ void Daemon::ReloadPorts(const config::Config& old, std::vector<std::string>* ch
     changes->push_back(Printf("every port: %u header bytes, %u samples/s budget, %s samples",
                               b.header_bytes, b.max_samples_per_s,
                               b.expanded_samples ? "expanded" : "compact when possible"));
+  }
+  if (!routers.empty()) {
+    changes->push_back(Printf("extended router record of %zu ports: %s", routers.size(),
+                              Join(routers, kNamed).c_str()));
   }
   if (!refused.empty()) {
     changes->push_back(Printf("%zu ports refused the new rate (see the warnings): %s",
@@ -1015,7 +1060,12 @@ void Daemon::ReloadSampler(const hal::PortInfo& port, const config::PortSettings
     }
     return;
   }
-  if (!changed) return;
+  if (!changed) {
+    if (was.extended_router != now.extended_router) {
+      sampler->Reconfigure(SamplerConfigFor(port, now, sampler->config().sampling_rate));
+    }
+    return;
+  }
   auto applied = ProgramRate(port, now.sampling_rate, now.header_bytes, direction);
   if (!applied.ok()) {
     // The platform keeps what it had; so does the sampler.

@@ -77,6 +77,10 @@ struct Platform {
   bool flow_only = false;
   // The rate the source samples every packet at (-i --sampling), for the flow options data.
   uint32_t flow_sampling_rate = 1;
+  // The kernel's routing table for the extended router record (ports with extended-router),
+  // made on the first call (a route dump) and kept up to date by the platform on the loop
+  // thread. Empty: the platform has none (the record is left out, with a warning).
+  std::function<hal::base::Result<const hal::RouteTable*>()> route_table;
 };
 // Every hook above is called by the daemon, down into the platform; none calls up into the
 // agent. What a back-end has to tell the agent travels with the samples
@@ -333,6 +337,10 @@ class Daemon {
   std::map<uint32_t, std::pair<uint32_t, uint32_t>> port_receivers_;  // (sampler, poller) ids
   ReloadResult last_reload_;
   uint32_t ports_without_sampling_ = 0;
+  // The route table is asked for once (the first port with extended-router, or a reload that
+  // turns it on); a failure is logged once and asked again at the next reload.
+  bool EnsureRouteTable();
+  bool route_table_failed_ = false;
   uint32_t ports_rounded_ = 0;  // the platform applied another rate than asked
   std::string rounded_example_;
   bool listening_ = false;

@@ -115,6 +115,8 @@ enum class Opt {
   kNflogGroup,
   kIngressOnly,
   kDirection,
+  kExtendedRouter,
+  kRouteTable,
   kForeground,
   kVerbose,
   kQuiet,
@@ -183,6 +185,8 @@ constexpr OptSpec kOpts[] = {
     {"nflog-group", 0, true, false, Opt::kNflogGroup},
     {"ingress-only", 0, false, false, Opt::kIngressOnly},
     {"direction", 0, true, false, Opt::kDirection},
+    {"extended-router", 0, false, false, Opt::kExtendedRouter},
+    {"route-table", 0, true, false, Opt::kRouteTable},
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
@@ -310,6 +314,7 @@ constexpr U32Setting kU32Settings[] = {
     {Opt::kTemplateRefreshSeconds, &DaemonOptions::template_refresh_s, 0, 86400},
     {Opt::kPsampleGroup, &DaemonOptions::psample_group, 1, 0xFFFFFFFEu},
     {Opt::kNflogGroup, &DaemonOptions::nflog_group, 0, 65000},
+    {Opt::kRouteTable, &DaemonOptions::route_table, 1, 0xFFFFFFFFu},
 };
 struct FlagSetting {
   Opt opt;
@@ -325,6 +330,7 @@ constexpr FlagSetting kFlagSettings[] = {
     {Opt::kFlowKeyMacs, &DaemonOptions::flow_key_macs, true},
     {Opt::kFlowKeyMpls, &DaemonOptions::flow_key_mpls, true},
     {Opt::kIngressOnly, &DaemonOptions::ingress_only, true},
+    {Opt::kExtendedRouter, &DaemonOptions::extended_router, true},
 };
 
 // PORTS:VALUE, PORTS a list of port numbers (= ifindex) and ranges: "3", "2,5", "1-4,7".
@@ -846,6 +852,7 @@ constexpr ModelRow kModelRows[] = {
      [](const O& o, C* c) { c->ports.max_samples_per_s = o.max_samples_per_s; }},
     {"expanded-samples", [](const O& o, C* c) { c->ports.expanded_samples = o.expanded_samples; }},
     {"direction", [](const O& o, C* c) { c->ports.direction = o.direction; }},
+    {"extended-router", [](const O& o, C* c) { c->ports.extended_router = o.extended_router; }},
 
     {"collector",
      [](const O& o, C* c) {
@@ -869,6 +876,7 @@ constexpr ModelRow kModelRows[] = {
      [](const O& o, C* c) { c->source.linux_ports.psample_group = o.psample_group; }},
     {"nflog-group", [](const O& o, C* c) { c->source.linux_ports.nflog_group = o.nflog_group; }},
     {"ingress-only", [](const O& o, C* c) { c->source.linux_ports.ingress_only = o.ingress_only; }},
+    {"route-table", [](const O& o, C* c) { c->source.linux_ports.route_table = o.route_table; }},
 
     {"netflow-version",
      [](const O& o, C* c) {
@@ -1153,6 +1161,10 @@ Packet sources (pick one):
   --ovs-bridge NAME           sample this OVS bridge only; repeat for several
                               (default: every bridge)
   --ingress-only              afpacket: ignore frames the host itself sends
+  --extended-router           add the extended router record (next hop, source
+                              and destination prefix lengths) to every port's
+                              samples, from the kernel's routing table
+  --route-table N             the routing table it follows (default 254, main)
   --sim                       the simulated switch (software traffic, for demos)
   -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go
                               to the -n collectors. Never counts its own export

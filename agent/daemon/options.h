@@ -83,6 +83,8 @@ struct DaemonOptions {
   uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
   config::SampleDirection direction = config::SampleDirection::kIngress;
+  bool extended_router = false;  // every port: the extended router record (0:1002)
+  uint32_t route_table = 254;    // the kernel routing table it follows (254 = main)
 
   // Open vSwitch: its ports from OVSDB, sampled by OVS (mode kOvs, docs/ovs.md).
   bool ovs = false;

@@ -173,6 +173,9 @@ Result<std::unique_ptr<LinuxPlatform>> LinuxPlatform::Create(const LinuxPlatform
     return std::unique_ptr<Installed>(new InstalledNftRule(std::move(rule).value()));
   };
 #endif
+  b.open_routes = [](uint32_t table_id, hal::RouteTable& table) {
+    return hal::rtnl::RtnlRouteFeed::Create(table_id, table);
+  };
   std::unique_ptr<LinuxPlatform> p(new LinuxPlatform(options, std::move(b), clock, logger));
   p->owned_ports_ = std::move(inventory).value();
   p->owned_counters_ = std::move(counters).value();
@@ -219,11 +222,40 @@ daemon::Platform LinuxPlatform::platform() {
     what += (what.empty() ? "" : ", ") + sp.pattern + "=" + config::SampleBackendName(sp.backend);
   }
   p.description = "Linux ports " + what;
+  p.route_table = [this] { return Routes(); };
+  p.summary = [this]() -> std::string {
+    if (!route_feed_) return "";
+    const hal::rtnl::RouteFeedStats& s = route_feed_->stats();
+    const hal::rtnl::RouteParseStats& ps = route_feed_->parse_stats();
+    char line[320];
+    snprintf(
+        line, sizeof(line),
+        "routes: table %u, %zu routes (%zu IPv4, %zu IPv6 prefixes), %" PRIu64 " events, %" PRIu64
+        " dumps, %" PRIu64 " overruns, %" PRIu64 " dump errors, %" PRIu64 " malformed messages\n",
+        route_feed_->table_id(), routes_->size(), routes_->prefixes_v4(), routes_->prefixes_v6(),
+        s.events, s.dumps, s.overruns, s.dump_errors, ps.truncated + ps.bad_attr_length);
+    return line;
+  };
   p.pool_from_counters = [this](uint32_t ifindex) {
     const FilteredPortInventory::Port* port = ports_->Find(ifindex);
     return port != nullptr && port->backend != SampleBackend::kPsample;
   };
   return p;
+}
+
+Result<const hal::RouteTable*> LinuxPlatform::Routes() {
+  if (routes_) return routes_.get();
+  if (!backends_.open_routes) return UnimplementedError("this build has no routing table source");
+  auto table = std::make_unique<hal::RouteTable>();
+  auto feed = backends_.open_routes(options_.route_table, *table);
+  if (!feed.ok()) {
+    return feed.status().WithContext("routing table " + std::to_string(options_.route_table));
+  }
+  hal::rtnl::RtnlRouteFeed* f = feed->get();
+  XFLOWD_RETURN_IF_ERROR(packets_->AddWatch(kRouteEventsKey, f->fd(), [f] { f->ProcessEvents(); }));
+  routes_ = std::move(table);
+  route_feed_ = std::move(feed).value();
+  return static_cast<const hal::RouteTable*>(routes_.get());
 }
 
 int LinuxPlatform::NflogGroupOf(uint32_t ifindex, hal::Direction direction) const {

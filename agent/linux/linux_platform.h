@@ -47,6 +47,8 @@
 #include "hal/counter_source.h"
 #include "hal/packet_source.h"
 #include "hal/port_inventory.h"
+#include "hal/route_table.h"
+#include "hal/rtnl/rtnl_route_feed.h"
 #include "hal/sampling_control.h"
 
 namespace xflowd::agent::os_linux {
@@ -79,6 +81,11 @@ struct LinuxBackends {
       const std::string& device, uint32_t rate, uint16_t group, uint32_t header_bytes,
       hal::Direction direction)>
       install_nft;
+  // The routing table's feed: dumps table `table_id` into `table`, then follows its events.
+  // Empty: no routes (ports with extended-router go without the record, with a warning).
+  std::function<hal::base::Result<std::unique_ptr<hal::rtnl::RtnlRouteFeed>>(
+      uint32_t table_id, hal::RouteTable& table)>
+      open_routes;
 };
 
 class LinuxPlatform final : public hal::SamplingControl {
@@ -112,9 +119,15 @@ class LinuxPlatform final : public hal::SamplingControl {
                        hal::Direction direction = hal::Direction::kIngress);
   // The NFLOG group of an nflog port's direction, -1 if none.
   int NflogGroupOf(uint32_t ifindex, hal::Direction direction = hal::Direction::kIngress) const;
+  // The routing table (options.route_table), dumped on the first call; its route events are
+  // applied from then on, on the loop thread (a watch in packets()).
+  hal::base::Result<const hal::RouteTable*> Routes();
+  // Null until Routes() succeeded.
+  const hal::rtnl::RtnlRouteFeed* route_feed() const { return route_feed_.get(); }
 
   static constexpr MultiPacketSource::Key kPsampleKey = 1ull << 40;
   static constexpr MultiPacketSource::Key kLinkEventsKey = 2ull << 40;
+  static constexpr MultiPacketSource::Key kRouteEventsKey = 3ull << 40;
   static MultiPacketSource::Key AfPacketKey(uint32_t ifindex,
                                             hal::Direction d = hal::Direction::kIngress) {
     return (d == hal::Direction::kEgress ? 4ull << 32 : 0) | ifindex;
@@ -167,6 +180,8 @@ class LinuxPlatform final : public hal::SamplingControl {
   bool psample_open_ = false;
   std::map<uint32_t, PortState> state_;
   std::set<int> nflog_groups_;
+  std::unique_ptr<hal::RouteTable> routes_;
+  std::unique_ptr<hal::rtnl::RtnlRouteFeed> route_feed_;
 };
 
 }  // namespace xflowd::agent::os_linux

@@ -29,6 +29,7 @@ Sampler& Agent::AddSampler(uint32_t ifindex, hal::Direction direction, const Sam
   auto sampler =
       std::make_unique<Sampler>(ifindex, direction, config, receiver, prng_, clock_, control);
   Sampler* raw = sampler.get();
+  raw->set_routes(routes_);
   auto it = std::find_if(samplers_.begin(), samplers_.end(), [&](const auto& s) {
     return s->ifindex() == ifindex && s->direction() == direction;
   });
@@ -39,6 +40,11 @@ Sampler& Agent::AddSampler(uint32_t ifindex, hal::Direction direction, const Sam
   }
   sampler_index_[Key(ifindex, direction)] = raw;
   return *raw;
+}
+
+void Agent::SetRouteTable(const hal::RouteTable* routes) {
+  routes_ = routes;
+  for (auto& s : samplers_) s->set_routes(routes);
 }
 
 uint32_t Agent::NextCountdown(uint32_t interval_s) {

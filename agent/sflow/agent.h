@@ -59,6 +59,10 @@ class Agent final : public hal::PacketSampleSink {
   // Control plane (reload): a new agent address or sub-agent id for every receiver (each sends
   // what is pending first and keeps its sequence numbers).
   void SetIdentity(const AgentConfig& config);
+  // Control plane: the route table every sampler (now and later) looks in for the extended
+  // router record (SamplerConfig::extended_router). Null: none. Not owned.
+  void SetRouteTable(const hal::RouteTable* routes);
+  const hal::RouteTable* route_table() const { return routes_; }
   const AgentConfig& config() const { return config_; }
 
   // Data plane.
@@ -96,6 +100,7 @@ class Agent final : public hal::PacketSampleSink {
   // Phase of the next poller's first poll, as a fraction of its interval in 32-bit fixed
   // point; advanced by the golden ratio so any number of pollers spread evenly.
   uint32_t poller_phase_;
+  const hal::RouteTable* routes_ = nullptr;
   hal::base::RateLimitedLog data_log_;  // the only logging on the sample path
 };
 

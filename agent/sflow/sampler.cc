@@ -10,8 +10,9 @@ constexpr uint32_t kCompactIndexLimit = 1u << 24;
 // reordering backwards, which wraps to a huge value): resync without counting drops.
 constexpr uint32_t kMaxPlausibleGap = 1u << 24;
 // Bytes of a flow sample besides its header bytes, at most: tag and length, the expanded
-// fields, and the sampled header (with its padding), switch and timestamp records (116).
-constexpr size_t kFlowSampleOverheadMax = 128;
+// fields, and the sampled header (with its padding), switch, router (IPv6 next hop) and
+// timestamp records (152).
+constexpr size_t kFlowSampleOverheadMax = 160;
 // Export budget recovery: the rate halves back towards the configured one after this many
 // ticks in a row that each exported at most a quarter of the budget (so the halved rate still
 // stays near half of it: no flapping between two rates).
@@ -143,11 +144,14 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   }
 
   // Built in place: assigning into default-made variants costs the sample path measurably.
-  wire::FlowRecord records[3] = {hdr, sw, wire::ExtendedTimestamp{}};
+  wire::FlowRecord records[4] = {hdr, sw, wire::ExtendedTimestamp{}, wire::ExtendedTimestamp{}};
   uint32_t record_count = 2;
   if (!has_header) {
     records[0] = sw;
     record_count = 1;
+  }
+  if (config_.extended_router && routes_ != nullptr && parsed.ip_version != 0) {
+    AddRouterRecord(parsed, records, &record_count);
   }
   if (config_.timestamp_record) {
     records[record_count++] = wire::ExtendedTimestamp{static_cast<uint64_t>(clock_.WallNow().ns())};
@@ -180,6 +184,31 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
   sequence_ = fs.sequence;
   ++stats_.samples;
   ++in_this_tick_;
+}
+
+void Sampler::AddRouterRecord(const packet::ParsedPacket& parsed, wire::FlowRecord* records,
+                              uint32_t* record_count) {
+  const bool v6 = parsed.ip_version == 6;
+  const hal::RouteTable::Match* dst =
+      v6 ? routes_->Lookup6(parsed.dst_ip) : routes_->Lookup4(parsed.dst_ip);
+  if (dst == nullptr) {
+    ++stats_.no_route;
+    return;
+  }
+  const hal::RouteTable::Match* src =
+      v6 ? routes_->Lookup6(parsed.src_ip) : routes_->Lookup4(parsed.src_ip);
+  wire::ExtendedRouter r;
+  // An on-link route has no gateway: the destination itself is the next hop.
+  if (dst->gateway.family() != hal::base::IpAddress::Family::kNone) {
+    r.next_hop = dst->gateway;
+  } else {
+    r.next_hop =
+        v6 ? hal::base::IpAddress::V6(parsed.dst_ip) : hal::base::IpAddress::V4(parsed.dst_ip);
+  }
+  r.src_mask_len = src != nullptr ? src->prefix_len : 0;
+  r.dst_mask_len = dst->prefix_len;
+  records[(*record_count)++] = r;
+  ++stats_.router_records;
 }
 
 bool Sampler::TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr) {

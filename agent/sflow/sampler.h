@@ -25,7 +25,12 @@
 #include "agent/sflow/receiver.h"
 #include "hal/base/prng.h"
 #include "hal/packet_sample.h"
+#include "hal/route_table.h"
 #include "hal/sampling_control.h"
+
+namespace xflowd::agent::packet {
+struct ParsedPacket;
+}  // namespace xflowd::agent::packet
 
 namespace xflowd::agent::sflow {
 
@@ -35,6 +40,9 @@ struct SamplerConfig {
   uint32_t max_samples_per_s = 0;  // export budget; 0 = unlimited
   bool expanded = false;           // force expanded (0:3) samples; also used if ifindex >= 2^24
   bool timestamp_record = false;   // add the extended timestamp record 0:1043
+  // Add the extended router record 0:1002 (next hop, source and destination prefix lengths)
+  // from the route table set with set_routes(), for IP packets whose destination has a route.
+  bool extended_router = false;
   // The sample pool comes from outside (PacketSample::pool_added, AddToSamplePool), not from
   // counting the samples: for kernel filters that cannot count the packets they reject
   // (AF_PACKET, NFLOG), the platform hands the interface's packet counter deltas with the
@@ -51,6 +59,8 @@ struct SamplerStats {
   uint64_t recoveries = 0;       // times a calm budget halved the rate back
   uint64_t headers_trimmed = 0;  // headers cut shorter to fit the receiver's datagrams
   uint64_t oversize_drops = 0;   // samples that fit no datagram: counted in drops, not sent
+  uint64_t router_records = 0;   // extended router records added (extended_router)
+  uint64_t no_route = 0;         // IP samples whose destination had no route: no router record
 };
 
 class Sampler {
@@ -87,9 +97,16 @@ class Sampler {
   // Control plane: the receiver of the next samples (null: idle). The sequence number, pool
   // and drops continue across receivers; what the source sent while idle is not a drop.
   void set_receiver(Receiver* receiver);
+  // Control plane: the table the extended router record looks in (null: none, the record is
+  // left out). Not owned; it must outlive the sampler or be unset first.
+  void set_routes(const hal::RouteTable* routes) { routes_ = routes; }
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
+  // Appends the extended router record of `parsed` (an IP packet) if its destination has a
+  // route; counts no_route otherwise.
+  void AddRouterRecord(const packet::ParsedPacket& parsed, wire::FlowRecord* records,
+                       uint32_t* record_count);
   // Shortens hdr (a copy of fs's header record) so that fs fits an empty datagram, if that
   // is needed and possible; true if it did.
   bool TrimHeaderToFit(const wire::FlowSample& fs, wire::SampledHeader& hdr);
@@ -107,6 +124,7 @@ class Sampler {
   hal::base::Prng& prng_;
   const hal::base::Clock& clock_;
   hal::SamplingControl* control_;
+  const hal::RouteTable* routes_ = nullptr;
 
   uint32_t rate_;              // N: the configured rate, doubled by each backoff
   uint32_t floor_rate_;        // recovery stops here: the configured (or lowest possible) rate

@@ -370,7 +370,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "sub-agent-id, max-datagram-bytes, collector)");
   EXPECT_EQ(Error("[[port]]\nmatch = \"swp*\"\nrate = 5\n"),
             "x.toml:3:8: port.rate: unknown key (known here: match, sampling-rate, "
-            "polling-interval, header-bytes, direction, backend, enabled)");
+            "polling-interval, header-bytes, direction, backend, enabled, extended-router)");
   EXPECT_EQ(Error("[[flow.collector]]\nhost = \"127.0.0.1\"\nversion = 9\n"),
             "x.toml:3:11: flow.collector.version: unknown key (known here: host, port, "
             "source-address, vrf, dscp, protocol)");

@@ -188,14 +188,21 @@ struct SimConfig {
   std::vector<SimPortFault> faults;
 };
 
+// A switch ASIC through its vendor's plugin (hal/vendor, docs/porting.md "Vendor ASIC plugins").
+struct VendorSourceConfig {
+  std::string plugin;   // the shared object's path (dlopen)
+  std::string options;  // handed to the plugin's init as it is
+};
+
 // Where packets come from: exactly one of these runs.
-enum class SourceKind { kSim, kInterface, kFile, kLinux };
+enum class SourceKind { kSim, kInterface, kFile, kLinux, kVendor };
 struct SourceConfig {
   SourceKind kind = SourceKind::kSim;
   SimConfig sim;
   InterfaceSourceConfig interface;
   FileSourceConfig file;
   LinuxSourceConfig linux_ports;
+  VendorSourceConfig vendor;
 };
 
 // The control socket of xflowctl (docs/control.md).

@@ -743,9 +743,11 @@ class Parser {
                   [&](const std::string& k, const Value& x) {
                     type = &x;
                     size_t i = 0;
-                    XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"sim", "linux", "interface", "file"}, &i));
+                    XFLOWD_RETURN_IF_ERROR(
+                        Choice(k, x, {"sim", "linux", "interface", "file", "vendor"}, &i));
                     const SourceKind kinds[] = {SourceKind::kSim, SourceKind::kLinux,
-                                                SourceKind::kInterface, SourceKind::kFile};
+                                                SourceKind::kInterface, SourceKind::kFile,
+                                                SourceKind::kVendor};
                     kind = kinds[i];
                     return Status::Ok();
                   }},
@@ -753,6 +755,7 @@ class Parser {
                  {"interface", table(SourceKind::kInterface, &Parser::InterfaceFields)},
                  {"file", table(SourceKind::kFile, &Parser::FileFields)},
                  {"linux", table(SourceKind::kLinux, &Parser::LinuxFields)},
+                 {"vendor", table(SourceKind::kVendor, &Parser::VendorFields)},
              }));
     for (const auto& [k, t] : tables) {
       if (kind && *kind != k) {
@@ -783,6 +786,8 @@ class Parser {
         return "interface";
       case SourceKind::kFile:
         return "file";
+      case SourceKind::kVendor:
+        return "vendor";
     }
     return "?";
   }
@@ -865,6 +870,9 @@ class Parser {
     };
   }
   std::vector<Field> FileFields(SourceConfig& s) { return {{"path", S(&s.file.path)}}; }
+  std::vector<Field> VendorFields(SourceConfig& s) {
+    return {{"plugin", S(&s.vendor.plugin)}, {"options", S(&s.vendor.options, true)}};
+  }
   std::vector<Field> LinuxFields(SourceConfig& s) {
     return {
         {"psample-group", U(&s.linux_ports.psample_group, 1, 0xFFFFFFFEu)},
@@ -1276,6 +1284,11 @@ std::string FormatConfig(const Config& c) {
     case SourceKind::kFile:
       o << "type = \"file\"\n\n[source.file]\n";
       o << "path = " << Quote(s.file.path) << "\n";
+      break;
+    case SourceKind::kVendor:
+      o << "type = \"vendor\"\n\n[source.vendor]\n";
+      o << "plugin = " << Quote(s.vendor.plugin) << "\n";
+      o << "options = " << Quote(s.vendor.options) << "\n";
       break;
   }
 

@@ -34,6 +34,8 @@ const char* ModeName(config::SourceKind kind) {
       return "file";
     case config::SourceKind::kLinux:
       return "linux";
+    case config::SourceKind::kVendor:
+      return "vendor";
   }
   return "?";
 }

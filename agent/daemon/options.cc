@@ -111,6 +111,8 @@ enum class Opt {
   kPsampleGroup,
   kNflogGroup,
   kIngressOnly,
+  kVendorPlugin,
+  kVendorOptions,
   kForeground,
   kVerbose,
   kQuiet,
@@ -175,6 +177,8 @@ constexpr OptSpec kOpts[] = {
     {"psample-group", 0, true, false, Opt::kPsampleGroup},
     {"nflog-group", 0, true, false, Opt::kNflogGroup},
     {"ingress-only", 0, false, false, Opt::kIngressOnly},
+    {"vendor-plugin", 0, true, false, Opt::kVendorPlugin},
+    {"vendor-options", 0, true, false, Opt::kVendorOptions},
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
@@ -472,6 +476,13 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->read_file = value;
       break;
+    case Opt::kVendorPlugin:
+      if (value.empty()) return InvalidArgumentError(name + ": needs the plugin's .so path");
+      o->vendor_plugin = value;
+      break;
+    case Opt::kVendorOptions:
+      o->vendor_options = value;
+      break;
     case Opt::kNetflow: {
       std::optional<uint8_t> version;
       Result<FlowCollector> c = ParseFlowCollector(name, value, &version);
@@ -679,11 +690,14 @@ Status FinishOptions(DaemonOptions* out) {
                                 "add --sim");
   }
   int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1) +
-              (o.sample_patterns.empty() ? 0 : 1);
+              (o.sample_patterns.empty() ? 0 : 1) + (o.vendor_plugin.empty() ? 0 : 1);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
-        "packets");
+        "--sim, -i/--interface, -r/--read, --sample and --vendor-plugin exclude each other: pick "
+        "one source of packets");
+  }
+  if (o.given.count("vendor-options") && o.vendor_plugin.empty()) {
+    return InvalidArgumentError("--vendor-options applies to a vendor plugin: add --vendor-plugin");
   }
   for (FlowCollector& c : o.flow_collectors) {
     if (c.version == 0) c.version = o.flow_version;
@@ -723,7 +737,7 @@ Status FinishOptions(DaemonOptions* out) {
         "no collector: give at least one --collector HOST[:PORT] (sFlow), e.g. "
         "--collector 127.0.0.1:6343, or -n HOST[:PORT] (NetFlow/IPFIX)");
   }
-  if ((o.sim || !o.sample_patterns.empty()) && !o.agent_address) {
+  if ((o.sim || !o.sample_patterns.empty() || !o.vendor_plugin.empty()) && !o.agent_address) {
     o.agent_address = *IpAddress::Parse("127.0.0.1");
   }
   *out = o;
@@ -769,6 +783,12 @@ constexpr ModelRow kModelRows[] = {
        c->source.kind = SourceKind::kLinux;
        c->source.linux_ports.patterns = o.sample_patterns;
      }},
+    {"vendor-plugin",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kVendor;
+       c->source.vendor.plugin = o.vendor_plugin;
+     }},
+    {"vendor-options", [](const O& o, C* c) { c->source.vendor.options = o.vendor_options; }},
     {"ports", [](const O& o, C* c) { c->source.sim.ports = o.sim_ports; }},
     {"speed", [](const O& o, C* c) { c->source.sim.speed_bps = o.sim_speed_bps; }},
     {"load", [](const O& o, C* c) { c->source.sim.load = o.sim_load; }},
@@ -872,14 +892,20 @@ constexpr ModelRow kModelRows[] = {
 Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   auto given = [&o](const char* name) { return o.given.count(name) > 0; };
   const int modes = (given("sim") ? 1 : 0) + (given("interface") ? 1 : 0) +
-                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0);
+                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0) +
+                    (given("vendor-plugin") ? 1 : 0);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read and --sample exclude each other: pick one source of "
-        "packets");
+        "--sim, -i/--interface, -r/--read, --sample and --vendor-plugin exclude each other: pick "
+        "one source of packets");
   }
   for (const ModelRow& row : kModelRows) {
     if (given(row.flag)) row.apply(o, &c);
+  }
+  if (given("vendor-options") && c.source.kind != SourceKind::kVendor) {
+    return InvalidArgumentError(
+        "--vendor-options applies to a vendor plugin, and the source is not one: add "
+        "--vendor-plugin or set source.type = \"vendor\"");
   }
   for (const OptSpec& spec : kOpts) {
     if (spec.sim_only && given(spec.long_name) && c.source.kind != SourceKind::kSim) {
@@ -967,11 +993,13 @@ Result<config::Config> LoadEffectiveConfig(const std::string& path, const Daemon
       config::LoadConfigFile(path, config::Config{}, lookup, &source_given);
   if (!file.ok()) return file.status();
   const bool mode_flag = flags.given.count("sim") || flags.given.count("interface") ||
-                         flags.given.count("read") || flags.given.count("sample");
+                         flags.given.count("read") || flags.given.count("sample") ||
+                         flags.given.count("vendor-plugin");
   if (!source_given && !mode_flag) {
     return InvalidArgumentError(path +
                                 ": no packet source: set source.type (\"sim\", \"linux\", "
-                                "\"interface\" or \"file\") or give --sim, --sample, -i or -r");
+                                "\"interface\", \"file\" or \"vendor\") or give --sim, "
+                                "--sample, -i, -r or --vendor-plugin");
   }
   Result<config::Config> c = ApplyOptions(flags, *file);
   if (!c.ok()) return c.status();
@@ -992,6 +1020,7 @@ config::SourceKind ModeOf(const DaemonOptions& options) {
   if (!options.interface.empty()) return config::SourceKind::kInterface;
   if (!options.read_file.empty()) return config::SourceKind::kFile;
   if (!options.sample_patterns.empty()) return config::SourceKind::kLinux;
+  if (!options.vendor_plugin.empty()) return config::SourceKind::kVendor;
   return config::SourceKind::kSim;
 }
 
@@ -1020,6 +1049,8 @@ Status CheckBuildHas(config::SourceKind kind, bool sampled, bool flag, bool have
       if (have_pcap) break;
       return missing("-i", "source.type \"interface\"",
                      "was built without libpcap (install libpcap-dev and rebuild)");
+    case SourceKind::kVendor:
+      break;  // RunVendor says so if the build left hal/vendor out (XFLOWD_WITH_VENDOR=OFF)
     case SourceKind::kFile:
       // Without libpcap, xflowd's own reader takes classic pcap files (not pcapng).
       if (have_pcap || !sampled) break;
@@ -1039,7 +1070,8 @@ Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pca
     return UnimplementedError(
         "no packet source: give --sim (the simulated switch), --sample PATTERN (the ports "
         "of this Linux host or switch, through PSAMPLE, AF_PACKET or NFLOG), -i IFACE "
-        "(capture on an interface) or -r FILE (a capture file)");
+        "(capture on an interface), -r FILE (a capture file) or --vendor-plugin PATH (a "
+        "switch ASIC through its vendor's plugin)");
   }
   const bool sampled = options.sampling_rate && *options.sampling_rate > 1;
   return CheckBuildHas(kind, sampled, true, have_sim, have_pcap, have_linux);
@@ -1061,6 +1093,7 @@ Usage:
   {P} --check-config [FILE] [options]
   {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
+  {P} --vendor-plugin PATH --collector HOST[:PORT] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
@@ -1086,6 +1119,12 @@ Packet sources (pick one):
   --psample-group G           PSAMPLE group G ingress, G+1 egress (default 1)
   --nflog-group G             first NFLOG group; one per nflog port (default 5)
   --ingress-only              afpacket: ignore frames the host itself sends
+  --vendor-plugin PATH        sample a switch ASIC through its vendor's plugin,
+                              a shared object implementing xflowd/vendor_abi.h
+                              (docs/porting.md); e.g. the reference plugin over
+                              a simulated ASIC, libxflowd_vendor_ref.so
+  --vendor-options STRING     handed to the plugin's init as it is (the
+                              reference plugin: 'ports=8,seed=1,pps=2000')
   --sim                       the simulated switch (software traffic, for demos)
   -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go
                               to the -n collectors. Never counts its own export

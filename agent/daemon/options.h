@@ -82,6 +82,10 @@ struct DaemonOptions {
   uint32_t nflog_group = 5;    // first NFLOG group; each nflog port gets its own from here
   bool ingress_only = false;   // AF_PACKET: do not see frames the host sends
 
+  // A switch ASIC through its vendor's plugin (mode kVendor).
+  std::string vendor_plugin;   // --vendor-plugin PATH: the shared object
+  std::string vendor_options;  // --vendor-options STRING: handed to its init
+
   // NetFlow v5/v9 and IPFIX.
   std::vector<FlowCollector> flow_collectors;
   uint8_t flow_version = 9;         // --netflow-version: for -n without /VERSION

@@ -38,6 +38,7 @@ struct ServiceHooks {
 bool HaveSim();
 bool HavePcap();
 bool HaveLinux();
+bool HaveVendor();
 
 // Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
 // status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
@@ -54,6 +55,9 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger,
                  const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunFile(const config::Config& config, hal::base::Logger& logger,
             const ServiceHooks& service = {});
+// A switch ASIC through its vendor's plugin (source.vendor, --vendor-plugin).
+int RunVendor(const config::Config& config, hal::base::Logger& logger,
+              const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 
 // Everything is open: drops privileges (service.drop, keeping what `config`'s mode needs),
 // then reports readiness with `status`. An error if the drop failed (the caller stops).

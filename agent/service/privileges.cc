@@ -35,6 +35,8 @@ Capabilities NeededCapabilities(const config::Config& config) {
   switch (config.source.kind) {
     case config::SourceKind::kSim:
     case config::SourceKind::kFile:
+    // A vendor plugin opens its SDK's devices in init, before the drop (docs/porting.md).
+    case config::SourceKind::kVendor:
       break;
     case config::SourceKind::kInterface:
       c.net_raw = true;  // the capture is re-opened when the interface comes back

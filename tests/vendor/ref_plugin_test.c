@@ -4,13 +4,17 @@
  * plugin makes of it: an SDK that fails to set a rate, one that rounds it, a sample sequence
  * with a gap, a port that vanishes, options the plugin refuses before touching the SDK.
  */
-#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
+#include <cmocka.h>
+/* clang-format on */
 
 #include "hal/vendor/ref/refsdk.h"
 #include "xflowd/vendor_abi.h"
@@ -18,6 +22,9 @@
 const xfv_plugin* xflowd_vendor_plugin(void);
 
 /* ---- the mocked SDK ---- */
+
+/* Pointers go through uintptr_t: on 32-bit targets CMocka's values are 64-bit. */
+#define will_return_ptr(function, p) will_return(function, (uintptr_t)(p))
 
 static refsdk_t* const kSdk = (refsdk_t*)(uintptr_t)0x5d4;
 
@@ -114,7 +121,7 @@ static int setup(void** state) {
   f.host.arg = &f.log;
   f.host.log = on_log;
   expect_value(refsdk_open, config->ports, 2);
-  will_return(refsdk_open, kSdk);
+  will_return_ptr(refsdk_open, kSdk);
   will_return(refsdk_port_count, 2);
   if (f.t->init("ports=2,clock=manual", &f.host, &f.ctx) != XFV_OK) return -1;
   *state = &f;
@@ -167,7 +174,7 @@ static void sdk_that_cannot_open_fails_init(void** state) {
   xfv_host host = {sizeof(host), &log, on_log};
   void* ctx = NULL;
   expect_value(refsdk_open, config->ports, 8);
-  will_return(refsdk_open, NULL);
+  will_return_ptr(refsdk_open, NULL);
   assert_int_equal(xflowd_vendor_plugin()->init("", &host, &ctx), XFV_ERR_HARDWARE);
   assert_null(ctx);
   assert_non_null(strstr(log.last, "refsdk_open failed"));
@@ -254,11 +261,11 @@ static void sequence_gaps_pass_through(void** state) {
   s[0] = make_sample(0, 5);
   s[1] = make_sample(0, 6);
   s[2] = make_sample(0, 9);
-  will_return(refsdk_event_recv, NULL);
-  will_return(refsdk_sample_recv, &s[0]);
-  will_return(refsdk_sample_recv, &s[1]);
-  will_return(refsdk_sample_recv, &s[2]);
-  will_return(refsdk_sample_recv, NULL);
+  will_return_ptr(refsdk_event_recv, NULL);
+  will_return_ptr(refsdk_sample_recv, &s[0]);
+  will_return_ptr(refsdk_sample_recv, &s[1]);
+  will_return_ptr(refsdk_sample_recv, &s[2]);
+  will_return_ptr(refsdk_sample_recv, NULL);
   seen w;
   memset(&w, 0, sizeof(w));
   uint32_t delivered = 0;
@@ -283,15 +290,15 @@ static void budget_is_respected(void** state) {
   static refsdk_sample s[2];
   s[0] = make_sample(1, 1);
   s[1] = make_sample(1, 2);
-  will_return(refsdk_event_recv, NULL);
-  will_return(refsdk_sample_recv, &s[0]);
+  will_return_ptr(refsdk_event_recv, NULL);
+  will_return_ptr(refsdk_sample_recv, &s[0]);
   seen w;
   memset(&w, 0, sizeof(w));
   uint32_t delivered = 0;
   assert_int_equal(f->t->poll(f->ctx, 1, on_sample, on_event, &w, &delivered), XFV_OK);
   assert_int_equal(delivered, 1); /* the second stays in the SDK for the next poll */
-  will_return(refsdk_event_recv, NULL);
-  will_return(refsdk_sample_recv, &s[1]);
+  will_return_ptr(refsdk_event_recv, NULL);
+  will_return_ptr(refsdk_sample_recv, &s[1]);
   assert_int_equal(f->t->poll(f->ctx, 1, on_sample, on_event, &w, &delivered), XFV_OK);
   assert_int_equal(w.n, 2);
   assert_int_equal(w.samples[1].sequence, 2);
@@ -300,9 +307,9 @@ static void budget_is_respected(void** state) {
 static void vanished_port_is_reported_and_gone(void** state) {
   fixture* f = *state;
   static const refsdk_event gone = {1, 0};
-  will_return(refsdk_event_recv, &gone);
-  will_return(refsdk_event_recv, NULL);
-  will_return(refsdk_sample_recv, NULL);
+  will_return_ptr(refsdk_event_recv, &gone);
+  will_return_ptr(refsdk_event_recv, NULL);
+  will_return_ptr(refsdk_sample_recv, NULL);
   seen w;
   memset(&w, 0, sizeof(w));
   uint32_t delivered = 0;

@@ -12,16 +12,20 @@
  * fini. XFLOWD_CONTRACT_IDLE=1: the hardware sees no traffic, so no samples are required.
  * docs/porting.md "Vendor ASIC plugins" says how a vendor runs it for their target.
  */
-#include <cmocka.h>
 #include <dlfcn.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <cmocka.h>
+/* clang-format on */
 
 #include "xflowd/vendor_abi.h"
 

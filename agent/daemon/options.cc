@@ -1140,7 +1140,8 @@ sFlow collectors and agent:
                               IPv4 or IPv6 address; [::1]:6343 for IPv6 with
                               a port (default port 6343; no name lookups)
   --agent-address IP          agent address in every datagram
-                              (default with --sim or --sample: 127.0.0.1)
+                              (default with --sim, --sample or
+                              --vendor-plugin: 127.0.0.1)
   --sub-agent-id N            sub-agent id (default 0)
   --max-datagram BYTES        largest datagram, sFlow and NetFlow/IPFIX alike,
                               512..9000 (default 1400)

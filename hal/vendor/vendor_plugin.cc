@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -225,9 +226,9 @@ void VendorBackend::OnPortEventThunk(void* arg, uint32_t event, const xfv_port* 
 
 void VendorBackend::CountGap(uint32_t ifindex, uint32_t direction, uint32_t sequence) {
   // Open addressing over a table sized at Create: no allocation here.
-  const uint32_t key = ifindex * 2 + direction + 1;
+  const uint64_t key = uint64_t{ifindex} * 2 + direction + 1;
   const size_t mask = sessions_.size() - 1;
-  size_t i = (key * 2654435761u) & mask;
+  size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
   for (size_t n = 0; n < sessions_.size(); ++n, i = (i + 1) & mask) {
     Session& s = sessions_[i];
     if (s.key == key) {
@@ -291,9 +292,12 @@ size_t VendorBackend::Drain(PacketSampleSink& sink, size_t budget) {
 }
 
 void VendorBackend::DeliverPortEvents() {
-  if (events_lost_ > 0 && !pending_.empty()) {
-    logger_.Log(LogLevel::kWarning, "vendor plugin: %llu port events lost so far",
-                static_cast<unsigned long long>(events_lost_));
+  if (events_lost_ != events_lost_logged_) {
+    events_lost_logged_ = events_lost_;
+    logger_.Log(LogLevel::kWarning,
+                "vendor plugin: %llu port events lost so far (more than %zu between two "
+                "deliveries, or malformed)",
+                static_cast<unsigned long long>(events_lost_), kMaxPendingEvents);
   }
   if (pending_.empty()) return;
   // The listener may call back into the plugin (ListPorts, SetSamplingRate): move them out.

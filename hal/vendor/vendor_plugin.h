@@ -128,8 +128,9 @@ class VendorBackend final : public PacketSource,
   };
   std::vector<PendingEvent> pending_;
   uint64_t events_lost_ = 0;
+  uint64_t events_lost_logged_ = 0;
   struct Session {
-    uint32_t key = 0;  // ifindex * 2 + direction + 1; 0 = free
+    uint64_t key = 0;  // ifindex * 2 + direction + 1; 0 = free
     uint32_t last_sequence = 0;
   };
   std::vector<Session> sessions_;  // open addressing, sized at Create

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Interop: xflowd on a switch ASIC through a vendor plugin: the reference plugin
 # (libxflowd_vendor_ref.so, a simulated 8-port ASIC that rounds rates to powers of two, loses
-# 1% of its samples on the way to the CPU and loses port 3 after 3 s) exports sFlow to tshark
-# in a private network namespace for XFLOWD_INTEROP_SECONDS (default 8). Checks:
+# 1% of its samples on the way to the CPU and loses port 3 after 2.5 s) exports sFlow to tshark
+# in a private network namespace for XFLOWD_INTEROP_SECONDS (default 6). Checks:
 #   - tshark decodes every datagram and sampled header (to L4) with no malformed packet and no
 #     expert warning or error;
 #   - every flow sample carries the rate the ASIC applied (1-in-100 asked, 1-in-128 read
@@ -14,7 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-secs=${XFLOWD_INTEROP_SECONDS:-8}
+secs=${XFLOWD_INTEROP_SECONDS:-6}
 xflowd=$build/agent/xflowd
 plugin=$build/hal/vendor/libxflowd_vendor_ref.so
 
@@ -36,7 +36,7 @@ wait_for grep -q "Capturing on" "$work/tshark.log" || true
 echo "running xflowd --vendor-plugin for $secs s"
 rc=0
 nsx "$xflowd" --vendor-plugin "$plugin" \
-  --vendor-options "ports=8,seed=5,pps=4000,loss-ppm=10000,vanish=3@3000" \
+  --vendor-options "ports=8,seed=5,pps=4000,loss-ppm=10000,vanish=3@2500" \
   --collector 127.0.0.1:6343 --sampling 100 --polling 1 --duration "$secs" \
   --control-socket none 2>"$work/xflowd.log" || rc=$?
 [ $rc -eq 0 ] || fail "xflowd exited $rc: $(tail -n 3 "$work/xflowd.log")"

@@ -10,13 +10,18 @@
 # The toolchain files look in build/sysroot/<arch> by default (or $XFLOWD_SYSROOT), so after
 # this `cmake --preset cross-aarch64` finds libpcap and libnl for the target.
 # An architecture Debian 12 does not ship (mips: big-endian MIPS was dropped after Debian 10)
-# gets an empty sysroot and a message: the build then leaves those back-ends out.
+# gets a message, and the build leaves the libpcap and netlink back-ends out. CMocka (the vendor
+# plugin C suites, tests/vendor) is the exception: for such an architecture it is built from
+# Debian's own source package (apt-get source through the same private apt state, deb-src of
+# the host's Debian mirror) with the cross compiler and installed into the sysroot, so the
+# suites run under qemu on every target.
 set -euo pipefail
 arch=${1:?usage: toolchain/sysroot.sh DEBIAN_ARCH [DIR]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${2:-$root/build/sysroot/$arch}
 # The back-ends' libraries; their dependencies are added below.
-pkgs="libpcap0.8-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnl-nf-3-dev"
+pkgs="libpcap0.8-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnl-nf-3-dev
+libcmocka-dev"
 # Provided by the cross toolchain (/usr/<triplet>): never taken from the archive.
 toolchain_pkgs="libc6 libc6-dev libgcc-s1 libstdc++6 linux-libc-dev libcrypt1 libcrypt-dev
 libnsl2 libnsl-dev libtirpc3 libtirpc-dev rpcsvc-proto gcc-12-base"
@@ -28,8 +33,9 @@ apt_opts=(-q -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
 echo "sysroot: package lists for $arch"
 apt-get "${apt_opts[@]}" update >/dev/null
 if ! apt-cache "${apt_opts[@]}" show "libpcap0.8:$arch" >/dev/null 2>&1; then
-  echo "sysroot: Debian has no $arch packages; $dir stays empty and the libpcap and" \
-    "netlink back-ends are left out of this target's build"
+  echo "sysroot: Debian has no $arch packages; the libpcap and netlink back-ends are left" \
+    "out of this target's build"
+  "$root/toolchain/cmocka_from_source.sh" "$arch" "$dir"
   exit 0
 fi
 # The dependency closure, minus what the toolchain brings.

@@ -38,7 +38,8 @@ fi
 if [ $quick -eq 0 ]; then
   # Target libraries for arm64 and armhf come from Debian's archive into build/sysroot (no
   # system change); Debian 12 has none for big-endian mips, so its build leaves those back-ends
-  # out.
+  # out, and CMocka (the vendor plugin suites, label unit) is built from Debian's source
+  # package into its sysroot.
   for target in aarch64:arm64 armhf:armhf mips:mips; do
     preset=cross-${target%%:*}
     step "$preset: minimal profile, unit, golden and scenario tests under qemu-user"

@@ -227,8 +227,14 @@ struct SimConfig {
   std::vector<SimVlanPort> vlan_ports;
 };
 
+// A switch ASIC through its vendor's plugin (hal/vendor, docs/porting.md "Vendor ASIC plugins").
+struct VendorSourceConfig {
+  std::string plugin;   // the shared object's path (dlopen)
+  std::string options;  // handed to the plugin's init as it is
+};
+
 // Where packets come from: exactly one of these runs.
-enum class SourceKind { kSim, kInterface, kFile, kLinux, kOvs };
+enum class SourceKind { kSim, kInterface, kFile, kLinux, kOvs, kVendor };
 struct SourceConfig {
   SourceKind kind = SourceKind::kSim;
   SimConfig sim;
@@ -236,6 +242,7 @@ struct SourceConfig {
   FileSourceConfig file;
   LinuxSourceConfig linux_ports;
   OvsSourceConfig ovs;
+  VendorSourceConfig vendor;
 };
 
 // The control socket of xflowctl (docs/control.md).

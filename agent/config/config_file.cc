@@ -786,10 +786,10 @@ class Parser {
                     type = &x;
                     size_t i = 0;
                     XFLOWD_RETURN_IF_ERROR(
-                        Choice(k, x, {"sim", "linux", "interface", "file", "ovs"}, &i));
-                    const SourceKind kinds[] = {SourceKind::kSim, SourceKind::kLinux,
+                        Choice(k, x, {"sim", "linux", "interface", "file", "ovs", "vendor"}, &i));
+                    const SourceKind kinds[] = {SourceKind::kSim,       SourceKind::kLinux,
                                                 SourceKind::kInterface, SourceKind::kFile,
-                                                SourceKind::kOvs};
+                                                SourceKind::kOvs,       SourceKind::kVendor};
                     kind = kinds[i];
                     return Status::Ok();
                   }},
@@ -798,6 +798,7 @@ class Parser {
                  {"file", table(SourceKind::kFile, &Parser::FileFields)},
                  {"linux", table(SourceKind::kLinux, &Parser::LinuxFields)},
                  {"ovs", table(SourceKind::kOvs, &Parser::OvsFields)},
+                 {"vendor", table(SourceKind::kVendor, &Parser::VendorFields)},
              }));
     for (const auto& [k, t] : tables) {
       if (kind && *kind != k) {
@@ -830,6 +831,8 @@ class Parser {
         return "file";
       case SourceKind::kOvs:
         return "ovs";
+      case SourceKind::kVendor:
+        return "vendor";
     }
     return "?";
   }
@@ -959,6 +962,10 @@ class Parser {
            return Status::Ok();
          }},
     };
+  }
+
+  std::vector<Field> VendorFields(SourceConfig& s) {
+    return {{"plugin", S(&s.vendor.plugin)}, {"options", S(&s.vendor.options, true)}};
   }
   std::vector<Field> LinuxFields(SourceConfig& s) {
     return {
@@ -1390,6 +1397,11 @@ std::string FormatConfig(const Config& c) {
       o << "]\n";
       break;
     }
+    case SourceKind::kVendor:
+      o << "type = \"vendor\"\n\n[source.vendor]\n";
+      o << "plugin = " << Quote(s.vendor.plugin) << "\n";
+      o << "options = " << Quote(s.vendor.options) << "\n";
+      break;
   }
 
   o << "\n[log]\n";

@@ -76,6 +76,8 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
              a.interface.snaplen == b.interface.snaplen;
     case SourceKind::kFile:
       return a.file.path == b.file.path;
+    case SourceKind::kVendor:
+      return a.vendor.plugin == b.vendor.plugin && a.vendor.options == b.vendor.options;
     case SourceKind::kLinux: {
       const LinuxSourceConfig& x = a.linux_ports;
       const LinuxSourceConfig& y = b.linux_ports;

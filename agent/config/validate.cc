@@ -145,6 +145,11 @@ Status ValidateSource(const SourceConfig& s) {
     case SourceKind::kFile:
       if (s.file.path.empty()) return InvalidArgumentError("source.file.path: empty");
       return Status::Ok();
+    case SourceKind::kVendor:
+      if (s.vendor.plugin.empty()) {
+        return InvalidArgumentError("source.vendor.plugin: empty (the plugin's .so path)");
+      }
+      return Status::Ok();
     case SourceKind::kLinux:
       if (s.linux_ports.patterns.empty()) {
         return InvalidArgumentError("source.linux.patterns: no port pattern");

@@ -36,6 +36,8 @@ const char* ModeName(config::SourceKind kind) {
       return "linux";
     case config::SourceKind::kOvs:
       return "ovs";
+    case config::SourceKind::kVendor:
+      return "vendor";
   }
   return "?";
 }

@@ -727,7 +727,8 @@ namespace {
 
 // The first setting that differs between two sources, by its model path; empty if none.
 std::string SourceChange(const config::SourceConfig& a, const config::SourceConfig& b) {
-  if (a.kind != b.kind) return "source (the packet source: --sim, --linux, -i or -r)";
+  if (a.kind != b.kind)
+    return "source (the packet source: --sim, --linux, -i, -r or --vendor-plugin)";
   switch (a.kind) {
     case config::SourceKind::kSim:
       if (a.sim.ports != b.sim.ports) return "source.sim.ports";
@@ -764,6 +765,10 @@ std::string SourceChange(const config::SourceConfig& a, const config::SourceConf
       break;
     case config::SourceKind::kLinux:
     case config::SourceKind::kOvs:
+      break;
+    case config::SourceKind::kVendor:
+      if (a.vendor.plugin != b.vendor.plugin) return "source.vendor.plugin";
+      if (a.vendor.options != b.vendor.options) return "source.vendor.options";
       break;
   }
   // Whatever else config::Diff sees (the Linux ports' back-ends and groups).

@@ -117,6 +117,8 @@ enum class Opt {
   kDirection,
   kExtendedRouter,
   kRouteTable,
+  kVendorPlugin,
+  kVendorOptions,
   kForeground,
   kVerbose,
   kQuiet,
@@ -187,6 +189,8 @@ constexpr OptSpec kOpts[] = {
     {"direction", 0, true, false, Opt::kDirection},
     {"extended-router", 0, false, false, Opt::kExtendedRouter},
     {"route-table", 0, true, false, Opt::kRouteTable},
+    {"vendor-plugin", 0, true, false, Opt::kVendorPlugin},
+    {"vendor-options", 0, true, false, Opt::kVendorOptions},
     {"foreground", 'd', false, false, Opt::kForeground},
     {"verbose", 'v', false, false, Opt::kVerbose},
     {"quiet", 'q', false, false, Opt::kQuiet},
@@ -501,6 +505,13 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       if (value.empty()) return InvalidArgumentError(name + ": needs a file name");
       o->read_file = value;
       break;
+    case Opt::kVendorPlugin:
+      if (value.empty()) return InvalidArgumentError(name + ": needs the plugin's .so path");
+      o->vendor_plugin = value;
+      break;
+    case Opt::kVendorOptions:
+      o->vendor_options = value;
+      break;
     case Opt::kNetflow: {
       std::optional<uint8_t> version;
       Result<FlowCollector> c = ParseFlowCollector(name, value, &version);
@@ -730,11 +741,15 @@ Status FinishOptions(DaemonOptions* out) {
                                 "add --sim");
   }
   int modes = (o.sim ? 1 : 0) + (o.interface.empty() ? 0 : 1) + (o.read_file.empty() ? 0 : 1) +
-              (o.sample_patterns.empty() ? 0 : 1) + (o.ovs ? 1 : 0);
+              (o.sample_patterns.empty() ? 0 : 1) + (o.ovs ? 1 : 0) +
+              (o.vendor_plugin.empty() ? 0 : 1);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read, --sample and --ovs exclude each other: pick one "
-        "source of packets");
+        "--sim, -i/--interface, -r/--read, --sample, --ovs and --vendor-plugin exclude each "
+        "other: pick one source of packets");
+  }
+  if (o.given.count("vendor-options") && o.vendor_plugin.empty()) {
+    return InvalidArgumentError("--vendor-options applies to a vendor plugin: add --vendor-plugin");
   }
   for (FlowCollector& c : o.flow_collectors) {
     if (c.version == 0) c.version = o.flow_version;
@@ -777,7 +792,8 @@ Status FinishOptions(DaemonOptions* out) {
   if (!o.ovs && !o.ovs_bridges.empty()) {
     return InvalidArgumentError("--ovs-bridge applies to Open vSwitch only: add --ovs");
   }
-  if ((o.sim || !o.sample_patterns.empty() || o.ovs) && !o.agent_address) {
+  if ((o.sim || !o.sample_patterns.empty() || o.ovs || !o.vendor_plugin.empty()) &&
+      !o.agent_address) {
     o.agent_address = *IpAddress::Parse("127.0.0.1");
   }
   *out = o;
@@ -829,6 +845,12 @@ constexpr ModelRow kModelRows[] = {
        c->source.ovs.db_socket = o.ovs_db_socket;
      }},
     {"ovs-bridge", [](const O& o, C* c) { c->source.ovs.bridges = o.ovs_bridges; }},
+    {"vendor-plugin",
+     [](const O& o, C* c) {
+       c->source.kind = SourceKind::kVendor;
+       c->source.vendor.plugin = o.vendor_plugin;
+     }},
+    {"vendor-options", [](const O& o, C* c) { c->source.vendor.options = o.vendor_options; }},
     {"ports", [](const O& o, C* c) { c->source.sim.ports = o.sim_ports; }},
     {"speed", [](const O& o, C* c) { c->source.sim.speed_bps = o.sim_speed_bps; }},
     {"load", [](const O& o, C* c) { c->source.sim.load = o.sim_load; }},
@@ -936,14 +958,20 @@ constexpr ModelRow kModelRows[] = {
 Result<config::Config> ApplyOptions(const DaemonOptions& o, config::Config c) {
   auto given = [&o](const char* name) { return o.given.count(name) > 0; };
   const int modes = (given("sim") ? 1 : 0) + (given("interface") ? 1 : 0) +
-                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0) + (given("ovs") ? 1 : 0);
+                    (given("read") ? 1 : 0) + (given("sample") ? 1 : 0) + (given("ovs") ? 1 : 0) +
+                    (given("vendor-plugin") ? 1 : 0);
   if (modes > 1) {
     return InvalidArgumentError(
-        "--sim, -i/--interface, -r/--read, --sample and --ovs exclude each other: pick one "
-        "source of packets");
+        "--sim, -i/--interface, -r/--read, --sample, --ovs and --vendor-plugin exclude each "
+        "other: pick one source of packets");
   }
   for (const ModelRow& row : kModelRows) {
     if (given(row.flag)) row.apply(o, &c);
+  }
+  if (given("vendor-options") && c.source.kind != SourceKind::kVendor) {
+    return InvalidArgumentError(
+        "--vendor-options applies to a vendor plugin, and the source is not one: add "
+        "--vendor-plugin or set source.type = \"vendor\"");
   }
   for (const OptSpec& spec : kOpts) {
     if (spec.sim_only && given(spec.long_name) && c.source.kind != SourceKind::kSim) {
@@ -1032,11 +1060,12 @@ Result<config::Config> LoadEffectiveConfig(const std::string& path, const Daemon
   if (!file.ok()) return file.status();
   const bool mode_flag = flags.given.count("sim") || flags.given.count("interface") ||
                          flags.given.count("read") || flags.given.count("sample") ||
-                         flags.given.count("ovs");
+                         flags.given.count("ovs") || flags.given.count("vendor-plugin");
   if (!source_given && !mode_flag) {
     return InvalidArgumentError(path +
                                 ": no packet source: set source.type (\"sim\", \"linux\", "
-                                "\"interface\" or \"file\") or give --sim, --sample, -i or -r");
+                                "\"interface\", \"file\" or \"vendor\") or give --sim, "
+                                "--sample, -i, -r or --vendor-plugin");
   }
   Result<config::Config> c = ApplyOptions(flags, *file);
   if (!c.ok()) return c.status();
@@ -1058,6 +1087,7 @@ config::SourceKind ModeOf(const DaemonOptions& options) {
   if (!options.read_file.empty()) return config::SourceKind::kFile;
   if (!options.sample_patterns.empty()) return config::SourceKind::kLinux;
   if (options.ovs) return config::SourceKind::kOvs;
+  if (!options.vendor_plugin.empty()) return config::SourceKind::kVendor;
   return config::SourceKind::kSim;
 }
 
@@ -1088,6 +1118,8 @@ Status CheckBuildHas(config::SourceKind kind, bool sampled, bool flag, bool have
       if (have_pcap) break;
       return missing("-i", "source.type \"interface\"",
                      "was built without libpcap (install libpcap-dev and rebuild)");
+    case SourceKind::kVendor:
+      break;  // RunVendor says so if the build left hal/vendor out (XFLOWD_WITH_VENDOR=OFF)
     case SourceKind::kFile:
       // Without libpcap, xflowd's own reader takes classic pcap files (not pcapng).
       if (have_pcap || !sampled) break;
@@ -1107,7 +1139,8 @@ Status CheckSupported(const DaemonOptions& options, bool have_sim, bool have_pca
     return UnimplementedError(
         "no packet source: give --sim (the simulated switch), --sample PATTERN (the ports "
         "of this Linux host or switch, through PSAMPLE, AF_PACKET or NFLOG), -i IFACE "
-        "(capture on an interface) or -r FILE (a capture file)");
+        "(capture on an interface), -r FILE (a capture file) or --vendor-plugin PATH (a "
+        "switch ASIC through its vendor's plugin)");
   }
   const bool sampled = options.sampling_rate && *options.sampling_rate > 1;
   return CheckBuildHas(kind, sampled, true, have_sim, have_pcap, have_linux);
@@ -1130,6 +1163,7 @@ Usage:
   {P} --sample PATTERN[=BACKEND] --collector HOST[:PORT] [options]
   {P} --ovs [DB-SOCKET] --collector HOST[:PORT] [options]
   {P} --sim --collector HOST[:PORT] [-n HOST[:PORT][/VERSION]] [options]
+  {P} --vendor-plugin PATH --collector HOST[:PORT] [options]
   {P} -i IFACE -n HOST[:PORT][/VERSION] [options]     (host probe)
   {P} -r FILE  -n HOST[:PORT][/VERSION] [options]     (replay a capture)
   {P} --help | --version
@@ -1165,6 +1199,12 @@ Packet sources (pick one):
                               and destination prefix lengths) to every port's
                               samples, from the kernel's routing table
   --route-table N             the routing table it follows (default 254, main)
+  --vendor-plugin PATH        sample a switch ASIC through its vendor's plugin,
+                              a shared object implementing xflowd/vendor_abi.h
+                              (docs/porting.md); e.g. the reference plugin over
+                              a simulated ASIC, libxflowd_vendor_ref.so
+  --vendor-options STRING     handed to the plugin's init as it is (the
+                              reference plugin: 'ports=8,seed=1,pps=2000')
   --sim                       the simulated switch (software traffic, for demos)
   -i, --interface IFACE       capture every packet on IFACE (libpcap); flows go
                               to the -n collectors. Never counts its own export
@@ -1180,7 +1220,8 @@ sFlow collectors and agent:
                               IPv4 or IPv6 address; [::1]:6343 for IPv6 with
                               a port (default port 6343; no name lookups)
   --agent-address IP          agent address in every datagram
-                              (default with --sim or --sample: 127.0.0.1)
+                              (default with --sim, --sample or
+                              --vendor-plugin: 127.0.0.1)
   --sub-agent-id N            sub-agent id (default 0)
   --max-datagram BYTES        largest datagram, sFlow and NetFlow/IPFIX alike,
                               512..9000 (default 1400)

@@ -91,6 +91,10 @@ struct DaemonOptions {
   std::string ovs_db_socket = config::kDefaultOvsDbSocket;
   std::vector<std::string> ovs_bridges;  // --ovs-bridge, repeatable; empty: every bridge
 
+  // A switch ASIC through its vendor's plugin (mode kVendor).
+  std::string vendor_plugin;   // --vendor-plugin PATH: the shared object
+  std::string vendor_options;  // --vendor-options STRING: handed to its init
+
   // NetFlow v5/v9 and IPFIX.
   std::vector<FlowCollector> flow_collectors;
   uint8_t flow_version = 9;         // --netflow-version: for -n without /VERSION

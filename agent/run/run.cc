@@ -140,6 +140,8 @@ int Run(const config::Config& config, hal::base::Logger& logger, const daemon::C
       return RunInterface(config, logger, loader, service);
     case config::SourceKind::kFile:
       return RunFile(config, logger, service);
+    case config::SourceKind::kVendor:
+      return RunVendor(config, logger, loader, service);
   }
   return kExitUsage;
 }

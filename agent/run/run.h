@@ -39,6 +39,7 @@ bool HaveSim();
 bool HavePcap();
 bool HaveLinux();
 bool HaveOvs();
+bool HaveVendor();
 
 // Runs the configured source until it ends, --duration passes or SIGINT/SIGTERM; the exit
 // status (the summary goes to stderr unless quiet). `loader` re-reads the configuration on
@@ -57,6 +58,9 @@ int RunInterface(const config::Config& config, hal::base::Logger& logger,
                  const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 int RunFile(const config::Config& config, hal::base::Logger& logger,
             const ServiceHooks& service = {});
+// A switch ASIC through its vendor's plugin (source.vendor, --vendor-plugin).
+int RunVendor(const config::Config& config, hal::base::Logger& logger,
+              const daemon::ConfigLoader& loader = {}, const ServiceHooks& service = {});
 
 // Everything is open: drops privileges (service.drop, keeping what `config`'s mode needs),
 // then reports readiness with `status`. An error if the drop failed (the caller stops).

@@ -36,6 +36,8 @@ Capabilities NeededCapabilities(const config::Config& config) {
   switch (config.source.kind) {
     case config::SourceKind::kSim:
     case config::SourceKind::kFile:
+    // A vendor plugin opens its SDK's devices in init, before the drop (docs/porting.md).
+    case config::SourceKind::kVendor:
       break;
     case config::SourceKind::kOvs:
       c.dac_override = true;  // db.sock is root-only on Debian; reconnects open it again

@@ -888,6 +888,39 @@ TEST(ConfigTest, PortOverrideSetsHeaderBytesAndEnabled) {
   EXPECT_EQ(SettingsFor(p, "eth0", 0).header_bytes, 128u);
 }
 
+TEST(ConfigFileTest, VendorSource) {
+  Result<Config> c = Parse(R"(
+[source]
+type = "vendor"
+[source.vendor]
+plugin = "/usr/lib/xflowd/libacme.so"
+options = "unit=0"
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->source.kind, SourceKind::kVendor);
+  EXPECT_EQ(c->source.vendor.plugin, "/usr/lib/xflowd/libacme.so");
+  EXPECT_EQ(c->source.vendor.options, "unit=0");
+  // Printed back and read again: the same.
+  Result<Config> again = Parse(FormatConfig(*c));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->source.vendor.plugin, c->source.vendor.plugin);
+  EXPECT_EQ(again->source.vendor.options, c->source.vendor.options);
+
+  // The table alone picks the type; options may be left out.
+  Result<Config> table_only = Parse("[source.vendor]\nplugin = \"libacme.so\"\n");
+  ASSERT_TRUE(table_only.ok());
+  EXPECT_EQ(table_only->source.kind, SourceKind::kVendor);
+  EXPECT_EQ(table_only->source.vendor.options, "");
+
+  Result<Config> wrong = Parse("[source]\ntype = \"sim\"\n[source.vendor]\nplugin = \"a.so\"\n");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("source.vendor"), std::string::npos);
+
+  Config empty;
+  empty.source.kind = SourceKind::kVendor;
+  EXPECT_NE(Validate(empty).message().find("source.vendor.plugin: empty"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xflowd::agent::config
 

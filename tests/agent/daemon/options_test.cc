@@ -677,5 +677,24 @@ TEST(OptionsTest, FillsTheConfigModel) {
   EXPECT_EQ(lc.source.linux_ports.psample_group, 3u);
 }
 
+TEST(OptionsTest, VendorPlugin) {
+  Parsed p = Parse({"--vendor-plugin", "/usr/lib/xflowd/libacme.so", "--vendor-options",
+                    "unit=0,ports=32", "--collector", "127.0.0.1"});
+  ASSERT_TRUE(p.status.ok()) << p.status.message();
+  config::Config c = ToConfig(p.options);
+  EXPECT_EQ(c.source.kind, config::SourceKind::kVendor);
+  EXPECT_EQ(c.source.vendor.plugin, "/usr/lib/xflowd/libacme.so");
+  EXPECT_EQ(c.source.vendor.options, "unit=0,ports=32");
+  ASSERT_TRUE(c.agent.address.has_value());  // a switch: 127.0.0.1 by default, as --sample
+  EXPECT_TRUE(config::Validate(c).ok());
+
+  EXPECT_CONTAINS(Error({"--vendor-plugin", "a.so", "--sim", "--collector", "127.0.0.1"}),
+                  "exclude each other");
+  EXPECT_CONTAINS(Error({"--sim", "--vendor-options", "x=1", "--collector", "127.0.0.1"}),
+                  "--vendor-options applies to a vendor plugin");
+  EXPECT_CONTAINS(Error({"--vendor-plugin", "", "--collector", "127.0.0.1"}),
+                  "needs the plugin's .so path");
+}
+
 }  // namespace
 }  // namespace xflowd::agent::daemon

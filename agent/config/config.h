@@ -248,6 +248,17 @@ struct SelfCheckSettings {
   uint32_t min_samples = 100;  // fewer samples expected in a window: no verdict
 };
 
+// Host counters (sflow_host.txt) of the physical host, data source entPhysicalEntry 1
+// (docs/linux.md "Host counters"). Platforms that have none (-i, -r) ignore this.
+struct HostCountersConfig {
+  bool enabled = true;
+  // Seconds between host counter samples, 0..86400 (0 = off); unset: ports.polling_interval_s.
+  std::optional<uint32_t> polling_interval_s;
+  uint32_t EffectiveInterval(uint32_t ports_interval_s) const {
+    return enabled ? polling_interval_s.value_or(ports_interval_s) : 0;
+  }
+};
+
 struct Config {
   std::string config_file;  // the file this was read from; empty: the command line alone
   AgentConfig agent;
@@ -259,6 +270,7 @@ struct Config {
   ServiceConfig service;
   SelfCheckSettings self_check;
   SnmpConfig snmp;
+  HostCountersConfig host;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

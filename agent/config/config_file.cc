@@ -126,6 +126,9 @@ const char* const kKeys[] = {
     "snmp.agentx-socket",
     "snmp.ping-interval",
     "snmp.receivers",
+    "host",
+    "host.enabled",
+    "host.polling-interval",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -295,6 +298,22 @@ class Parser {
                                 }},
                                {"ping-interval", U(&c.ping_interval_s, 1, 3600)},
                                {"receivers", U(&c.receivers, 0, kSnmpReceiversMax)},
+                           });
+             }},
+            {"host",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               HostCountersConfig& c = c_->host;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"polling-interval",
+                                [this, &c](const std::string& kk, const Value& x) {
+                                  uint64_t s = 0;
+                                  XFLOWD_RETURN_IF_ERROR(Uint(kk, x, 0, 86400, &s));
+                                  c.polling_interval_s = static_cast<uint32_t>(s);
+                                  return Status::Ok();
+                                }},
                            });
              }},
         }));
@@ -1327,6 +1346,13 @@ std::string FormatConfig(const Config& c) {
   o << "agentx-socket = " << Quote(c.snmp.agentx_socket) << "\n";
   o << "ping-interval = " << c.snmp.ping_interval_s << "\n";
   o << "receivers = " << c.snmp.receivers << "\n";
+  o << "\n[host]\n";
+  o << "enabled = " << Bool(c.host.enabled) << "\n";
+  if (c.host.polling_interval_s) {
+    o << "polling-interval = " << *c.host.polling_interval_s << "\n";
+  } else {
+    o << "# polling-interval: the ports' polling interval\n";
+  }
   return o.str();
 }
 

@@ -844,8 +844,7 @@ std::string Daemon::ApplyHostCounters(const config::Config* old) {
   if (old && before == interval) return "";
   sflow::HostPoller* poller = agent_->host_poller();
   if (interval == 0) {
-    agent_->SetHostPoller({}, nullptr, nullptr);
-    host_reader_.reset();
+    agent_->SetHostPoller({}, nullptr, nullptr);  // the reader stays: it read the uuid as root
     if (old) return Printf("host counters every %u s -> off", before);
     logger_.Log(LogLevel::kInfo, "host counters: off");
     return "";
@@ -861,7 +860,7 @@ std::string Daemon::ApplyHostCounters(const config::Config* old) {
     host_reader_ = std::make_unique<hal::host::HostReader>(
         *platform_.host_files, tck > 0 ? static_cast<uint32_t>(tck) : 100);
   }
-  agent_->SetHostPoller(hc, receiver_, host_reader_.get());
+  agent_->SetHostPoller(hc, ReceiverById(kConfigReceiver), host_reader_.get());
   if (old) return Printf("host counters off -> every %u s", interval);
   logger_.Log(LogLevel::kInfo, "host counters: every %u s (data source 2:1)", interval);
   return "";

@@ -79,10 +79,14 @@ void HostPoller::Reconfigure(const HostPollerConfig& config) {
 }
 
 uint32_t HostPoller::Utilisation(uint32_t seconds) const {
-  if (filled_ < 2) return wire::kUnknown32;
-  const size_t back = seconds < filled_ - 1 ? seconds : filled_ - 1;
+  if (filled_ == 0) return wire::kUnknown32;
   const CpuPoint& now = history_[(head_ + kHistory - 1) % kHistory];
-  const CpuPoint& then = history_[(head_ + kHistory - 1 - back) % kHistory];
+  // With one reading (the first poll of a run) the average since boot is all there is.
+  CpuPoint then;
+  if (filled_ > 1) {
+    const size_t back = seconds < filled_ - 1 ? seconds : filled_ - 1;
+    then = history_[(head_ + kHistory - 1 - back) % kHistory];
+  }
   const uint64_t total = now.total_ms - then.total_ms;
   if (total == 0 || now.busy_ms < then.busy_ms) return wire::kUnknown32;
   const uint64_t pct = (now.busy_ms - then.busy_ms) * 10000 / total;

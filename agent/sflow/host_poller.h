@@ -57,8 +57,9 @@ class HostPoller {
 
  private:
   void Poll();
-  // Utilisation over the last `seconds` (percent x 100), from the CPU history; the oldest
-  // history there is when less is known; -1 (all ones) with none.
+  // Utilisation over the last `seconds` (percent x 100), from the CPU history: the oldest
+  // history there is when less is known, the average since boot with one reading, -1 (all
+  // ones) with none.
   uint32_t Utilisation(uint32_t seconds) const;
 
   HostPollerConfig config_;

@@ -302,6 +302,12 @@ def run_checks(work):
         check(not bad, "sample %d MIB-2 IP/ICMP/TCP/UDP within /proc/net/snmp's%s" % (
             seq, ": " + "; ".join(bad[:3]) if bad else ""))
 
+    check(a["net"][1] > b["net"][1] and a["net"][5] > b["net"][5],
+          "traffic crossed the adapters during the run (psutil: %d -> %d packets in)" % (
+              b["net"][1], a["net"][1]))
+    moved = [recs[2006][1] for _, recs in samples if 2006 in recs]
+    check(len(set(moved)) > 1, "host_net_io packets in grew between samples: %s" % moved)
+
     # tshark: the datagram and sample headers, the processor record; malformed only where a
     # host record (which tshark 4.0 cannot dissect) is followed by another.
     host_frames, bad_frames, tseqs, mem_ok = set(), set(), [], True

@@ -34,11 +34,16 @@ xf_work host
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip -n "$ns" link add hp1 type veth peer name hh1
+# The peer lives in a second namespace, so the pings below cross hp1 (two addresses of one
+# namespace would talk over lo).
+peer=xf_host_peer_$$
+netns_list+=("$peer")
+ip netns add "$peer"
+ip -n "$ns" link add hp1 type veth peer name hh1 netns "$peer"
 ip -n "$ns" link set hp1 up
-ip -n "$ns" link set hh1 up
+ip -n "$peer" link set hh1 up
 ip -n "$ns" addr add 10.200.0.1/24 dev hp1
-ip -n "$ns" addr add 10.200.0.2/24 dev hh1
+ip -n "$peer" addr add 10.200.0.2/24 dev hh1
 
 ip netns exec "$ns" tshark -i lo -f "udp port 6343" -w "$work/sflow.pcap" -q 2>"$work/tshark.log" &
 pids+=($!)
@@ -57,8 +62,18 @@ ip netns exec "$ns" "$xflowd" --sample 'hp*' --polling 2 --duration "$secs" \
   >"$work/xflowd.log" 2>&1 &
 pids+=($!)
 xflowd_pid=$!
-# Some traffic for the network and MIB-2 counters while it runs.
-nsx ping -c 20 -i 0.2 -q 10.200.0.2 >/dev/null 2>&1 || true
+# Some traffic across hp1 for the network and MIB-2 counters while it runs: UDP to a port
+# nobody listens on (the peer answers with ICMP port unreachable).
+nsx "$py" -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(40):
+    try:
+        s.sendto(b"x" * 100, ("10.200.0.2", 9))
+    except OSError:
+        pass
+    time.sleep(0.1)
+'
 wait "$xflowd_pid" || { echo "FAIL: xflowd exited with an error"; cat "$work/xflowd.log"; exit 1; }
 nsx "$py" "$here/host_counters_check.py" snapshot "$work/after.json"
 tail -n 3 "$work/xflowd.log"

@@ -148,6 +148,18 @@ TEST_F(HostPollerTest, ProcessorAveragesComeFromTheSecondsBefore) {
   EXPECT_EQ(proc->total_memory, 24683748ull * 1024);
 }
 
+TEST_F(HostPollerTest, TheFirstPollAveragesSinceBoot) {
+  files_.Override("/proc/stat", Stat(300, 900));  // 25% busy since boot
+  HostPoller p(HostPollerConfig{5}, &receiver_, reader_, 1);
+  p.Tick(clock_.Now());
+  const auto samples = FlushAndRead();
+  ASSERT_EQ(samples.size(), 1u);
+  const auto* proc = FindRecord<wire::ProcessorCounters>(samples[0].records);
+  ASSERT_NE(proc, nullptr);
+  EXPECT_EQ(proc->cpu_5s, 2500u);
+  EXPECT_EQ(proc->cpu_5m, 2500u);
+}
+
 TEST_F(HostPollerTest, APartThatFailsIsLeftOutAndCounted) {
   files_.Override("/proc/net/snmp", "garbage\n");
   files_.Override("/proc/diskstats", "8 0 sda 1\n");

@@ -361,7 +361,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "source-address, vrf, dscp, protocol)");
   EXPECT_EQ(Error("sampling = 5\n"),
             "x.toml:1:12: sampling: unknown key (known here: agent, ports, port, flow, source, "
-            "log, run, control, service, self-check, snmp)");
+            "log, run, control, service, self-check, snmp, host)");
 }
 
 TEST(ConfigFileErrorGoldenTest, NotUtf8) {

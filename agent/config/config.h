@@ -302,6 +302,17 @@ struct DropsConfig {
   uint32_t max_per_s = 100;    // discard samples per second at most (0: none)
 };
 
+// Host counters (sflow_host.txt) of the physical host, data source entPhysicalEntry 1
+// (docs/linux.md "Host counters"). Platforms that have none (-i, -r) ignore this.
+struct HostCountersConfig {
+  bool enabled = true;
+  // Seconds between host counter samples, 0..86400 (0 = off); unset: ports.polling_interval_s.
+  std::optional<uint32_t> polling_interval_s;
+  uint32_t EffectiveInterval(uint32_t ports_interval_s) const {
+    return enabled ? polling_interval_s.value_or(ports_interval_s) : 0;
+  }
+};
+
 struct Config {
   std::string config_file;  // the file this was read from; empty: the command line alone
   AgentConfig agent;
@@ -314,6 +325,7 @@ struct Config {
   SelfCheckSettings self_check;
   SnmpConfig snmp;
   DropsConfig drops;
+  HostCountersConfig host;
   uint64_t seed = 1;                   // simulator traffic and every sampling PRNG
   std::optional<uint32_t> duration_s;  // unset = until SIGINT/SIGTERM
 };

@@ -138,6 +138,9 @@ const char* const kKeys[] = {
     "drops.enabled",
     "drops.sampling-rate",
     "drops.max-per-s",
+    "host",
+    "host.enabled",
+    "host.polling-interval",
 };
 
 // TOML nests arrays, inline tables and dotted keys; the parser recurses with them (and slows
@@ -318,6 +321,22 @@ class Parser {
                                {"enabled", B(&c.enabled)},
                                {"sampling-rate", U(&c.sampling_rate, 1, 1u << 24)},
                                {"max-per-s", U(&c.max_per_s, 0, 1000000)},
+                           });
+             }},
+            {"host",
+             [this](const std::string& k, const Value& v) {
+               XFLOWD_RETURN_IF_ERROR(Table(k, v));
+               HostCountersConfig& c = c_->host;
+               return Walk(v, k,
+                           {
+                               {"enabled", B(&c.enabled)},
+                               {"polling-interval",
+                                [this, &c](const std::string& kk, const Value& x) {
+                                  uint64_t s = 0;
+                                  XFLOWD_RETURN_IF_ERROR(Uint(kk, x, 0, 86400, &s));
+                                  c.polling_interval_s = static_cast<uint32_t>(s);
+                                  return Status::Ok();
+                                }},
                            });
              }},
         }));
@@ -1457,6 +1476,13 @@ std::string FormatConfig(const Config& c) {
   o << "enabled = " << Bool(c.drops.enabled) << "\n";
   o << "sampling-rate = " << c.drops.sampling_rate << "\n";
   o << "max-per-s = " << c.drops.max_per_s << "\n";
+  o << "\n[host]\n";
+  o << "enabled = " << Bool(c.host.enabled) << "\n";
+  if (c.host.polling_interval_s) {
+    o << "polling-interval = " << *c.host.polling_interval_s << "\n";
+  } else {
+    o << "# polling-interval: the ports' polling interval\n";
+  }
   return o.str();
 }
 

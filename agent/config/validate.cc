@@ -292,6 +292,12 @@ Status Validate(const Config& config) {
   if (Status s = ValidateControl(config.control); !s.ok()) return s;
   if (Status s = ValidateService(config.service); !s.ok()) return s;
   if (Status s = ValidateSnmp(config.snmp); !s.ok()) return s;
+  if (config.host.polling_interval_s) {
+    if (Status s = Range("host.polling-interval", *config.host.polling_interval_s, 0, 86400);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (Status s = Range("self-check.window", config.self_check.window_s, 1, 86400); !s.ok()) {
     return s;
   }

@@ -392,6 +392,16 @@ json DaemonCommands::Stats() const {
                       {"samples", ps.samples},
                       {"read_errors", ps.read_errors},
                       {"oversize_drops", ps.oversize_drops}};
+  if (const sflow::HostPoller* h = agent.host_poller()) {
+    const sflow::HostPollerStats& hs = h->stats();
+    j["host"] = json{{"interval_s", h->config().interval_s},
+                     {"samples", hs.samples},
+                     {"read_errors", hs.read_errors},
+                     {"adapters_left_out", hs.adapters_left_out},
+                     {"oversize_drops", hs.oversize_drops}};
+  } else {
+    j["host"] = nullptr;
+  }
   json receivers = json::array();
   for (const auto& r : agent.receivers()) {
     const sflow::ReceiverStats& rs = r->stats();

@@ -1,5 +1,7 @@
 #include "agent/daemon/daemon.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
@@ -142,6 +144,7 @@ Status Daemon::Init(DaemonSettings settings) {
   sflow::ReceiverConfig rc;
   rc.max_datagram_bytes = config_.agent.max_datagram_bytes;
   receiver_ = &agent_->AddReceiver(rc, raw);
+  ApplyHostCounters(nullptr);
 
   auto ports = platform_.ports->ListPorts();
   if (!ports.ok()) return ports.status().WithContext("listing ports");
@@ -529,6 +532,8 @@ void Daemon::AttachPorts() {
   for (const auto& p : agent_->pollers()) {
     agent_->SetPollerReceiver(p->ifindex(), ReceiverById(PortReceivers(p->ifindex()).second));
   }
+  // The host's counters go with the configuration's collectors.
+  if (sflow::HostPoller* h = agent_->host_poller()) h->set_receiver(ReceiverById(kConfigReceiver));
 }
 
 void Daemon::DrainAll() {
@@ -613,6 +618,13 @@ std::string Daemon::Summary() const {
       "collectors (ICMP errors).",
       U(rs.oversize_drops), U(agent_->stats().no_sampler), U(backoffs), U(recoveries),
       U(send_errors), U(lost));
+  if (const sflow::HostPoller* h = agent_->host_poller()) {
+    const sflow::HostPollerStats& hs = h->stats();
+    s += Printf(
+        " Host counters: %llu samples every %u s, %llu read errors, %llu adapters left "
+        "out.",
+        U(hs.samples), h->config().interval_s, U(hs.read_errors), U(hs.adapters_left_out));
+  }
   s += transports_.empty() ? " No sFlow collector." : " Collectors:";
   for (size_t i = 0; i < transports_.size(); ++i) {
     const exporter::Transport& t = *transports_[i];
@@ -893,6 +905,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
   config_ = next;
   ReloadPorts(old, changes);
   AttachPorts();  // restarted ports, or the configuration's collectors came or went
+  if (std::string host = ApplyHostCounters(&old); !host.empty()) changes->push_back(host);
 
   if (config::Diff(old, next).self_check) {
     const config::SelfCheckSettings& sb = next.self_check;
@@ -910,6 +923,36 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
                               hal::base::LogLevelName(next.log.level)));
   }
   return Status::Ok();
+}
+
+std::string Daemon::ApplyHostCounters(const config::Config* old) {
+  if (platform_.host_files == nullptr || platform_.flow_only) return "";
+  const uint32_t interval = config_.host.EffectiveInterval(config_.ports.polling_interval_s);
+  const uint32_t before =
+      old ? old->host.EffectiveInterval(old->ports.polling_interval_s) : interval + 1;
+  if (old && before == interval) return "";
+  sflow::HostPoller* poller = agent_->host_poller();
+  if (interval == 0) {
+    agent_->SetHostPoller({}, nullptr, nullptr);  // the reader stays: it read the uuid as root
+    if (old) return Printf("host counters every %u s -> off", before);
+    logger_.Log(LogLevel::kInfo, "host counters: off");
+    return "";
+  }
+  sflow::HostPollerConfig hc;
+  hc.interval_s = interval;
+  if (poller != nullptr) {
+    poller->Reconfigure(hc);
+    return Printf("host counters every %u s -> %u s", before, interval);
+  }
+  if (!host_reader_) {
+    const long tck = ::sysconf(_SC_CLK_TCK);
+    host_reader_ = std::make_unique<hal::host::HostReader>(
+        *platform_.host_files, tck > 0 ? static_cast<uint32_t>(tck) : 100);
+  }
+  agent_->SetHostPoller(hc, ReceiverById(kConfigReceiver), host_reader_.get());
+  if (old) return Printf("host counters off -> every %u s", interval);
+  logger_.Log(LogLevel::kInfo, "host counters: every %u s (data source 2:1)", interval);
+  return "";
 }
 
 void Daemon::ReloadCollectors(const config::Config& next,

@@ -35,6 +35,8 @@
 #include "hal/base/status.h"
 #include "hal/counter_source.h"
 #include "hal/drop_source.h"
+#include "hal/host/host_files.h"
+#include "hal/host/host_reader.h"
 #include "hal/packet_source.h"
 #include "hal/port_inventory.h"
 #include "hal/sampling_control.h"
@@ -49,6 +51,8 @@ struct Platform {
   hal::PortInventory* ports = nullptr;       // required
   // Dropped-packet notifications for discard samples ([drops]); null: none.
   hal::DropSource* drops = nullptr;
+  // /proc and /sys of the host, for the host counters (config host.*); null: none.
+  hal::host::HostFiles* host_files = nullptr;
   // The platform's own periodic work, called every advance_period with the clock's time (and
   // once at stop): a simulator makes the traffic up to then, a capture reads its link events.
   // Empty for back-ends that need none.
@@ -217,6 +221,8 @@ class Daemon {
   // `xflowctl check` and `xflowctl top`: updated by the tick; read them from the loop's thread.
   const SelfCheck& self_check() const { return *self_check_; }
   const TopTalkers& top_talkers() const { return *top_talkers_; }
+  // The host counters' reader (null: the platform has none, or host.enabled is false).
+  const hal::host::HostReader* host_reader() const { return host_reader_.get(); }
   // Ports with a sampler whose rate could not be programmed (logged at start).
   uint32_t ports_without_sampling() const { return ports_without_sampling_; }
 
@@ -279,6 +285,9 @@ class Daemon {
   void PollTransport(hal::base::MonoTime now, exporter::Transport& transport,
                      uint64_t* errors_seen);
   void DrainAll();
+  // Starts, reconfigures or stops the host counters' poller per config_.host (agent/sflow/
+  // host_poller.h). Returns a line for the reload's changes, empty if nothing changed.
+  std::string ApplyHostCounters(const config::Config* old);
   // Attaches every sampler and poller to the receiver port_receivers_ names.
   void AttachPorts();
   // Discard samples (agent/daemon/discards.cc): start with the loop, reload, summary line.
@@ -296,6 +305,7 @@ class Daemon {
   std::vector<std::unique_ptr<exporter::Transport>> transports_;
   std::vector<uint64_t> errors_seen_;  // send_errors per transport at the last tick
   std::unique_ptr<sflow::Agent> agent_;
+  std::unique_ptr<hal::host::HostReader> host_reader_;
   sflow::Receiver* receiver_ = nullptr;
   std::unique_ptr<EventLoop> loop_;
   // Samples go to the sFlow agent, the top talkers and, with flow collectors, the flow probe.

@@ -11,6 +11,7 @@
 #include "agent/run/run.h"
 #include "hal/dropmon/dropmon_source.h"
 #include "sim/dropmon_emitter.h"
+#include "sim/sim_host_files.h"
 #include "sim/sim_switch.h"
 
 namespace xflowd::agent::run {
@@ -96,6 +97,9 @@ int RunSim(const config::Config& config, hal::base::Logger& logger,
   if (!sim.ok()) return Fail(logger, sim.status(), "cannot start the simulated switch");
   sim::SimSwitch& sw = **sim;
   daemon::Platform platform = daemon::SimPlatform(sw);
+  // A made-up host's /proc: the demo shows host counters as a Linux switch sends them.
+  sim::SimHostFiles host_files(clock, sw, clock.Now());
+  platform.host_files = &host_files;
   char description[160];
   std::snprintf(description, sizeof(description), "simulated switch (%u x %s at %g%% load%s)",
                 c.ports, config::FormatSpeed(c.speed_bps).c_str(), c.load * 100,

@@ -72,6 +72,17 @@ Poller& Agent::AddPoller(const hal::PortInfo& port, const PollerConfig& config, 
   return *raw;
 }
 
+HostPoller* Agent::SetHostPoller(const HostPollerConfig& config, Receiver* receiver,
+                                 hal::host::HostReader* reader) {
+  if (reader == nullptr) {
+    host_poller_.reset();
+    return nullptr;
+  }
+  const uint32_t first = config.interval_s ? NextCountdown(config.interval_s) : 0;
+  host_poller_ = std::make_unique<HostPoller>(config, receiver, *reader, first, &logger_);
+  return host_poller_.get();
+}
+
 void Agent::RemoveReceiver(Receiver* receiver) {
   auto it = std::find_if(receivers_.begin(), receivers_.end(),
                          [&](const auto& r) { return r.get() == receiver; });
@@ -83,6 +94,7 @@ void Agent::RemoveReceiver(Receiver* receiver) {
   for (auto& p : pollers_) {
     if (p->receiver() == receiver) p->set_receiver(nullptr);
   }
+  if (host_poller_ && host_poller_->receiver() == receiver) host_poller_->set_receiver(nullptr);
   receivers_.erase(it);
 }
 
@@ -162,6 +174,7 @@ void Agent::OnSample(const hal::PacketSample& sample) {
 void Agent::Tick(hal::base::MonoTime now) {
   for (auto& s : samplers_) s->Tick(now);
   for (auto& p : pollers_) p->Tick(now);
+  if (host_poller_) host_poller_->Tick(now);
   for (auto& r : receivers_) r->Flush();
 }
 

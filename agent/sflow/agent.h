@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/sflow/host_poller.h"
 #include "agent/sflow/poller.h"
 #include "agent/sflow/receiver.h"
 #include "agent/sflow/sampler.h"
@@ -40,6 +41,11 @@ class Agent final : public hal::PacketSampleSink {
                       Receiver& receiver, hal::SamplingControl* control);
   Poller& AddPoller(const hal::PortInfo& port, const PollerConfig& config, Receiver& receiver,
                     hal::CounterSource& counters);
+  // The host counters' poller (at most one; replaces any before; null removes it). Its first
+  // poll is placed like a port poller's. Ticked after the port pollers.
+  HostPoller* SetHostPoller(const HostPollerConfig& config, Receiver* receiver,
+                            hal::host::HostReader* reader);
+  HostPoller* host_poller() const { return host_poller_.get(); }
   // Removes a receiver made by AddReceiver: it sends what is pending, and the samplers and
   // pollers attached to it go idle (receiver null).
   void RemoveReceiver(Receiver* receiver);
@@ -95,6 +101,7 @@ class Agent final : public hal::PacketSampleSink {
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::vector<std::unique_ptr<Sampler>> samplers_;
   std::vector<std::unique_ptr<Poller>> pollers_;
+  std::unique_ptr<HostPoller> host_poller_;
   std::unordered_map<uint64_t, Sampler*> sampler_index_;  // lookups never allocate
   AgentStats stats_;
   // Phase of the next poller's first poll, as a fraction of its interval in 32-bit fixed

@@ -163,6 +163,11 @@ class ReadVisitor {
   void U32(FieldName n, uint32_t& x) { x = c_.U32(n.wire); }
   void U32(FieldName n, uint32_t& x, ValueNames) { x = c_.U32(n.wire); }
   void U64(FieldName n, uint64_t& x) { x = c_.U64(n.wire); }
+  void F32(FieldName n, float& x) {
+    const uint32_t bits = c_.U32(n.wire);
+    std::memcpy(&x, &bits, sizeof x);
+  }
+  void Uuid(FieldName n, uint8_t (&b)[16]) { c_.Copy(b, 16, n.wire); }
   void Ipv4(FieldName n, uint8_t (&b)[4]) { c_.Copy(b, 4, n.wire); }
   void Ipv6(FieldName n, uint8_t (&b)[16]) { c_.Copy(b, 16, n.wire); }
   void Mac(FieldName n, uint8_t (&b)[6]) {

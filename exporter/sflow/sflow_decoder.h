@@ -50,6 +50,9 @@ using DecodedSampledHeader = BasicSampledHeader<std::vector<uint8_t>>;  // heade
 using DecodedAsPathSegment = BasicAsPathSegment<Vector>;
 using DecodedExtendedGateway = BasicExtendedGateway<Vector>;
 using DecodedPortName = BasicPortName<std::string>;  // raw bytes as sent
+using DecodedHostDescr = BasicHostDescr<std::string>;
+using DecodedHostAdapter = BasicHostAdapter<Vector>;
+using DecodedHostAdapters = BasicHostAdapters<Vector>;
 
 // Same order as FlowRecord / CounterRecord, with UnknownRecord last, so index() of a known
 // record matches the encoder's variant.
@@ -58,7 +61,9 @@ using DecodedFlowRecord =
                  ExtendedRouter, DecodedExtendedGateway, ExtendedTimestamp, UnknownRecord>;
 using DecodedCounterRecord =
     std::variant<GenericInterfaceCounters, EthernetInterfaceCounters, VlanCounters,
-                 ProcessorCounters, DecodedPortName, UnknownRecord>;
+                 ProcessorCounters, DecodedPortName, DecodedHostDescr, DecodedHostAdapters, HostCpu,
+                 HostMemory, HostDiskIo, HostNetIo, Mib2Ip, Mib2Icmp, Mib2Tcp, Mib2Udp,
+                 UnknownRecord>;
 
 // The decoder's samples: the encoder's fields (sflow_types.h), owning their records.
 struct DecodedFlowSample : FlowSampleFields {

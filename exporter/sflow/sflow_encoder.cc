@@ -1,6 +1,7 @@
 #include "exporter/sflow/sflow_encoder.h"
 
 #include <cassert>
+#include <cstring>
 #include <variant>
 
 namespace xflowd::exporter::sflow {
@@ -31,6 +32,13 @@ class PutVisitor {
   void U32(FieldName, uint32_t x) { w_.U32(x); }
   void U32(FieldName, uint32_t x, ValueNames) { w_.U32(x); }
   void U64(FieldName, uint64_t x) { w_.U64(x); }
+  void F32(FieldName, float x) {
+    uint32_t bits;
+    static_assert(sizeof bits == sizeof x, "XDR float is 32 bits");
+    std::memcpy(&bits, &x, sizeof bits);
+    w_.U32(bits);
+  }
+  void Uuid(FieldName, const uint8_t (&b)[16]) { w_.Bytes(b, 16); }
   void Ipv4(FieldName, const uint8_t (&b)[4]) { w_.Bytes(b, 4); }
   void Ipv6(FieldName, const uint8_t (&b)[16]) { w_.Bytes(b, 16); }
   void Mac(FieldName, const uint8_t (&b)[6]) {

@@ -47,6 +47,17 @@ enum CounterFormat : uint32_t {
   kVlanFormat = 5,
   kProcessorFormat = 1001,
   kPortNameFormat = 1005,
+  // sFlow Host Structures (sflow_host.txt) and its MIB-2 TCP/IP groups.
+  kHostDescrFormat = 2000,
+  kHostAdaptersFormat = 2001,
+  kHostCpuFormat = 2003,
+  kHostMemoryFormat = 2004,
+  kHostDiskIoFormat = 2005,
+  kHostNetIoFormat = 2006,
+  kMib2IpFormat = 2007,
+  kMib2IcmpFormat = 2008,
+  kMib2TcpFormat = 2009,
+  kMib2UdpFormat = 2010,
 };
 // header_protocol values of the sampled header record.
 enum HeaderProtocol : uint32_t {
@@ -84,6 +95,8 @@ struct InterfaceField {
 // struct, kFormat, kName, that list and its slot in the variant. A visitor provides, for a
 // field named `n` (FieldName):
 //   U32(n, uint32_t&)  U32(n, uint32_t&, ValueNames)  U64(n, uint64_t&)
+//   F32(n, float&)                                      XDR float: IEEE 754 single, big-endian
+//   Uuid(n, uint8_t(&)[16])                             XDR opaque[16]: 16 raw bytes
 //   Ipv4(n, uint8_t(&)[4])  Ipv6(n, uint8_t(&)[16])   raw address bytes, network order
 //   Mac(n, uint8_t(&)[6])                               XDR opaque[6]: padded to 8 bytes
 //   Address(n, IpAddress&)                              XDR address union (type, 0/4/16 bytes)
@@ -135,6 +148,8 @@ class BodySizeVisitor {
   void U32(FieldName, uint32_t) { n_ += 4; }
   void U32(FieldName, uint32_t, ValueNames) { n_ += 4; }
   void U64(FieldName, uint64_t) { n_ += 8; }
+  void F32(FieldName, float) { n_ += 4; }
+  void Uuid(FieldName, const uint8_t (&)[16]) { n_ += 16; }
   void Ipv4(FieldName, const uint8_t (&)[4]) { n_ += 4; }
   void Ipv6(FieldName, const uint8_t (&)[16]) { n_ += 16; }
   void Mac(FieldName, const uint8_t (&)[6]) { n_ += 8; }  // opaque[6] is padded too
@@ -473,8 +488,271 @@ struct BasicPortName {  // 0:1005
   }
 };
 using PortName = BasicPortName<ByteView>;
-using CounterRecord = std::variant<GenericInterfaceCounters, EthernetInterfaceCounters,
-                                   VlanCounters, ProcessorCounters, PortName>;
+
+// ---- host counter records (sflow_host.txt; the MIB-2 groups: RFC 1213 / 4022 / 4113) ----
+// machine_type and os_name values of host_descr.
+enum MachineType : uint32_t {
+  kMachineUnknown = 0,
+  kMachineOther = 1,
+  kMachineX86 = 2,
+  kMachineX86_64 = 3,
+  kMachineIa64 = 4,
+  kMachineSparc = 5,
+  kMachineAlpha = 6,
+  kMachinePowerpc = 7,
+  kMachineM68k = 8,
+  kMachineMips = 9,
+  kMachineArm = 10,
+  kMachineHppa = 11,
+  kMachineS390 = 12,
+};
+enum OsName : uint32_t { kOsUnknown = 0, kOsOther = 1, kOsLinux = 2 };
+constexpr size_t kMaxHostnameBytes = 64;
+constexpr size_t kMaxOsReleaseBytes = 32;
+template <typename Text>
+struct BasicHostDescr {  // 0:2000
+  static constexpr uint32_t kFormat = kHostDescrFormat;
+  static constexpr const char* kName = "host_descr";
+  Text hostname;          // string<64>, empty if unknown
+  uint8_t uuid[16] = {};  // opaque[16] (the spec's erratum: fixed, not <16>); zeros unknown
+  uint32_t machine_type = kMachineUnknown;
+  uint32_t os_name = kOsUnknown;
+  Text os_release;  // string<32>, e.g. "6.1.0-13-amd64"
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.String("hostname", "hostname length", kMaxHostnameBytes, r.hostname);
+    v.Uuid("uuid", r.uuid);
+    v.U32("machine_type", r.machine_type);
+    v.U32("os_name", r.os_name);
+    v.String("os_release", "os_release length", kMaxOsReleaseBytes, r.os_release);
+  }
+};
+using HostDescr = BasicHostDescr<ByteView>;
+
+struct HostMac {  // one mac_address of a host_adapter: opaque[6], padded to 8 bytes
+  uint8_t mac[6] = {};
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.Mac("mac", r.mac);
+  }
+};
+template <template <typename> class Seq>
+struct BasicHostAdapter {
+  uint32_t if_index = 0;
+  Seq<HostMac> macs;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U32({"if_index", "adapter ifIndex"}, r.if_index);
+    v.Array("macs", "adapter mac_address count", r.macs);
+  }
+};
+using HostAdapter = BasicHostAdapter<Span>;
+template <template <typename> class Seq>
+struct BasicHostAdapters {  // 0:2001
+  static constexpr uint32_t kFormat = kHostAdaptersFormat;
+  static constexpr const char* kName = "host_adapters";
+  Seq<BasicHostAdapter<Seq>> adapters;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.Array("adapters", "adapters count", r.adapters);
+  }
+};
+using HostAdapters = BasicHostAdapters<Span>;
+
+struct HostCpu {  // 0:2003
+  static constexpr uint32_t kFormat = kHostCpuFormat;
+  static constexpr const char* kName = "host_cpu";
+  float load_one = 0;  // load averages
+  float load_five = 0;
+  float load_fifteen = 0;
+  uint32_t proc_run = 0;    // running threads
+  uint32_t proc_total = 0;  // threads
+  uint32_t cpu_num = 0;
+  uint32_t cpu_speed = 0;  // MHz
+  uint32_t uptime = 0;     // seconds since boot
+  uint32_t cpu_user = 0;   // the times are ms summed over CPUs (wrap at 2^32)
+  uint32_t cpu_nice = 0;
+  uint32_t cpu_system = 0;
+  uint32_t cpu_idle = 0;
+  uint32_t cpu_wio = 0;
+  uint32_t cpu_intr = 0;
+  uint32_t cpu_sintr = 0;
+  uint32_t interrupts = 0;
+  uint32_t contexts = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.F32("load_one", r.load_one);
+    v.F32("load_five", r.load_five);
+    v.F32("load_fifteen", r.load_fifteen);
+    v.U32("proc_run", r.proc_run);
+    v.U32("proc_total", r.proc_total);
+    v.U32("cpu_num", r.cpu_num);
+    v.U32("cpu_speed", r.cpu_speed);
+    v.U32("uptime", r.uptime);
+    v.U32("cpu_user", r.cpu_user);
+    v.U32("cpu_nice", r.cpu_nice);
+    v.U32("cpu_system", r.cpu_system);
+    v.U32("cpu_idle", r.cpu_idle);
+    v.U32("cpu_wio", r.cpu_wio);
+    v.U32("cpu_intr", r.cpu_intr);
+    v.U32("cpu_sintr", r.cpu_sintr);
+    v.U32("interrupts", r.interrupts);
+    v.U32("contexts", r.contexts);
+  }
+};
+struct HostMemory {  // 0:2004, bytes; the page and swap counts are pages
+  static constexpr uint32_t kFormat = kHostMemoryFormat;
+  static constexpr const char* kName = "host_memory";
+  uint64_t mem_total = 0;
+  uint64_t mem_free = 0;
+  uint64_t mem_shared = 0;
+  uint64_t mem_buffers = 0;
+  uint64_t mem_cached = 0;
+  uint64_t swap_total = 0;
+  uint64_t swap_free = 0;
+  uint32_t page_in = 0;
+  uint32_t page_out = 0;
+  uint32_t swap_in = 0;
+  uint32_t swap_out = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U64("mem_total", r.mem_total);
+    v.U64("mem_free", r.mem_free);
+    v.U64("mem_shared", r.mem_shared);
+    v.U64("mem_buffers", r.mem_buffers);
+    v.U64("mem_cached", r.mem_cached);
+    v.U64("swap_total", r.swap_total);
+    v.U64("swap_free", r.swap_free);
+    v.U32("page_in", r.page_in);
+    v.U32("page_out", r.page_out);
+    v.U32("swap_in", r.swap_in);
+    v.U32("swap_out", r.swap_out);
+  }
+};
+constexpr uint32_t kPercentUnknown = 0xFFFFFFFFu;  // the spec's "percentage" -1
+struct HostDiskIo {                                // 0:2005
+  static constexpr uint32_t kFormat = kHostDiskIoFormat;
+  static constexpr const char* kName = "host_disk_io";
+  uint64_t disk_total = 0;  // bytes, summed over the local file systems
+  uint64_t disk_free = 0;
+  uint32_t part_max_used = kPercentUnknown;  // of the fullest one, percent x 100
+  uint32_t reads = 0;
+  uint64_t bytes_read = 0;
+  uint32_t read_time = 0;  // ms
+  uint32_t writes = 0;
+  uint64_t bytes_written = 0;
+  uint32_t write_time = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U64("disk_total", r.disk_total);
+    v.U64("disk_free", r.disk_free);
+    v.U32("part_max_used", r.part_max_used);
+    v.U32("reads", r.reads);
+    v.U64("bytes_read", r.bytes_read);
+    v.U32("read_time", r.read_time);
+    v.U32("writes", r.writes);
+    v.U64("bytes_written", r.bytes_written);
+    v.U32("write_time", r.write_time);
+  }
+};
+struct HostNetIo {  // 0:2006, summed over the adapters (loopback excluded)
+  static constexpr uint32_t kFormat = kHostNetIoFormat;
+  static constexpr const char* kName = "host_net_io";
+  uint64_t bytes_in = 0;
+  uint32_t pkts_in = 0;
+  uint32_t errs_in = 0;
+  uint32_t drops_in = 0;
+  uint64_t bytes_out = 0;
+  uint32_t pkts_out = 0;
+  uint32_t errs_out = 0;
+  uint32_t drops_out = 0;
+
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    v.U64("bytes_in", r.bytes_in);
+    v.U32("pkts_in", r.pkts_in);
+    v.U32("errs_in", r.errs_in);
+    v.U32("drops_in", r.drops_in);
+    v.U64("bytes_out", r.bytes_out);
+    v.U32("pkts_out", r.pkts_out);
+    v.U32("errs_out", r.errs_out);
+    v.U32("drops_out", r.drops_out);
+  }
+};
+// The MIB-2 groups: every field a u32 in MIB order, so each record is its name list.
+// clang-format off
+#define XFLOWD_SFLOW_U32_FIELD(name) v.U32(#name, r.name);
+#define XFLOWD_SFLOW_U32_MEMBER(name) uint32_t name = 0;
+#define XFLOWD_SFLOW_MIB2_IP(X)                                                          \
+  X(ip_forwarding) X(ip_default_ttl) X(ip_in_receives) X(ip_in_hdr_errors)               \
+  X(ip_in_addr_errors) X(ip_forw_datagrams) X(ip_in_unknown_protos) X(ip_in_discards)    \
+  X(ip_in_delivers) X(ip_out_requests) X(ip_out_discards) X(ip_out_no_routes)            \
+  X(ip_reasm_timeout) X(ip_reasm_reqds) X(ip_reasm_oks) X(ip_reasm_fails) X(ip_frag_oks) \
+  X(ip_frag_fails) X(ip_frag_creates)
+#define XFLOWD_SFLOW_MIB2_ICMP(X)                                                            \
+  X(icmp_in_msgs) X(icmp_in_errors) X(icmp_in_dest_unreachs) X(icmp_in_time_excds)           \
+  X(icmp_in_param_probs) X(icmp_in_src_quenchs) X(icmp_in_redirects) X(icmp_in_echos)        \
+  X(icmp_in_echo_reps) X(icmp_in_timestamps) X(icmp_in_addr_masks) X(icmp_in_addr_mask_reps) \
+  X(icmp_out_msgs) X(icmp_out_errors) X(icmp_out_dest_unreachs) X(icmp_out_time_excds)       \
+  X(icmp_out_param_probs) X(icmp_out_src_quenchs) X(icmp_out_redirects) X(icmp_out_echos)    \
+  X(icmp_out_echo_reps) X(icmp_out_timestamps) X(icmp_out_timestamp_reps)                    \
+  X(icmp_out_addr_masks) X(icmp_out_addr_mask_reps)
+#define XFLOWD_SFLOW_MIB2_TCP(X)                                                         \
+  X(tcp_rto_algorithm) X(tcp_rto_min) X(tcp_rto_max) X(tcp_max_conn) X(tcp_active_opens) \
+  X(tcp_passive_opens) X(tcp_attempt_fails) X(tcp_estab_resets) X(tcp_curr_estab)        \
+  X(tcp_in_segs) X(tcp_out_segs) X(tcp_retrans_segs) X(tcp_in_errs) X(tcp_out_rsts)      \
+  X(tcp_in_csum_errors)
+#define XFLOWD_SFLOW_MIB2_UDP(X)                                       \
+  X(udp_in_datagrams) X(udp_no_ports) X(udp_in_errors) X(udp_out_datagrams) \
+  X(udp_rcvbuf_errors) X(udp_sndbuf_errors) X(udp_in_csum_errors)
+// clang-format on
+struct Mib2Ip {  // 0:2007
+  static constexpr uint32_t kFormat = kMib2IpFormat;
+  static constexpr const char* kName = "mib2_ip_group";
+  XFLOWD_SFLOW_MIB2_IP(XFLOWD_SFLOW_U32_MEMBER)
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    XFLOWD_SFLOW_MIB2_IP(XFLOWD_SFLOW_U32_FIELD)
+  }
+};
+struct Mib2Icmp {  // 0:2008
+  static constexpr uint32_t kFormat = kMib2IcmpFormat;
+  static constexpr const char* kName = "mib2_icmp_group";
+  XFLOWD_SFLOW_MIB2_ICMP(XFLOWD_SFLOW_U32_MEMBER)
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    XFLOWD_SFLOW_MIB2_ICMP(XFLOWD_SFLOW_U32_FIELD)
+  }
+};
+struct Mib2Tcp {  // 0:2009 (tcp_max_conn: -1 = dynamic, as the MIB says)
+  static constexpr uint32_t kFormat = kMib2TcpFormat;
+  static constexpr const char* kName = "mib2_tcp_group";
+  XFLOWD_SFLOW_MIB2_TCP(XFLOWD_SFLOW_U32_MEMBER)
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    XFLOWD_SFLOW_MIB2_TCP(XFLOWD_SFLOW_U32_FIELD)
+  }
+};
+struct Mib2Udp {  // 0:2010
+  static constexpr uint32_t kFormat = kMib2UdpFormat;
+  static constexpr const char* kName = "mib2_udp_group";
+  XFLOWD_SFLOW_MIB2_UDP(XFLOWD_SFLOW_U32_MEMBER)
+  template <typename Self, typename V>
+  static void Fields(Self& r, V& v) {
+    XFLOWD_SFLOW_MIB2_UDP(XFLOWD_SFLOW_U32_FIELD)
+  }
+};
+using CounterRecord =
+    std::variant<GenericInterfaceCounters, EthernetInterfaceCounters, VlanCounters,
+                 ProcessorCounters, PortName, HostDescr, HostAdapters, HostCpu, HostMemory,
+                 HostDiskIo, HostNetIo, Mib2Ip, Mib2Icmp, Mib2Tcp, Mib2Udp>;
 
 // ---- samples ----
 // A sample's fields before its records are listed once too, in Fields(self, v, expanded): the

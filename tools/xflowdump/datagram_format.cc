@@ -118,6 +118,7 @@ const char* CounterName(const sf::DecodedCounterRecord& r) {
 }
 
 std::string Percent(uint32_t hundredths) {
+  if (hundredths == 0xFFFFFFFFu) return "unknown";  // the spec's percentage -1
   return Printf("%u.%02u%%", hundredths / 100, hundredths % 100);
 }
 
@@ -431,6 +432,14 @@ void JsonMeta(const DatagramMeta& meta, JsonWriter* w) {
 std::string MacText(const uint8_t* m) {
   return Printf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
+
+std::string UuidText(const uint8_t* u) {
+  return Printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+                u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+                u[15]);
+}
+
+std::string FloatText(float x) { return Printf("%.2f", static_cast<double>(x)); }
 
 std::string AddressOrUnknown(const IpAddress& a) {
   return a.family() == IpAddress::Family::kNone ? "unknown" : a.ToString();

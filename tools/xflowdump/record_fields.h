@@ -17,6 +17,10 @@ namespace xflowd::tools::xflowdump {
 
 // "aa:bb:cc:dd:ee:ff" of 6 bytes.
 std::string MacText(const uint8_t* m);
+// "01234567-89ab-cdef-0123-456789abcdef" of 16 bytes.
+std::string UuidText(const uint8_t* u);
+// A float with 2 decimals ("0.25").
+std::string FloatText(float x);
 // The address, or "unknown" for the XDR address type 0.
 std::string AddressOrUnknown(const hal::base::IpAddress& a);
 // Bytes as sent, with anything but printable ASCII shown as '?'.
@@ -45,6 +49,8 @@ class TextFields {
     Put(n, std::to_string(x) + (name ? std::string(" ") + name : ""));
   }
   void U64(FieldName n, uint64_t x) { Put(n, std::to_string(x)); }
+  void F32(FieldName n, float x) { Put(n, FloatText(x)); }
+  void Uuid(FieldName n, const uint8_t (&b)[16]) { Put(n, UuidText(b)); }
   void Ipv4(FieldName n, const uint8_t (&b)[4]) { Put(n, hal::base::IpAddress::V4(b).ToString()); }
   void Ipv6(FieldName n, const uint8_t (&b)[16]) { Put(n, hal::base::IpAddress::V6(b).ToString()); }
   void Mac(FieldName n, const uint8_t (&b)[6]) { Put(n, MacText(b)); }
@@ -99,6 +105,8 @@ class JsonFields {
   void U32(FieldName n, uint32_t x) { w_->Field(n.key, x); }
   void U32(FieldName n, uint32_t x, ValueNames names) { JsonNamed(n.key, x, names, w_); }
   void U64(FieldName n, uint64_t x) { w_->Field(n.key, x); }
+  void F32(FieldName n, float x) { w_->Key(n.key).Double(x, 2); }
+  void Uuid(FieldName n, const uint8_t (&b)[16]) { w_->Field(n.key, UuidText(b)); }
   void Ipv4(FieldName n, const uint8_t (&b)[4]) {
     w_->Field(n.key, hal::base::IpAddress::V4(b).ToString());
   }

@@ -376,7 +376,7 @@ TEST(ConfigFileErrorGoldenTest, UnknownKey) {
             "source-address, vrf, dscp, protocol)");
   EXPECT_EQ(Error("sampling = 5\n"),
             "x.toml:1:12: sampling: unknown key (known here: agent, ports, port, flow, source, "
-            "log, run, control, service, self-check, snmp, drops)");
+            "log, run, control, service, self-check, snmp, drops, host)");
 }
 
 TEST(ConfigFileErrorGoldenTest, NotUtf8) {
@@ -919,6 +919,31 @@ options = "unit=0"
   Config empty;
   empty.source.kind = SourceKind::kVendor;
   EXPECT_NE(Validate(empty).message().find("source.vendor.plugin: empty"), std::string::npos);
+TEST(ConfigFileTest, HostCounters) {
+  Result<Config> d = Parse("[ports]\npolling-interval = 15\n");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->host.enabled);  // on by default, at the ports' interval
+  EXPECT_FALSE(d->host.polling_interval_s.has_value());
+  EXPECT_EQ(d->host.EffectiveInterval(d->ports.polling_interval_s), 15u);
+
+  Result<Config> c = Parse("[host]\nenabled = true\npolling-interval = 7\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->host.EffectiveInterval(20), 7u);
+  Result<Config> again = Parse(FormatConfig(*c));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->host.polling_interval_s, 7u);
+  EXPECT_TRUE(again->host.enabled);
+
+  Result<Config> off = Parse("[host]\nenabled = false\npolling-interval = 7\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->host.EffectiveInterval(20), 0u);
+  EXPECT_FALSE(Parse(FormatConfig(*off))->host.enabled);
+
+  Result<Config> bad = Parse("[host]\npolling-interval = 86401\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("host.polling-interval"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(Parse("[host]\nenable = true\n").ok());  // a misspelt key is an error
 }
 
 }  // namespace

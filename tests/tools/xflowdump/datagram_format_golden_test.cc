@@ -108,6 +108,72 @@ Bytes EveryRecordDatagram() {
   });
 }
 
+// One host counter sample (sflow_host.txt) of entPhysicalEntry 1 with every host record, the
+// processor record's unknown (-1) utilisation among them.
+Bytes HostRecordDatagram() {
+  sf::HostDescr d;
+  d.hostname = ByteView("switch-1");
+  for (int i = 0; i < 16; ++i) d.uuid[i] = static_cast<uint8_t>(i * 17);
+  d.machine_type = sf::kMachineX86_64;
+  d.os_name = sf::kOsLinux;
+  d.os_release = ByteView("6.1.0-13-amd64");
+  sf::HostMac macs[2] = {{{0x02, 0, 0, 0, 0, 1}}, {{0x02, 0, 0, 0, 0, 2}}};
+  sf::HostAdapter adapters[2];
+  adapters[0].if_index = 2;
+  adapters[0].macs = {&macs[0], 1};
+  adapters[1].if_index = 3;
+  adapters[1].macs = {&macs[1], 1};
+  sf::HostAdapters ha;
+  ha.adapters = {adapters, 2};
+  sf::HostCpu cpu;
+  cpu.load_one = 0.5f;
+  cpu.load_five = 1.25f;
+  cpu.load_fifteen = 16.39f;
+  cpu.proc_run = 3;
+  cpu.proc_total = 224;
+  cpu.cpu_num = 2;
+  cpu.cpu_speed = 2096;
+  cpu.uptime = 86400;
+  cpu.cpu_user = 1026010;
+  cpu.cpu_idle = 251960;
+  cpu.interrupts = 609627;
+  cpu.contexts = 1057792;
+  sf::HostMemory mem;
+  mem.mem_total = 8ull << 30;
+  mem.mem_free = 5ull << 30;
+  sf::HostDiskIo disk;
+  disk.disk_total = 256ull << 30;
+  disk.disk_free = 80ull << 30;
+  disk.part_max_used = 1868;
+  disk.reads = 39600;
+  sf::HostNetIo net{260336640, 7849, 0, 1, 230493, 2859, 2, 0};
+  sf::Mib2Ip ip;
+  ip.ip_forwarding = 2;
+  ip.ip_default_ttl = 64;
+  sf::Mib2Tcp tcp;
+  tcp.tcp_max_conn = sf::kUnknown32;
+  const sf::CounterRecord counters[] = {
+      sf::ProcessorCounters{sf::kUnknown32, 2500, 1000, 8ull << 30, 5ull << 30},
+      d,
+      ha,
+      cpu,
+      mem,
+      disk,
+      net,
+      ip,
+      sf::Mib2Icmp{},
+      tcp,
+      sf::Mib2Udp{},
+  };
+  return testing::Datagram("192.0.2.1", 0, 78, 90062001, [&](sf::DatagramBuilder& b) {
+    sf::CounterSample cs = testing::CounterSampleOn(1, 6);
+    cs.source = {2, 1};
+    cs.records = counters;
+    cs.record_count = sizeof(counters) / sizeof(counters[0]);
+    ASSERT_TRUE(b.Add(cs));
+  });
+}
+
 // Text (with hex) then the JSON line, under a heading per datagram.
 void AppendBoth(const std::string& name, const Bytes& bytes, std::string* out) {
   const DatagramMeta meta{hal::base::WallTime::FromMs(1767225600250),
@@ -133,6 +199,7 @@ TEST(DatagramFormatGoldenTest, TextAndJsonOfEveryRecordType) {
     AppendBoth(name, GoldenDatagram(name), &actual);
   }
   AppendBoth("every record type", EveryRecordDatagram(), &actual);
+  AppendBoth("host records", HostRecordDatagram(), &actual);
 
   const std::string expected = xflowd::testing::ReadTestdata("sflow/xflowdump_output.txt");
   EXPECT_EQ(actual, expected);

@@ -919,6 +919,8 @@ options = "unit=0"
   Config empty;
   empty.source.kind = SourceKind::kVendor;
   EXPECT_NE(Validate(empty).message().find("source.vendor.plugin: empty"), std::string::npos);
+}
+
 TEST(ConfigFileTest, HostCounters) {
   Result<Config> d = Parse("[ports]\npolling-interval = 15\n");
   ASSERT_TRUE(d.ok());

@@ -100,6 +100,8 @@ const char* const kKeys[] = {
     "source.interface.snaplen",
     "source.file",
     "source.file.path",
+    "source.file.reader",
+    "source.file.threads",
     "source.linux",
     "source.linux.psample-group",
     "source.linux.nflog-group",
@@ -864,7 +866,19 @@ class Parser {
         {"snaplen", U(&s.interface.snaplen, 64, 65535)},
     };
   }
-  std::vector<Field> FileFields(SourceConfig& s) { return {{"path", S(&s.file.path)}}; }
+  std::vector<Field> FileFields(SourceConfig& s) {
+    return {
+        {"path", S(&s.file.path)},
+        {"reader",
+         [this, &s](const std::string& k, const Value& x) {
+           size_t i = 0;
+           XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"auto", "mmap", "libpcap"}, &i));
+           s.file.reader = static_cast<FileReader>(i);
+           return Status::Ok();
+         }},
+        {"threads", U(&s.file.threads, 0, 64)},
+    };
+  }
   std::vector<Field> LinuxFields(SourceConfig& s) {
     return {
         {"psample-group", U(&s.linux_ports.psample_group, 1, 0xFFFFFFFEu)},
@@ -1276,6 +1290,12 @@ std::string FormatConfig(const Config& c) {
     case SourceKind::kFile:
       o << "type = \"file\"\n\n[source.file]\n";
       o << "path = " << Quote(s.file.path) << "\n";
+      o << "reader = "
+        << Quote(s.file.reader == FileReader::kMmap
+                     ? "mmap"
+                     : (s.file.reader == FileReader::kLibpcap ? "libpcap" : "auto"))
+        << "\n";
+      o << "threads = " << s.file.threads << "\n";
       break;
   }
 

@@ -73,7 +73,8 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
              a.interface.promiscuous == b.interface.promiscuous &&
              a.interface.snaplen == b.interface.snaplen;
     case SourceKind::kFile:
-      return a.file.path == b.file.path;
+      return a.file.path == b.file.path && a.file.reader == b.file.reader &&
+             a.file.threads == b.file.threads;
     case SourceKind::kLinux: {
       const LinuxSourceConfig& x = a.linux_ports;
       const LinuxSourceConfig& y = b.linux_ports;

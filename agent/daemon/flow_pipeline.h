@@ -35,7 +35,7 @@ class FlowPipeline {
     uint64_t samples = 0;  // samples the source handed over
   };
 
-  FlowPipeline(const flow::FlowKeyOptions& key_options);
+  explicit FlowPipeline(const flow::FlowKeyOptions& key_options);
   ~FlowPipeline();
   FlowPipeline(const FlowPipeline&) = delete;
   FlowPipeline& operator=(const FlowPipeline&) = delete;
@@ -55,6 +55,9 @@ class FlowPipeline {
   };
   void Run(hal::PacketSource& source, const std::function<bool()>& source_done,
            const std::function<void(const Block&)>& consume, const std::function<void()>& between);
+
+  // Bytes the ring holds (allocated once, in the constructor).
+  static constexpr size_t RingBytes() { return kBlocks * sizeof(Block); }
 
   // Valid after Run returned.
   const ReaderStats& reader_stats() const { return reader_stats_; }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 
+#include "agent/daemon/flow_pipeline.h"
 #include "agent/daemon/flow_probe.h"
 #include "agent/run/capture_input.h"
 #include "agent/run/run.h"
@@ -102,8 +103,18 @@ int RunFile(const config::Config& config, hal::base::Logger& logger, const Servi
       }
     }
   };
-  logger.Log(LogLevel::kInfo, "-r %s: %s reader, %u thread%s", path.c_str(), reader_name.c_str(),
-             threads, threads == 1 ? "" : "s (reader/parser, cache/export)");
+  if (threads == 1) {
+    logger.Log(LogLevel::kInfo, "-r %s: %s reader, 1 thread", path.c_str(), reader_name.c_str());
+  } else {
+    // Memory: the one flow cache (logged by FlowProbe) plus the ring between the threads.
+    logger.Log(LogLevel::kInfo,
+               "-r %s: %s reader, 2 threads (reader/parser, cache/export) with a ring of %zu "
+               "packets (%.1f MiB); the flow cache stays one cache of %u flows",
+               path.c_str(), reader_name.c_str(),
+               daemon::FlowPipeline::kBlocks * daemon::FlowPipeline::kBlockPackets,
+               static_cast<double>(daemon::FlowPipeline::RingBytes()) / (1024.0 * 1024.0),
+               config.flow.cache_size);
+  }
   daemon::FileRunStats run;
   if (threads >= 2) {
     run = p.RunToEndPipelined(

@@ -4,6 +4,10 @@
 // between the page cache and the packet parser, which is what makes `xflowd -r` run at the
 // speed of a walk over memory (docs/performance.md, decision D50).
 //
+// Memory: the mapping is read once, front to back; pages more than 64 MiB behind the reader
+// are dropped from it (they stay in the page cache), so the resident set stays bounded
+// whatever the file's size. A record's view is valid until the next call to Next.
+//
 // Errors follow the stream reader (pcap_reader.h): a file that ends inside a record ends
 // reading with truncated() set; a record that cannot be right (a length beyond 256 MiB or
 // past its block, a pcapng block whose two lengths differ, a packet on an interface no IDB
@@ -26,7 +30,7 @@ struct CaptureRecord {
   uint32_t original_length = 0;  // on the wire; data may be shorter (snaplen)
   uint32_t interface = 0;        // pcapng interface id (0 in classic pcap)
   uint32_t link_type = 0;        // LINKTYPE_ of the record's interface (FCS bits masked off)
-  base::ByteView data;           // into the mapping: valid while the CaptureMap lives
+  base::ByteView data;           // into the mapping: valid until the next Next()
 };
 
 class CaptureMap {
@@ -69,6 +73,7 @@ class CaptureMap {
   base::Result<bool> NextClassic(CaptureRecord* out);
   base::Result<bool> NextPcapng(CaptureRecord* out);
   base::Status Section(size_t at);
+  void Release(size_t upto);
   base::Status InterfaceBlock(const uint8_t* body, size_t body_len);
   base::Status Corrupt(const std::string& what) const;
   int64_t TimeNs(const Interface& itf, uint64_t ticks) const;
@@ -80,6 +85,7 @@ class CaptureMap {
   std::string name_;
   bool mapped_;
   size_t pos_ = 0;
+  size_t released_ = 0;   // bytes before this were dropped from the mapping (MADV_DONTNEED)
   bool swapped_ = false;  // file byte order differs from big-endian reads (see U32)
   bool pcapng_ = false;
   bool nanosecond_ = false;

@@ -118,9 +118,10 @@ run_probe() {
   fi
   local before after args
   if [ "$rate" = max ]; then
-    args=(--topspeed --limit=2000000)
+    args=(--topspeed --limit=2000000 --duration="$seconds")
   else
-    args=(--pps="$rate" --limit=$((rate * seconds)))
+    # --duration too: a rate the machine cannot send ends on time all the same.
+    args=(--pps="$rate" --limit=$((rate * seconds)) --duration="$seconds")
   fi
   before=$(rx_packets)
   ip netns exec "$ns_tx" tcpreplay -K --loop=0 "${args[@]}" -i eth0 "$pcap" \

@@ -160,6 +160,9 @@ struct InterfaceSourceConfig {
   std::string name;
   bool promiscuous = true;
   uint32_t snaplen = 256;  // bytes captured per packet (headers only are needed)
+  // 1: libpcap on the loop thread; 2 or more: that many AF_PACKET fanout workers
+  // (hal/afpacket/fanout_source.h); 0: one worker per core.
+  uint32_t threads = 1;
 };
 
 // A capture file replayed as fast as it reads.

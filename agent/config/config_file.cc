@@ -98,6 +98,7 @@ const char* const kKeys[] = {
     "source.interface.name",
     "source.interface.promiscuous",
     "source.interface.snaplen",
+    "source.interface.threads",
     "source.file",
     "source.file.path",
     "source.file.reader",
@@ -864,6 +865,7 @@ class Parser {
         {"name", S(&s.interface.name)},
         {"promiscuous", B(&s.interface.promiscuous)},
         {"snaplen", U(&s.interface.snaplen, 64, 65535)},
+        {"threads", U(&s.interface.threads, 0, 64)},
     };
   }
   std::vector<Field> FileFields(SourceConfig& s) {
@@ -1286,6 +1288,7 @@ std::string FormatConfig(const Config& c) {
       o << "name = " << Quote(s.interface.name) << "\n";
       o << "promiscuous = " << Bool(s.interface.promiscuous) << "\n";
       o << "snaplen = " << s.interface.snaplen << "\n";
+      o << "threads = " << s.interface.threads << "\n";
       break;
     case SourceKind::kFile:
       o << "type = \"file\"\n\n[source.file]\n";

@@ -826,7 +826,11 @@ constexpr ModelRow kModelRows[] = {
 
     {"no-promisc", [](const O& o, C* c) { c->source.interface.promiscuous = o.promiscuous; }},
     {"snaplen", [](const O& o, C* c) { c->source.interface.snaplen = o.snaplen; }},
-    {"threads", [](const O& o, C* c) { c->source.file.threads = o.threads; }},
+    {"threads",
+     [](const O& o, C* c) {
+       c->source.file.threads = o.threads;
+       c->source.interface.threads = o.threads;
+     }},
     {"reader", [](const O& o, C* c) { c->source.file.reader = o.reader; }},
     {"psample-group",
      [](const O& o, C* c) { c->source.linux_ports.psample_group = o.psample_group; }},
@@ -1117,7 +1121,10 @@ Packet sources (pick one):
   --threads N                 with -r: 1 = read, parse and count on one thread;
                               2 = a reader/parser thread ahead of the cache and
                               export (same records); 0 = auto: 2 on a machine
-                              with 2 or more cores (default 0)
+                              with 2 or more cores (default 0).
+                              With -i: 1 = libpcap on one thread (default);
+                              N >= 2 = N AF_PACKET fanout workers (flow hash),
+                              one cache and exporter; 0 = one per core
   --reader auto|mmap|libpcap  with -r: mmap = xflowd's reader over the mapped
                               file (pcap, pcapng); libpcap = libpcap's; auto =
                               mmap for regular files, else libpcap (default)

@@ -83,6 +83,13 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::Create(const AfPacketOpt
   if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
     return base::ErrnoError("afpacket: bind " + dev, errno);
   }
+  if (options.fanout_group != 0) {
+    const int arg = options.fanout_group | (PACKET_FANOUT_HASH << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+      return base::ErrnoError(
+          "afpacket: PACKET_FANOUT group " + std::to_string(options.fanout_group), errno);
+    }
+  }
   // Start the kernel counters from zero for this socket.
   tpacket_stats_v3 st{};
   socklen_t len = sizeof(st);

@@ -35,6 +35,9 @@ struct AfPacketOptions {
   uint32_t block_size = 1u << 18;  // ring block bytes (multiple of the page size)
   uint32_t block_count = 8;
   uint32_t block_timeout_ms = 100;  // a partly filled block is handed over after this
+  // Non-zero: join PACKET_FANOUT group `fanout_group` (PACKET_FANOUT_HASH) after bind, so the
+  // kernel spreads flows over the sockets of the group, each flow to one socket.
+  uint16_t fanout_group = 0;
 };
 
 struct AfPacketStats {

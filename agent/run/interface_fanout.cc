@@ -2,6 +2,9 @@
 // and exports (docs/decisions.md D53).
 #include "agent/run/interface_fanout.h"
 
+#include <pcap/pcap.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -9,6 +12,7 @@
 #include <vector>
 
 #include "hal/afpacket/fanout_source.h"
+#include "hal/pcap/pcap_live_source.h"
 
 namespace xflowd::agent::run {
 
@@ -35,6 +39,32 @@ class FanoutPorts final : public hal::PortInventory, public hal::CounterSource {
   std::vector<hal::PortInfo> ports_;
 };
 
+// The libpcap exclusion filter of the one-thread probe (hal/pcap), compiled for Ethernet, so
+// the probe's own export crossing the captured interface is not counted here either.
+hal::base::Result<std::vector<sock_filter>> ExclusionProgram(const config::Config& config,
+                                                             uint32_t snaplen) {
+  std::vector<hal::base::Endpoint> collectors;
+  for (const auto& c : config.flow.collectors) collectors.push_back(c.endpoint);
+  const std::string f = hal::pcap::ExclusionFilter(collectors);
+  std::vector<sock_filter> out;
+  if (f.empty()) return out;
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, static_cast<int>(snaplen));
+  if (dead == nullptr) return hal::base::InternalError("pcap_open_dead failed");
+  struct bpf_program prog;
+  if (pcap_compile(dead, &prog, f.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    const std::string err = pcap_geterr(dead);
+    pcap_close(dead);
+    return hal::base::InvalidArgumentError("cannot compile filter '" + f + "': " + err);
+  }
+  for (u_int i = 0; i < prog.bf_len; ++i) {
+    const bpf_insn& in = prog.bf_insns[i];
+    out.push_back(sock_filter{in.code, in.jt, in.jf, in.k});
+  }
+  pcap_freecode(&prog);
+  pcap_close(dead);
+  return out;
+}
+
 }  // namespace
 
 uint32_t FanoutWorkers(uint32_t threads) {
@@ -55,7 +85,10 @@ int RunInterfaceFanout(const config::Config& config, hal::base::Logger& logger,
   af::FanoutOptions fo;
   fo.ifname = name;
   fo.workers = FanoutWorkers(config.source.interface.threads);
-  fo.snaplen = config.source.interface.snaplen;
+  fo.snaplen = std::min<uint32_t>(config.source.interface.snaplen, af::FanoutSource::kMaxCopy);
+  auto filter = ExclusionProgram(config, fo.snaplen);
+  if (!filter.ok()) return Fail(logger, filter.status(), "-i " + name);
+  fo.filter = std::move(filter.value());
   auto source = af::FanoutSource::Create(fo, clock);
   if (!source.ok()) return Fail(logger, source.status(), "-i " + name);
   af::FanoutSource& src = **source;
@@ -90,9 +123,10 @@ int RunInterfaceFanout(const config::Config& config, hal::base::Logger& logger,
   };
   logger.Log(LogLevel::kInfo,
              "capturing on %s (ifindex %u) with %u AF_PACKET fanout workers (group %u); one "
-             "flow cache of %u flows on the export thread; own export not excluded",
+             "flow cache of %u flows on the export thread%s",
              name.c_str(), src.ifindex(), src.workers(), src.group(),
-             static_cast<unsigned>(config.flow.cache_size));
+             static_cast<unsigned>(config.flow.cache_size),
+             fo.filter.empty() ? "" : ", own export excluded");
   return RunDaemon(config, platform, clock, logger, loader, service);
 }
 

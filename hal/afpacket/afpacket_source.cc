@@ -41,7 +41,14 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::Create(const AfPacketOpt
   if (s->fd_ < 0) return base::ErrnoError("afpacket: socket", errno);
   int fd = s->fd_;
 
-  auto prog = RandomSampleFilter(options.sampling_rate, options.snaplen);
+  if (!options.filter.empty() && options.sampling_rate != 1) {
+    return base::InvalidArgumentError("afpacket: a filter of its own only at sampling rate 1");
+  }
+  std::vector<sock_filter> prog = options.filter;
+  if (prog.empty()) {
+    const auto sampling = RandomSampleFilter(options.sampling_rate, options.snaplen);
+    prog.assign(sampling.begin(), sampling.end());
+  }
   sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
     return base::ErrnoError("afpacket: SO_ATTACH_FILTER", errno);

@@ -17,9 +17,12 @@
 // The sample pool comes from the interface counters: see sample_pool.h.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hal/base/clock.h"
 #include "hal/base/status.h"
@@ -38,6 +41,9 @@ struct AfPacketOptions {
   // Non-zero: join PACKET_FANOUT group `fanout_group` (PACKET_FANOUT_HASH) after bind, so the
   // kernel spreads flows over the sockets of the group, each flow to one socket.
   uint16_t fanout_group = 0;
+  // With sampling_rate 1 only: this classic BPF program instead of the sampling filter (e.g.
+  // one that keeps the probe's own export out); it must return the bytes to keep.
+  std::vector<sock_filter> filter;
 };
 
 struct AfPacketStats {

@@ -107,6 +107,7 @@ base::Result<std::unique_ptr<FanoutSource>> FanoutSource::Create(const FanoutOpt
     ao.block_count = options.block_count;
     ao.block_timeout_ms = 10;
     ao.fanout_group = s->group_;
+    ao.filter = options.filter;
     auto sock = AfPacketSource::Create(ao, clock);
     if (!sock.ok()) {
       return base::Status(sock.status().code(), "worker " + std::to_string(i) + " of " +

@@ -32,6 +32,7 @@ struct FanoutOptions {
   uint16_t group = 0;              // PACKET_FANOUT group id; 0 = from the process id
   uint32_t block_size = 1u << 20;  // kernel ring per worker: block_count x block_size
   uint32_t block_count = 16;
+  std::vector<sock_filter> filter;  // on every socket (AfPacketOptions::filter); empty: all
 };
 
 struct FanoutWorkerStats {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Loss curve of live flow probes: how many packets per second each takes before it loses
-# any. A capture of small frames (xflowd-pcapgen: 64-128 bytes, 10,000 flows) is replayed
-# with tcpreplay from one network namespace into a veth whose other end is in a second one,
-# at fixed rates (0.25, 0.5 and 1 Mpps, then as fast as tcpreplay goes), and each probe in
-# turn captures that veth end and exports to an nfcapd on the namespace's loopback:
+# any. trafgen (netsniff-ng) sends 60-byte IPv4 UDP frames of 10,000 flows (source port
+# 1024..11023 in turn) from one network namespace into a veth whose other end is in a second
+# one, at fixed rates (0.25, 0.5 and 1 Mpps, paced by a bit rate on one sending process, since
+# trafgen's "-b Npps" does not throttle), then as fast as trafgen goes on every CPU; each probe
+# in turn captures that veth end and exports to an nfcapd on the namespace's loopback:
 #   xflowd -i (IPFIX), softflowd -i (NetFlow v9), fprobe -i (NetFlow v5).
 # Per run: packets the veth delivered (its rx_packets), packets the collector stored
 # (nfdump), loss = 1 - stored / delivered, and the kernel drops the probe reports (xflowd's
@@ -12,34 +13,34 @@
 #
 # Usage: loss_curve_bench.sh BUILD_DIR          (as root; exit 77 if a facility is missing)
 # Environment:
-#   XF_LC_RATES    packets/s to try, "max" = tcpreplay --topspeed
+#   XF_LC_RATES    packets/s to try, "max" = trafgen unpaced on every CPU
 #                  (default "250000 500000 1000000 max")
 #   XF_LC_SECONDS  seconds of traffic per run at a fixed rate (default 5)
-#   XF_LC_TOOLS    probes to run (default "xflowd softflowd fprobe")
-#   XF_LC_XFLOWD   extra xflowd arguments (e.g. "--snaplen 128")
+#   XF_LC_TOOLS    probes to run (default "xflowd xflowd-fanout softflowd fprobe";
+#                  xflowd-fanout = xflowd -i --threads <CPUs>, AF_PACKET fanout workers)
+#   XF_LC_XFLOWD   extra xflowd arguments (e.g. "--threads 2": AF_PACKET fanout workers)
 #   KEEP=1         keep the work directory
-# The achieved rate is tcpreplay's ("Rated: ... pps"): when the machine cannot send a rate,
-# the row says what it did send.
+# The achieved rate is what the veth delivered over the sender's wall time; a rate the machine
+# cannot send ends on time all the same (trafgen is stopped after XF_LC_SECONDS + 1 s) and the
+# row says what it did send.
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 2
 rates=${XF_LC_RATES:-250000 500000 1000000 max}
 seconds=${XF_LC_SECONDS:-5}
-tools=${XF_LC_TOOLS:-xflowd softflowd fprobe}
+tools=${XF_LC_TOOLS:-xflowd xflowd-fanout softflowd fprobe}
 xflowd=$build/agent/xflowd
-pcapgen=$build/sim/xflowd-pcapgen
 
 skip() {
   echo "SKIP: $*"
   exit 77
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-for t in ip tcpreplay nfcapd nfdump; do
+for t in ip trafgen nfcapd nfdump; do
   command -v "$t" >/dev/null || skip "$t is not installed"
 done
 [ -x "$xflowd" ] || skip "$xflowd not built"
-[ -x "$pcapgen" ] || skip "$pcapgen not built"
 
 # Every probe flushes its whole cache at exit: nfcapd's 32 MiB buffer keeps up only if
 # net.core.rmem_max allows it (global: raised for the run, put back after).
@@ -73,10 +74,17 @@ ip -n "$ns_tx" link add eth0 type veth peer name eth0 netns "$ns_rx" || skip "no
 ip -n "$ns_tx" link set eth0 up
 ip -n "$ns_rx" link set eth0 up
 
-pcap=$work/replay.pcap
-"$pcapgen" --packets 100000 --flows 10000 --seconds 10 --frame-size 64..128 --vlan-share 0 \
-  --ipv6-share 0 --icmp-share 0 \
-  --seed 1 --out "$pcap" >/dev/null || { echo "FAIL: xflowd-pcapgen"; exit 1; }
+# 60 bytes on the wire without FCS (14 + 20 + 8 + 18), so bit rate = pps x 480.
+cfg=$work/flows.cfg
+cat >"$cfg" <<'CFG'
+{
+  eth(da=02:00:00:00:00:02, sa=02:00:00:00:00:01),
+  ipv4(saddr=10.16.0.1, daddr=10.16.1.1, ttl=64),
+  udp(sp=dinc(1024, 11023), dp=9),
+  fill(0x00, 18)
+}
+CFG
+sleep 1  # the veth's carrier: frames sent before it is up are not delivered
 
 rx_packets() { ip netns exec "$ns_rx" cat /sys/class/net/eth0/statistics/rx_packets; }
 port=2055
@@ -93,10 +101,12 @@ run_probe() {
   pids+=("$nf")
   local probe
   case $tool in
-    xflowd)
+    xflowd | xflowd-fanout)
+      local threads=1
+      [ "$tool" = xflowd-fanout ] && threads=$(nproc)
       # shellcheck disable=SC2086
       ip netns exec "$ns_rx" "$xflowd" -i eth0 -n "127.0.0.1:$port/ipfix" --control-socket none \
-        ${XF_LC_XFLOWD:-} >"$dir/out.log" 2>"$dir/err.log" &
+        --threads "$threads" ${XF_LC_XFLOWD:-} >"$dir/out.log" 2>"$dir/err.log" &
       ;;
     softflowd)
       ip netns exec "$ns_rx" softflowd -d -i eth0 -n "127.0.0.1:$port" -v 9 -m 65536 \
@@ -116,16 +126,20 @@ run_probe() {
     r_note[$key]="did not start: $(head -c 100 "$dir/err.log")"
     return
   fi
-  local before after args
+  local before after args t0 t1
   if [ "$rate" = max ]; then
-    args=(--topspeed --limit=2000000 --duration="$seconds")
+    args=(-P "$(nproc)" -n 0)
   else
-    # --duration too: a rate the machine cannot send ends on time all the same.
-    args=(--pps="$rate" --limit=$((rate * seconds)) --duration="$seconds")
+    # One process paced by a bit rate reaches ~150 kpps on a loaded core: every CPU sends its
+    # share (trafgen splits -n over its processes; -b is each process's rate).
+    args=(-P "$(nproc)" -n $((rate * seconds)) -b "$((rate * 48 / 100 / $(nproc)))kbit")
   fi
   before=$(rx_packets)
-  ip netns exec "$ns_tx" tcpreplay -K --loop=0 "${args[@]}" -i eth0 "$pcap" \
-    >"$dir/tcpreplay.log" 2>&1
+  t0=$(date +%s%N)
+  # Stopped on time whatever it reached (SIGINT: trafgen prints its totals and exits).
+  ip netns exec "$ns_tx" timeout -s INT $((seconds + 1)) trafgen -o eth0 -i "$cfg" -q "${args[@]}" \
+    >"$dir/trafgen.log" 2>&1
+  t1=$(date +%s%N)
   after=$(rx_packets)
   sleep 1  # the probe empties its buffer
   [ "$tool" = fprobe ] && sleep 3
@@ -141,14 +155,13 @@ run_probe() {
   sleep 1  # the final export reaches the collector
   kill -TERM "$nf"
   wait "$nf" 2>/dev/null
-  if [ "$tool" = xflowd ]; then
-    r_drops[$key]=$(sed -n 's/.*captured [0-9]* packets on eth0, \([0-9]*\) dropped by the kernel.*/\1/p' \
+  if [ "$tool" = xflowd ] || [ "$tool" = xflowd-fanout ]; then
+    r_drops[$key]=$(sed -n 's/.*captured [0-9]* packets on eth0[^,]*, \([0-9]*\) dropped by the kernel.*/\1/p' \
       "$dir/err.log" "$dir/out.log" | head -1)
   fi
   r_sent[$key]=$((after - before))
-  # tcpreplay's own rate (its wall time leaves out loading the capture).
-  r_pps[$key]=$(sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' \
-    "$dir/tcpreplay.log" | head -1 | awk '{ printf "%.0f", $1 }')
+  # Delivered over the sender's wall time (trafgen's start-up, ~0.1 s, included: a little low).
+  r_pps[$key]=$(awk -v n="${r_sent[$key]}" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1e9 / ns }')
   r_stored[$key]=$(nfdump -R "$dir/nfcapd" -I 2>/dev/null | awk -F': *' '$1 == "Packets" { print $2 }')
   r_loss[$key]=$(awk -v s="${r_stored[$key]:-0}" -v d="${r_sent[$key]}" \
     'BEGIN { if (d > 0) printf "%.3f", (d - s) * 100 / d; else print "-" }')
@@ -158,7 +171,7 @@ run_probe() {
 
 run_tools=()
 for tool in $tools; do
-  if [ "$tool" != xflowd ] && ! command -v "$tool" >/dev/null; then
+  if [ "${tool#xflowd}" = "$tool" ] && ! command -v "$tool" >/dev/null; then
     echo "NOTE: $tool is not installed: no row" >&2
     continue
   fi
@@ -170,8 +183,8 @@ for rate in $rates; do
 done
 
 echo
-echo "$(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d); capture: 100,000 IPv4 TCP/UDP frames of 64-128 bytes," \
-  "10,000 flows, replayed in a loop by tcpreplay over a veth between two namespaces"
+echo "$(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d); traffic: 60-byte IPv4 UDP frames of" \
+  "10,000 flows sent by trafgen over a veth between two namespaces"
 echo
 # A probe may leave some packets of this mix uncounted at any rate (softflowd: ~1%, its
 # "packets processed" below "received by libpcap" with no drops): the loss that matters is

@@ -180,6 +180,12 @@ size_t FanoutSource::Drain(PacketSampleSink& sink, size_t budget) {
     }
   }
   next_worker_ = (next_worker_ + 1) % n;
+  // The loop drains once per wake-up: with the budget spent, more may wait, and a worker whose
+  // ring is full publishes nothing until it is drained, so wake the loop again ourselves.
+  if (handed == budget) {
+    const uint64_t one = 1;
+    (void)!write(efd_, &one, sizeof(one));
+  }
   return handed;
 }
 

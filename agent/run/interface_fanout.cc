@@ -83,10 +83,11 @@ int RunInterfaceFanout(const config::Config& config, hal::base::Logger& logger,
                 "-i any with --threads " + std::to_string(config.source.interface.threads));
   }
   if (config.ports.sampling_rate.value_or(1) > 1) {
-    return Fail(logger,
-                hal::base::InvalidArgumentError(
-                    "fanout workers count every packet: use --threads 1 with --sampling"),
-                "-i " + name + " with --threads " + std::to_string(config.source.interface.threads));
+    return Fail(
+        logger,
+        hal::base::InvalidArgumentError(
+            "fanout workers count every packet: use --threads 1 with --sampling"),
+        "-i " + name + " with --threads " + std::to_string(config.source.interface.threads));
   }
   af::FanoutOptions fo;
   fo.ifname = name;

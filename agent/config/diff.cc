@@ -71,7 +71,8 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
     case SourceKind::kInterface:
       return a.interface.name == b.interface.name &&
              a.interface.promiscuous == b.interface.promiscuous &&
-             a.interface.snaplen == b.interface.snaplen;
+             a.interface.snaplen == b.interface.snaplen &&
+             a.interface.threads == b.interface.threads;
     case SourceKind::kFile:
       return a.file.path == b.file.path && a.file.reader == b.file.reader &&
              a.file.threads == b.file.threads;

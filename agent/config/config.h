@@ -190,11 +190,22 @@ struct InterfaceSourceConfig {
   std::string name;
   bool promiscuous = true;
   uint32_t snaplen = 256;  // bytes captured per packet (headers only are needed)
+  // 1: libpcap on the loop thread; 2 or more: that many AF_PACKET fanout workers
+  // (hal/afpacket/fanout_source.h); 0: one worker per core.
+  uint32_t threads = 1;
 };
 
 // A capture file replayed as fast as it reads.
+// How -r reads the file: mmap (classic pcap and pcapng, zero copy), libpcap (any file
+// libpcap reads; the stream reader in builds without it), or auto: mmap for regular files.
+enum class FileReader { kAuto, kMmap, kLibpcap };
 struct FileSourceConfig {
   std::string path;
+  FileReader reader = FileReader::kAuto;
+  // 1: read, parse and count on one thread; 2 or more: a reader/parser thread ahead of the
+  // cache/export thread (agent/daemon/flow_pipeline.h); 0: 2 when the machine has 2 or more
+  // cores, else 1.
+  uint32_t threads = 0;
 };
 
 // A simulated port that lies, to try the self-check (docs/selfcheck.md).

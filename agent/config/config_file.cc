@@ -105,8 +105,11 @@ const char* const kKeys[] = {
     "source.interface.name",
     "source.interface.promiscuous",
     "source.interface.snaplen",
+    "source.interface.threads",
     "source.file",
     "source.file.path",
+    "source.file.reader",
+    "source.file.threads",
     "source.linux",
     "source.linux.psample-group",
     "source.linux.nflog-group",
@@ -958,9 +961,22 @@ class Parser {
         {"name", S(&s.interface.name)},
         {"promiscuous", B(&s.interface.promiscuous)},
         {"snaplen", U(&s.interface.snaplen, 64, 65535)},
+        {"threads", U(&s.interface.threads, 0, 64)},
     };
   }
-  std::vector<Field> FileFields(SourceConfig& s) { return {{"path", S(&s.file.path)}}; }
+  std::vector<Field> FileFields(SourceConfig& s) {
+    return {
+        {"path", S(&s.file.path)},
+        {"reader",
+         [this, &s](const std::string& k, const Value& x) {
+           size_t i = 0;
+           XFLOWD_RETURN_IF_ERROR(Choice(k, x, {"auto", "mmap", "libpcap"}, &i));
+           s.file.reader = static_cast<FileReader>(i);
+           return Status::Ok();
+         }},
+        {"threads", U(&s.file.threads, 0, 64)},
+    };
+  }
   std::vector<Field> OvsFields(SourceConfig& s) {
     return {
         {"db-socket",
@@ -1401,10 +1417,17 @@ std::string FormatConfig(const Config& c) {
       o << "name = " << Quote(s.interface.name) << "\n";
       o << "promiscuous = " << Bool(s.interface.promiscuous) << "\n";
       o << "snaplen = " << s.interface.snaplen << "\n";
+      o << "threads = " << s.interface.threads << "\n";
       break;
     case SourceKind::kFile:
       o << "type = \"file\"\n\n[source.file]\n";
       o << "path = " << Quote(s.file.path) << "\n";
+      o << "reader = "
+        << Quote(s.file.reader == FileReader::kMmap
+                     ? "mmap"
+                     : (s.file.reader == FileReader::kLibpcap ? "libpcap" : "auto"))
+        << "\n";
+      o << "threads = " << s.file.threads << "\n";
       break;
     case SourceKind::kOvs: {
       o << "type = \"ovs\"\n\n[source.ovs]\n";

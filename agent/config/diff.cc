@@ -73,9 +73,11 @@ bool SameSource(const SourceConfig& a, const SourceConfig& b) {
     case SourceKind::kInterface:
       return a.interface.name == b.interface.name &&
              a.interface.promiscuous == b.interface.promiscuous &&
-             a.interface.snaplen == b.interface.snaplen;
+             a.interface.snaplen == b.interface.snaplen &&
+             a.interface.threads == b.interface.threads;
     case SourceKind::kFile:
-      return a.file.path == b.file.path;
+      return a.file.path == b.file.path && a.file.reader == b.file.reader &&
+             a.file.threads == b.file.threads;
     case SourceKind::kVendor:
       return a.vendor.plugin == b.vendor.plugin && a.vendor.options == b.vendor.options;
     case SourceKind::kLinux: {

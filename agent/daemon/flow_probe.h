@@ -79,6 +79,14 @@ class FlowProbe final : public hal::PacketSampleSink {
   // Replays a source that is not pollable (a capture file) until `done()`: drains it as fast
   // as it reads, ticks once per second of packet time, and finishes at the last packet's time.
   FileRunStats RunToEnd(hal::PacketSource& source, const std::function<bool()>& done);
+  // The same on two threads (FlowPipeline): `source` is read and parsed on a reader thread
+  // until `source_done()` (called there); the cache and the exporters stay on this thread,
+  // which calls `between()` now and then (signals, progress). Same records as RunToEnd.
+  // samples_so_far, if given, follows the samples read (for progress reports).
+  FileRunStats RunToEndPipelined(
+      hal::PacketSource& source, const std::function<bool()>& source_done,
+      const std::function<void()>& between,
+      const std::function<void(std::function<uint64_t()>)>& progress = nullptr);
 
   // Control plane, for a replay: polls the collectors' transports until all are up (true) or
   // `timeout` of real time passed, so the send buffer of a TCP collector does not fill while

@@ -96,6 +96,8 @@ enum class Opt {
   kReadFile,
   kNoPromisc,
   kSnaplen,
+  kThreads,
+  kReader,
   kNetflow,
   kNetflowVersion,
   kObservationDomain,
@@ -168,6 +170,8 @@ constexpr OptSpec kOpts[] = {
     {"read", 'r', true, false, Opt::kReadFile},
     {"no-promisc", 0, false, false, Opt::kNoPromisc},
     {"snaplen", 0, true, false, Opt::kSnaplen},
+    {"threads", 0, true, false, Opt::kThreads},
+    {"reader", 0, true, false, Opt::kReader},
     {"netflow", 'n', true, false, Opt::kNetflow},
     {"netflow-version", 'V', true, false, Opt::kNetflowVersion},
     {"observation-domain", 0, true, false, Opt::kObservationDomain},
@@ -309,6 +313,7 @@ constexpr U32Setting kU32Settings[] = {
     {Opt::kMaxSamplesPerSecond, &DaemonOptions::max_samples_per_s, 0,
      std::numeric_limits<uint32_t>::max()},
     {Opt::kSnaplen, &DaemonOptions::snaplen, 64, 65535},
+    {Opt::kThreads, &DaemonOptions::threads, 0, 64},
     {Opt::kObservationDomain, &DaemonOptions::observation_domain, 0,
      std::numeric_limits<uint32_t>::max()},
     {Opt::kFlowCacheSize, &DaemonOptions::flow_cache_size, 16, 1u << 26},
@@ -511,6 +516,18 @@ Status Apply(const OptSpec& spec, const std::string& name, const std::string& va
       break;
     case Opt::kVendorOptions:
       o->vendor_options = value;
+      break;
+    case Opt::kReader:
+      if (value == "auto") {
+        o->reader = config::FileReader::kAuto;
+      } else if (value == "mmap") {
+        o->reader = config::FileReader::kMmap;
+      } else if (value == "libpcap") {
+        o->reader = config::FileReader::kLibpcap;
+      } else {
+        return InvalidArgumentError(name + ": '" + std::string(value) +
+                                    "' is not a reader (auto, mmap or libpcap)");
+      }
       break;
     case Opt::kNetflow: {
       std::optional<uint8_t> version;
@@ -894,6 +911,12 @@ constexpr ModelRow kModelRows[] = {
 
     {"no-promisc", [](const O& o, C* c) { c->source.interface.promiscuous = o.promiscuous; }},
     {"snaplen", [](const O& o, C* c) { c->source.interface.snaplen = o.snaplen; }},
+    {"threads",
+     [](const O& o, C* c) {
+       c->source.file.threads = o.threads;
+       c->source.interface.threads = o.threads;
+     }},
+    {"reader", [](const O& o, C* c) { c->source.file.reader = o.reader; }},
     {"psample-group",
      [](const O& o, C* c) { c->source.linux_ports.psample_group = o.psample_group; }},
     {"nflog-group", [](const O& o, C* c) { c->source.linux_ports.nflog_group = o.nflog_group; }},
@@ -1214,6 +1237,16 @@ Packet sources (pick one):
   --no-promisc                with -i: do not put IFACE in promiscuous mode
   --snaplen BYTES             with -i: bytes captured per packet, 64..65535
                               (default 256; only headers are needed)
+  --threads N                 with -r: 1 = read, parse and count on one thread;
+                              2 = a reader/parser thread ahead of the cache and
+                              export (same records); 0 = auto: 2 on a machine
+                              with 2 or more cores (default 0).
+                              With -i: 1 = libpcap on one thread (default);
+                              N >= 2 = N AF_PACKET fanout workers (flow hash),
+                              one cache and exporter; 0 = one per core
+  --reader auto|mmap|libpcap  with -r: mmap = xflowd's reader over the mapped
+                              file (pcap, pcapng); libpcap = libpcap's; auto =
+                              mmap for regular files, else libpcap (default)
 
 sFlow collectors and agent:
   --collector HOST[:PORT]     send sFlow to this collector; repeat for several.

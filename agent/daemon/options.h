@@ -75,7 +75,9 @@ struct DaemonOptions {
   std::string interface;    // -i: capture every packet (or 1 in --sampling) on this interface
   std::string read_file;    // -r: replay this capture file as fast as it reads, then exit
   bool promiscuous = true;  // --no-promisc turns it off
-  uint32_t snaplen = 256;   // bytes captured per packet (headers only are needed)
+  uint32_t threads = 0;     // --threads: -r's reader/parser + cache threads, 0 = auto
+  config::FileReader reader = config::FileReader::kAuto;  // --reader
+  uint32_t snaplen = 256;  // bytes captured per packet (headers only are needed)
 
   // Linux host or switch: sample the ports matching these patterns (mode kLinux).
   std::vector<SamplePattern> sample_patterns;

@@ -68,8 +68,9 @@ uint32_t FlowMeter::RateOf(uint32_t input_ifindex) const {
   }
 }
 
-void FlowMeter::OnSample(const hal::PacketSample& s) {
-  ++stats_.packets;
+bool KeyPacket(const hal::PacketSample& s, const FlowKeyOptions& options, FlowPacket* fp,
+               FlowMeterStats* stats) {
+  ++stats->packets;
   packet::ParsedPacket p;
   switch (packet::ParsePacket(s.header, s.link_type, &p)) {
     case ParseError::kNone:
@@ -78,51 +79,59 @@ void FlowMeter::OnSample(const hal::PacketSample& s) {
       break;
     case ParseError::kTruncatedL2:
     case ParseError::kTruncatedL3:
-      ++stats_.truncated;
-      return;
+      ++stats->truncated;
+      return false;
     case ParseError::kNotIp:
     case ParseError::kTooManyTags:
     case ParseError::kBadIpVersion:
-      ++stats_.not_ip;
-      return;
+      ++stats->not_ip;
+      return false;
     case ParseError::kBadIpHeaderLength:
-      ++stats_.bad_length;
-      return;
+      ++stats->bad_length;
+      return false;
   }
   if (p.ip_version == 0) {  // kTooManyTags before any IP header ends above; be safe anyway
-    ++stats_.not_ip;
-    return;
+    ++stats->not_ip;
+    return false;
   }
   if (p.ip_version == 6 && p.ip_length == kIpv6HeaderBytes && p.protocol != kProtoNoNextHeader) {
-    ++stats_.ipv6_zero_length;
-    return;
+    ++stats->ipv6_zero_length;
+    return false;
   }
   // Bytes the frame holds from the IP header on; the IP length must fit in them.
   const uint64_t before_ip = uint64_t{s.stripped} + p.l3_offset;
   if (p.ip_length == 0 || s.frame_length < before_ip || s.frame_length - before_ip < p.ip_length) {
-    ++stats_.bad_length;
-    return;
+    ++stats->bad_length;
+    return false;
   }
+  if (!BuildFlowKey(p, s, options, &fp->key)) {  // not reached: errors are filtered above
+    ++stats->not_ip;
+    return false;
+  }
+  if (p.is_fragment) ++stats->fragments;
+  ++stats->metered;
+  fp->ip_bytes = p.ip_length;
+  fp->tcp_flags = p.tcp_flags;
+  fp->now_ms = FlowMs(s.timestamp);
+  return true;
+}
 
+void FlowMeter::OnSample(const hal::PacketSample& s) {
   FlowPacket& fp = pending_[pending_count_];
-  if (!BuildFlowKey(p, s, key_options_, &fp.key)) {  // not reached: errors are filtered above
-    ++stats_.not_ip;
-    return;
-  }
-  if (p.is_fragment) ++stats_.fragments;
-
+  if (!KeyPacket(s, key_options_, &fp, &stats_)) return;
   const uint32_t rate = s.sampling_rate == 0 ? 1 : s.sampling_rate;
   SetRate(s.input_ifindex, rate);
-
-  ++stats_.metered;
   if (batch_ == 1) {
-    cache_.Add(fp.key, p.ip_length, p.tcp_flags, FlowMs(s.timestamp), stamper_);
+    cache_.Add(fp.key, fp.ip_bytes, fp.tcp_flags, fp.now_ms, stamper_);
     return;
   }
-  fp.ip_bytes = p.ip_length;
-  fp.tcp_flags = p.tcp_flags;
-  fp.now_ms = FlowMs(s.timestamp);
   if (++pending_count_ == batch_) FlushPending();
+}
+
+void FlowMeter::AddKeyed(const FlowPacket* packets, const uint32_t* rates, size_t count) {
+  FlushPending();
+  for (size_t i = 0; i < count; ++i) SetRate(packets[i].key.input_ifindex, rates[i]);
+  cache_.AddBatch(packets, count, stamper_);
 }
 
 void FlowMeter::FlushPending() {

@@ -9,6 +9,7 @@
 // FlowMeterStats) and dropped. Not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "agent/flow/flow_cache.h"
@@ -64,12 +65,22 @@ struct FlowMeterStats {
   uint64_t rate_table_full = 0;
 };
 
+// The parsing half of FlowMeter::OnSample, for a reader thread ahead of the cache: parses
+// `s`, counts it in `stats` (packets and exactly one of metered, not_ip, truncated,
+// bad_length, ipv6_zero_length; fragments) and, when it is metered, fills `fp` and returns
+// true. Data plane: no allocation.
+bool KeyPacket(const hal::PacketSample& s, const FlowKeyOptions& options, FlowPacket* fp,
+               FlowMeterStats* stats);
+
 class FlowMeter : public hal::PacketSampleSink {
  public:
   // `sink` must outlive the meter. Allocates the whole cache (see FlowCache::memory_bytes).
   FlowMeter(const FlowMeterOptions& options, exporter::netflow::FlowRecordSink& sink);
 
   void OnSample(const hal::PacketSample& sample) override;
+  // Packets keyed by KeyPacket elsewhere (they are counted in that caller's stats, not
+  // here), with the sampling rate of each: into the cache in order, after any batched ones.
+  void AddKeyed(const FlowPacket* packets, const uint32_t* rates, size_t count);
   // Counts the batched packets into the cache now (after a source's burst).
   void FlushPending();
   // Ends the flows whose timeouts passed (call on the 1 Hz tick).

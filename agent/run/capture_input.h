@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "agent/config/config.h"
 #include "hal/base/status.h"
 #include "hal/packet_source.h"
 
@@ -35,5 +36,12 @@ CaptureInput CaptureInputOf(std::unique_ptr<Reader> reader) {
 
 hal::base::Result<CaptureInput> OpenCapture(const std::string& path, uint32_t sampling,
                                             uint64_t seed);
+
+// The reader `reader` asks for (capture_input_mapped.cc): mmap = hal::capfile's
+// MappedFileSource; libpcap = OpenCapture; auto = mmap for a regular file, else OpenCapture.
+// *name says which ("mmap", "libpcap" or "stream").
+hal::base::Result<CaptureInput> OpenCaptureWith(config::FileReader reader, const std::string& path,
+                                                uint32_t sampling, uint64_t seed,
+                                                std::string* name);
 
 }  // namespace xflowd::agent::run

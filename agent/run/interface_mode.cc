@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/run/interface_fanout.h"
 #include "agent/run/run.h"
 #include "hal/pcap/pcap_live_source.h"
 
@@ -75,6 +76,9 @@ bool HavePcap() { return true; }
 int RunInterface(const config::Config& config, hal::base::Logger& logger,
                  const daemon::ConfigLoader& loader, const ServiceHooks& service) {
   namespace pc = hal::pcap;
+  if (FanoutWorkers(config.source.interface.threads) >= 2) {
+    return RunInterfaceFanout(config, logger, loader, service);
+  }
   hal::base::SystemClock clock;
   const std::string& name = config.source.interface.name;
   pc::PcapLiveOptions lo;

@@ -44,10 +44,21 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::Create(const AfPacketOpt
   if (options.ingress_only && options.egress_only) {
     return base::InvalidArgumentError("afpacket: ingress_only and egress_only exclude each other");
   }
-  auto in_prog = RandomSampleFilter(options.sampling_rate, options.snaplen);
-  auto out_prog = OutgoingRandomSampleFilter(options.sampling_rate, options.snaplen);
-  sock_fprog fprog{static_cast<unsigned short>(in_prog.size()), in_prog.data()};
-  if (options.egress_only) fprog = {static_cast<unsigned short>(out_prog.size()), out_prog.data()};
+  if (!options.filter.empty() && (options.sampling_rate != 1 || options.egress_only)) {
+    return base::InvalidArgumentError(
+        "afpacket: a filter of its own only at sampling rate 1, ingress");
+  }
+  std::vector<sock_filter> prog = options.filter;
+  if (prog.empty()) {
+    if (options.egress_only) {
+      const auto sampling = OutgoingRandomSampleFilter(options.sampling_rate, options.snaplen);
+      prog.assign(sampling.begin(), sampling.end());
+    } else {
+      const auto sampling = RandomSampleFilter(options.sampling_rate, options.snaplen);
+      prog.assign(sampling.begin(), sampling.end());
+    }
+  }
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
     return base::ErrnoError("afpacket: SO_ATTACH_FILTER", errno);
   }
@@ -87,6 +98,13 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::Create(const AfPacketOpt
   sll.sll_ifindex = static_cast<int>(s->ifindex_);
   if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
     return base::ErrnoError("afpacket: bind " + dev, errno);
+  }
+  if (options.fanout_group != 0) {
+    const int arg = options.fanout_group | (PACKET_FANOUT_HASH << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+      return base::ErrnoError(
+          "afpacket: PACKET_FANOUT group " + std::to_string(options.fanout_group), errno);
+    }
   }
   // Start the kernel counters from zero for this socket.
   tpacket_stats_v3 st{};

@@ -18,9 +18,12 @@
 // The sample pool comes from the interface counters: see sample_pool.h.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hal/base/clock.h"
 #include "hal/base/status.h"
@@ -39,6 +42,12 @@ struct AfPacketOptions {
   uint32_t block_size = 1u << 18;  // ring block bytes (multiple of the page size)
   uint32_t block_count = 8;
   uint32_t block_timeout_ms = 100;  // a partly filled block is handed over after this
+  // Non-zero: join PACKET_FANOUT group `fanout_group` (PACKET_FANOUT_HASH) after bind, so the
+  // kernel spreads flows over the sockets of the group, each flow to one socket.
+  uint16_t fanout_group = 0;
+  // With sampling_rate 1 only: this classic BPF program instead of the sampling filter (e.g.
+  // one that keeps the probe's own export out); it must return the bytes to keep.
+  std::vector<sock_filter> filter;
 };
 
 struct AfPacketStats {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Flow-probe benchmark: the same capture through three NetFlow v9 exporters reading a file,
-#   softflowd -r, pmacctd (nfprobe plugin, pcap_savefile) and xflowd -r,
+# Flow-probe benchmark: the same capture through NetFlow/IPFIX exporters reading a file,
+#   softflowd -r, pmacctd (nfprobe plugin, pcap_savefile) and xflowd -r (default threads and
+#   reader; then one thread; then one thread with libpcap's reader, the old way),
 # each exporting to its own nfcapd (own port and directory on 127.0.0.1). Prints a markdown
 # table: wall and CPU seconds, peak RSS, packets/s (capture packets / wall), what nfdump
-# stored (flows, packets, bytes, sequence failures) and xflowd's packets/s over each peer's.
+# stored (flows, packets, bytes, sequence failures) and xflowd's packets/s over each peer's,
+# then two checks: xflowd's records are identical to its one-thread run (every flow's
+# records, packets and bytes as nfdump stored them), and xflowd / softflowd >= 10.
+# Exit status 1 if the records differ.
 #
 # Usage: flow_probe_bench.sh BUILD_DIR [packets] [flows]     (defaults 10000000 200000)
 # Environment:
@@ -12,6 +16,10 @@
 #   XF_BENCH_PCAP     use this capture instead of generating one (its truth is unknown)
 #   XF_BENCH_MAXFLOWS flow-cache size given to softflowd and pmacctd (default 262144)
 #   XF_BENCH_TIMEOUT  seconds one exporter may run (default 1800)
+#   XF_BENCH_VERSION  export protocol for every exporter: 10 (IPFIX, default) or 9
+#   XF_BENCH_SKIP     exporters to leave out, e.g. "pmacctd" (it takes ~70 s)
+#   XF_BENCH_ROUNDS   run softflowd and xflowd this many times, interleaved (default 1);
+#                     the table then has a row per round and the ratio of each round
 #   KEEP=1            keep the work directory (capture, logs, nfcapd files)
 # As root the script re-runs itself in a private network namespace (no port clashes with
 # anything else on the machine); otherwise it uses 127.0.0.1 with ports from 39100 up.
@@ -26,6 +34,9 @@ seconds=${XF_BENCH_SECONDS:-60}
 snaplen=${XF_BENCH_SNAPLEN:-128}
 maxflows=${XF_BENCH_MAXFLOWS:-262144}
 run_timeout=${XF_BENCH_TIMEOUT:-1800}
+version=${XF_BENCH_VERSION:-10}
+skip=" ${XF_BENCH_SKIP:-} "
+rounds=${XF_BENCH_ROUNDS:-1}
 pcapgen=$build/sim/xflowd-pcapgen
 xflowd=$build/agent/xflowd
 py=/usr/bin/python3
@@ -186,17 +197,45 @@ run_exporter() {
 }
 
 # --- The exporters -------------------------------------------------------------------------
-if command -v softflowd >/dev/null; then
+skipped() { [[ "$skip" == *" $1 "* ]]; }
+run_softflowd() {
+  local name=$1 dir
   # -c before -r: softflowd's -r turns the control socket off, which it must be when reading
   # a file (1.1.0 otherwise blocks in accept() on the control socket before reading).
-  run_exporter softflowd softflowd -c "$work/softflowd/ctl" -r "$pcap" -n 127.0.0.1:@PORT@ \
-    -v 9 -d -m "$maxflows" -p "$work/softflowd/pid"
-else
-  order+=(softflowd)
-  res_status[softflowd]="not installed"
-fi
+  dir="$work/$name"
+  mkdir -p "$dir"
+  run_exporter "$name" softflowd -c "$dir/ctl" -r "$pcap" -n 127.0.0.1:@PORT@ \
+    -v "$version" -d -m "$maxflows" -p "$dir/pid"
+}
+run_xflowd() {
+  local name=$1
+  shift
+  run_exporter "$name" "$xflowd" -r "$pcap" --netflow 127.0.0.1:@PORT@ \
+    --netflow-version "$version" -q "$@"
+}
+have_softflowd=0
+command -v softflowd >/dev/null && ! skipped softflowd && have_softflowd=1
+for round in $(seq "$rounds"); do
+  sfx=""
+  [ "$rounds" -gt 1 ] && sfx=" #$round"
+  if [ $have_softflowd = 1 ]; then
+    run_softflowd "softflowd$sfx"
+  elif [ "$round" = 1 ]; then
+    order+=(softflowd)
+    res_status[softflowd]=$(skipped softflowd && echo skipped || echo "not installed")
+  fi
+  if [ -x "$xflowd" ]; then
+    run_xflowd "xflowd$sfx"
+  else
+    order+=("xflowd$sfx")
+    res_status["xflowd$sfx"]="not built ($xflowd missing)"
+  fi
+done
 
-if command -v pmacctd >/dev/null; then
+if skipped pmacctd; then
+  order+=(pmacctd)
+  res_status[pmacctd]="skipped"
+elif command -v pmacctd >/dev/null; then
   mkdir -p "$work/pmacctd"
   # The port is filled in by writing the config after the collector starts: use a wrapper.
   cat >"$work/pmacctd/run.sh" <<EOF
@@ -206,7 +245,7 @@ daemonize: false
 pcap_savefile: $pcap
 plugins: nfprobe
 nfprobe_receiver: 127.0.0.1:\$1
-nfprobe_version: 9
+nfprobe_version: $version
 nfprobe_maxflows: $maxflows
 plugin_pipe_size: 104857600
 plugin_buffer_size: 104857
@@ -220,11 +259,17 @@ else
 fi
 
 if [ -x "$xflowd" ]; then
-  run_exporter xflowd "$xflowd" -r "$pcap" --netflow 127.0.0.1:@PORT@ --netflow-version 9 -q
-else
-  order+=(xflowd)
-  res_status[xflowd]="not built ($xflowd missing)"
+  run_xflowd "xflowd 1 thread" --threads 1
+  run_xflowd "xflowd 1 thread, libpcap" --threads 1 --reader libpcap
 fi
+
+# Records by flow as nfdump stored them: one line per flow key with its record count,
+# packets and bytes, sorted (times are left out: the same packet times either way).
+by_flow() {
+  nfdump -R "$work/$1/nfcapd" -q -N -o 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt' 2>/dev/null |
+    tr -d ' ' | awk -F, 'NF >= 7 { k = $1","$2","$3","$4","$5; n[k]++; p[k] += $6; b[k] += $7 }
+      END { for (k in n) print k","n[k]","p[k]","b[k] }' | sort
+}
 
 # --- The table -----------------------------------------------------------------------------
 echo
@@ -233,10 +278,14 @@ echo "capture: $packets packets, ${truth_flows:-?} flows (truth), $((cap_bytes /
 echo
 echo "| exporter | status | wall s | CPU s | peak RSS MiB | packets/s | flows (nfdump) | packets (nfdump) | bytes (nfdump) | seq. failures | xflowd pps / this |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-x_pps=""
-[ "${res_status[xflowd]:-}" = ok ] && x_pps=${res_pps[xflowd]}
 for n in "${order[@]}"; do
   ratio="-"
+  # Each row against the xflowd run of its own round (the first one for the rest).
+  x_name=xflowd
+  [ "$rounds" -gt 1 ] && x_name="xflowd #1"
+  [[ "$n" == *" #"* ]] && x_name="xflowd #${n##* #}"
+  x_pps=""
+  [ "${res_status[$x_name]:-}" = ok ] && x_pps=${res_pps[$x_name]}
   if [ -n "$x_pps" ] && [ "${res_status[$n]}" = ok ] && [ "${res_pps[$n]:-0}" != 0 ]; then
     ratio=$(awk -v a="$x_pps" -v b="${res_pps[$n]}" 'BEGIN { printf "%.2f", a / b }')
   fi
@@ -252,5 +301,31 @@ echo
 echo "packets/s = capture packets / wall seconds. Flows may exceed the truth where an exporter"
 echo "splits a flow (cache size, timeouts); packets and bytes should match it. pmacctd runs two"
 echo "processes (core + plugin): CPU is both, peak RSS the larger."
-[ "${res_status[xflowd]:-}" = ok ] || echo "NOTE: xflowd row: ${res_status[xflowd]:-missing}"
-exit 0
+x1=xflowd
+[ "$rounds" -gt 1 ] && x1="xflowd #1"
+[ "${res_status[$x1]:-}" = ok ] || echo "NOTE: xflowd row: ${res_status[$x1]:-missing}"
+rc=0
+echo
+if [ "${res_status[$x1]:-}" = ok ] && [ "${res_status[xflowd 1 thread]:-}" = ok ]; then
+  by_flow "$x1" >"$work/by_flow.default"
+  by_flow "xflowd 1 thread" >"$work/by_flow.one"
+  flows_compared=$(wc -l <"$work/by_flow.one")
+  if [ "$flows_compared" -gt 0 ] && cmp -s "$work/by_flow.default" "$work/by_flow.one"; then
+    echo "CHECK records by flow, default threads vs 1 thread: identical ($flows_compared flows)"
+  else
+    echo "CHECK records by flow, default threads vs 1 thread: DIFFERENT" \
+      "($(diff "$work/by_flow.default" "$work/by_flow.one" | grep -c '^[<>]') lines differ)"
+    rc=1
+  fi
+fi
+for r in $(seq "$rounds"); do
+  x="xflowd" s="softflowd" label=""
+  [ "$rounds" -gt 1 ] && x="xflowd #$r" && s="softflowd #$r" && label=" (round $r)"
+  if [ "${res_status[$x]:-}" = ok ] && [ "${res_status[$s]:-}" = ok ]; then
+    ratio=$(awk -v a="${res_pps[$x]}" -v b="${res_pps[$s]}" 'BEGIN { printf "%.2f", a / b }')
+    verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 10 ? "ok" : "BELOW 10") }')
+    echo "CHECK xflowd / softflowd packets/s$label: $ratio ($verdict)"
+  fi
+done
+exit $rc
+

@@ -122,7 +122,7 @@ ConfigDiff Diff(const Config& before, const Config& after) {
         return a.sampling_rate == b.sampling_rate && a.polling_interval_s == b.polling_interval_s &&
                a.header_bytes == b.header_bytes && a.enabled == b.enabled &&
                a.backend == b.backend && a.direction == b.direction &&
-         a.extended_router == b.extended_router;
+               a.extended_router == b.extended_router;
       });
   d.agent = !SameAgent(before.agent, after.agent);
   d.ports = !SamePorts(before.ports, after.ports);

@@ -51,6 +51,9 @@ Capabilities NeededCapabilities(const config::Config& config) {
         if (o.backend) add(*o.backend);
       }
       if (!c.net_raw && !c.net_admin) c.net_raw = true;  // afpacket is the default back-end
+      // The drop monitor's STOP at exit is a netlink write: without it the kernel keeps
+      // monitoring after xflowd is gone.
+      if (config.drops.enabled) c.net_admin = true;
       break;
   }
   return c;
@@ -170,7 +173,7 @@ Status CheckReloadCapabilities(const Capabilities& kept, const std::string& user
   missing.net_raw = needed.net_raw && !kept.net_raw;
   missing.net_admin = needed.net_admin && !kept.net_admin;
   missing.dac_override = needed.dac_override && !kept.dac_override;
-  const char* why = missing.net_admin      ? "psample or nflog ports"
+  const char* why = missing.net_admin      ? "psample or nflog ports, or the drop monitor"
                     : missing.dac_override ? "the OVSDB socket"
                                            : "afpacket ports";
   return InvalidArgumentError("this configuration needs " + missing.ToString() + " (" + why +

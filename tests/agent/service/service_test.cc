@@ -52,6 +52,9 @@ TEST(ServiceTest, EachModeKeepsOnlyWhatItNeedsLater) {
       NeededCapabilities(Linux({SampleBackend::kPsample, SampleBackend::kAfPacket})).ToString(),
       "CAP_NET_RAW CAP_NET_ADMIN");
   EXPECT_EQ(NeededCapabilities(Linux({})).ToString(), "CAP_NET_RAW");  // afpacket by default
+  Config drops = Linux({SampleBackend::kAfPacket});
+  drops.drops.enabled = true;  // the drop monitor's STOP at exit
+  EXPECT_EQ(NeededCapabilities(drops).ToString(), "CAP_NET_RAW CAP_NET_ADMIN");
   // An override's back-end counts too.
   Config over = Linux({SampleBackend::kAfPacket});
   config::PortOverride o;
@@ -70,7 +73,8 @@ TEST(ServiceTest, AReloadCannotNeedWhatWasGivenUp) {
   o.backend = SampleBackend::kPsample;
   more.ports.overrides.push_back(o);
   EXPECT_EQ(CheckReloadCapabilities(raw, "xflowd", more).message(),
-            "this configuration needs CAP_NET_ADMIN (psample or nflog ports), which xflowd gave "
+            "this configuration needs CAP_NET_ADMIN (psample or nflog ports, or the drop monitor), "
+            "which xflowd gave "
             "up when it became user xflowd at start; restart it to apply that");
 }
 

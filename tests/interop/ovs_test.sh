@@ -5,7 +5,8 @@
 # Checks:
 #   - a run killed with SIGKILL leaves its marked sFlow row; the next run replaces it; a
 #     bridge with someone else's sFlow row is never touched; at exit the row is removed;
-#   - flow samples of the port the frames enter inside the 95% interval of packets/N,
+#   - flow samples of the port the frames enter inside the 95% interval of packets/N (a miss
+#     is reported; only one outside the 99.9999% interval fails: OVS's sampling is not seeded),
 #     re-exported under xflowd's agent address and sub-agent id at OVS's rate;
 #   - the last counter sample of that port equals OVSDB's Interface statistics;
 #   - a port added and one removed while running (same PID);
@@ -247,10 +248,18 @@ check(agents == {("192.0.2.7", 3)}, "datagrams come from xflowd's agent 192.0.2.
 check(rates == {rate}, "flow samples at OVS's rate 1-in-%d: %s" % (rate, rates))
 check(rx_delta >= frames, "OVSDB counted %d packets in on p1 for %d frames sent" % (rx_delta, frames))
 exp = rx_delta / rate
-half = 1.96 * math.sqrt(rx_delta * (1 / rate) * (1 - 1 / rate))
-check(abs(flows - exp) <= half,
-      "p1: %d flow samples for %d packets at 1-in-%d, 95%% interval %.0f..%.0f" %
-      (flows, rx_delta, rate, exp - half, exp + half))
+sd = math.sqrt(rx_delta * (1 / rate) * (1 - 1 / rate))
+half = 1.96 * sd
+# OVS draws its samples from an unseeded random source, so one correct run in 20 falls
+# outside the 95% interval: that is reported, and only a miss of the 99.9999% interval fails
+# (as in linux_afpacket_test.sh).
+if abs(flows - exp) > half:
+    print("NOTE p1: %d flow samples is outside the 95%% interval %.0f..%.0f (1 run in 20)" %
+          (flows, exp - half, exp + half))
+check(abs(flows - exp) <= 4.89 * sd,
+      "p1: %d flow samples for %d packets at 1-in-%d, 95%% interval %.0f..%.0f "
+      "(99.9999%%: %.0f..%.0f)" % (flows, rx_delta, rate, exp - half, exp + half,
+                                exp - 4.89 * sd, exp + 4.89 * sd))
 check(phase2 > 0, "after the restarts: %d flow samples of p1" % phase2)
 check(late_p2 == 0, "no counter samples of the removed p2 later: %d" % late_p2)
 c = counters.get(if1)

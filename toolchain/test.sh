@@ -26,6 +26,32 @@ if [ $quick -eq 0 ]; then
   ctest --test-dir "$root/build/asan" -L 'unit|golden' --output-on-failure -j "$(nproc)"
 fi
 
+# The cross builds and the fuzz targets' build (compiling only) run at idle CPU priority while
+# the interop tests, which mostly wait for traffic and timers, run in front; the tests under
+# qemu and the fuzzing run afterwards, in front, so no timing-sensitive test runs beside
+# anything else. Target libraries for arm64 and
+# armhf come from Debian's archive into build/sysroot (no system change); Debian 12 has none
+# for big-endian mips, so its build leaves those back-ends out (CMocka is built from Debian's
+# source package).
+targets="aarch64:arm64 armhf:armhf mips:mips"
+cross_pid=""
+if [ $quick -eq 0 ]; then
+  step "cross sysroots (arm64, armhf, mips)"
+  for target in $targets; do bash "$root/toolchain/sysroot.sh" "${target##*:}"; done
+  cross_log="$root/build/cross-builds.log"
+  step "cross and fuzz builds started in the background (idle priority; log: $cross_log)"
+  setsid chrt --idle 0 bash -c '
+    set -e
+    for target in '"$targets"'; do
+      echo "=== build cross-${target%%:*}"
+      "$0/toolchain/build.sh" "cross-${target%%:*}"
+    done
+    echo "=== build fuzz targets"
+    XFLOWD_FUZZ_BUILD_ONLY=1 bash "$0/tests/fuzz/run_fuzzers.sh"' "$root" >"$cross_log" 2>&1 &
+  cross_pid=$!
+  trap '[ -n "$cross_pid" ] && kill -- -"$cross_pid" 2>/dev/null || true' EXIT
+fi
+
 if [ "$(id -u)" -eq 0 ]; then
   step "interop tests (real decoders, network namespace)"
   ctest --test-dir "$root/build/release" -L interop --output-on-failure -V
@@ -36,15 +62,17 @@ else
 fi
 
 if [ $quick -eq 0 ]; then
-  # Target libraries for arm64 and armhf come from Debian's archive into build/sysroot (no
-  # system change); Debian 12 has none for big-endian mips, so its build leaves those back-ends
-  # out, and CMocka (the vendor plugin suites, label unit) is built from Debian's source
-  # package into its sysroot.
-  for target in aarch64:arm64 armhf:armhf mips:mips; do
+  step "waiting for the cross and fuzz builds"
+  if ! wait "$cross_pid"; then
+    tail -n 60 "$cross_log"
+    echo "cross or fuzz builds failed (whole log: $cross_log)"
+    exit 1
+  fi
+  cross_pid=""
+  grep -E '^=== ' "$cross_log" || true
+  for target in $targets; do
     preset=cross-${target%%:*}
     step "$preset: minimal profile, unit, golden and scenario tests under qemu-user"
-    bash "$root/toolchain/sysroot.sh" "${target##*:}"
-    "$root/toolchain/build.sh" "$preset"
     ctest --test-dir "$root/build/$preset" -L 'unit|golden|scenario' --output-on-failure \
       -j "$(nproc)"
   done

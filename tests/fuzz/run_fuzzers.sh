@@ -59,6 +59,9 @@ CC=clang CXX=clang++ cmake -S "${repo}" -B "${build_dir}" "${generator[@]}" \
   -DXFLOWD_BUILD_FUZZ=ON -DXFLOWD_BUILD_TESTS=ON -DXFLOWD_BUILD_BENCH=OFF \
   -DXFLOWD_WERROR=OFF >/dev/null
 cmake --build "${build_dir}" --parallel "${jobs}" --target "${targets[@]}"
+# XFLOWD_FUZZ_BUILD_ONLY=1: build the targets and stop (toolchain/test.sh builds them in the
+# background while other tests run).
+if [[ "${XFLOWD_FUZZ_BUILD_ONLY:-0}" == 1 ]]; then rmdir "${out_dir}" 2>/dev/null || true; exit 0; fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"

@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-secs=${XFLOWD_INTEROP_SECONDS:-20}
+secs=${XFLOWD_INTEROP_SECONDS:-10}
 xflowd=$build/agent/xflowd
 py=/usr/bin/python3
 

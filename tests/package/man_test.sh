@@ -31,7 +31,9 @@ check() {
   local n=0 opt
   for opt in $opts; do
     n=$((n + 1))
-    if ! printf '%s\n' "$text" | grep -qE -- "(^|[^[:alnum:]-])${opt}([^[:alnum:]-]|\$)"; then
+    # A here-string, not a pipe: grep -q stops at the first match, and with pipefail the
+    # writer's SIGPIPE would make a found option look missing.
+    if ! grep -qE -- "(^|[^[:alnum:]-])${opt}([^[:alnum:]-]|\$)" <<<"$text"; then
       echo "FAIL: $(basename "$binary") --help has $opt, $page does not"
       fail=1
     fi

@@ -70,9 +70,8 @@ TEST(HostParsersGoldenTest, UptimeAndCpuInfo) {
 
 TEST(HostParsersGoldenTest, DiskStats) {
   std::vector<DiskLine> lines;
-  ASSERT_TRUE(ParseDiskStats(Golden("/proc/diskstats"), [&](const DiskLine& d) {
-                lines.push_back(d);
-              }).ok());
+  const std::string text = Golden("/proc/diskstats");  // the lines' names point into it
+  ASSERT_TRUE(ParseDiskStats(text, [&](const DiskLine& d) { lines.push_back(d); }).ok());
   ASSERT_EQ(lines.size(), 10u);  // loop0..7, vda, zram0
   const DiskLine* vda = nullptr;
   for (const DiskLine& d : lines) {
@@ -89,8 +88,8 @@ TEST(HostParsersGoldenTest, DiskStats) {
 
 TEST(HostParsersGoldenTest, NetDev) {
   std::vector<NetDevLine> lines;
-  ASSERT_TRUE(
-      ParseNetDev(Golden("/proc/net/dev"), [&](const NetDevLine& d) { lines.push_back(d); }).ok());
+  const std::string text = Golden("/proc/net/dev");  // the lines' names point into it
+  ASSERT_TRUE(ParseNetDev(text, [&](const NetDevLine& d) { lines.push_back(d); }).ok());
   ASSERT_EQ(lines.size(), 4u);  // lo, ifb0, ifb1, eth0
   EXPECT_EQ(lines[0].name, "lo");
   EXPECT_EQ(lines[3].name, "eth0");

@@ -119,7 +119,8 @@ TEST_F(RouteFeedPrivilegedTest, DumpAtStartThenEvents) {
   auto feed = RtnlRouteFeed::Create(kMainRouteTable, t);
   ASSERT_TRUE(feed.ok()) << feed.status().ToString();
   EXPECT_EQ(TableRoutes(t), KernelRoutes(ns)) << Diff(TableRoutes(t), KernelRoutes(ns));
-  const uint8_t* a = IpAddress::Parse("198.51.100.7")->bytes();
+  const IpAddress addr = *IpAddress::Parse("198.51.100.7");
+  const uint8_t* a = addr.bytes();
   ASSERT_NE(t.Lookup4(a), nullptr);
   EXPECT_EQ(t.Lookup4(a)->prefix_len, 24);
   EXPECT_EQ(t.Lookup4(IpAddress::Parse("192.0.2.1")->bytes())->prefix_len, 0);  // default

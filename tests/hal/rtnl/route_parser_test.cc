@@ -147,7 +147,8 @@ TEST(RouteParserGoldenTest, CapturedIpv6DumpWithMultipath) {
                 // hops (a delete of one leaves the other).
                 "fe80::/64 tos 0 metric 256 dev 2 dev 3",
             }));
-  const uint8_t* a = Ip("2001:db8:2::9").bytes();
+  const IpAddress addr = Ip("2001:db8:2::9");
+  const uint8_t* a = addr.bytes();
   const RouteTable::Match* m = t.Lookup6(a);
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->prefix_len, 48);

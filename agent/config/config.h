@@ -314,9 +314,11 @@ struct DropsConfig {
 };
 
 // Host counters (sflow_host.txt) of the physical host, data source entPhysicalEntry 1
-// (docs/linux.md "Host counters"). Platforms that have none (-i, -r) ignore this.
+// (docs/linux.md "Host counters"). Platforms that have none (-i, -r) ignore this. Off unless
+// asked for: tshark/Wireshark 4.0 cannot decode the host records and misreads the rest of a
+// datagram that holds one (docs/decisions.md D40).
 struct HostCountersConfig {
-  bool enabled = true;
+  bool enabled = false;
   // Seconds between host counter samples, 0..86400 (0 = off); unset: ports.polling_interval_s.
   std::optional<uint32_t> polling_interval_s;
   uint32_t EffectiveInterval(uint32_t ports_interval_s) const {

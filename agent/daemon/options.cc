@@ -914,7 +914,8 @@ constexpr ModelRow kModelRows[] = {
     {"threads",
      [](const O& o, C* c) {
        c->source.file.threads = o.threads;
-       c->source.interface.threads = o.threads;
+       // -i keeps one thread (libpcap, which follows link flaps) unless --threads is given.
+       c->source.interface.threads = o.given.count("threads") ? o.threads : 1;
      }},
     {"reader", [](const O& o, C* c) { c->source.file.reader = o.reader; }},
     {"psample-group",

@@ -57,7 +57,8 @@ wait_for collectors_up || wait_for collectors_up || true
 
 nsx "$py" "$here/host_counters_check.py" snapshot "$work/before.json"
 echo "running xflowd --sample 'hp*' for $secs s, host counters every 2 s"
-ip netns exec "$ns" "$xflowd" --sample 'hp*' --polling 2 --duration "$secs" \
+printf '[host]\nenabled = true\n' >"$work/host.toml"  # off by default (D40)
+ip netns exec "$ns" "$xflowd" --config "$work/host.toml" --sample 'hp*' --polling 2 --duration "$secs" \
   --collector 127.0.0.1:6343 --collector 127.0.0.1:6346 --control-socket "$work/ctl.sock" \
   >"$work/xflowd.log" 2>&1 &
 pids+=($!)

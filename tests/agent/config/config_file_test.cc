@@ -924,9 +924,12 @@ options = "unit=0"
 TEST(ConfigFileTest, HostCounters) {
   Result<Config> d = Parse("[ports]\npolling-interval = 15\n");
   ASSERT_TRUE(d.ok());
-  EXPECT_TRUE(d->host.enabled);  // on by default, at the ports' interval
+  EXPECT_FALSE(d->host.enabled);  // off by default (D40)
   EXPECT_FALSE(d->host.polling_interval_s.has_value());
-  EXPECT_EQ(d->host.EffectiveInterval(d->ports.polling_interval_s), 15u);
+  EXPECT_EQ(d->host.EffectiveInterval(d->ports.polling_interval_s), 0u);
+  Result<Config> on = Parse("[ports]\npolling-interval = 15\n[host]\nenabled = true\n");
+  ASSERT_TRUE(on.ok());
+  EXPECT_EQ(on->host.EffectiveInterval(on->ports.polling_interval_s), 15u);  // the ports'
 
   Result<Config> c = Parse("[host]\nenabled = true\npolling-interval = 7\n");
   ASSERT_TRUE(c.ok()) << c.status().message();

@@ -38,6 +38,7 @@ class HostCountersDaemonTest : public ::testing::Test {
     config_.agent.address = *IpAddress::Parse("192.0.2.1");
     config_.agent.collectors = {*Endpoint::Parse("192.0.2.100:6343", 6343)};
     config_.ports.polling_interval_s = 5;
+    config_.host.enabled = true;
     settings_.loop.handle_signals = false;
     settings_.make_transport =
         [this](const Endpoint&) -> Result<std::unique_ptr<exporter::Transport>> {

@@ -66,7 +66,9 @@ def binomial(name, samples, n):
           f"{name}: its own flow sample sequence, no gaps")
     pools = [s["sample_pool"] for s in samples]
     last = pools[-1] if pools else -1
-    check(n - 1000 <= last <= n, f"{name}: last sample_pool {last} vs counter delta {n}")
+    # The pool counts from xflowd's start, the delta from the "before" read just after it:
+    # a stray frame the kernel sends in between (seen once in CI) may count in the pool only.
+    check(n - 1000 <= last <= n + 5, f"{name}: last sample_pool {last} vs counter delta {n}")
 
 
 binomial(f"p1 ({p1}) ingress", flows[(p1, "ingress")], p1_rx)

@@ -79,7 +79,7 @@ if [ $quick -eq 0 ]; then
 fi
 
 if [ $quick -eq 0 ]; then
-  step "fuzz targets (${XFLOWD_FUZZ_SECONDS:-30} s each)"
-  bash "$root/tests/fuzz/run_fuzzers.sh" "${XFLOWD_FUZZ_SECONDS:-30}"
+  step "fuzz targets (${XFLOWD_FUZZ_SECONDS:-15} s each)"
+  bash "$root/tests/fuzz/run_fuzzers.sh" "${XFLOWD_FUZZ_SECONDS:-15}"
 fi
 step "all tests passed"

@@ -16,6 +16,9 @@ class SamplingControl {
   // two); samples then arrive carrying that rate.
   virtual base::Result<uint32_t> SetSamplingRate(uint32_t ifindex, Direction direction,
                                                  uint32_t rate, uint32_t header_bytes) = 0;
+  // Rates applied whose value could not be read back from the hardware (the rate asked for
+  // was reported instead). For the summary and `xflowctl stats`.
+  virtual uint64_t unconfirmed_rates() const { return 0; }
 };
 
 }  // namespace xflowd::hal

@@ -1,7 +1,9 @@
 #include "agent/linux/linux_platform.h"
 
 #include <cinttypes>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "hal/rtnl/rtnl_port_inventory.h"
 #ifdef XFLOWD_HAVE_PSAMPLE
@@ -224,7 +226,12 @@ daemon::Platform LinuxPlatform::platform() {
   p.description = "Linux ports " + what;
   p.route_table = [this] { return Routes(); };
   p.summary = [this]() -> std::string {
-    if (!route_feed_) return "";
+    std::string out;
+    if (tc_) {
+      out += "tc: " + std::to_string(tc_->unconfirmed_rates()) +
+             " applied rates not read back (reported as asked)\n";
+    }
+    if (!route_feed_) return out;
     const hal::rtnl::RouteFeedStats& s = route_feed_->stats();
     const hal::rtnl::RouteParseStats& ps = route_feed_->parse_stats();
     char line[320];
@@ -234,7 +241,12 @@ daemon::Platform LinuxPlatform::platform() {
         " dumps, %" PRIu64 " overruns, %" PRIu64 " dump errors, %" PRIu64 " malformed messages\n",
         route_feed_->table_id(), routes_->size(), routes_->prefixes_v4(), routes_->prefixes_v6(),
         s.events, s.dumps, s.overruns, s.dump_errors, ps.truncated + ps.bad_attr_length);
-    return line;
+    return out + line;
+  };
+  p.stats_section = "linux";
+  p.stats = [this] {
+    return std::vector<std::pair<std::string, uint64_t>>{
+        {"tc_unconfirmed_rates", tc_ ? tc_->unconfirmed_rates() : 0}};
   };
   p.pool_from_counters = [this](uint32_t ifindex) {
     const FilteredPortInventory::Port* port = ports_->Find(ifindex);

@@ -65,6 +65,7 @@ class TcSamplingControl final : public SamplingControl {
   uint32_t applied_rate(uint32_t ifindex, Direction direction) const;
   // Filters whose rate could not be read back (the rate asked for was taken as applied).
   uint64_t readback_failures() const { return readback_failures_; }
+  uint64_t unconfirmed_rates() const override { return readback_failures_; }
 
  private:
   struct Port {

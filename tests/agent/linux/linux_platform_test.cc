@@ -294,6 +294,52 @@ TEST(LinuxPlatformEgressTest, EachDirectionHasItsOwnSocketAndPool) {
   EXPECT_NE((*p)->packets().Find(LinuxPlatform::AfPacketKey(2)), nullptr);
 }
 
+// A tc that cannot read an applied rate back says so in the summary and `xflowctl stats`.
+TEST(LinuxPlatformTcTest, UnconfirmedRatesAreInTheSummaryAndStats) {
+  struct FakeTc final : hal::SamplingControl {
+    hal::base::Result<uint32_t> SetSamplingRate(uint32_t, hal::Direction, uint32_t rate,
+                                                uint32_t) override {
+      ++unconfirmed;  // as if the kernel never answered the read-back
+      return rate;
+    }
+    uint64_t unconfirmed_rates() const override { return unconfirmed; }
+    uint64_t unconfirmed = 0;
+  };
+  FakeInventory inner;
+  inner.ports = {Port(4, "swp1"), Port(5, "swp2")};
+  FakeCounters counters;
+  hal::base::ManualClock clock;
+  hal::base::Logger logger;
+  LinuxBackends b;
+  b.ports = &inner;
+  b.counters = &counters;
+  b.open_tc = []() -> hal::base::Result<std::unique_ptr<hal::SamplingControl>> {
+    return std::unique_ptr<hal::SamplingControl>(std::make_unique<FakeTc>());
+  };
+  b.open_psample = []() -> hal::base::Result<std::unique_ptr<hal::PacketSource>> {
+    return std::unique_ptr<hal::PacketSource>(std::make_unique<FakeSource>(4));
+  };
+  b.open_afpacket = [](const hal::afpacket::AfPacketOptions&)
+      -> hal::base::Result<std::unique_ptr<hal::PacketSource>> {
+    return hal::base::UnimplementedError("not in this test");
+  };
+  LinuxPlatformOptions o;
+  o.patterns = {{"swp*", SampleBackend::kPsample}};
+  auto p = LinuxPlatform::CreateWith(o, std::move(b), clock, logger);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->ports().ListPorts().ok());
+  daemon::Platform platform = (*p)->platform();
+  EXPECT_EQ(platform.summary(), "");  // no psample port sampled yet: no tc
+  ASSERT_TRUE((*p)->SetSamplingRate(4, hal::Direction::kIngress, 1000, 128).ok());
+  ASSERT_TRUE((*p)->SetSamplingRate(5, hal::Direction::kIngress, 1000, 128).ok());
+  EXPECT_EQ(platform.summary(), "tc: 2 applied rates not read back (reported as asked)\n");
+  EXPECT_EQ(platform.stats_section, "linux");
+  const auto stats = platform.stats();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].first, "tc_unconfirmed_rates");
+  EXPECT_EQ(stats[0].second, 2u);
+}
+
 TEST_F(LinuxPlatformTest, RemovedPortClosesItsSocket) {
   ASSERT_TRUE(platform_->SetSamplingRate(2, hal::Direction::kIngress, 100, 128).ok());
   inner_.Emit(PortEvent::kRemoved, Port(2, "p1"));

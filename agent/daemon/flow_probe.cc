@@ -231,13 +231,13 @@ Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
   const bool new_cache = next.cache_size != config_.cache_size ||
                          next.key_macs != config_.key_macs || next.key_mpls != config_.key_mpls;
   if (new_cache) {
+    if (meter_) meter_->FlushPending();  // batched packets count among the cached flows
     const uint64_t cached = cached_flows();
     if (ExternalMeters* x = settings_.external_meters) {
       Status st = x->Replace(now, MeterOptions(next));
       if (!st.ok()) return st;  // nothing changed: checked before any partition flushed
       set_->Flush(unix_now);
     } else {
-      meter_->FlushPending();
       meter_->Flush(now);
       set_->Flush(unix_now);
       Add(earlier_, meter_->stats());

@@ -157,10 +157,16 @@ int RunInterfaceFanout(const config::Config& config, hal::base::Logger& logger,
     }
     return out;
   };
+  // The flow cache partitions' memory follows in the probe's "flow cache:" line.
+  const double ring_mib = static_cast<double>(fo.ring_blocks * flow::FlowRecordRing::kBlockRecords *
+                                              sizeof(exporter::netflow::FlowRecord)) /
+                          (1024.0 * 1024.0);
   logger.Log(LogLevel::kInfo,
              "capturing on %s (ifindex %u) with %u AF_PACKET fanout workers (group %u), each "
-             "metering into its own flow cache partition%s",
+             "metering into its own flow cache partition (per worker: kernel ring %u MiB, "
+             "record ring %.1f MiB)%s",
              name.c_str(), src.ifindex(), src.workers(), src.group(),
+             (fo.block_size >> 20) * fo.block_count, ring_mib,
              fo.filter.empty() ? "" : ", own export excluded");
   return RunDaemon(config, platform, clock, logger, loader, service);
 }

@@ -191,7 +191,7 @@ struct InterfaceSourceConfig {
   bool promiscuous = true;
   uint32_t snaplen = 256;  // bytes captured per packet (headers only are needed)
   // 1: libpcap on the loop thread; 2 or more: that many AF_PACKET fanout workers
-  // (hal/afpacket/fanout_source.h); 0: one worker per core.
+  // (agent/run/fanout_meters.h: each meters into its own cache partition); 0: one per core.
   uint32_t threads = 1;
 };
 

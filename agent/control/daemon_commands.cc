@@ -326,11 +326,12 @@ json DaemonCommands::Flows() const {
   json j = json::object();
   j["enabled"] = probe != nullptr;
   if (probe == nullptr) return j;
-  const agent::flow::FlowMeterStats m = probe->meter().stats();
-  const agent::flow::FlowCache& cache = probe->meter().cache();
+  // With fanout workers (D58) the partitions' counters, added up.
+  const agent::flow::FlowMeterStats m =
+      probe->has_meter() ? probe->meter().stats() : probe->meter_stats();
   j["active"] = m.active_flows;
-  j["capacity"] = cache.capacity();
-  j["memory_bytes"] = cache.memory_bytes();
+  j["capacity"] = probe->cache_capacity();
+  j["memory_bytes"] = probe->cache_memory_bytes();
   j["created"] = m.flows_created;
   j["records_by_reason"] = RecordsByReason(m.records_by_reason);
   j["evictions"] = m.evictions;
@@ -449,7 +450,8 @@ json DaemonCommands::Stats() const {
     j[section] = std::move(o);
   }
   if (const daemon::FlowProbe* probe = daemon_.flow_probe()) {
-    const agent::flow::FlowMeterStats m = probe->meter().stats();
+    const agent::flow::FlowMeterStats m =
+        probe->has_meter() ? probe->meter().stats() : probe->meter_stats();
     j["flow_meter"] = json{{"packets", m.packets},
                            {"metered", m.metered},
                            {"not_ip", m.not_ip},

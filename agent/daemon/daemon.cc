@@ -240,6 +240,7 @@ Status Daemon::StartFlowProbe() {
   fs.sampling_rate = platform_.flow_sampling_rate;
   fs.make_transport = make_flow_transport_;
   fs.clock = flow_clock_;
+  fs.external_meters = platform_.flow_meters;
   auto probe = FlowProbe::Create(config_.flow, fs, logger_);
   if (!probe.ok()) return probe.status();
   flow_probe_ = std::move(probe.value());
@@ -868,7 +869,7 @@ Status Daemon::ApplyReload(const config::Config& next, std::vector<std::string>*
         Printf("flow export started: %zu flow collectors", next.flow.collectors.size()));
   } else if (flow_probe_ && next.flow.collectors.empty()) {
     fanout_->set_probe(nullptr);
-    const uint64_t cached = flow_probe_->meter().cache().size();
+    const uint64_t cached = flow_probe_->cached_flows();
     flow_probe_->Finish(now);
     changes->push_back(
         Printf("flow export stopped (no flow collector left): the %llu cached flows were exported "

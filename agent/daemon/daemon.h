@@ -85,6 +85,11 @@ struct Platform {
   // made on the first call (a route dump) and kept up to date by the platform on the loop
   // thread. Empty: the platform has none (the record is left out, with a warning).
   std::function<hal::base::Result<const hal::RouteTable*>()> route_table;
+  // Flow meters on the platform's own threads, each with a partition of the flow cache (-i
+  // with fanout workers, D58): the flow probe starts them and exports what they finish; the
+  // PacketSource's Drain then hands records to the probe, not samples. Null: the probe meters
+  // the samples on the loop thread.
+  ExternalMeters* flow_meters = nullptr;
 };
 // Every hook above is called by the daemon, down into the platform; none calls up into the
 // agent. What a back-end has to tell the agent travels with the samples

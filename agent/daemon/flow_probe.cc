@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <utility>
 
@@ -142,13 +143,18 @@ Result<std::unique_ptr<FlowExporter>> FlowProbe::MakeExporter(const config::Flow
   return e;
 }
 
-std::unique_ptr<agent::flow::FlowMeter> FlowProbe::MakeMeter(
-    const config::FlowConfig& config) const {
+agent::flow::FlowMeterOptions FlowProbe::MeterOptions(const config::FlowConfig& config) {
   agent::flow::FlowMeterOptions mo;
   mo.cache = CacheOptions(config);
   mo.key.macs = config.key_macs;
   mo.key.mpls = config.key_mpls;
   mo.batch = 32;
+  return mo;
+}
+
+std::unique_ptr<agent::flow::FlowMeter> FlowProbe::MakeMeter(
+    const config::FlowConfig& config) const {
+  const agent::flow::FlowMeterOptions mo = MeterOptions(config);
   auto meter = std::make_unique<agent::flow::FlowMeter>(mo, *set_);
   meter->set_unix_offset_ms(settings_.unix_offset_ms);
   return meter;
@@ -175,6 +181,16 @@ Result<std::unique_ptr<FlowProbe>> FlowProbe::Create(const config::FlowConfig& c
     p->exporters_.push_back(std::move(e.value()));
   }
   p->set_ = std::make_unique<exporter::netflow::ExporterSet>(raw);
+  if (ExternalMeters* x = settings.external_meters) {
+    Status st = x->Start(MeterOptions(config), settings.unix_offset_ms, p->export_sink_);
+    if (!st.ok()) return st;
+    logger.Log(LogLevel::kInfo,
+               "flow cache: %s (%.1f MiB), inactive %u s, active %u s, TCP FIN/RST %s",
+               x->Describe().c_str(), static_cast<double>(x->memory_bytes()) / (1024.0 * 1024.0),
+               config.inactive_timeout_s, config.active_timeout_s,
+               config.tcp_end ? "end flows" : "ignored");
+    return p;
+  }
   p->meter_ = p->MakeMeter(config);
   logger.Log(
       LogLevel::kInfo,
@@ -215,12 +231,18 @@ Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
   const bool new_cache = next.cache_size != config_.cache_size ||
                          next.key_macs != config_.key_macs || next.key_mpls != config_.key_mpls;
   if (new_cache) {
-    meter_->FlushPending();
-    const uint64_t cached = meter_->cache().size();
-    meter_->Flush(now);
-    set_->Flush(unix_now);
-    Add(earlier_, meter_->stats());
-    meter_ = MakeMeter(next);
+    if (meter_) meter_->FlushPending();  // batched packets count among the cached flows
+    const uint64_t cached = cached_flows();
+    if (ExternalMeters* x = settings_.external_meters) {
+      Status st = x->Replace(now, MeterOptions(next));
+      if (!st.ok()) return st;  // nothing changed: checked before any partition flushed
+      set_->Flush(unix_now);
+    } else {
+      meter_->Flush(now);
+      set_->Flush(unix_now);
+      Add(earlier_, meter_->stats());
+      meter_ = MakeMeter(next);
+    }
     char line[200];
     std::snprintf(line, sizeof(line),
                   "flow cache %u -> %u flows%s: the %llu cached flows were exported (forced "
@@ -232,15 +254,18 @@ Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
                   U(cached));
     changes->push_back(line);
   } else if (!SameTimeouts(next, config_)) {
-    meter_->SetTimeouts(CacheOptions(next));
+    if (settings_.external_meters != nullptr) {
+      settings_.external_meters->SetTimeouts(CacheOptions(next));
+    } else {
+      meter_->SetTimeouts(CacheOptions(next));
+    }
     char line[200];
     std::snprintf(line, sizeof(line),
                   "flow timeouts: inactive %u -> %u s, active %u -> %u s (TCP %u, UDP %u, ICMP "
                   "%u s; TCP FIN/RST %s), applied to the %llu cached flows",
                   config_.inactive_timeout_s, next.inactive_timeout_s, config_.active_timeout_s,
                   next.active_timeout_s, next.tcp_timeout_s, next.udp_timeout_s,
-                  next.icmp_timeout_s, next.tcp_end ? "end flows" : "ignored",
-                  U(meter_->cache().size()));
+                  next.icmp_timeout_s, next.tcp_end ? "end flows" : "ignored", U(cached_flows()));
     changes->push_back(line);
   }
 
@@ -303,34 +328,53 @@ void FlowProbe::OnSample(const hal::PacketSample& sample) {
     seen_sample_ = true;
     set_->SetTime(UnixMs(latest_));
   }
-  meter_->OnSample(sample);
+  if (meter_) meter_->OnSample(sample);
+}
+
+void FlowProbe::ExportSink::OnFlow(const exporter::netflow::FlowRecord& r) {
+  // As OnSample: a record never carries a time later than its message's header.
+  if (r.last_ms > unix_ms_) {
+    unix_ms_ = r.last_ms;
+    p_.set_->SetTime(unix_ms_);
+  }
+  p_.set_->OnFlow(r);
 }
 
 void FlowProbe::Tick(MonoTime now) {
   if (!seen_sample_ || now > latest_) latest_ = now;
   set_->SetTime(UnixMs(now));
-  meter_->Tick(now);
+  if (meter_) {
+    meter_->Tick(now);
+  } else {
+    settings_.external_meters->DrainRecords(SIZE_MAX);  // what the workers' ticks ended
+  }
   const MonoTime real_now = settings_.clock ? settings_.clock->Now() : now;
   for (const auto& t : transports_) t->Poll(real_now);
   set_->Tick(UnixMs(now));
 }
 
-void FlowProbe::Finish(MonoTime now) {
+void FlowProbe::Finish(MonoTime now) { FlushAll(now, true); }
+
+void FlowProbe::FlushAll(MonoTime now, bool stop) {
   set_->SetTime(UnixMs(now));
-  meter_->Flush(now);
+  if (meter_) {
+    meter_->Flush(now);
+  } else {
+    settings_.external_meters->Flush(now, stop);
+  }
   set_->Flush(UnixMs(now));
 }
 
 uint64_t FlowProbe::ExpireAll(MonoTime now) {
   auto records = [this] {
-    const agent::flow::FlowMeterStats m = meter_->stats();
+    const agent::flow::FlowMeterStats m = meter_stats();
     uint64_t n = 0;
     for (int r = 1; r <= 5; ++r) n += m.records_by_reason[r];
     return n;
   };
   const uint64_t before = records();
   ++flushes_;
-  Finish(now);
+  FlushAll(now, false);
   return records() - before;
 }
 
@@ -438,8 +482,20 @@ void FlowProbe::SetInterfaceNames(const std::vector<exporter::netflow::Interface
 
 agent::flow::FlowMeterStats FlowProbe::meter_stats() const {
   agent::flow::FlowMeterStats s = earlier_;
-  Add(s, meter_->stats());
+  Add(s, meter_ ? meter_->stats() : settings_.external_meters->meter_stats());
   return s;
+}
+
+uint64_t FlowProbe::cached_flows() const {
+  return meter_ ? meter_->cache().size() : settings_.external_meters->meter_stats().active_flows;
+}
+
+uint64_t FlowProbe::cache_capacity() const {
+  return meter_ ? meter_->cache().capacity() : settings_.external_meters->capacity();
+}
+
+size_t FlowProbe::cache_memory_bytes() const {
+  return meter_ ? meter_->cache().memory_bytes() : settings_.external_meters->memory_bytes();
 }
 
 std::string FlowProbe::Summary() const {

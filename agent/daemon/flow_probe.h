@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/daemon/external_meters.h"
 #include "agent/flow/flow_meter.h"
 #include "exporter/netflow/flow_exporter.h"
 #include "exporter/transport.h"
@@ -45,6 +46,10 @@ struct FlowProbeSettings {
   // Real monotonic time for transports' Poll (TCP connects and backoff, UDP ICMP errors): a
   // replay's packet time runs far faster than the collector's. Null: the flow time of Tick.
   const hal::base::Clock* clock = nullptr;
+  // Meters on other threads, each with a partition of the cache (the live probe's fanout
+  // workers, D58): the probe makes no meter of its own, starts these and exports what they
+  // finish. Must outlive the probe. Null: one meter on the calling thread.
+  ExternalMeters* external_meters = nullptr;
 };
 
 // What a capture replay did, for the summary and the tests.
@@ -122,8 +127,14 @@ class FlowProbe final : public hal::PacketSampleSink {
   // collectors; ..." for the exit summary.
   std::string Summary() const;
 
-  // The current meter (a reload that resizes the cache makes a new one).
+  // The current meter (a reload that resizes the cache makes a new one). Only without
+  // external meters (has_meter()).
+  bool has_meter() const { return meter_ != nullptr; }
   const agent::flow::FlowMeter& meter() const { return *meter_; }
+  // The cache, whichever meters hold it: flows cached now, capacity, bytes allocated.
+  uint64_t cached_flows() const;
+  uint64_t cache_capacity() const;
+  size_t cache_memory_bytes() const;
   // The meter's counters, including those of the meters a reload replaced.
   agent::flow::FlowMeterStats meter_stats() const;
   const config::FlowConfig& config() const { return config_; }
@@ -145,6 +156,19 @@ class FlowProbe final : public hal::PacketSampleSink {
       const config::FlowCollector& collector, const config::FlowConfig& config,
       exporter::Transport& transport);
   std::unique_ptr<agent::flow::FlowMeter> MakeMeter(const config::FlowConfig& config) const;
+  static agent::flow::FlowMeterOptions MeterOptions(const config::FlowConfig& config);
+  // Finish (stop: external meters meter nothing more) and ExpireAll.
+  void FlushAll(hal::base::MonoTime now, bool stop);
+  // Records of external meters into the exporters; message headers never older than them.
+  class ExportSink final : public exporter::netflow::FlowRecordSink {
+   public:
+    explicit ExportSink(FlowProbe& p) : p_(p) {}
+    void OnFlow(const exporter::netflow::FlowRecord& r) override;
+
+   private:
+    FlowProbe& p_;
+    uint64_t unix_ms_ = 0;
+  };
 
   config::FlowConfig config_;
   FlowProbeSettings settings_;
@@ -160,6 +184,7 @@ class FlowProbe final : public hal::PacketSampleSink {
   hal::base::MonoTime latest_;  // newest sample time seen (flow time)
   bool seen_sample_ = false;
   uint64_t flushes_ = 0;
+  ExportSink export_sink_{*this};
 };
 
 }  // namespace xflowd::agent::daemon

@@ -1244,7 +1244,8 @@ Packet sources (pick one):
                               with 2 or more cores (default 0).
                               With -i: 1 = libpcap on one thread (default);
                               N >= 2 = N AF_PACKET fanout workers (flow hash),
-                              one cache and exporter; 0 = one per core
+                              each metering into its own 1/N of the flow
+                              cache, one exporter; 0 = one per core
   --reader auto|mmap|libpcap  with -r: mmap = xflowd's reader over the mapped
                               file (pcap, pcapng); libpcap = libpcap's; auto =
                               mmap for regular files, else libpcap (default)

@@ -8,7 +8,10 @@
 #   xflowd -i (IPFIX), softflowd -i (NetFlow v9), fprobe -i (NetFlow v5).
 # Per run: packets the veth delivered (its rx_packets), packets the collector stored
 # (nfdump), loss = 1 - stored / delivered, and the kernel drops the probe reports (xflowd's
-# exit summary, softflowctl statistics; fprobe reports none). Prints a markdown table and,
+# exit summary, softflowctl statistics; fprobe reports none), and the CPU time the probe
+# process (all its threads) used from the start of sending to 1 s after, per delivered packet
+# (/proc/PID/stat utime + stime: what a probe costs even where the sender, not the probe, is
+# the limit and nothing is lost). Prints a markdown table and,
 # per probe, the highest rate at which it lost under 0.1%.
 #
 # Usage: loss_curve_bench.sh BUILD_DIR          (as root; exit 77 if a facility is missing)
@@ -87,10 +90,13 @@ CFG
 sleep 1  # the veth's carrier: frames sent before it is up are not delivered
 
 rx_packets() { ip netns exec "$ns_rx" cat /sys/class/net/eth0/statistics/rx_packets; }
+# utime + stime of a process, all threads, in clock ticks (the name in parentheses skipped).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+clk_tck=$(getconf CLK_TCK)
 port=2055
 
 # run_probe TOOL RATE: one row.
-declare -A r_sent r_pps r_stored r_drops r_loss r_note
+declare -A r_sent r_pps r_stored r_drops r_loss r_note r_cpu
 run_probe() {
   local tool=$1 rate=$2 key="$1 $2" dir="$work/$1-$2"
   mkdir -p "$dir/nfcapd"
@@ -126,7 +132,7 @@ run_probe() {
     r_note[$key]="did not start: $(head -c 100 "$dir/err.log")"
     return
   fi
-  local before after args t0 t1
+  local before after args t0 t1 cpu0 cpu1
   if [ "$rate" = max ]; then
     args=(-P "$(nproc)" -n 0)
   else
@@ -135,6 +141,7 @@ run_probe() {
     args=(-P "$(nproc)" -n $((rate * seconds)) -b "$((rate * 48 / 100 / $(nproc)))kbit")
   fi
   before=$(rx_packets)
+  cpu0=$(cpu_ticks "$probe")
   t0=$(date +%s%N)
   # Stopped on time whatever it reached (SIGINT: trafgen prints its totals and exits).
   ip netns exec "$ns_tx" timeout -s INT $((seconds + 1)) trafgen -o eth0 -i "$cfg" -q "${args[@]}" \
@@ -142,6 +149,7 @@ run_probe() {
   t1=$(date +%s%N)
   after=$(rx_packets)
   sleep 1  # the probe empties its buffer
+  cpu1=$(cpu_ticks "$probe")
   [ "$tool" = fprobe ] && sleep 3
   if [ "$tool" = softflowd ] && command -v softflowctl >/dev/null; then
     softflowctl -c "$dir/ctl" statistics >"$dir/stats.log" 2>&1
@@ -160,13 +168,15 @@ run_probe() {
       "$dir/err.log" "$dir/out.log" | head -1)
   fi
   r_sent[$key]=$((after - before))
+  r_cpu[$key]=$(awk -v a="${cpu0:-}" -v b="${cpu1:-}" -v t="$clk_tck" -v n="${r_sent[$key]}" \
+    'BEGIN { if (a != "" && b != "" && n > 0) printf "%.2f", (b - a) / t * 1e6 / n; else print "-" }')
   # Delivered over the sender's wall time (trafgen's start-up, ~0.1 s, included: a little low).
   r_pps[$key]=$(awk -v n="${r_sent[$key]}" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1e9 / ns }')
   r_stored[$key]=$(nfdump -R "$dir/nfcapd" -I 2>/dev/null | awk -F': *' '$1 == "Packets" { print $2 }')
   r_loss[$key]=$(awk -v s="${r_stored[$key]:-0}" -v d="${r_sent[$key]}" \
     'BEGIN { if (d > 0) printf "%.3f", (d - s) * 100 / d; else print "-" }')
   echo "  $tool @ $rate: delivered ${r_sent[$key]} (${r_pps[$key]} pps), stored ${r_stored[$key]:-0}," \
-    "loss ${r_loss[$key]}%, kernel drops ${r_drops[$key]:--}" >&2
+    "loss ${r_loss[$key]}%, kernel drops ${r_drops[$key]:--}, CPU ${r_cpu[$key]} us/packet" >&2
 }
 
 run_tools=()
@@ -200,17 +210,17 @@ for tool in "${run_tools[@]}"; do
     r_added[$key]=$(awk -v s="$share" -v b="$base" 'BEGIN { if (b > 0) printf "%.3f", (1 - s / b) * 100; else print "-" }')
   done
 done
-echo "| rate asked | probe | delivered | achieved pps | stored by the collector | loss % | loss the rate added % | kernel drops reported |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| rate asked | probe | delivered | achieved pps | stored by the collector | loss % | loss the rate added % | kernel drops reported | probe CPU us/packet |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for rate in $rates; do
   for tool in "${run_tools[@]}"; do
     key="$tool $rate"
     if [ -n "${r_note[$key]:-}" ]; then
-      echo "| $rate | $tool | ${r_note[$key]} | | | | | |"
+      echo "| $rate | $tool | ${r_note[$key]} | | | | | | |"
       continue
     fi
     echo "| $rate | $tool | ${r_sent[$key]:--} | ${r_pps[$key]:--} | ${r_stored[$key]:--} |" \
-      "${r_loss[$key]:--} | ${r_added[$key]:--} | ${r_drops[$key]:--} |"
+      "${r_loss[$key]:--} | ${r_added[$key]:--} | ${r_drops[$key]:--} | ${r_cpu[$key]:--} |"
   done
 done
 echo

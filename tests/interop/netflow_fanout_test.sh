@@ -6,18 +6,27 @@
 # packets and bytes (netflow_probe_check.py), the records by flow equal those of the one-thread
 # run, both workers received packets, the kernel dropped none, and nfdump saw no sequence
 # failure (one exporter view), and
-# the probe's own export crossing the captured veth was not counted (no flow to port 2055). Usage: netflow_fanout_test.sh BUILD_DIR (root; 77 = skipped)
+# the probe's own export crossing the captured veth was not counted (no flow to port 2055).
+# Each worker meters into its own cache partition (D58): with --flow-cache-size 100001 the
+# start-up log, the exit summary and `xflowctl stats` give per-worker sizes that add up to
+# 100001, every worker's ring lost no record and the workers' records add up to the total.
+# --inactive-timeout 1: flows also end idle on the workers' own timers while the replay runs
+# (records are compared summed by flow, so where a flow splits does not matter).
+# Usage: netflow_fanout_test.sh BUILD_DIR (root; 77 = skipped)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 2
 here=$(cd "$(dirname "$0")" && pwd)
 xflowd=$build/agent/xflowd
+xflowctl=$build/tools/xflowctl
+cache=100001
 pcapgen=$build/sim/xflowd-pcapgen
 py=/usr/bin/python3
 
 xf_need_root "network namespaces"
 xf_need_tools 77 nfcapd nfdump tcpreplay ip ss unshare "$py"
-[ -x "$xflowd" ] && [ -x "$pcapgen" ] || { echo "FAIL: xflowd or xflowd-pcapgen not built"; exit 1; }
+[ -x "$xflowd" ] && [ -x "$pcapgen" ] && [ -x "$xflowctl" ] ||
+  { echo "FAIL: xflowd, xflowctl or xflowd-pcapgen not built"; exit 1; }
 if "$xflowd" -i xfs-no-such-if -n 127.0.0.1 -q --threads 2 2>&1 | grep -q "without AF_PACKET"; then
   echo "SKIP: this xflowd has no AF_PACKET back-end"
   exit 77
@@ -58,7 +67,7 @@ run() {
   local nf=$!
   pids+=("$nf")
   wait_for udp_listening_in "$coll" "$port" || { fail "$name: nfcapd did not start"; return; }
-  ip netns exec "$probe" "$xflowd" -i xfsa -n "10.9.16.2:$port" --threads "$threads" --control-socket "$d/ctl" \
+  ip netns exec "$probe" "$xflowd" -i xfsa -n "10.9.16.2:$port" --threads "$threads" -m "$cache" --inactive-timeout 1 --control-socket "$d/ctl" \
     >"$d/xflowd.log" 2>&1 &
   local xf=$!
   pids+=("$xf")
@@ -67,6 +76,7 @@ run() {
   ip netns exec "$coll" tcpreplay -q -i xfsb --pps 10000 "$work/live.pcap" >"$d/tcpreplay.log" 2>&1 ||
     { cat "$d/tcpreplay.log"; fail "$name: tcpreplay"; return; }
   sleep 1
+  "$xflowctl" --socket "$d/ctl" --json stats >"$d/stats.json" 2>&1 || echo "xflowctl stats failed" >>"$d/stats.json"
   stop "$xf"
   sleep 0.5
   stop "$nf"
@@ -105,4 +115,34 @@ if [ "$flows" -gt 0 ] && cmp -s "$work/one/by_flow" "$d/by_flow"; then
 else
   fail "$(diff "$work/one/by_flow" "$d/by_flow" | grep -c '^[<>]') lines differ from --threads 1"
 fi
+idle=$(sed -n 's/^ *flows: .* records (idle \([0-9]*\),.*/\1/p' "$d/xflowd.log" | head -1)
+[ "${idle:-0}" -gt 0 ] && pass "two: $idle records ended idle on the workers' timers" ||
+  fail "two: no record ended idle (the workers' flow timers)"
+# The partitions (D58): sizes in the start-up log, the summary and xflowctl stats add up.
+sizes=$(sed -n 's/.*flow cache: 2 partitions of \([0-9]*\) + \([0-9]*\) = \([0-9]*\) flows.*/\1 \2 \3/p' "$d/xflowd.log" | head -1)
+read -r p0 p1 total <<<"${sizes:-x x x}"
+if [ "$total" = "$cache" ] && [ $((p0 + p1)) = "$cache" ] && [ "$p0" = 50001 ] && [ "$p1" = 50000 ]; then
+  pass "two: start-up log: partitions $p0 + $p1 = $cache flows"
+else
+  fail "two: start-up log does not give partitions adding up to $cache: '${sizes:-none}'"
+fi
+sum=$(sed -n 's/.*worker [0-9]*: .* cache \([0-9]*\) flows.*/\1/p' "$d/xflowd.log" | awk '{ s += $1 } END { print s + 0 }')
+[ "$sum" = "$cache" ] && pass "two: summary: per-worker cache sizes add up to $cache" ||
+  fail "two: summary: per-worker cache sizes add up to $sum, not $cache"
+lost=$(sed -n 's/.*worker [0-9]*: .* \([0-9]*\) records lost.*/\1/p' "$d/xflowd.log" | awk '{ s += $1 } END { print s + 0 }')
+active=$(sed -n 's/.*worker [0-9]*: .* flows, \([0-9]*\) active.*/\1/p' "$d/xflowd.log" | awk '{ s += $1 } END { print s + 0 }')
+wrec=$(sed -n 's/.*worker [0-9]*: .* active, \([0-9]*\) records.*/\1/p' "$d/xflowd.log" | awk '{ s += $1 } END { print s + 0 }')
+trec=$(sed -n 's/^ *flows: .*; \([0-9]*\) records (.*/\1/p' "$d/xflowd.log" | head -1)
+if [ "$lost" = 0 ] && [ "$active" = 0 ] && [ "$wrec" = "${trec:-x}" ] && [ "$wrec" -gt 0 ]; then
+  pass "two: all partitions flushed at exit, their $wrec records all exported (0 lost)"
+else
+  fail "two: partitions at exit: $active flows left, $lost records lost, $wrec records vs ${trec:-?} in total"
+fi
+ssum=$("$py" -c 'import json,sys
+j = json.load(open(sys.argv[1]))["fanout"]
+print(j["cache_flows"], sum(j["worker%d_cache_flows" % i] for i in range(j["workers"])), j["workers"])' \
+  "$d/stats.json" 2>/dev/null)
+[ "$ssum" = "$cache $cache 2" ] && pass "two: xflowctl stats: 2 workers, cache sizes add up to $cache" ||
+  fail "two: xflowctl stats fanout section: '${ssum:-unreadable}' ($(head -c 300 "$d/stats.json"))"
+
 xf_finish "PASS: xflowd -i with 2 fanout workers stores exactly what was sent, as 1 thread does"

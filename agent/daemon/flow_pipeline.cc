@@ -1,23 +1,8 @@
 #include "agent/daemon/flow_pipeline.h"
 
-#include <sched.h>
-#include <time.h>
+#include "hal/base/spin_wait.h"
 
 namespace xflowd::agent::daemon {
-namespace {
-
-// Nothing to do: yield the core a few times (the other side is usually a block away), then
-// sleep briefly so a waiting side costs nothing on a busy machine.
-void Pause(unsigned* spins) {
-  if (++*spins < 64) {
-    sched_yield();
-    return;
-  }
-  const timespec t{0, 20 * 1000};
-  nanosleep(&t, nullptr);
-}
-
-}  // namespace
 
 // The reader thread's sink: keys each sample into the block being filled.
 class FlowPipeline::Keyer final : public hal::PacketSampleSink {
@@ -54,7 +39,7 @@ class FlowPipeline::Keyer final : public hal::PacketSampleSink {
     unsigned spins = 0;
     while (n - p_.consumed_.load(std::memory_order_acquire) >= kBlocks) {
       if (p_.stop_.load(std::memory_order_relaxed)) break;
-      Pause(&spins);
+      hal::base::SpinWait(&spins);
     }
     block_ = &p_.ring_[n % kBlocks];
     block_->count = 0;
@@ -96,7 +81,7 @@ void FlowPipeline::Run(hal::PacketSource& source, const std::function<bool()>& s
       continue;
     }
     between();
-    Pause(&spins);
+    hal::base::SpinWait(&spins);
   }
   reader.join();
 }

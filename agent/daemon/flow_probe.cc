@@ -87,22 +87,6 @@ bool SameExporterOptions(const config::FlowConfig& a, const config::FlowConfig& 
          a.key_mpls == b.key_mpls;
 }
 
-void Add(agent::flow::FlowMeterStats& a, const agent::flow::FlowMeterStats& b) {
-  a.packets += b.packets;
-  a.metered += b.metered;
-  a.not_ip += b.not_ip;
-  a.truncated += b.truncated;
-  a.bad_length += b.bad_length;
-  a.ipv6_zero_length += b.ipv6_zero_length;
-  a.fragments += b.fragments;
-  a.flows_created += b.flows_created;
-  a.active_flows += b.active_flows;
-  a.bytes += b.bytes;
-  for (size_t i = 0; i < 6; ++i) a.records_by_reason[i] += b.records_by_reason[i];
-  a.evictions += b.evictions;
-  a.rate_table_full += b.rate_table_full;
-}
-
 }  // namespace
 
 FlowProbe::FlowProbe(const config::FlowConfig& config, const FlowProbeSettings& settings,
@@ -240,7 +224,7 @@ Status FlowProbe::Reload(const config::FlowConfig& next, MonoTime now,
     } else {
       meter_->Flush(now);
       set_->Flush(unix_now);
-      Add(earlier_, meter_->stats());
+      agent::flow::AddMeterStats(earlier_, meter_->stats());
       meter_ = MakeMeter(next);
     }
     char line[200];
@@ -440,7 +424,7 @@ FileRunStats FlowProbe::RunToEndPipelined(
   };
   pipe.Run(source, source_done, consume, between);
   if (progress) progress(nullptr);
-  Add(earlier_, pipe.reader_stats().meter);
+  agent::flow::AddMeterStats(earlier_, pipe.reader_stats().meter);
   st.last = latest_;
   if (seen_sample_) Finish(latest_);
   return st;
@@ -482,7 +466,8 @@ void FlowProbe::SetInterfaceNames(const std::vector<exporter::netflow::Interface
 
 agent::flow::FlowMeterStats FlowProbe::meter_stats() const {
   agent::flow::FlowMeterStats s = earlier_;
-  Add(s, meter_ ? meter_->stats() : settings_.external_meters->meter_stats());
+  agent::flow::AddMeterStats(s,
+                             meter_ ? meter_->stats() : settings_.external_meters->meter_stats());
   return s;
 }
 

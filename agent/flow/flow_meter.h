@@ -65,6 +65,10 @@ struct FlowMeterStats {
   uint64_t rate_table_full = 0;
 };
 
+// Adds every counter of `b` to `a` (active_flows too: the gauges of partitions or of
+// successive meters add up).
+void AddMeterStats(FlowMeterStats& a, const FlowMeterStats& b);
+
 // The parsing half of FlowMeter::OnSample, for a reader thread ahead of the cache: parses
 // `s`, counts it in `stats` (packets and exactly one of metered, not_ip, truncated,
 // bad_length, ipv6_zero_length; fragments) and, when it is metered, fills `fp` and returns

@@ -137,20 +137,4 @@ FlowPartitionStats FlowPartition::stats() const {
   return s;
 }
 
-void AddMeterStats(FlowMeterStats& a, const FlowMeterStats& b) {
-  a.packets += b.packets;
-  a.metered += b.metered;
-  a.not_ip += b.not_ip;
-  a.truncated += b.truncated;
-  a.bad_length += b.bad_length;
-  a.ipv6_zero_length += b.ipv6_zero_length;
-  a.fragments += b.fragments;
-  a.flows_created += b.flows_created;
-  a.active_flows += b.active_flows;
-  a.bytes += b.bytes;
-  for (size_t i = 0; i < 6; ++i) a.records_by_reason[i] += b.records_by_reason[i];
-  a.evictions += b.evictions;
-  a.rate_table_full += b.rate_table_full;
-}
-
 }  // namespace xflowd::agent::flow

@@ -139,7 +139,4 @@ class FlowPartition {
   std::atomic<uint64_t> lost_pub_{0};
 };
 
-// Adds every counter of `b` to `a` (active_flows too: partitions' gauges add up).
-void AddMeterStats(FlowMeterStats& a, const FlowMeterStats& b);
-
 }  // namespace xflowd::agent::flow

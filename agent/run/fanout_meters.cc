@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "agent/flow/flow_cache.h"
+#include "hal/base/spin_wait.h"
 
 namespace xflowd::agent::run {
 
@@ -49,16 +50,6 @@ constexpr size_t kWorkerBurst = 4096;
 void Wake(int fd) {
   const uint64_t one = 1;
   (void)!write(fd, &one, sizeof(one));
-}
-
-// Nothing to do: yield a few times, then nap, so a waiting side costs nothing on a busy host.
-void Pause(unsigned* spins) {
-  if (++*spins < 64) {
-    sched_yield();
-    return;
-  }
-  const timespec t{0, 20 * 1000};
-  nanosleep(&t, nullptr);
 }
 
 }  // namespace
@@ -251,7 +242,7 @@ void FanoutMeters::Command(Op op, MonoTime now) {
       ++i;
       continue;
     }
-    if (DrainRecords(4096) == 0) Pause(&spins);
+    if (DrainRecords(4096) == 0) hal::base::SpinWait(&spins);
   }
   while (DrainRecords(SIZE_MAX) > 0) {
   }

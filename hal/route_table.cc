@@ -49,8 +49,22 @@ size_t RouteTable::KeyHash::operator()(const Key& k) const {
   return static_cast<size_t>(h);
 }
 
-RouteTable::RouteTable() : root4_(kRootSlots, Slot{0, 0}), root6_(kRootSlots, Slot{0, 0}) {
+RouteTable::RouteTable() : root4_(EmptyRoot()), root6_(EmptyRoot()) {
   NewNode(0, 0);  // [0]: the "no child" index, never walked
+}
+
+const RouteTable::Slot* RouteTable::EmptyRoot() {
+  static const Slot kEmpty[kRootSlots] = {};  // zero-initialized: .bss, never written
+  return kEmpty;
+}
+
+RouteTable::Slot* RouteTable::Root(const Key& key) {
+  std::vector<Slot>& store = key.family == 6 ? root6_store_ : root4_store_;
+  if (store.empty()) {
+    store.assign(kRootSlots, Slot{0, 0});
+    (key.family == 6 ? root6_ : root4_) = store.data();
+  }
+  return store.data();
 }
 
 RouteTable::Key RouteTable::MakeKey(const base::IpAddress& prefix, uint8_t len) {
@@ -103,7 +117,7 @@ void RouteTable::Cover(const Key& key, uint32_t node, uint32_t old_match, uint32
   const unsigned level = LevelOf(key.len);
   const unsigned span = 1u << (LevelEnd(level) - key.len);
   const unsigned base = SlotIndex(key.addr, level) & ~(span - 1);
-  Slot* slots = node == 0 ? Root(key).data() : nodes_[node].slot;
+  Slot* slots = node == 0 ? Root(key) : nodes_[node].slot;
   for (unsigned s = base; s < base + span; ++s) {
     const uint32_t m = slots[s].match;
     if (old_match == 0) {
@@ -117,7 +131,7 @@ void RouteTable::Cover(const Key& key, uint32_t node, uint32_t old_match, uint32
 
 void RouteTable::Link(const Key& key, uint32_t match) {
   const unsigned level = LevelOf(key.len);
-  std::vector<Slot>& root = Root(key);
+  Slot* root = Root(key);
   uint32_t node = 0;
   for (unsigned l = 0; l < level; ++l) {
     const unsigned idx = SlotIndex(key.addr, l);
@@ -135,7 +149,7 @@ void RouteTable::Link(const Key& key, uint32_t match) {
 
 void RouteTable::Unlink(const Key& key, uint32_t match) {
   const unsigned level = LevelOf(key.len);
-  std::vector<Slot>& root = Root(key);
+  Slot* root = Root(key);
   uint32_t node = 0;
   for (unsigned l = 0; l < level; ++l) {
     const unsigned idx = SlotIndex(key.addr, l);
@@ -256,14 +270,16 @@ void RouteTable::Clear() {
   free_matches_.clear();
   prefixes_.clear();
   route_count_ = prefixes_v4_ = prefixes_v6_ = 0;
-  std::fill(root4_.begin(), root4_.end(), Slot{0, 0});
-  std::fill(root6_.begin(), root6_.end(), Slot{0, 0});
+  root4_store_ = std::vector<Slot>();
+  root6_store_ = std::vector<Slot>();
+  root4_ = root6_ = EmptyRoot();
   NewNode(0, 0);
 }
 
 size_t RouteTable::data_bytes() const {
-  return (root4_.size() + root6_.size()) * sizeof(Slot) + nodes_.capacity() * sizeof(Node) +
-         info_.capacity() * sizeof(NodeInfo) + matches_.capacity() * sizeof(Match);
+  return (root4_store_.size() + root6_store_.size()) * sizeof(Slot) +
+         nodes_.capacity() * sizeof(Node) + info_.capacity() * sizeof(NodeInfo) +
+         matches_.capacity() * sizeof(Match);
 }
 
 std::vector<RouteTable::Route> RouteTable::Routes() const {

@@ -10,7 +10,8 @@
 // cache line). No leaf pushing: a prefix sits in the one node (or the root) whose bits hold its
 // last bit, expanded over the slots it covers, a slot keeping the longest; a lookup reads the
 // root and at most 4 (IPv4) or 28 (IPv6) nodes and keeps the last match seen. Lookup never
-// allocates, locks or throws. Fixed cost: 2 x 512 KiB of roots.
+// allocates, locks or throws. A family's root (512 KiB) is allocated with its first route; until
+// then its lookups read a shared all-zero root.
 //
 // The route that answers for a prefix is the one with the lowest metric among those with TOS
 // 0 (a TOS route matches only packets of that TOS, which the sampled packet rarely is), else
@@ -52,6 +53,9 @@ class RouteTable {
   };
 
   RouteTable();
+  // The lookups read the roots through pointers into this object.
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
 
   // Control plane. Add inserts, or replaces the route with the same prefix, TOS and metric;
   // with `append` (NLM_F_APPEND: a next hop added to an IPv6 multipath route) the next hops
@@ -69,10 +73,10 @@ class RouteTable {
   // Two lookups walked side by side, so that their cache misses overlap (the extended router
   // record needs the source's and the destination's). The matches of `a` and `b`.
   std::pair<const Match*, const Match*> Lookup4Pair(const uint8_t* a, const uint8_t* b) const {
-    return Walk(root4_.data(), a, b, 8);
+    return Walk(root4_, a, b, 8);
   }
   std::pair<const Match*, const Match*> Lookup6Pair(const uint8_t* a, const uint8_t* b) const {
-    return Walk(root6_.data(), a, b, 32);
+    return Walk(root6_, a, b, 32);
   }
 
   size_t size() const { return route_count_; }  // routes (prefix + TOS + metric)
@@ -146,15 +150,19 @@ class RouteTable {
   static const Route& Best(const Prefix& p);
   uint32_t NewNode(uint32_t parent, uint16_t slot);
   uint32_t NewMatch();
-  std::vector<Slot>& Root(const Key& key) { return key.family == 6 ? root6_ : root4_; }
+  // The family's root, allocated on first use.
+  Slot* Root(const Key& key);
+  static const Slot* EmptyRoot();
   // In the slots `key` covers in `node` (0: the root): with `old_match` 0 (an add), puts
   // `new_match` where no longer prefix is; else replaces `old_match` by `new_match`.
   void Cover(const Key& key, uint32_t node, uint32_t old_match, uint32_t new_match);
   void Link(const Key& key, uint32_t match);
   void Unlink(const Key& key, uint32_t match);
 
-  std::vector<Slot> root4_;  // kRootSlots each
-  std::vector<Slot> root6_;
+  std::vector<Slot> root4_store_;  // kRootSlots, or empty: no IPv4 route yet
+  std::vector<Slot> root6_store_;
+  const Slot* root4_;  // root4_store_'s slots, or EmptyRoot()
+  const Slot* root6_;
   std::vector<Node> nodes_;     // [0] unused: child 0 means none
   std::vector<NodeInfo> info_;  // parallel to nodes_
   std::vector<uint32_t> free_nodes_;

@@ -9,14 +9,6 @@ namespace {
 
 unsigned Nibble(const uint8_t* a, unsigned d) { return (a[d >> 1] >> ((d & 1) ? 0 : 4)) & 0xF; }
 
-void SetNibble(uint8_t* a, unsigned d, unsigned v) {
-  if (d & 1) {
-    a[d >> 1] = static_cast<uint8_t>((a[d >> 1] & 0xF0) | v);
-  } else {
-    a[d >> 1] = static_cast<uint8_t>((a[d >> 1] & 0x0F) | (v << 4));
-  }
-}
-
 // Clears every bit after the first `len` of a 16-byte address.
 void MaskBits(uint8_t* a, unsigned len) {
   for (unsigned i = 0; i < 16; ++i) {
@@ -25,7 +17,14 @@ void MaskBits(uint8_t* a, unsigned len) {
   }
 }
 
-unsigned DepthOf(unsigned len) { return len == 0 ? 0 : (len - 1) / 4; }
+// Levels: 0 is the root (the first 16 bits, prefix lengths 0..16); level d >= 1 is a stride-4
+// node holding lengths 16 + 4(d - 1) + 1 .. 16 + 4d, indexed by nibble 3 + d of the address.
+unsigned LevelOf(unsigned len) { return len <= 16 ? 0 : 1 + (len - 17) / 4; }
+unsigned LevelEnd(unsigned level) { return 16 + 4 * level; }  // bits consumed after it
+unsigned LevelMinLen(unsigned level) { return level == 0 ? 0 : LevelEnd(level - 1) + 1; }
+unsigned SlotIndex(const uint8_t* a, unsigned level) {
+  return level == 0 ? (unsigned{a[0]} << 8 | a[1]) : Nibble(a, 3 + level);
+}
 
 bool SameHop(const RouteTable::NextHop& a, const RouteTable::NextHop& b) {
   return a.gateway == b.gateway && (a.oif == b.oif || a.oif == 0 || b.oif == 0);
@@ -50,9 +49,22 @@ size_t RouteTable::KeyHash::operator()(const Key& k) const {
   return static_cast<size_t>(h);
 }
 
-RouteTable::RouteTable() {
-  NewNode(0, 0);  // kRoot4
-  NewNode(0, 0);  // kRoot6
+RouteTable::RouteTable() : root4_(EmptyRoot()), root6_(EmptyRoot()) {
+  NewNode(0, 0);  // [0]: the "no child" index, never walked
+}
+
+const RouteTable::Slot* RouteTable::EmptyRoot() {
+  static const Slot kEmpty[kRootSlots] = {};  // zero-initialized: .bss, never written
+  return kEmpty;
+}
+
+RouteTable::Slot* RouteTable::Root(const Key& key) {
+  std::vector<Slot>& store = key.family == 6 ? root6_store_ : root4_store_;
+  if (store.empty()) {
+    store.assign(kRootSlots, Slot{0, 0});
+    (key.family == 6 ? root6_ : root4_) = store.data();
+  }
+  return store.data();
 }
 
 RouteTable::Key RouteTable::MakeKey(const base::IpAddress& prefix, uint8_t len) {
@@ -75,7 +87,7 @@ const RouteTable::Route& RouteTable::Best(const Prefix& p) {
   return *best;
 }
 
-uint32_t RouteTable::NewNode(uint32_t parent, uint8_t slot) {
+uint32_t RouteTable::NewNode(uint32_t parent, uint16_t slot) {
   Node n;
   std::memset(&n, 0, sizeof(n));
   const NodeInfo info{parent, slot, 0, 0};
@@ -101,58 +113,72 @@ uint32_t RouteTable::NewMatch() {
   return static_cast<uint32_t>(matches_.size());
 }
 
-void RouteTable::Refill(uint32_t node, const Key& key) {
-  const unsigned d = DepthOf(key.len);
-  const unsigned k = key.len - 4 * d;  // bits of this node's nibble the prefix fixes: 0..4
-  const unsigned span = 1u << (4 - k);
-  const unsigned base = Nibble(key.addr, d) & ~(span - 1);
-  const unsigned min_k = d == 0 ? 0 : 1;  // length 4d belongs to the parent's node
+void RouteTable::Cover(const Key& key, uint32_t node, uint32_t old_match, uint32_t new_match) {
+  const unsigned level = LevelOf(key.len);
+  const unsigned span = 1u << (LevelEnd(level) - key.len);
+  const unsigned base = SlotIndex(key.addr, level) & ~(span - 1);
+  Slot* slots = node == 0 ? Root(key) : nodes_[node].slot;
   for (unsigned s = base; s < base + span; ++s) {
-    uint32_t found = 0;
-    for (int kk = 4; kk >= static_cast<int>(min_k) && found == 0; --kk) {
-      Key probe = key;
-      SetNibble(probe.addr, d, s);
-      probe.len = static_cast<uint8_t>(4 * d + static_cast<unsigned>(kk));
-      MaskBits(probe.addr, probe.len);
-      auto it = prefixes_.find(probe);
-      if (it != prefixes_.end()) found = it->second.match;
+    const uint32_t m = slots[s].match;
+    if (old_match == 0) {
+      // Only prefixes of this level are here; within the range, a longer one stays.
+      if (m == 0 || matches_[m - 1].prefix_len <= key.len) slots[s].match = new_match;
+    } else if (m == old_match) {
+      slots[s].match = new_match;
     }
-    nodes_[node].slot[s].match = found;
   }
 }
 
-void RouteTable::Link(const Key& key, uint32_t /*match*/) {
-  const unsigned d = DepthOf(key.len);
-  uint32_t node = key.family == 6 ? kRoot6 : kRoot4;
-  for (unsigned i = 0; i < d; ++i) {
-    const unsigned nib = Nibble(key.addr, i);
-    uint32_t next = nodes_[node].slot[nib].child;
+void RouteTable::Link(const Key& key, uint32_t match) {
+  const unsigned level = LevelOf(key.len);
+  Slot* root = Root(key);
+  uint32_t node = 0;
+  for (unsigned l = 0; l < level; ++l) {
+    const unsigned idx = SlotIndex(key.addr, l);
+    uint32_t next = l == 0 ? root[idx].child : nodes_[node].slot[idx].child;
     if (next == 0) {
-      next = NewNode(node, static_cast<uint8_t>(nib));  // may move nodes_
-      nodes_[node].slot[nib].child = next;
-      ++info_[node].children;
+      next = NewNode(node, static_cast<uint16_t>(idx));  // may move nodes_
+      (l == 0 ? root[idx] : nodes_[node].slot[idx]).child = next;
+      if (l != 0) ++info_[node].children;
     }
     node = next;
   }
-  ++info_[node].prefixes;
-  Refill(node, key);
+  if (node != 0) ++info_[node].prefixes;
+  Cover(key, node, 0, match);
 }
 
-void RouteTable::Unlink(const Key& key) {
-  const unsigned d = DepthOf(key.len);
-  uint32_t node = key.family == 6 ? kRoot6 : kRoot4;
-  for (unsigned i = 0; i < d; ++i) {
-    node = nodes_[node].slot[Nibble(key.addr, i)].child;
+void RouteTable::Unlink(const Key& key, uint32_t match) {
+  const unsigned level = LevelOf(key.len);
+  Slot* root = Root(key);
+  uint32_t node = 0;
+  for (unsigned l = 0; l < level; ++l) {
+    const unsigned idx = SlotIndex(key.addr, l);
+    node = l == 0 ? root[idx].child : nodes_[node].slot[idx].child;
     if (node == 0) return;  // cannot happen: the prefix was linked
   }
+  // Its slots fall back to the longest shorter prefix of the same level that covers it (any
+  // prefix covering one of its slots covers all of them).
+  uint32_t fallback = 0;
+  for (int len = key.len - 1; len >= static_cast<int>(LevelMinLen(level)) && fallback == 0; --len) {
+    Key probe = key;
+    probe.len = static_cast<uint8_t>(len);
+    MaskBits(probe.addr, probe.len);
+    auto it = prefixes_.find(probe);
+    if (it != prefixes_.end()) fallback = it->second.match;
+  }
+  Cover(key, node, match, fallback);
+  if (node == 0) return;
   --info_[node].prefixes;
-  Refill(node, key);
   // Nodes with nothing left go back to the free list, up to the first that still holds some.
-  while (node != kRoot4 && node != kRoot6 && info_[node].prefixes == 0 &&
-         info_[node].children == 0) {
+  while (node != 0 && info_[node].prefixes == 0 && info_[node].children == 0) {
     const uint32_t parent = info_[node].parent;
-    nodes_[parent].slot[info_[node].parent_slot].child = 0;
-    --info_[parent].children;
+    const uint16_t slot = info_[node].parent_slot;
+    if (parent == 0) {
+      root[slot].child = 0;
+    } else {
+      nodes_[parent].slot[slot].child = 0;
+      --info_[parent].children;
+    }
     free_nodes_.push_back(node);
     node = parent;
   }
@@ -224,7 +250,7 @@ bool RouteTable::Remove(const Route& route) {
     const uint32_t match = p.match;
     prefixes_.erase(it);  // before Unlink: Refill must no longer find it
     (key.family == 6 ? prefixes_v6_ : prefixes_v4_)--;
-    Unlink(key);
+    Unlink(key, match);
     matches_[match - 1] = Match();
     free_matches_.push_back(match - 1);
     return true;
@@ -244,12 +270,15 @@ void RouteTable::Clear() {
   free_matches_.clear();
   prefixes_.clear();
   route_count_ = prefixes_v4_ = prefixes_v6_ = 0;
-  NewNode(0, 0);
+  root4_store_ = std::vector<Slot>();
+  root6_store_ = std::vector<Slot>();
+  root4_ = root6_ = EmptyRoot();
   NewNode(0, 0);
 }
 
 size_t RouteTable::data_bytes() const {
-  return nodes_.capacity() * sizeof(Node) + info_.capacity() * sizeof(NodeInfo) +
+  return (root4_store_.size() + root6_store_.size()) * sizeof(Slot) +
+         nodes_.capacity() * sizeof(Node) + info_.capacity() * sizeof(NodeInfo) +
          matches_.capacity() * sizeof(Match);
 }
 

@@ -39,6 +39,7 @@ void Sampler::Reconfigure(const SamplerConfig& config) {
   // Off (rate 0) ignored the source's samples: their sequence gap is not a loss.
   if (config_.sampling_rate == 0) have_source_seq_ = false;
   config_ = config;
+  router_ = config_.extended_router ? routes_ : nullptr;
   if (!rate_changed) return;
   rate_ = config.sampling_rate;
   floor_rate_ = config.sampling_rate;
@@ -150,7 +151,7 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
     records[0] = sw;
     record_count = 1;
   }
-  if (config_.extended_router && routes_ != nullptr && parsed.ip_version != 0) {
+  if (router_ != nullptr && parsed.ip_version != 0) {
     AddRouterRecord(parsed, records, &record_count);
   }
   if (config_.timestamp_record) {
@@ -189,15 +190,15 @@ void Sampler::Export(const hal::PacketSample& sample, uint32_t reported_rate) {
 void Sampler::AddRouterRecord(const packet::ParsedPacket& parsed, wire::FlowRecord* records,
                               uint32_t* record_count) {
   const bool v6 = parsed.ip_version == 6;
-  const hal::RouteTable::Match* dst =
-      v6 ? routes_->Lookup6(parsed.dst_ip) : routes_->Lookup4(parsed.dst_ip);
+  // Both walks at once: the source's is needed whenever the destination has a route.
+  const auto [dst, src] = v6 ? router_->Lookup6Pair(parsed.dst_ip, parsed.src_ip)
+                             : router_->Lookup4Pair(parsed.dst_ip, parsed.src_ip);
   if (dst == nullptr) {
     ++stats_.no_route;
     return;
   }
-  const hal::RouteTable::Match* src =
-      v6 ? routes_->Lookup6(parsed.src_ip) : routes_->Lookup4(parsed.src_ip);
-  wire::ExtendedRouter r;
+  // Built in place: no temporary record copied into the variant.
+  wire::ExtendedRouter& r = records[(*record_count)++].emplace<wire::ExtendedRouter>();
   // An on-link route has no gateway: the destination itself is the next hop.
   if (dst->gateway.family() != hal::base::IpAddress::Family::kNone) {
     r.next_hop = dst->gateway;
@@ -207,7 +208,6 @@ void Sampler::AddRouterRecord(const packet::ParsedPacket& parsed, wire::FlowReco
   }
   r.src_mask_len = src != nullptr ? src->prefix_len : 0;
   r.dst_mask_len = dst->prefix_len;
-  records[(*record_count)++] = r;
   ++stats_.router_records;
 }
 

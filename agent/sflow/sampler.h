@@ -99,7 +99,10 @@ class Sampler {
   void set_receiver(Receiver* receiver);
   // Control plane: the table the extended router record looks in (null: none, the record is
   // left out). Not owned; it must outlive the sampler or be unset first.
-  void set_routes(const hal::RouteTable* routes) { routes_ = routes; }
+  void set_routes(const hal::RouteTable* routes) {
+    routes_ = routes;
+    router_ = config_.extended_router ? routes_ : nullptr;
+  }
 
  private:
   void Export(const hal::PacketSample& sample, uint32_t reported_rate);
@@ -125,6 +128,7 @@ class Sampler {
   const hal::base::Clock& clock_;
   hal::SamplingControl* control_;
   const hal::RouteTable* routes_ = nullptr;
+  const hal::RouteTable* router_ = nullptr;  // routes_ if extended_router: one test per sample
 
   uint32_t rate_;              // N: the configured rate, doubled by each backoff
   uint32_t floor_rate_;        // recovery stops here: the configured (or lowest possible) rate

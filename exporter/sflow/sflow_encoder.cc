@@ -16,18 +16,81 @@ constexpr uint32_t kMaxCompactIndex = 0x00FFFFFF;
 constexpr uint32_t kMaxCompactIfFormat = 0x3;
 constexpr uint32_t kMaxCompactIfValue = 0x3FFFFFFF;
 
+// The encoder writes through one of two writers with the same calls (U32, U64, Bytes, Zeros).
+// DatagramWriter is the bounded ByteWriter, one Bytes() per word: ByteWriter::U32 stores a
+// byte at a time and reloads its length after each store (a byte store may alias it).
+class DatagramWriter {
+ public:
+  explicit DatagramWriter(ByteWriter& w) : w_(w) {}
+  void U32(uint32_t x) {
+    const uint8_t b[4] = {static_cast<uint8_t>(x >> 24), static_cast<uint8_t>(x >> 16),
+                          static_cast<uint8_t>(x >> 8), static_cast<uint8_t>(x)};
+    w_.Bytes(b, 4);
+  }
+  void U64(uint64_t x) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(x >> (56 - 8 * i));
+    w_.Bytes(b, 8);
+  }
+  void Bytes(const uint8_t* p, size_t n) { w_.Bytes(p, n); }
+  void Zeros(size_t n) { w_.Zeros(n); }
+
+ private:
+  ByteWriter& w_;
+};
+
+// A small record is put together in a stack buffer whose size was checked first (no check
+// per word) and goes into the datagram with one Bytes(): most records are a few words.
+constexpr size_t kStageBytes = 48;
+class StageWriter {
+ public:
+  explicit StageWriter(uint8_t* buf) : start_(buf), p_(buf) {}
+  size_t size() const { return static_cast<size_t>(p_ - start_); }
+  void U32(uint32_t x) {
+    // One 4-byte store: byte stores through p_ would make the compiler reload p_ after each.
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap32(x);
+#endif
+    std::memcpy(p_, &x, 4);
+    p_ += 4;
+  }
+  void U64(uint64_t x) {
+    U32(static_cast<uint32_t>(x >> 32));
+    U32(static_cast<uint32_t>(x));
+  }
+  void Bytes(const uint8_t* p, size_t n) {
+    if (n) std::memcpy(p_, p, n);
+    p_ += n;
+  }
+  void Zeros(size_t n) {
+    std::memset(p_, 0, n);
+    p_ += n;
+  }
+
+ private:
+  uint8_t* start_;
+  uint8_t* p_;
+};
+
 // XDR address union: type (0 unknown, 1 IPv4, 2 IPv6) then 0, 4 or 16 bytes.
 uint32_t AddressType(const IpAddress& a) { return a.is_v4() ? 1 : a.is_v6() ? 2 : 0; }
 size_t AddressSize(const IpAddress& a) { return 4 + a.size(); }
-void PutAddress(const IpAddress& a, ByteWriter& w) {
+template <typename W>
+void PutAddress(const IpAddress& a, W& w) {
   w.U32(AddressType(a));
-  w.Bytes(a.bytes(), a.size());
+  // Constant lengths: the copy is a store or two, not a call.
+  if (a.is_v4()) {
+    w.Bytes(a.bytes(), 4);
+  } else if (a.is_v6()) {
+    w.Bytes(a.bytes(), 16);
+  }
 }
 
 // Writes a record's body from its field list (sflow_types.h); BodySizeVisitor sizes it.
+template <typename W>
 class PutVisitor {
  public:
-  explicit PutVisitor(ByteWriter& w) : w_(w) {}
+  explicit PutVisitor(W& w) : w_(w) {}
 
   void U32(FieldName, uint32_t x) { w_.U32(x); }
   void U32(FieldName, uint32_t x, ValueNames) { w_.U32(x); }
@@ -55,12 +118,12 @@ class PutVisitor {
   }
   void String(FieldName n, const char* len, size_t max, ByteView b) { Opaque(n, len, max, b); }
   void U32Array(FieldName, const char*, const char*, const Span<uint32_t>& s) {
-    w_.U32(s.size());
+    w_.U32(static_cast<uint32_t>(s.size()));
     for (uint32_t x : s) w_.U32(x);
   }
   template <typename T>
   void Array(FieldName, const char*, const Span<T>& s) {
-    w_.U32(s.size());
+    w_.U32(static_cast<uint32_t>(s.size()));
     for (const T& item : s) VisitFields(item, *this);
   }
   // Sample fields: the compact forms pack type:8 | index:24 and format:2 | value:30.
@@ -82,7 +145,7 @@ class PutVisitor {
   }
 
  private:
-  ByteWriter& w_;
+  W& w_;
 };
 
 template <typename Record>
@@ -99,14 +162,28 @@ size_t RecordSize(const Variant& v) {
   return kTagLenBytes + std::visit([](const auto& r) { return BodySize(r); }, v);
 }
 
+template <typename W, typename Record>
+void PutTaggedRecord(const Record& r, size_t body, W& w) {
+  w.U32(r.kFormat);
+  w.U32(static_cast<uint32_t>(body));
+  PutVisitor<W> put(w);
+  VisitFields(r, put);
+}
+
 template <typename Variant>
 void PutRecord(const Variant& v, ByteWriter& w) {
   std::visit(
       [&w](const auto& r) {
-        w.U32(r.kFormat);
-        w.U32(static_cast<uint32_t>(BodySize(r)));
-        PutVisitor put(w);
-        VisitFields(r, put);
+        const size_t body = BodySize(r);
+        if (kTagLenBytes + body <= kStageBytes) {
+          uint8_t stage[kStageBytes];
+          StageWriter s(stage);
+          PutTaggedRecord(r, body, s);
+          w.Bytes(stage, s.size());
+        } else {
+          DatagramWriter d(w);
+          PutTaggedRecord(r, body, d);
+        }
       },
       v);
 }
@@ -126,7 +203,7 @@ size_t RecordsSize(const Record* records, uint32_t count) {
 
 template <typename Record>
 void PutRecords(const Record* records, uint32_t count, ByteWriter& w) {
-  w.U32(count);
+  DatagramWriter(w).U32(count);
   for (uint32_t i = 0; i < count; ++i) PutRecord(records[i], w);
 }
 
@@ -164,7 +241,8 @@ size_t SampleBodySize(const Sample& s) {
 }
 template <typename Sample>
 void PutBody(const Sample& s, ByteWriter& w) {
-  PutVisitor v(w);
+  DatagramWriter d(w);
+  PutVisitor<DatagramWriter> v(d);
   Sample::Fields(s, v, IsExpanded(s));
   PutRecords(s.records, Count(s.records, s.record_count), w);
 }
@@ -177,8 +255,9 @@ bool EncodeSample(const Sample& s, ByteWriter& w) {
   const size_t body = SampleBodySize(s);
   if (w.remaining() < kTagLenBytes + body) return false;
   const size_t start = w.size();
-  w.U32(Format(s));
-  w.U32(static_cast<uint32_t>(body));
+  DatagramWriter d(w);
+  d.U32(Format(s));
+  d.U32(static_cast<uint32_t>(body));
   PutBody(s, w);
   if (w.overflowed()) {  // unreachable while BodySize is exact; never leave half a sample
     w.Truncate(start);
@@ -219,12 +298,13 @@ DatagramBuilder::DatagramBuilder(uint8_t* buffer, size_t capacity, const IpAddre
 void DatagramBuilder::Reset() {
   w_.Reset();
   count_ = 0;
-  w_.U32(kVersion5);
-  PutAddress(agent_address_, w_);
-  w_.U32(sub_agent_id_);
-  w_.U32(0);  // sequence, uptime and sample count: filled in by Finish()
-  w_.U32(0);
-  w_.U32(0);
+  DatagramWriter d(w_);
+  d.U32(kVersion5);
+  PutAddress(agent_address_, d);
+  d.U32(sub_agent_id_);
+  d.U32(0);  // sequence, uptime and sample count: filled in by Finish()
+  d.U32(0);
+  d.U32(0);
 }
 
 bool DatagramBuilder::Add(const FlowSample& sample) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -229,6 +230,138 @@ TEST(RouteTableTest, RouteLinesListEveryRouteSorted) {
   EXPECT_EQ(t.RouteLines(),
             (std::vector<std::string>{"10.0.0.0/24 tos 0 metric 0 dev 3",
                                       "10.0.0.0/8 tos 0 metric 5 via 192.0.2.1 dev 3"}));
+}
+
+TEST(RouteTableTest, PrefixesInTheRootFallBackToTheNextShorterOne) {
+  // Lengths 0..16 share the root: removing one must restore the next shorter, not clear.
+  RouteTable t;
+  t.Add(R("0.0.0.0", 0, "192.0.2.0"));
+  t.Add(R("10.0.0.0", 8, "192.0.2.8"));
+  t.Add(R("10.0.0.0", 12, "192.0.2.12"));
+  t.Add(R("10.1.0.0", 16, "192.0.2.16"));
+  t.Add(R("10.1.2.0", 24, "192.0.2.24"));
+  EXPECT_EQ(Look(t, "10.1.2.3"), "24 via 192.0.2.24");
+  EXPECT_EQ(Look(t, "10.1.3.3"), "16 via 192.0.2.16");
+  EXPECT_TRUE(t.Remove(R("10.1.0.0", 16)));
+  EXPECT_EQ(Look(t, "10.1.3.3"), "12 via 192.0.2.12");
+  EXPECT_EQ(Look(t, "10.1.2.3"), "24 via 192.0.2.24");
+  EXPECT_TRUE(t.Remove(R("10.0.0.0", 12)));
+  EXPECT_EQ(Look(t, "10.1.3.3"), "8 via 192.0.2.8");
+  t.Add(R("10.0.0.0", 12, "192.0.2.12"));  // added under an existing shorter one
+  EXPECT_EQ(Look(t, "10.1.3.3"), "12 via 192.0.2.12");
+  EXPECT_EQ(Look(t, "10.16.0.1"), "8 via 192.0.2.8");
+  EXPECT_TRUE(t.Remove(R("10.0.0.0", 8)));
+  EXPECT_EQ(Look(t, "10.16.0.1"), "0 via 192.0.2.0");
+  EXPECT_EQ(Look(t, "10.1.3.3"), "12 via 192.0.2.12");
+}
+
+TEST(RouteTableTest, PairLookupAnswersAsTwoLookups) {
+  RouteTable t;
+  t.Add(R("10.0.0.0", 8, "192.0.2.8"));
+  t.Add(R("10.1.2.3", 32, "192.0.2.32"));
+  t.Add(R("2001:db8::", 32, "fe80::32"));
+  t.Add(R("2001:db8::1", 128, "fe80::128"));
+  const char* v4[] = {"10.1.2.3", "10.9.9.9", "11.0.0.1"};  // deep, shallow, none
+  for (const char* a : v4) {
+    for (const char* b : v4) {
+      const auto [ma, mb] = t.Lookup4Pair(Ip(a).bytes(), Ip(b).bytes());
+      EXPECT_EQ(ma, Find(t, a)) << a << " " << b;
+      EXPECT_EQ(mb, Find(t, b)) << a << " " << b;
+    }
+  }
+  const char* v6[] = {"2001:db8::1", "2001:db8::2", "2001:db9::1"};
+  for (const char* a : v6) {
+    for (const char* b : v6) {
+      const auto [ma, mb] = t.Lookup6Pair(Ip(a).bytes(), Ip(b).bytes());
+      EXPECT_EQ(ma, Find(t, a)) << a << " " << b;
+      EXPECT_EQ(mb, Find(t, b)) << a << " " << b;
+    }
+  }
+  EXPECT_EQ(Look(t, "2001:db8::1"), "128 via fe80::128");
+}
+
+TEST(RouteTableTest, Ipv6AgreesWithBruteForceUnderChurn) {
+  base::Prng prng(13);
+  RouteTable t;
+  struct Ref {
+    uint8_t addr[16];
+    uint8_t len;
+    uint32_t gw;
+  };
+  std::vector<Ref> ref;
+  auto covers = [](const uint8_t* p, unsigned len, const uint8_t* a) {
+    for (unsigned i = 0; i < len; ++i) {
+      const unsigned bit = 7 - i % 8;
+      if (((p[i / 8] >> bit) & 1) != ((a[i / 8] >> bit) & 1)) return false;
+    }
+    return true;
+  };
+  // Addresses in 2001:db8::/32 with 12 random bits at /36../48 and the last byte, so that
+  // prefixes of every length nest.
+  auto random_addr = [&prng](uint8_t* a) {
+    static const uint8_t base[16] = {0x20, 0x01, 0x0d, 0xb8};
+    std::memcpy(a, base, 16);
+    const uint32_t r = prng.Uniform(0, 0xFFF);
+    a[4] = static_cast<uint8_t>(r >> 4);
+    a[5] = static_cast<uint8_t>((r & 0xF) << 4);
+    a[15] = static_cast<uint8_t>(prng.Uniform(0, 3));
+  };
+  for (int round = 0; round < 2000; ++round) {
+    RouteTable::Route r;
+    if (prng.Uniform(0, 2) == 0 && !ref.empty()) {
+      const uint32_t i = prng.Uniform(0, static_cast<uint32_t>(ref.size() - 1));
+      r.prefix = IpAddress::V6(ref[i].addr);
+      r.prefix_len = ref[i].len;
+      EXPECT_TRUE(t.Remove(r));
+      ref.erase(ref.begin() + i);
+    } else {
+      Ref x;
+      random_addr(x.addr);
+      const uint32_t pick = prng.Uniform(0, 9);
+      x.len = static_cast<uint8_t>(pick == 0   ? 128
+                                   : pick == 1 ? prng.Uniform(0, 32)
+                                               : prng.Uniform(32, 48));
+      for (unsigned i = x.len; i < 128; ++i) x.addr[i / 8] &= ~(1u << (7 - i % 8));
+      x.gw = static_cast<uint32_t>(round);
+      r.prefix = IpAddress::V6(x.addr);
+      r.prefix_len = x.len;
+      r.hops.push_back({IpAddress::V4(x.gw), 1});
+      t.Add(r);
+      auto same = std::find_if(ref.begin(), ref.end(), [&](const Ref& o) {
+        return o.len == x.len && std::memcmp(o.addr, x.addr, 16) == 0;
+      });
+      if (same != ref.end()) {
+        *same = x;
+      } else {
+        ref.push_back(x);
+      }
+    }
+    for (int q = 0; q < 4; ++q) {
+      uint8_t d[16];
+      random_addr(d);
+      int best = -1;
+      uint32_t gw = 0;
+      for (const Ref& x : ref) {
+        if (x.len > best && covers(x.addr, x.len, d)) {
+          best = x.len;
+          gw = x.gw;
+        }
+      }
+      const RouteTable::Match* m = t.Lookup6(d);
+      const std::string name = IpAddress::V6(d).ToString();
+      if (best < 0) {
+        ASSERT_EQ(m, nullptr) << name;
+      } else {
+        ASSERT_NE(m, nullptr) << name;
+        ASSERT_EQ(m->prefix_len, best) << name;
+        ASSERT_EQ(m->gateway, IpAddress::V4(gw)) << name;
+      }
+    }
+  }
+  EXPECT_EQ(t.size(), ref.size());
+  t.Clear();
+  EXPECT_EQ(t.nodes(), 2u);
+  EXPECT_EQ(Look(t, "2001:db8::1"), "none");
 }
 
 }  // namespace

@@ -159,5 +159,35 @@ TEST_F(SamplerRouterTest, NoTableNoRecord) {
   EXPECT_EQ(FindRecord<wire::ExtendedRouter>(samples[0].records), nullptr);
 }
 
+TEST_F(SamplerRouterTest, ReloadTurnsTheRecordOnAndOff) {
+  Sampler* s = nullptr;
+  const auto frame = Frame(Ip("10.1.1.1"), Ip("198.51.100.9"));
+  EXPECT_EQ(Send(frame, false, &s), nullptr);
+  // The same sampler (its table set while the record was off), reconfigured.
+  auto again = [&](bool on) {
+    SamplerConfig config = s->config();
+    config.extended_router = on;
+    s->Reconfigure(config);
+    PacketSample p;
+    p.input_ifindex = 3;
+    p.frame_length = 100;
+    p.sampling_rate = 100;
+    p.has_source_sequence = true;
+    p.source_sequence = static_cast<uint32_t>(s->stats().samples + 1);
+    p.header = ByteView(frame.data(), frame.size());
+    s->OnSample(p);
+    receiver_->Flush();
+    auto samples = FlowSamples(t_);
+    t_.Clear();
+    EXPECT_EQ(samples.size(), 1u);
+    return !samples.empty() && FindRecord<wire::ExtendedRouter>(samples[0].records) != nullptr;
+  };
+  EXPECT_TRUE(again(true));
+  EXPECT_FALSE(again(false));
+  EXPECT_TRUE(again(true));
+  s->set_routes(nullptr);
+  EXPECT_FALSE(again(true));
+}
+
 }  // namespace
 }  // namespace xflowd::agent::sflow
